@@ -1,0 +1,184 @@
+"""The ``procmon`` command: thin entry points over importable code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from procmon.envelope import OS_TYPES
+from procmon.errors import ProcmonError
+from procmon.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+log = logging.getLogger("procmon")
+
+
+def _timestamp(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp that carries its UTC offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from exc
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"timestamp {text!r} has no UTC offset; add one, e.g. {text}+00:00"
+        )
+    return value
+
+
+def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.database import migrate
+
+    migrate(settings.database_url)
+    print("schema applied", file=sys.stderr)
+
+
+def _cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    from streams.app import run_worker
+
+    run_worker(settings)
+
+
+def _cmd_api(settings: Settings, args: argparse.Namespace) -> None:
+    from graphql_api import run_api
+
+    run_api(settings)
+
+
+def _cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.collector import collect_listing, local_identity
+    from procmon.kafka import publish
+
+    identity = local_identity()
+    while True:
+        envelope = collect_listing(identity, datetime.now(UTC).astimezone())
+        asyncio.run(publish(settings, [envelope]))
+        log.info(
+            "published %r of %s (%s) at %s",
+            envelope.command_type,
+            identity.machine_name,
+            identity.machine_id,
+            envelope.timestamp.isoformat(),
+        )
+        if args.interval is None:
+            return
+        time.sleep(args.interval)
+
+
+def _cmd_submit(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.collector import envelope_from_file
+    from procmon.kafka import publish
+
+    path: Path = args.file
+    timestamp = args.timestamp
+    if timestamp is None:
+        try:
+            timestamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        except OSError as exc:
+            raise ProcmonError(f"cannot read {path}: {exc.strerror}") from exc
+    envelope = envelope_from_file(
+        path,
+        machine_id=args.machine_id,
+        machine_name=args.machine_name or args.machine_id,
+        os_type=args.os,
+        os_version=args.os_version,
+        command_type=args.command,
+        timestamp=timestamp,
+    )
+    asyncio.run(publish(settings, [envelope]))
+    print(f"published {path} as {envelope.content_hash}", file=sys.stderr)
+
+
+def _cmd_parse(settings: Settings, args: argparse.Namespace) -> None:
+    from parsers import ParseError, parse_listing
+
+    raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    observed_at = args.timestamp or datetime.now(UTC).astimezone()
+    try:
+        rows = parse_listing(raw, os_type=args.os, command=args.command, observed_at=observed_at)
+    except ParseError as exc:
+        raise ProcmonError(f"{args.file}: {exc}") from exc
+    for row in rows:
+        print(json.dumps(dataclasses.asdict(row), default=_json_default, ensure_ascii=False))
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.devstack import run_dev_stack
+
+    run_dev_stack(settings, collect=not args.no_collect)
+
+
+def _cmd_settings(settings: Settings, args: argparse.Namespace) -> None:
+    for name, value in settings.model_dump().items():
+        print(f"PROCMON_{name.upper()}={value}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="procmon",
+        description="Study processes across a fleet. Settings come from PROCMON_* variables.",
+    )
+    commands = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Callable[..., None], help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("migrate", _cmd_migrate, "create the database if needed and apply schema.sql")
+    add("worker", _cmd_worker, "run a Faust worker that stores listings from the topic")
+    add("api", _cmd_api, "serve the GraphQL API (GraphiQL at /graphql)")
+    collect = add("collect", _cmd_collect, "take this machine's process listing and publish it")
+    collect.add_argument("--interval", type=float, help="repeat every INTERVAL seconds")
+    submit = add("submit", _cmd_submit, "publish a saved listing")
+    submit.add_argument("file", type=Path, help="the saved output, UTF-8 text")
+    submit.add_argument("--machine-id", required=True)
+    submit.add_argument("--machine-name", help="default: the machine id")
+    submit.add_argument("--os", required=True, choices=OS_TYPES)
+    submit.add_argument("--os-version", default="", help="default: empty")
+    submit.add_argument("--command", required=True, help="the command that was run, e.g. 'ps aux'")
+    submit.add_argument(
+        "--timestamp", type=_timestamp, help="when it was taken (default: file mtime)"
+    )
+    parse = add("parse", _cmd_parse, "print a listing's normalized rows as JSON lines")
+    parse.add_argument("file", nargs="?", default="-", help="the listing, or - for stdin")
+    parse.add_argument("--os", default="linux", choices=OS_TYPES)
+    parse.add_argument("--command", default="ps aux")
+    parse.add_argument("--timestamp", type=_timestamp, help="when it was taken (default: now)")
+    up = add("up", _cmd_up, "run the whole stack locally (broker, worker, API) until Ctrl-C")
+    up.add_argument("--no-collect", action="store_true", help="do not collect this machine")
+    add("settings", _cmd_settings, "print the settings in force")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``procmon`` command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        logging.basicConfig(
+            level=settings.log_level.upper(),
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        args.handler(settings, args)
+    except ProcmonError as exc:
+        print(f"procmon: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0

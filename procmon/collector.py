@@ -1,0 +1,138 @@
+"""What a collector knows about its own machine, and how it takes a listing.
+
+``procmon collect`` runs this OS's listing command; ``procmon submit`` wraps a saved output.
+Both build a validated :class:`~procmon.envelope.Envelope` here before anything is sent.
+"""
+
+from __future__ import annotations
+
+import platform
+import socket
+import subprocess
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from procmon.envelope import Envelope, make_envelope
+from procmon.errors import CollectorError
+
+__all__ = [
+    "LISTING_COMMANDS",
+    "MachineIdentity",
+    "collect_listing",
+    "envelope_from_file",
+    "local_identity",
+]
+
+# The command each OS runs, as argv; its " ".join is the envelope's command_type.
+LISTING_COMMANDS: dict[str, tuple[str, ...]] = {
+    "linux": ("ps", "aux"),
+    "macos": ("ps", "aux"),
+    "freebsd": ("ps", "aux"),
+    "openbsd": ("ps", "aux"),
+    "netbsd": ("ps", "aux"),
+}
+
+_SYSTEM_TO_OS = {
+    "Linux": "linux",
+    "Darwin": "macos",
+    "FreeBSD": "freebsd",
+    "OpenBSD": "openbsd",
+    "NetBSD": "netbsd",
+    "Windows": "windows",
+}
+_MACHINE_ID_FILES = (Path("/etc/machine-id"), Path("/var/lib/dbus/machine-id"))
+_COMMAND_TIMEOUT_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class MachineIdentity:
+    """Who this machine is, as the envelope names it."""
+
+    machine_id: str
+    machine_name: str
+    os_type: str
+    os_version: str
+
+
+def _stable_machine_id(config_dir: Path) -> str:
+    """The OS's machine id, else one generated once and kept in the user's config."""
+    for candidate in _MACHINE_ID_FILES:
+        try:
+            value = candidate.read_text(encoding="ascii").strip()
+        except OSError:
+            continue
+        if value:
+            return value
+    kept = config_dir / "machine-id"
+    if kept.is_file():
+        return kept.read_text(encoding="ascii").strip()
+    generated = uuid.uuid4().hex
+    config_dir.mkdir(parents=True, exist_ok=True)
+    kept.write_text(generated + "\n", encoding="ascii")
+    return generated
+
+
+def local_identity(config_dir: Path | None = None) -> MachineIdentity:
+    """Identify this machine: stable id, host name, OS family and version."""
+    system = platform.system()
+    os_type = _SYSTEM_TO_OS.get(system)
+    if os_type is None:
+        raise CollectorError(f"unsupported operating system {system!r}")
+    return MachineIdentity(
+        machine_id=_stable_machine_id(config_dir or Path.home() / ".config" / "procmon"),
+        machine_name=socket.gethostname(),
+        os_type=os_type,
+        os_version=platform.release(),
+    )
+
+
+def collect_listing(identity: MachineIdentity, now: datetime) -> Envelope:
+    """Run this OS's listing command once and wrap its output in an envelope."""
+    argv = LISTING_COMMANDS.get(identity.os_type)
+    if argv is None:
+        raise CollectorError(f"no listing command is known for {identity.os_type!r} yet")
+    try:
+        result = subprocess.run(
+            argv, capture_output=True, check=True, timeout=_COMMAND_TIMEOUT_SECONDS
+        )
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise CollectorError(f"running {' '.join(argv)!r} failed: {exc}") from exc
+    return make_envelope(
+        raw_output=result.stdout.decode("utf-8", errors="replace"),
+        machine_id=identity.machine_id,
+        machine_name=identity.machine_name,
+        os_type=identity.os_type,
+        os_version=identity.os_version,
+        command_type=" ".join(argv),
+        timestamp=now,
+    )
+
+
+def envelope_from_file(
+    path: Path,
+    *,
+    machine_id: str,
+    machine_name: str,
+    os_type: str,
+    os_version: str,
+    command_type: str,
+    timestamp: datetime,
+) -> Envelope:
+    """Wrap a saved listing in an envelope; the file must be UTF-8 text."""
+    try:
+        raw_output = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise CollectorError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise CollectorError(f"{path} is not UTF-8 text: {exc}") from exc
+    return make_envelope(
+        raw_output=raw_output,
+        machine_id=machine_id,
+        machine_name=machine_name,
+        os_type=os_type,
+        os_version=os_version,
+        command_type=command_type,
+        timestamp=timestamp,
+    )

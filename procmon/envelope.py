@@ -1,0 +1,139 @@
+"""The message a collector publishes: one raw listing of one machine at one time.
+
+Serialized as UTF-8 JSON; the Kafka key is the ``machine_id``. See README "Message envelope".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Literal, get_args
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from procmon.errors import EnvelopeError, MessageContext
+
+__all__ = [
+    "OS_TYPES",
+    "SCHEMA_VERSION",
+    "Envelope",
+    "OsType",
+    "content_hash",
+    "decode_envelope",
+    "make_envelope",
+]
+
+SCHEMA_VERSION = 1
+OsType = Literal["linux", "macos", "freebsd", "openbsd", "netbsd", "windows"]
+OS_TYPES: tuple[str, ...] = get_args(OsType)
+
+NonEmpty = Annotated[str, Field(min_length=1, max_length=512)]
+
+
+def content_hash(raw_output: str) -> str:
+    """Return the SHA-256 hex digest of the UTF-8 encoding of ``raw_output``."""
+    return hashlib.sha256(raw_output.encode("utf-8")).hexdigest()
+
+
+class Envelope(BaseModel):
+    """One raw listing with where, when and how it was taken."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: Literal[1] = 1
+    machine_id: NonEmpty
+    machine_name: NonEmpty
+    os_type: OsType
+    os_version: Annotated[str, Field(max_length=512)]
+    command_type: NonEmpty
+    timestamp: AwareDatetime
+    content_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    raw_output: str
+
+    @model_validator(mode="after")
+    def _storable_and_intact(self) -> Envelope:
+        for name, value in self:
+            if isinstance(value, str) and "\x00" in value:
+                raise ValueError(f"{name} contains a NUL character, which cannot be stored")
+        actual = content_hash(self.raw_output)
+        if actual != self.content_hash:
+            raise ValueError(
+                f"content_hash {self.content_hash} does not match the SHA-256 of raw_output "
+                f"({actual}): the output was altered or truncated in transit"
+            )
+        return self
+
+    @property
+    def key(self) -> bytes:
+        """The Kafka key: the machine id, so one machine's listings stay in order."""
+        return self.machine_id.encode("utf-8")
+
+    def to_bytes(self) -> bytes:
+        """Serialize as compact UTF-8 JSON."""
+        return self.model_dump_json().encode("utf-8")
+
+
+def make_envelope(
+    *,
+    raw_output: str,
+    machine_id: str,
+    machine_name: str,
+    os_type: str,
+    os_version: str,
+    command_type: str,
+    timestamp: datetime,
+) -> Envelope:
+    """Build and validate an envelope, computing the content hash of ``raw_output``."""
+    fields = {
+        "machine_id": machine_id,
+        "machine_name": machine_name,
+        "os_type": os_type,
+        "os_version": os_version,
+        "command_type": command_type,
+        "timestamp": timestamp,
+        "content_hash": content_hash(raw_output),
+        "raw_output": raw_output,
+    }
+    try:
+        return Envelope.model_validate(fields)
+    except ValidationError as exc:
+        raise EnvelopeError(_describe(exc), MessageContext(machine_id=machine_id)) from exc
+
+
+def decode_envelope(message: bytes, context: MessageContext | None = None) -> Envelope:
+    """Decode and validate a message's bytes; an :class:`EnvelopeError` says what is wrong."""
+    context = context or MessageContext()
+    try:
+        data = json.loads(message.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError(f"message is not UTF-8: {exc}", context) from exc
+    except json.JSONDecodeError as exc:
+        raise EnvelopeError(f"message is not JSON: {exc}", context) from exc
+    if not isinstance(data, dict):
+        raise EnvelopeError(f"message is JSON {type(data).__name__}, not an object", context)
+    context = MessageContext(
+        topic=context.topic,
+        partition=context.partition,
+        offset=context.offset,
+        machine_id=_str_or_none(data.get("machine_id")),
+        content_hash=_str_or_none(data.get("content_hash")),
+    )
+    try:
+        return Envelope.model_validate(data)
+    except ValidationError as exc:
+        raise EnvelopeError(_describe(exc), context) from exc
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _describe(exc: ValidationError) -> str:
+    """One line naming each invalid field and why, without echoing the (large) raw output."""
+    problems = []
+    for err in exc.errors(include_input=False):
+        field = ".".join(str(part) for part in err["loc"]) or "envelope"
+        message = err["msg"].removeprefix("Value error, ")
+        problems.append(f"{field}: {message}")
+    return "invalid envelope: " + "; ".join(problems)

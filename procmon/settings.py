@@ -1,0 +1,77 @@
+"""The one settings object of a procmon process, read from ``PROCMON_*`` environment variables.
+
+Every process (worker, API, collector, dev stack) builds a single frozen :class:`Settings`
+at start-up with :func:`load_settings` and passes it down; nothing else reads the environment.
+The README's settings table lists every variable; ``procmon settings`` prints the values in force.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from procmon.errors import ConfigurationError
+
+__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+
+ENV_PREFIX = "PROCMON_"
+
+PositiveInt = Annotated[int, Field(gt=0)]
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class Settings(BaseSettings):
+    """All tunables of procmon; each field is read from ``PROCMON_<FIELD NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="ignore")
+
+    database_url: str = Field(
+        "postgresql://postgres@127.0.0.1:5432/procmon",
+        description="PostgreSQL URL; `procmon migrate` creates the database when it is missing.",
+    )
+    redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for the API cache.")
+    kafka_bootstrap: str = Field(
+        "127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated host:port."
+    )
+    kafka_idempotence: bool = Field(
+        True,
+        description="Idempotent producer. Keep on for Apache Kafka; the dev broker refuses it.",
+    )
+    topic: str = Field("procmon.raw-outputs", description="Topic the collectors publish to.")
+    topic_partitions: PositiveInt = Field(
+        8, description="Partitions of the topic when procmon creates it; bounds worker parallelism."
+    )
+    consumer_group: str = Field("procmon-worker", description="Kafka consumer group of workers.")
+    batch_size: PositiveInt = Field(200, description="Most messages one worker batch takes.")
+    batch_timeout: PositiveFloat = Field(
+        1.0, description="Seconds a worker waits to fill a batch before writing what it has."
+    )
+    session_timeout: PositiveFloat = Field(
+        10.0, description="Kafka consumer session timeout in seconds (worker takeover time)."
+    )
+    heartbeat_interval: PositiveFloat = Field(
+        1.0, description="Kafka consumer heartbeat interval in seconds."
+    )
+    db_retry_attempts: PositiveInt = Field(
+        8, description="Attempts to write a batch when PostgreSQL is unreachable before exiting."
+    )
+    api_host: str = Field("127.0.0.1", description="Address the GraphQL API listens on.")
+    api_port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        8000, description="Port the GraphQL API listens on."
+    )
+    api_pool_size: PositiveInt = Field(8, description="Most PostgreSQL connections of the API.")
+    log_level: str = Field("INFO", description="Log level of every procmon process.")
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment, turning a bad value into a clear error."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise ConfigurationError(f"invalid settings: {problems}") from exc

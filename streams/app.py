@@ -1,0 +1,117 @@
+"""The Faust worker: consume raw listings, store them, acknowledge only after the commit.
+
+The pattern follows what was measured to lose nothing (see the README's worker section):
+the source topic is raw bytes (a JSON-typed topic stalls silently on a bad message), batches
+come from ``noack_take`` (``take`` acks a batch even when its processing raised), every event
+of a batch is acknowledged after the database commit, poison messages included once they are
+recorded, and anything unexpected ends the process, so that a restart resumes from the last
+committed offset instead of Faust's supervisor restarting the agent in an unknown state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any, cast
+
+import faust
+from faust import Stream
+from faust.types import EventT, StreamT
+
+from procmon.kafka import ensure_topics
+from procmon.settings import Settings
+from streams.batch import RawMessage, prepare_batch
+from streams.writer import SnapshotWriter
+
+__all__ = ["build_app", "run_worker"]
+
+log = logging.getLogger(__name__)
+
+# Exit code of a worker that stopped itself on an error it cannot handle; a supervisor
+# (docker, systemd, `procmon up`) restarts it and it resumes from the last commit.
+EXIT_UNRECOVERABLE = 70
+
+
+def _raw_message(event: EventT[Any]) -> RawMessage:
+    message = event.message
+    return RawMessage(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value or b"",  # a tombstone (no value) becomes a dead letter
+    )
+
+
+def build_app(settings: Settings) -> faust.App:
+    """Build the Faust app with its ingest agent under these settings."""
+    app = faust.App(
+        settings.consumer_group,
+        broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        store="memory://",
+        topic_partitions=settings.topic_partitions,
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=settings.heartbeat_interval,
+        consumer_auto_offset_reset="earliest",
+        web_enabled=False,
+        loghandlers=[],
+    )
+    topic = app.topic(
+        settings.topic,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
+    writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
+
+    async def ingest(stream: StreamT[Any]) -> None:
+        source = cast(Stream[Any], stream)
+        batches = source.noack_take(settings.batch_size, within=settings.batch_timeout)
+        async for values in batches:
+            # noack_take yields the events themselves (its annotation says values) so that
+            # each can be acknowledged by hand.
+            events = cast(Sequence[EventT[Any]], values)
+            try:
+                batch = prepare_batch([_raw_message(event) for event in events])
+                result = await writer.write(batch)
+            except Exception:
+                first = events[0].message if events else None
+                log.exception(
+                    "ending the worker: batch of %d from partition %s offset %s failed",
+                    len(events),
+                    getattr(first, "partition", None),
+                    getattr(first, "offset", None),
+                )
+                logging.shutdown()
+                os._exit(EXIT_UNRECOVERABLE)
+            for letter in batch.dead_letters:
+                log.warning("dead letter: %s", letter.error)
+            for event in events:
+                await source.ack(event)
+            log.info(
+                "batch committed: %d messages, %d snapshots stored, %d already stored, "
+                "%d duplicates in batch, %d process rows, %d dead letters",
+                len(events),
+                result.snapshots_stored,
+                result.snapshots_already_stored,
+                batch.duplicates_in_batch,
+                result.process_rows,
+                result.dead_letters,
+            )
+
+    app.agent(topic, name="procmon.ingest")(ingest)
+    return app
+
+
+def run_worker(settings: Settings) -> None:
+    """Create the topic if needed, then run the worker until it is stopped."""
+    # One loop for both, because Faust's worker runs on the loop current when it is built.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.run_until_complete(ensure_topics(settings))
+    app = build_app(settings)
+    worker = faust.Worker(app, loop=loop, loglevel=settings.log_level, override_logging=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,137 @@
+"""Turning a batch of raw Kafka messages into snapshots to store and dead letters to record.
+
+Pure: no broker, no database. Every message of a batch ends up in exactly one of three
+places: a :class:`Snapshot` to store, a :class:`DeadLetter`, or the count of duplicates
+within the batch (the same machine, time and content hash seen earlier in it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from parsers import ParseError, ProcessRow, parse_listing
+from procmon.envelope import Envelope, decode_envelope
+from procmon.errors import EnvelopeError, MessageContext, SnapshotParseError
+
+__all__ = [
+    "DeadLetter",
+    "PreparedBatch",
+    "RawMessage",
+    "Snapshot",
+    "SnapshotKey",
+    "prepare_batch",
+    "snapshot_key",
+]
+
+SnapshotKey = tuple[str, object, str]
+
+_INT32 = 2**31 - 1
+_INT64 = 2**63 - 1
+_INT64_FIELDS = frozenset({"rss_bytes", "vsz_bytes"})
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as the broker delivered it."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+
+    @property
+    def context(self) -> MessageContext:
+        """The message's Kafka coordinates, for errors and logs."""
+        return MessageContext(topic=self.topic, partition=self.partition, offset=self.offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A valid envelope and its parsed rows."""
+
+    envelope: Envelope
+    rows: list[ProcessRow]
+    message: RawMessage
+
+    @property
+    def key(self) -> SnapshotKey:
+        """The dedupe key of this snapshot."""
+        return snapshot_key(self.envelope)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message that cannot be stored, with the error that says why."""
+
+    message: RawMessage
+    error: EnvelopeError | SnapshotParseError
+
+
+@dataclass(slots=True)
+class PreparedBatch:
+    """What one batch of messages comes to."""
+
+    snapshots: list[Snapshot] = field(default_factory=list)
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    duplicates_in_batch: int = 0
+
+
+def snapshot_key(envelope: Envelope) -> SnapshotKey:
+    """The dedupe key: machine, time of the listing, content hash."""
+    return (envelope.machine_id, envelope.timestamp, envelope.content_hash)
+
+
+def _out_of_range(row: ProcessRow) -> str | None:
+    """Name the first integer field of ``row`` that PostgreSQL's column could not hold."""
+    for spec in fields(row):
+        value = getattr(row, spec.name)
+        if isinstance(value, int) and not isinstance(value, bool):
+            limit = _INT64 if spec.name in _INT64_FIELDS else _INT32
+            if not -limit - 1 <= value <= limit:
+                return f"{spec.name} {value} is out of range"
+    return None
+
+
+def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:
+    """Parse the envelope's raw output, raising :class:`SnapshotParseError` with context."""
+    context = MessageContext(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        machine_id=envelope.machine_id,
+        content_hash=envelope.content_hash,
+    )
+    try:
+        rows = parse_listing(
+            envelope.raw_output,
+            os_type=envelope.os_type,
+            command=envelope.command_type,
+            observed_at=envelope.timestamp,
+        )
+    except ParseError as exc:
+        raise SnapshotParseError(str(exc), context, exc.line_number) from exc
+    for row in rows:
+        problem = _out_of_range(row)
+        if problem is not None:
+            reason = f"line {row.line_number}: {problem}"
+            raise SnapshotParseError(reason, context, row.line_number)
+    return Snapshot(envelope=envelope, rows=rows, message=message)
+
+
+def prepare_batch(messages: list[RawMessage]) -> PreparedBatch:
+    """Decode, validate, dedupe and parse a batch of messages."""
+    batch = PreparedBatch()
+    seen: set[SnapshotKey] = set()
+    for message in messages:
+        try:
+            envelope = decode_envelope(message.value, message.context)
+            key = snapshot_key(envelope)
+            if key in seen:
+                batch.duplicates_in_batch += 1
+                continue
+            seen.add(key)
+            batch.snapshots.append(_parse(envelope, message))
+        except (EnvelopeError, SnapshotParseError) as exc:
+            batch.dead_letters.append(DeadLetter(message=message, error=exc))
+    return batch

@@ -1,0 +1,62 @@
+"""Every SQL statement the worker runs. Values are always bound parameters."""
+
+from __future__ import annotations
+
+__all__ = ["COPY_PROCESSES", "INSERT_COMMANDS", "INSERT_INGEST_ERRORS", "PROCESS_COLUMNS"]
+
+# Snapshot rows of a batch in one statement; an already stored key is skipped, and only
+# newly stored snapshots come back, so their processes are written and the others are not.
+INSERT_COMMANDS = """
+INSERT INTO commands (
+    machine_id, machine_name, os_type, os_version, command_type, "timestamp",
+    content_hash, schema_version, process_count, raw_output
+)
+SELECT * FROM unnest(
+    %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],
+    %s::text[], %s::smallint[], %s::integer[], %s::text[]
+)
+ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
+RETURNING id, machine_id, "timestamp", content_hash
+"""
+
+# The order of the values each COPY row carries.
+PROCESS_COLUMNS: tuple[str, ...] = (
+    "command_id",
+    "line_number",
+    "machine_id",
+    "observed_at",
+    "pid",
+    "ppid",
+    "user",
+    "process_name",
+    "command_line",
+    "cpu_percent",
+    "memory_percent",
+    "rss_bytes",
+    "vsz_bytes",
+    "status",
+    "status_raw",
+    "start_time",
+    "cpu_time_seconds",
+    "tty",
+    "threads",
+    "nice",
+    "priority",
+)
+
+COPY_PROCESSES = "COPY processes ({}) FROM STDIN".format(
+    ", ".join(f'"{column}"' for column in PROCESS_COLUMNS)
+)
+
+# A redelivered bad message is recorded once.
+INSERT_INGEST_ERRORS = """
+INSERT INTO ingest_errors (
+    topic, "partition", "offset", message_key, raw_message, error_class, reason,
+    line_number, machine_id, content_hash
+)
+SELECT * FROM unnest(
+    %s::text[], %s::integer[], %s::bigint[], %s::bytea[], %s::bytea[], %s::text[], %s::text[],
+    %s::integer[], %s::text[], %s::text[]
+)
+ON CONFLICT ON CONSTRAINT ingest_errors_message_key DO NOTHING
+"""

@@ -1,0 +1,167 @@
+"""Writing a prepared batch to PostgreSQL in one transaction, idempotently, with retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter
+
+import psycopg
+
+from procmon.errors import StorageError
+from streams.batch import DeadLetter, PreparedBatch, Snapshot, SnapshotKey
+from streams.sql import COPY_PROCESSES, INSERT_COMMANDS, INSERT_INGEST_ERRORS, PROCESS_COLUMNS
+
+__all__ = ["BatchResult", "SnapshotWriter"]
+
+log = logging.getLogger(__name__)
+
+_FIRST_BACKOFF_SECONDS = 0.5
+_MAX_BACKOFF_SECONDS = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What a committed batch stored."""
+
+    snapshots_stored: int
+    snapshots_already_stored: int
+    process_rows: int
+    dead_letters: int
+
+
+def _as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
+    """Transpose rows into the per-column arrays an ``unnest`` statement takes."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
+def _command_values(snapshot: Snapshot) -> tuple[object, ...]:
+    envelope = snapshot.envelope
+    return (
+        envelope.machine_id,
+        envelope.machine_name,
+        envelope.os_type,
+        envelope.os_version,
+        envelope.command_type,
+        envelope.timestamp,
+        envelope.content_hash,
+        envelope.schema_version,
+        len(snapshot.rows),
+        envelope.raw_output,
+    )
+
+
+def _dead_letter_values(letter: DeadLetter) -> tuple[object, ...]:
+    message, error = letter.message, letter.error
+    return (
+        message.topic,
+        message.partition,
+        message.offset,
+        message.key,
+        message.value,
+        type(error).__name__,
+        error.reason,
+        error.line_number,
+        error.context.machine_id,
+        error.context.content_hash,
+    )
+
+
+# The row's own fields, in the order PROCESS_COLUMNS lists them after the snapshot's four.
+_row_values = attrgetter(*PROCESS_COLUMNS[4:])
+
+
+class SnapshotWriter:
+    """Stores batches over one PostgreSQL connection, reconnecting when it is lost."""
+
+    def __init__(self, database_url: str, retry_attempts: int) -> None:
+        self._database_url = database_url
+        self._retry_attempts = retry_attempts
+        self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
+
+    async def close(self) -> None:
+        """Close the connection, if one is open."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def write(self, batch: PreparedBatch) -> BatchResult:
+        """Store the batch in one transaction, retrying with backoff while PostgreSQL is away.
+
+        Raises :class:`StorageError` when every attempt failed; nothing of the batch is then
+        committed, and the caller must not acknowledge its messages.
+        """
+        delay = _FIRST_BACKOFF_SECONDS
+        for attempt in range(1, self._retry_attempts + 1):
+            try:
+                return await self._write_once(batch)
+            except psycopg.OperationalError as exc:
+                await self.close()
+                if attempt == self._retry_attempts:
+                    raise StorageError(
+                        f"PostgreSQL stayed unreachable after {attempt} attempts: {exc}"
+                    ) from exc
+                log.warning(
+                    "database write failed (attempt %d of %d), retrying in %.1fs: %s",
+                    attempt,
+                    self._retry_attempts,
+                    delay,
+                    exc,
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+        raise AssertionError("unreachable: the loop returns or raises")
+
+    async def _connection(self) -> psycopg.AsyncConnection[tuple[object, ...]]:
+        if self._conn is None or self._conn.closed:
+            self._conn = await psycopg.AsyncConnection.connect(self._database_url)
+        return self._conn
+
+    async def _write_once(self, batch: PreparedBatch) -> BatchResult:
+        conn = await self._connection()
+        stored: dict[SnapshotKey, int] = {}
+        process_rows = 0
+        async with conn.transaction(), conn.cursor() as cur:
+            if batch.snapshots:
+                commands = [_command_values(snapshot) for snapshot in batch.snapshots]
+                await cur.execute(INSERT_COMMANDS, _as_columns(commands))
+                for command_id, machine_id, timestamp, content_hash in await cur.fetchall():
+                    stored[(str(machine_id), _aware(timestamp), str(content_hash))] = int(
+                        command_id  # type: ignore[call-overload]
+                    )
+            async with cur.copy(COPY_PROCESSES) as copy:
+                for snapshot in batch.snapshots:
+                    command_id = stored.get(snapshot.key)
+                    if command_id is None:
+                        continue
+                    observed_at = snapshot.envelope.timestamp
+                    machine_id = snapshot.envelope.machine_id
+                    for row in snapshot.rows:
+                        await copy.write_row(
+                            (
+                                command_id,
+                                row.line_number,
+                                machine_id,
+                                observed_at,
+                                *_row_values(row),
+                            )
+                        )
+                        process_rows += 1
+            if batch.dead_letters:
+                letters = [_dead_letter_values(letter) for letter in batch.dead_letters]
+                await cur.execute(INSERT_INGEST_ERRORS, _as_columns(letters))
+        return BatchResult(
+            snapshots_stored=len(stored),
+            snapshots_already_stored=len(batch.snapshots) - len(stored),
+            process_rows=process_rows,
+            dead_letters=len(batch.dead_letters),
+        )
+
+
+def _aware(value: object) -> datetime:
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a timestamp from PostgreSQL, got {value!r}")
+    return value

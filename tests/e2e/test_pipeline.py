@@ -1,0 +1,250 @@
+"""End to end: `procmon up` with a real broker, worker, PostgreSQL and API over HTTP.
+
+Submits real listings (one twice, as an exact duplicate) and corrupted messages, then asks
+GraphQL and the database for exact counts; finally stops the stack as Ctrl-C would and checks
+that none of its processes is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import psycopg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from procmon.database import drop_database
+from procmon.devstack import free_port
+from procmon.envelope import make_envelope
+from tests.conftest import fresh_database_url
+
+pytestmark = pytest.mark.e2e
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+TOPIC = "procmon.raw-outputs"
+DEADLINE_SECONDS = 90.0
+
+
+@dataclass
+class RunningStack:
+    """A running `procmon up` and what it printed."""
+
+    process: subprocess.Popen[str]
+    graphql_url: str
+    bootstrap: str
+    database_url: str
+    env: dict[str, str]
+
+    def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = httpx.post(self.graphql_url, json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+def _wait_for(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    database_url = fresh_database_url("procmon_e2e")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+    env |= {
+        "PROCMON_DATABASE_URL": database_url,
+        "PROCMON_REDIS_URL": "redis://127.0.0.1:6379/13",
+        "PROCMON_API_PORT": str(free_port()),
+        "PROCMON_BATCH_TIMEOUT": "0.2",
+    }
+    log_path = tmp_path_factory.mktemp("e2e") / "stack.log"
+    log_file = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "procmon", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=log_file,
+        text=True,
+        start_new_session=True,
+    )
+    printed: dict[str, str] = {}
+    ready = threading.Event()
+
+    def read_stdout() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            for key in ("GraphiQL", "broker"):
+                match = re.match(rf"\s*{key}:\s+(\S+)", line)
+                if match:
+                    printed[key] = match.group(1)
+            if "GraphiQL" in printed:
+                ready.set()
+
+    threading.Thread(target=read_stdout, daemon=True).start()
+    try:
+        assert ready.wait(120), f"`procmon up` printed no GraphiQL address:\n{log_path.read_text()}"
+        yield RunningStack(
+            process,
+            printed["GraphiQL"],
+            printed["broker"],
+            database_url,
+            env
+            | {
+                "PROCMON_KAFKA_BOOTSTRAP": printed["broker"],
+                "PROCMON_KAFKA_IDEMPOTENCE": "false",
+            },
+        )
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        log_file.close()
+        drop_database(database_url)
+
+
+def _submit(stack: RunningStack, fixture: str, machine: str, timestamp: str) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "procmon",
+            "submit",
+            str(FIXTURES / fixture),
+            "--machine-id",
+            machine,
+            "--machine-name",
+            f"{machine}.lab",
+            "--os",
+            "linux",
+            "--os-version",
+            "7.7",
+            "--command",
+            "ps axu",
+            "--timestamp",
+            timestamp,
+        ],
+        env=stack.env,
+        check=True,
+        capture_output=True,
+    )
+
+
+async def _produce_raw(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for key, value in messages:
+            await producer.send_and_wait(TOPIC, value, key=key)
+    finally:
+        await producer.stop()
+
+
+def _corrupted_messages() -> list[tuple[bytes, bytes]]:
+    valid = make_envelope(
+        raw_output="USER PID %CPU\nroot 1 0.0\n",
+        machine_id="bad-hash",
+        machine_name="bad-hash.lab",
+        os_type="linux",
+        os_version="",
+        command_type="ps aux",
+        timestamp=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+    )
+    tampered = json.loads(valid.to_bytes())
+    tampered["raw_output"] = "USER PID\nroot 666\n"
+    unparseable = make_envelope(
+        raw_output=(FIXTURES / "linux-centos-7.7" / "ps-axu.out").read_text() + "garbage\n",
+        machine_id="bad-output",
+        machine_name="bad-output.lab",
+        os_type="linux",
+        os_version="",
+        command_type="ps aux",
+        timestamp=valid.timestamp,
+    )
+    return [
+        (b"bad-hash", json.dumps(tampered).encode()),
+        (b"garbage", b"\x00\x01 not an envelope"),
+        (b"bad-output", unparseable.to_bytes()),
+    ]
+
+
+def _query_db(url: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql.encode()).fetchall()
+
+
+def test_this_machine_is_listed_by_host_name(stack: RunningStack) -> None:
+    def listed() -> bool:
+        body = stack.graphql("{ machines { machineId machineName } }")
+        return socket.gethostname() in {m["machineName"] for m in body["data"]["machines"]}
+
+    _wait_for(listed, "this machine to appear in `machines`")
+
+
+def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(
+    stack: RunningStack,
+) -> None:
+    _submit(stack, "linux-centos-7.7/ps-axu.out", "centos", "2019-11-01T10:00:00+00:00")
+    _submit(stack, "linux-ubuntu-18.04/ps-axu.out", "ubuntu", "2019-11-01T10:00:00+00:00")
+    _submit(stack, "linux-centos-7.7/ps-axu.out", "centos", "2019-11-01T10:00:00+00:00")
+    _submit(stack, "linux-centos-7.7/ps-axu.out", "centos", "2019-11-01T10:05:00+00:00")
+    asyncio.run(_produce_raw(stack.bootstrap, _corrupted_messages()))
+
+    _wait_for(
+        lambda: _query_db(stack.database_url, "SELECT count(*) FROM ingest_errors")[0][0] == 3,
+        "three dead letters",
+    )
+    _wait_for(
+        lambda: (
+            _query_db(
+                stack.database_url,
+                "SELECT count(*) FROM commands WHERE machine_id IN ('centos', 'ubuntu')",
+            )[0][0]
+            == 3
+        ),
+        "three stored snapshots",
+    )
+    query = """query ($m: String!) {
+        snapshots(machineId: $m) { timestamp processCount processes { pid } } }"""
+    centos = stack.graphql(query, m="centos")["data"]["snapshots"]
+    centos_lines = (FIXTURES / "linux-centos-7.7" / "ps-axu.out").read_text().strip().splitlines()
+    assert [s["processCount"] for s in centos] == [len(centos_lines) - 1] * 2
+    assert all(len(s["processes"]) == len(centos_lines) - 1 for s in centos)
+    ubuntu = stack.graphql(query, m="ubuntu")["data"]["snapshots"]
+    assert len(ubuntu) == 1
+
+    reasons = dict(_query_db(stack.database_url, "SELECT error_class, reason FROM ingest_errors"))
+    rows = _query_db(stack.database_url, "SELECT machine_id, reason FROM ingest_errors")
+    by_machine = {machine: reason for machine, reason in rows}
+    assert "does not match the SHA-256" in by_machine["bad-hash"]
+    assert re.search(rf"line {len(centos_lines) + 1}\b.*garbage", by_machine["bad-output"])
+    assert "message is not JSON" in by_machine[None]
+    assert set(reasons) == {"EnvelopeError", "SnapshotParseError"}
+
+
+def test_ctrl_c_leaves_no_process_running(stack: RunningStack) -> None:
+    family = psutil.Process(stack.process.pid).children(recursive=True)
+    assert len(family) >= 3, f"expected broker, worker and API under `procmon up`: {family}"
+    os.killpg(stack.process.pid, signal.SIGINT)
+    assert stack.process.wait(30) in (0, 130)
+    _gone, alive = psutil.wait_procs(family, timeout=20)
+    assert alive == [], f"left running: {alive}"

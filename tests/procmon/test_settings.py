@@ -1,0 +1,45 @@
+"""Settings: read from PROCMON_* variables, frozen, with clear errors."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from pydantic import ValidationError
+
+from procmon.errors import ConfigurationError
+from procmon.settings import ENV_PREFIX, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _no_procmon_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start each test from an environment with no PROCMON_* variable."""
+    for name in [name for name in os.environ if name.startswith(ENV_PREFIX)]:
+        monkeypatch.delenv(name)
+
+
+def test_values_come_from_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROCMON_TOPIC_PARTITIONS", "12")
+    monkeypatch.setenv("PROCMON_KAFKA_IDEMPOTENCE", "false")
+    settings = load_settings()
+    assert settings.topic_partitions == 12
+    assert settings.kafka_idempotence is False
+    assert settings.model_fields_set == {"topic_partitions", "kafka_idempotence"}
+
+
+def test_defaults_keep_idempotence_on_and_at_least_eight_partitions() -> None:
+    settings = load_settings()
+    assert settings.kafka_idempotence is True
+    assert settings.topic_partitions >= 8
+
+
+def test_bad_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROCMON_TOPIC_PARTITIONS", "0")
+    with pytest.raises(ConfigurationError, match="PROCMON_TOPIC_PARTITIONS: Input should be"):
+        load_settings()
+
+
+def test_settings_are_frozen() -> None:
+    settings = load_settings()
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.topic = "other"  # type: ignore[misc]

@@ -1,0 +1,111 @@
+"""The COPY writer and dedupe on the real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+
+from parsers import ProcessRow, ProcessStatus
+from procmon.envelope import make_envelope
+from procmon.errors import EnvelopeError, MessageContext, StorageError
+from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot
+from streams.writer import SnapshotWriter
+
+WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def _snapshot(machine: str, minute: int, rows: int, offset: int) -> Snapshot:
+    envelope = make_envelope(
+        raw_output=f"listing {machine} {minute}",
+        machine_id=machine,
+        machine_name=f"{machine}.example",
+        os_type="linux",
+        os_version="6.1",
+        command_type="ps aux",
+        timestamp=WHEN + timedelta(minutes=minute),
+    )
+    process_rows = [
+        ProcessRow(
+            line_number=n + 2,
+            pid=100 + n,
+            process_name=f"proc{n}",
+            user="root",
+            command_line=f"/usr/bin/proc{n} --flag",
+            cpu_percent=1.5,
+            memory_percent=0.25,
+            rss_bytes=5 * 2**30,
+            vsz_bytes=10 * 2**30,
+            status=ProcessStatus.SLEEPING,
+            status_raw="Ss",
+            start_time=WHEN - timedelta(hours=1),
+            cpu_time_seconds=3.0,
+        )
+        for n in range(rows)
+    ]
+    message = RawMessage("topic", 0, offset, machine.encode(), envelope.to_bytes())
+    return Snapshot(envelope=envelope, rows=process_rows, message=message)
+
+
+def _counts(url: str) -> tuple[int, int, int]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM commands), (SELECT count(*) FROM processes),"
+            " (SELECT count(*) FROM ingest_errors)"
+        ).fetchone()
+    assert row is not None
+    return (int(row[0]), int(row[1]), int(row[2]))
+
+
+async def test_batch_is_stored_with_normalized_values(clean_database: str) -> None:
+    writer = SnapshotWriter(clean_database, retry_attempts=1)
+    batch = PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 0), _snapshot("m2", 0, 2, 1)])
+    result = await writer.write(batch)
+    await writer.close()
+    assert (result.snapshots_stored, result.process_rows) == (2, 5)
+    assert _counts(clean_database) == (2, 5, 0)
+    with psycopg.connect(clean_database) as conn:
+        row = conn.execute(
+            "SELECT p.machine_id, p.observed_at, p.status, p.rss_bytes, c.process_count"
+            " FROM processes p JOIN commands c ON c.id = p.command_id"
+            " WHERE p.machine_id = 'm1' AND p.pid = 101"
+        ).fetchone()
+    assert row == ("m1", WHEN, "sleeping", 5 * 2**30, 3)
+
+
+async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> None:
+    writer = SnapshotWriter(clean_database, retry_attempts=1)
+    first = await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 0)]))
+    again = await writer.write(
+        PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 5), _snapshot("m1", 1, 1, 6)])
+    )
+    await writer.close()
+    assert (first.snapshots_stored, again.snapshots_stored) == (1, 1)
+    assert again.snapshots_already_stored == 1
+    assert again.process_rows == 1
+    assert _counts(clean_database) == (2, 4, 0)
+
+
+async def test_dead_letters_keep_the_whole_message_once(clean_database: str) -> None:
+    message = RawMessage("topic", 2, 41, b"m9", b"\xffnot json")
+    error = EnvelopeError("message is not UTF-8", MessageContext(partition=2, offset=41))
+    batch = PreparedBatch(dead_letters=[DeadLetter(message=message, error=error)])
+    writer = SnapshotWriter(clean_database, retry_attempts=1)
+    await writer.write(batch)
+    await writer.write(batch)
+    await writer.close()
+    with psycopg.connect(clean_database) as conn:
+        rows = conn.execute(
+            'SELECT topic, partition, "offset", message_key, raw_message, error_class, reason'
+            " FROM ingest_errors"
+        ).fetchall()
+    assert rows == [
+        ("topic", 2, 41, b"m9", b"\xffnot json", "EnvelopeError", "message is not UTF-8")
+    ]
+
+
+async def test_unreachable_database_raises_storage_error_after_retries() -> None:
+    writer = SnapshotWriter("postgresql://postgres@127.0.0.1:1/none", retry_attempts=2)
+    with pytest.raises(StorageError, match="unreachable after 2 attempts"):
+        await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 1, 0)]))
