@@ -16,6 +16,8 @@ class ParseError(ValueError):
         self.line = line
         text = message
         if line_number is not None:
-            quoted = line if line is None or len(line) <= _QUOTE_LIMIT else line[:_QUOTE_LIMIT] + "…"
+            quoted = (
+                line if line is None or len(line) <= _QUOTE_LIMIT else line[:_QUOTE_LIMIT] + "…"
+            )
             text = f"line {line_number}: {message}: {quoted!r}"
         super().__init__(text)

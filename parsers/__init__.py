@@ -1,0 +1,31 @@
+"""Parsers turning the raw text of process listings into normalized rows.
+
+The package is pure and usable on its own, much like ``jc``: give it the text a command
+printed and the moment it ran, get back :class:`ProcessRow` objects in common units::
+
+    from datetime import datetime, timezone
+    from parsers import parse_listing
+
+    rows = parse_listing(
+        raw, os_type="linux", command="ps aux", observed_at=datetime.now(timezone.utc)
+    )
+
+Text that does not parse raises :class:`ParseError` naming the line. Supported today: the
+``ps aux`` family of Linux procps, macOS and the BSDs (see ``parsers.detect.SUPPORTED_FORMATS``).
+"""
+
+from parsers.bsd_ps import parse_ps_aux
+from parsers.detect import parse_listing
+from parsers.errors import ParseError
+from parsers.rows import ProcessRow, ProcessStatus
+from parsers.times import parse_cpu_time, resolve_start_time
+
+__all__ = [
+    "ParseError",
+    "ProcessRow",
+    "ProcessStatus",
+    "parse_cpu_time",
+    "parse_listing",
+    "parse_ps_aux",
+    "resolve_start_time",
+]

@@ -1,0 +1,151 @@
+"""The time columns of ps: cumulative CPU time, and the start time resolved against the snapshot."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+__all__ = ["parse_cpu_time", "resolve_start_time"]
+
+# ps prints English abbreviations whatever the locale of the host that parses, so they are
+# matched here rather than through strptime's locale-dependent %b and %a.
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH = "(?P<month>" + "|".join(_MONTHS) + ")"
+_MERIDIEM = "(?P<meridiem>AM|PM)?"
+
+# Digit counts are bounded so absurd input fails as ValueError instead of overflowing a float.
+_CPU_TIME = re.compile(
+    r"(?:(?:(?P<days>[0-9]{1,6})-)?(?P<hours>[0-9]{1,9}):)?"
+    r"(?P<minutes>[0-9]{1,9}):(?P<seconds>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?"
+)
+# procps "%H:%M"; BSD "%l:%M%p" or, without an AM/PM locale, "%k:%M".
+_CLOCK = re.compile(r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})" + _MERIDIEM)
+# procps "%b%d": another day of this year.
+_MONTH_DAY = re.compile(_MONTH + r"(?P<day>[0-9]{2})")
+# procps "%Y": another year.
+_YEAR = re.compile(r"[0-9]{4}")
+# BSD "%a%I%p" or "%a%H": within the last week.
+_WEEKDAY_HOUR = re.compile(
+    "(?P<weekday>" + "|".join(_WEEKDAYS) + r")(?P<hour>[0-9]{2})" + _MERIDIEM
+)
+# BSD "%e%b%y": more than a week ago.
+_DAY_MONTH_YEAR = re.compile(r"(?P<day>[0-9]{1,2})" + _MONTH + r"(?P<year>[0-9]{2})")
+
+
+def parse_cpu_time(text: str) -> float:
+    """Return the seconds of a ps TIME value.
+
+    Accepts ``m:ss`` (``0:03``, minutes unbounded as in ``8596:44``), ``h:mm:ss``
+    (``00:00:03``, hours unbounded as in ``123:45:06``), ``d-hh:mm:ss`` (``1-02:03:04``),
+    each optionally with a fraction of a second as macOS and BSD print (``0:10.58``).
+    Raises ValueError on anything else.
+    """
+    match = _CPU_TIME.fullmatch(text)
+    if match is None:
+        raise ValueError(f"CPU time {text!r}: unrecognised format")
+    days = int(match["days"] or 0)
+    hours = int(match["hours"] or 0)
+    minutes = int(match["minutes"])
+    seconds = int(match["seconds"])
+    if seconds >= 60 or (match["hours"] and minutes >= 60) or (match["days"] and hours >= 24):
+        raise ValueError(f"CPU time {text!r}: field out of range")
+    whole = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    # Built from the decimal text so that 1:13.66 is exactly the float nearest 73.66.
+    return float(f"{whole}.{match['fraction'] or 0}")
+
+
+def resolve_start_time(text: str, observed_at: datetime) -> datetime | None:
+    """Return the moment a ps START/STARTED value names, never later than ``observed_at``.
+
+    ps prints the start time relative to the moment it ran, in the host's local time, so the
+    value is resolved in ``observed_at``'s time zone (which must be set):
+
+    - ``-`` (no start time known): ``None``.
+    - ``14:22``, ``9:05``, ``10:11AM``, ``3:09PM``: that time today, or yesterday if today's
+      would be after ``observed_at``.
+    - ``Oct25`` (procps): midnight of that day this year, or last year if this year's would be
+      after ``observed_at``.
+    - ``2019`` (procps, a start in an earlier year): midnight of 1 January of that year, the
+      earliest moment it could mean; the month and day are lost.
+    - ``Mon03PM``, ``Mon15`` (BSD, within the last week): the start of that hour on the most
+      recent such weekday not after ``observed_at``.
+    - ``25Oct19``, ``5Oct19`` (BSD, more than a week ago): midnight of that date, two-digit
+      years 69-99 being 1969-1999 and 00-68 being 2000-2068 as POSIX ``%y`` reads them.
+
+    Forms without minutes or days give the start of the hour or day ps rounded down to.
+    Raises ValueError on anything else, on a date that does not exist, and on a day or year
+    that can only be after ``observed_at``.
+    """
+    if observed_at.utcoffset() is None:
+        raise ValueError("observed_at must be timezone-aware")
+    if text == "-":
+        return None
+    try:
+        return _resolve(text, observed_at)
+    except (ValueError, OverflowError) as exc:
+        raise ValueError(f"start time {text!r}: {exc}") from exc
+
+
+def _resolve(text: str, observed_at: datetime) -> datetime:
+    """Resolve a start time other than ``-``; OverflowError near the ends of the calendar."""
+    if match := _CLOCK.fullmatch(text):
+        hour = _hour(match["hour"], match["meridiem"])
+        minute = int(match["minute"])
+        if minute >= 60:
+            raise ValueError("minute out of range")
+        today = _at(observed_at, observed_at.year, observed_at.month, observed_at.day, hour, minute)
+        return today if today <= observed_at else today - timedelta(days=1)
+    if match := _MONTH_DAY.fullmatch(text):
+        return _latest_month_day(observed_at, _MONTHS.index(match["month"]) + 1, int(match["day"]))
+    if _YEAR.fullmatch(text):
+        year = int(text)
+        if year > observed_at.year:
+            raise ValueError("year after the snapshot")
+        return _at(observed_at, year, 1, 1)
+    if match := _WEEKDAY_HOUR.fullmatch(text):
+        hour = _hour(match["hour"], match["meridiem"])
+        days_back = (observed_at.weekday() - _WEEKDAYS.index(match["weekday"])) % 7
+        that_day = observed_at - timedelta(days=days_back)
+        candidate = _at(observed_at, that_day.year, that_day.month, that_day.day, hour)
+        return candidate if candidate <= observed_at else candidate - timedelta(days=7)
+    if match := _DAY_MONTH_YEAR.fullmatch(text):
+        short_year = int(match["year"])
+        year = short_year + (1900 if short_year >= 69 else 2000)
+        start = _at(observed_at, year, _MONTHS.index(match["month"]) + 1, int(match["day"]))
+        if start > observed_at:
+            raise ValueError("date after the snapshot")
+        return start
+    raise ValueError("unrecognised format")
+
+
+def _latest_month_day(observed_at: datetime, month: int, day: int) -> datetime:
+    """Midnight of month/day in the snapshot's year or the year before, whichever is not later."""
+    for year in (observed_at.year, observed_at.year - 1):
+        try:
+            start = _at(observed_at, year, month, day)
+        except ValueError:
+            # Feb29 exists in only one of the two years, or year 0 does not exist at all.
+            continue
+        if start <= observed_at:
+            return start
+    raise ValueError("not a day of the year up to the snapshot")
+
+
+def _hour(text: str, meridiem: str | None) -> int:
+    """The 0-23 hour of a 12-hour clock with AM/PM, or of a 24-hour clock without."""
+    hour = int(text)
+    if meridiem is None:
+        if hour >= 24:
+            raise ValueError("hour out of range")
+        return hour
+    if not 1 <= hour <= 12:
+        raise ValueError("hour out of range")
+    return hour % 12 + (12 if meridiem == "PM" else 0)
+
+
+def _at(
+    observed_at: datetime, year: int, month: int, day: int, hour: int = 0, minute: int = 0
+) -> datetime:
+    """A wall-clock moment in the snapshot's time zone."""
+    return datetime(year, month, day, hour, minute, tzinfo=observed_at.tzinfo)

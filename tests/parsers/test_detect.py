@@ -1,0 +1,117 @@
+"""Choosing the parser by the header, and refusing listings of unknown formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parsers import parse_listing, parse_ps_aux
+from parsers.bsd_ps import PS_AUX_HEADERS
+from parsers.detect import SUPPORTED_FORMATS
+from parsers.errors import ParseError
+from tests.parsers.fixtures import read_fixture
+from tests.parsers.strategies import LINES, SNAPSHOT_TIMES
+
+OBSERVED_AT = datetime(2019, 11, 1, 12, 0, tzinfo=UTC)
+PS_EF_HEADER = "UID        PID  PPID  C STIME TTY          TIME CMD"
+TASKLIST = (
+    "\r\n"
+    "Image Name                     PID Session Name        Session#    Mem Usage\r\n"
+    "========================= ======== ================ =========== ============\r\n"
+    "System Idle Process              0 Services                   0          8 K\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "os_type", "command"),
+    [
+        ("linux-centos-7.7/ps-axu.out", "linux", "ps axu"),
+        ("linux-ubuntu-18.04/ps-axu.out", "linux", "ps aux"),
+        ("macos-10.11.6/ps-axu.out", "macos", "ps auxww"),
+    ],
+)
+def test_ps_aux_listings_go_to_the_ps_aux_parser(fixture: str, os_type: str, command: str) -> None:
+    raw = read_fixture(fixture)
+    rows = parse_listing(raw, os_type=os_type, command=command, observed_at=OBSERVED_AT)
+    assert rows
+    assert rows == parse_ps_aux(raw, OBSERVED_AT)
+
+
+def test_the_header_decides_whatever_the_agent_says() -> None:
+    raw = read_fixture("linux-ubuntu-18.04/ps-axu.out")
+    rows = parse_listing(raw, os_type="windows", command="tasklist", observed_at=OBSERVED_AT)
+    assert len(rows) == 172
+
+
+def test_unknown_header_is_quoted_with_its_line_number() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_listing(TASKLIST, os_type="windows", command="tasklist", observed_at=OBSERVED_AT)
+    header = "Image Name                     PID Session Name        Session#    Mem Usage"
+    assert (caught.value.line_number, caught.value.line) == (2, header)
+    assert str(caught.value) == (
+        f"line 2: unknown listing format for os 'windows', command 'tasklist': {header!r}"
+    )
+
+
+def test_a_ps_format_not_yet_supported_is_unknown() -> None:
+    raw = (
+        PS_EF_HEADER
+        + "\nroot         1     0  0 Oct25 ?        00:00:03 /usr/lib/systemd/systemd\n"
+    )
+    with pytest.raises(ParseError, match=r"^line 1: unknown listing format for os 'linux', comm"):
+        parse_listing(raw, os_type="linux", command="ps -ef", observed_at=OBSERVED_AT)
+
+
+@pytest.mark.parametrize("raw", ["", "\r\n \n"])
+def test_empty_input_is_refused(raw: str) -> None:
+    with pytest.raises(ParseError, match=r"^empty listing$"):
+        parse_listing(raw, os_type="linux", command="ps aux", observed_at=OBSERVED_AT)
+
+
+def test_supported_formats() -> None:
+    [ps_aux] = SUPPORTED_FORMATS
+    assert ps_aux.name == "ps aux"
+    assert set(ps_aux.os_types) == {"linux", "macos", "freebsd", "openbsd", "netbsd"}
+    assert set(ps_aux.commands) == {"ps aux", "ps axu", "ps auxww"}
+    assert ps_aux.parse is parse_ps_aux
+    assert ps_aux.matches_header(read_fixture("macos-10.11.6/ps-axu.out").split("\n")[0])
+    assert ps_aux.matches_header(read_fixture("linux-centos-7.7/ps-axu.out").split("\n")[0])
+    assert not ps_aux.matches_header(PS_EF_HEADER)
+    assert not ps_aux.matches_header("USER PID %CPU %MEM VSZ RSS TTY STAT START TIME")
+
+
+OS_TYPES = st.sampled_from(["linux", "macos", "freebsd", "windows", ""])
+
+
+@given(raw=st.text(max_size=2000), os_type=OS_TYPES, observed_at=SNAPSHOT_TIMES)
+def test_arbitrary_text_parses_or_raises_parse_error(
+    raw: str, os_type: str, observed_at: datetime
+) -> None:
+    try:
+        rows = parse_listing(raw, os_type=os_type, command="ps aux", observed_at=observed_at)
+    except ParseError:
+        return
+    # Only a listing led by a supported header can get this far.
+    header = next(line for line in raw.split("\n") if line.strip()).removesuffix("\r")
+    assert any(listing_format.matches_header(header) for listing_format in SUPPORTED_FORMATS)
+    assert all(row.start_time is None or row.start_time <= observed_at for row in rows)
+
+
+@given(
+    header=st.sampled_from([*(" ".join(header) for header in PS_AUX_HEADERS), PS_EF_HEADER]),
+    lines=st.lists(LINES, max_size=20),
+    observed_at=SNAPSHOT_TIMES,
+)
+def test_header_then_arbitrary_lines_parse_or_raise_parse_error(
+    header: str, lines: list[str], observed_at: datetime
+) -> None:
+    try:
+        rows = parse_listing(
+            "\n".join([header, *lines]), os_type="linux", command="ps aux", observed_at=observed_at
+        )
+    except ParseError:
+        return
+    assert all(row.start_time is None or row.start_time <= observed_at for row in rows)
