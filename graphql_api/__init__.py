@@ -1,0 +1,13 @@
+"""The GraphQL API of procmon: research queries over the stored snapshots.
+
+:func:`create_app` builds the Starlette application, :func:`run_api` serves it (the body of
+``procmon api``), and :data:`schema` is the Strawberry schema (exported to ``schema.graphql``).
+This package reads PostgreSQL only; it never imports ``streams``.
+"""
+
+from __future__ import annotations
+
+from graphql_api.app import create_app, run_api
+from graphql_api.schema import schema
+
+__all__ = ["create_app", "run_api", "schema"]

@@ -1,0 +1,81 @@
+"""The API's PostgreSQL connection pool, and the two ways the API reads through it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, LiteralString
+
+import psycopg
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from graphql_api import sql
+from procmon.settings import Settings
+
+__all__ = [
+    "CONNECTION_TIMEOUT",
+    "HEALTH_TIMEOUT",
+    "ApiConnection",
+    "ApiPool",
+    "check_health",
+    "create_pool",
+    "fetch_all",
+]
+
+ApiConnection = AsyncConnection[DictRow]
+ApiPool = AsyncConnectionPool[ApiConnection]
+
+# Seconds a query waits for a free connection before failing: a request should fail
+# visibly rather than hang while PostgreSQL is away.
+CONNECTION_TIMEOUT = 10.0
+# Below the probes' own timeouts (2 s in docker-compose.yml), so a probe reads the reason.
+HEALTH_TIMEOUT = 1.0
+
+
+async def _use_utc(conn: ApiConnection) -> None:
+    await conn.execute(sql.SET_UTC)
+
+
+def create_pool(settings: Settings) -> ApiPool:
+    """Build the API's pool, not yet open.
+
+    The owner opens it with ``await pool.open(wait=False)`` so that the API starts even
+    while PostgreSQL is unreachable (``/healthz`` then says so) and connects once it is back.
+    Connections are in autocommit (the API only reads, so no transaction is left idle),
+    return rows as dicts, and speak UTC.
+    """
+    return AsyncConnectionPool(
+        settings.database_url,
+        min_size=1,
+        max_size=settings.api_pool_size,
+        open=False,
+        timeout=CONNECTION_TIMEOUT,
+        # A connection broken by a PostgreSQL restart is replaced, not handed to a query.
+        check=AsyncConnectionPool.check_connection,
+        configure=_use_utc,
+        kwargs={"autocommit": True, "row_factory": dict_row},
+        connection_class=AsyncConnection[DictRow],
+        name="procmon-api",
+    )
+
+
+async def fetch_all(
+    pool: ApiPool, query: LiteralString, params: Mapping[str, Any]
+) -> list[DictRow]:
+    """Run one query of :mod:`graphql_api.sql` with its parameters and return every row."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchall()
+
+
+async def check_health(pool: ApiPool) -> str | None:
+    """Return ``None`` when the pool can run a query, else the reason it cannot."""
+    try:
+        async with pool.connection(timeout=HEALTH_TIMEOUT) as conn:
+            await conn.execute(sql.HEALTH_CHECK)
+    except PoolTimeout:
+        return f"no database connection available within {HEALTH_TIMEOUT:g} s"
+    except psycopg.Error as exc:
+        return str(exc)
+    return None

@@ -1,0 +1,124 @@
+"""The root ``Query`` and the :data:`schema` object the API serves."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from graphql_api import sql
+from graphql_api.context import ApiContext
+from graphql_api.db import fetch_all
+from graphql_api.errors import UserInputError, is_internal_error
+from graphql_api.types import BIGINT_SCALAR, BigInt, Machine, Snapshot
+
+__all__ = ["MAX_SNAPSHOTS", "Query", "schema"]
+
+MAX_SNAPSHOTS = 1000
+_MAX_BIGINT = 2**63 - 1
+# Bounded so that int() never meets a huge string (Python refuses over 4300 digits).
+_ID_DIGITS = re.compile(r"[0-9]{1,19}")
+
+Info = strawberry.Info[ApiContext, None]
+
+
+def _snapshot_id(value: strawberry.ID) -> int:
+    """Turn a client's snapshot ID into the ``commands.id`` it names."""
+    if _ID_DIGITS.fullmatch(value) and 0 < int(value) <= _MAX_BIGINT:
+        return int(value)
+    raise UserInputError(f"snapshot: id must be a positive integer, got {value!r}")
+
+
+def _aware(argument: str, value: datetime | None) -> datetime | None:
+    """Refuse a naive time, which PostgreSQL would read in its own time zone."""
+    if value is not None and value.utcoffset() is None:
+        raise UserInputError(
+            f"snapshots: {argument!r} needs a UTC offset, e.g. 2024-05-01T12:00:00Z;"
+            f" got {value.isoformat()}"
+        )
+    return value
+
+
+async def _machines(info: Info) -> list[Machine]:
+    """List the machines with a summary of their snapshots."""
+    rows = await fetch_all(info.context.pool, sql.MACHINES, {})
+    return [Machine.from_row(row) for row in rows]
+
+
+async def _snapshots(
+    info: Info,
+    machine_id: str,
+    from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+    to: datetime | None = None,
+    limit: int = 100,
+) -> list[Snapshot]:
+    """List a machine's snapshots in a half-open time range, newest first."""
+    if limit <= 0:
+        raise UserInputError(f"snapshots: limit must be positive, got {limit}")
+    start, end = _aware("from", from_), _aware("to", to)
+    if start is not None and end is not None and start >= end:
+        raise UserInputError(
+            f"snapshots: 'from' must be before 'to', got from={start.isoformat()}"
+            f" and to={end.isoformat()}"
+        )
+    params = {
+        "machine_id": machine_id,
+        "from": start,
+        "to": end,
+        "limit": min(limit, MAX_SNAPSHOTS),
+    }
+    rows = await fetch_all(info.context.pool, sql.SNAPSHOTS_OF_MACHINE, params)
+    return [Snapshot.from_row(row) for row in rows]
+
+
+async def _snapshot(info: Info, id: strawberry.ID) -> Snapshot | None:
+    """Fetch one snapshot by id."""
+    rows = await fetch_all(info.context.pool, sql.SNAPSHOT_BY_ID, {"id": _snapshot_id(id)})
+    return Snapshot.from_row(rows[0]) if rows else None
+
+
+@strawberry.type
+class Query:
+    """The research queries."""
+
+    machines: list[Machine] = strawberry.field(
+        resolver=_machines, description="Every machine, ordered by name then id."
+    )
+    snapshots: list[Snapshot] = strawberry.field(
+        resolver=_snapshots,
+        description=(
+            "Snapshots of one machine, newest first, taken at or after `from` and before `to`;"
+            f" at most `limit`, capped at {MAX_SNAPSHOTS}."
+        ),
+    )
+    snapshot: Snapshot | None = strawberry.field(
+        resolver=_snapshot, description="The snapshot with this id, or null when there is none."
+    )
+
+
+class _Schema(strawberry.Schema):
+    """The strawberry schema, logging only the errors that are the server's fault."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Log internal errors with their traceback; a client's mistake is not worth a log."""
+        super().process_errors([e for e in errors if is_internal_error(e)], execution_context)
+
+
+def _mask_errors() -> MaskErrors:
+    # A factory, not an instance: strawberry then gives each request its own extension.
+    return MaskErrors(should_mask_error=is_internal_error)
+
+
+schema: strawberry.Schema = _Schema(
+    query=Query,
+    config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR}),
+    extensions=[_mask_errors],
+)

@@ -1,0 +1,82 @@
+"""Every SQL statement of the API, as constants; values are always passed as parameters.
+
+Queries name their columns rather than ``SELECT *`` so that ``commands.raw_output``, the
+whole listing, is never read by the API. Result columns keep the tables' column names,
+which the ``from_row`` constructors of :mod:`graphql_api.types` read.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "HEALTH_CHECK",
+    "MACHINES",
+    "PROCESSES_OF_SNAPSHOTS",
+    "SET_UTC",
+    "SNAPSHOTS_OF_MACHINE",
+    "SNAPSHOT_BY_ID",
+]
+
+# Timestamps leave the database in UTC whatever the server's TimeZone setting, so the
+# API's answers do not depend on how PostgreSQL is configured.
+SET_UTC = "SET TIME ZONE 'UTC'"
+
+HEALTH_CHECK = "SELECT 1"
+
+# Name and OS come from each machine's latest snapshot: a machine renamed or upgraded
+# shows what it is now, not what it was when first seen.
+MACHINES = """
+SELECT stats.machine_id, latest.machine_name, latest.os_type, latest.os_version,
+       stats.first_seen, stats.last_seen, stats.snapshot_count
+FROM (
+    SELECT machine_id, min("timestamp") AS first_seen, max("timestamp") AS last_seen,
+           count(*) AS snapshot_count
+    FROM commands
+    GROUP BY machine_id
+) AS stats
+CROSS JOIN LATERAL (
+    SELECT machine_name, os_type, os_version
+    FROM commands
+    WHERE commands.machine_id = stats.machine_id
+    ORDER BY "timestamp" DESC, content_hash DESC
+    LIMIT 1
+) AS latest
+ORDER BY latest.machine_name, stats.machine_id
+"""
+
+# COALESCE with infinities keeps an absent bound sargable, so the commands_snapshot_key
+# index serves the range, and its order (content_hash as tie-break) serves the sort.
+SNAPSHOTS_OF_MACHINE = """
+SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
+       content_hash, process_count, received_at
+FROM commands
+WHERE machine_id = %(machine_id)s
+  AND "timestamp" >= COALESCE(%(from)s::timestamptz, '-infinity')
+  AND "timestamp" < COALESCE(%(to)s::timestamptz, 'infinity')
+ORDER BY "timestamp" DESC, content_hash DESC
+LIMIT %(limit)s
+"""
+
+SNAPSHOT_BY_ID = """
+SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
+       content_hash, process_count, received_at
+FROM commands
+WHERE id = %(id)s
+"""
+
+# One statement for a whole batch of snapshots; LATERAL applies the limit per snapshot
+# while walking the primary key (command_id, line_number) in listing order.
+PROCESSES_OF_SNAPSHOTS = """
+SELECT p.command_id, p.line_number, p.machine_id, p.observed_at, p.pid, p.ppid, p."user",
+       p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,
+       p.vsz_bytes, p.status, p.status_raw, p.start_time, p.cpu_time_seconds, p.tty,
+       p.threads, p.nice, p.priority
+FROM unnest(%(snapshot_ids)s::bigint[]) AS wanted (id)
+CROSS JOIN LATERAL (
+    SELECT *
+    FROM processes
+    WHERE processes.command_id = wanted.id
+    ORDER BY line_number
+    LIMIT %(limit)s
+) AS p
+ORDER BY p.command_id, p.line_number
+"""

@@ -1,0 +1,161 @@
+"""The GraphQL object types of the API and the ``BigInt`` scalar.
+
+Each type is built from a row of :mod:`graphql_api.sql` by its ``from_row`` constructor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, NewType, Self
+
+import strawberry
+from strawberry.types.scalar import ScalarDefinition
+
+from graphql_api.context import ApiContext, ProcessPage
+from graphql_api.errors import UserInputError
+from parsers.rows import ProcessStatus
+
+__all__ = ["BIGINT_SCALAR", "DEFAULT_PROCESS_LIMIT", "BigInt", "Machine", "Process", "Snapshot"]
+
+# GraphQL's Int is 32-bit, and a process's memory in bytes often exceeds 2^31 - 1.
+BigInt = NewType("BigInt", int)
+
+BIGINT_SCALAR: ScalarDefinition = strawberry.scalar(
+    name="BigInt",
+    description=(
+        "A signed 64-bit integer, serialized as a JSON number. "
+        "JavaScript numbers hold it exactly up to 2^53 - 1 (8 PiB in bytes)."
+    ),
+    # Only ever an output: values come from bigint columns, already Python ints.
+    serialize=int,
+)
+
+DEFAULT_PROCESS_LIMIT = 1000
+
+
+@strawberry.type(description="One process of one snapshot, in normalized units.")
+class Process:
+    """A row of ``processes``."""
+
+    pid: int
+    ppid: int | None
+    user: str | None
+    process_name: str
+    command_line: str | None
+    cpu_percent: float | None
+    memory_percent: float | None
+    rss_bytes: BigInt | None = strawberry.field(description="Resident set size in bytes.")
+    vsz_bytes: BigInt | None = strawberry.field(description="Virtual memory size in bytes.")
+    status: str | None = strawberry.field(
+        description=f"Normalized state: one of {', '.join(ProcessStatus)}."
+    )
+    status_raw: str | None = strawberry.field(description="The state as the listing wrote it.")
+    start_time: datetime | None
+    cpu_time_seconds: float | None
+    tty: str | None
+    threads: int | None
+    nice: int | None
+    priority: int | None
+    observed_at: datetime = strawberry.field(description="Time of the snapshot it was seen in.")
+    machine_id: str
+    snapshot_id: strawberry.ID
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        """Build a process from a row of ``PROCESSES_OF_SNAPSHOTS``."""
+        return cls(
+            pid=row["pid"],
+            ppid=row["ppid"],
+            user=row["user"],
+            process_name=row["process_name"],
+            command_line=row["command_line"],
+            cpu_percent=row["cpu_percent"],
+            memory_percent=row["memory_percent"],
+            rss_bytes=row["rss_bytes"],
+            vsz_bytes=row["vsz_bytes"],
+            status=row["status"],
+            status_raw=row["status_raw"],
+            start_time=row["start_time"],
+            cpu_time_seconds=row["cpu_time_seconds"],
+            tty=row["tty"],
+            threads=row["threads"],
+            nice=row["nice"],
+            priority=row["priority"],
+            observed_at=row["observed_at"],
+            machine_id=row["machine_id"],
+            snapshot_id=strawberry.ID(str(row["command_id"])),
+        )
+
+
+async def _processes_of(
+    root: Snapshot, info: strawberry.Info[ApiContext, None], limit: int = DEFAULT_PROCESS_LIMIT
+) -> list[Process]:
+    """Load a snapshot's processes through the request's batching loader."""
+    if limit <= 0:
+        raise UserInputError(f"processes: limit must be positive, got {limit}")
+    rows = await info.context.processes.load(ProcessPage(root.command_id, limit))
+    return [Process.from_row(row) for row in rows]
+
+
+@strawberry.type(description="One raw listing received from a machine.")
+class Snapshot:
+    """A row of ``commands``, without the raw output."""
+
+    id: strawberry.ID
+    machine_id: str
+    machine_name: str
+    os_type: str
+    os_version: str
+    command_type: str
+    timestamp: datetime = strawberry.field(description="When the machine took the listing.")
+    content_hash: str
+    process_count: int
+    received_at: datetime = strawberry.field(description="When procmon stored it.")
+    processes: list[Process] = strawberry.field(
+        resolver=_processes_of, description="The first `limit` processes, in listing order."
+    )
+    command_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        """Build a snapshot from a row of ``SNAPSHOTS_OF_MACHINE`` or ``SNAPSHOT_BY_ID``."""
+        return cls(
+            id=strawberry.ID(str(row["id"])),
+            machine_id=row["machine_id"],
+            machine_name=row["machine_name"],
+            os_type=row["os_type"],
+            os_version=row["os_version"],
+            command_type=row["command_type"],
+            timestamp=row["timestamp"],
+            content_hash=row["content_hash"],
+            process_count=row["process_count"],
+            received_at=row["received_at"],
+            command_id=row["id"],
+        )
+
+
+@strawberry.type(description="A machine that has sent at least one snapshot.")
+class Machine:
+    """A machine, summarized from its snapshots."""
+
+    machine_id: str
+    machine_name: str = strawberry.field(description="As of the latest snapshot.")
+    os_type: str = strawberry.field(description="As of the latest snapshot.")
+    os_version: str = strawberry.field(description="As of the latest snapshot.")
+    first_seen: datetime = strawberry.field(description="Time of the earliest snapshot.")
+    last_seen: datetime = strawberry.field(description="Time of the latest snapshot.")
+    snapshot_count: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Self:
+        """Build a machine from a row of ``MACHINES``."""
+        return cls(
+            machine_id=row["machine_id"],
+            machine_name=row["machine_name"],
+            os_type=row["os_type"],
+            os_version=row["os_version"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            snapshot_count=row["snapshot_count"],
+        )

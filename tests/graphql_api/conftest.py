@@ -1,0 +1,144 @@
+"""Fixtures of the API tests: a small fleet in the database, and the app served over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from graphql_api import create_app
+from procmon.database import create_database, drop_database
+from procmon.settings import Settings
+from tests.conftest import fresh_database_url
+
+__all__ = ["BIG_RSS", "BIG_VSZ", "Fleet", "Serve", "at", "post"]
+
+# Above GraphQL Int's 2^31 - 1: these only fit the BigInt scalar.
+BIG_RSS = 5_000_000_000
+BIG_VSZ = 2**40 + 5
+
+Serve = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+def at(text: str) -> datetime:
+    """Parse an ISO time of the fixtures (always UTC)."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+# The ids (``commands.id``) of the stored snapshots, by ``machine_id@time``.
+Fleet = dict[str, int]
+
+
+# machine_id, machine_name, os_type, os_version, timestamp: the "alpha" machine was renamed
+# and upgraded, and two machines share the name "beta" (so ids break the tie).
+_SNAPSHOTS = [
+    ("z-host-1", "alpha-old", "linux", "5.4", "2024-05-01T10:00:00"),
+    ("z-host-1", "alpha", "linux", "6.1", "2024-05-01T10:05:00"),
+    ("z-host-1", "alpha", "linux", "6.1", "2024-05-01T10:10:00"),
+    ("b-host-2", "beta", "windows", "10.0.19045", "2024-05-01T09:00:00"),
+    ("b-host-2", "beta", "windows", "10.0.19045", "2024-05-02T09:00:00"),
+    ("a-host-3", "beta", "macos", "14.4", "2024-05-01T12:00:00"),
+]
+
+# Per snapshot key, rows of (line_number, pid, ppid, user, process_name, command_line,
+# cpu_percent, memory_percent, rss_bytes, vsz_bytes, status, status_raw, start_time,
+# cpu_time_seconds, tty, threads, nice, priority); listed out of line order on purpose.
+_PROCESSES: dict[str, list[tuple[Any, ...]]] = {
+    "z-host-1@2024-05-01T10:05:00": [
+        (3, 7, None, None, "kworker/0:1", None, None, None, None, None, None, None, None,
+         None, None, None, None, None),
+        (1, 1, 0, "root", "systemd", "/sbin/init splash", 0.5, 0.25, 12_345_678, 170_000_000,
+         "sleeping", "Ss", at("2024-04-30T08:00:00"), 12.5, None, 1, 0, 20),
+        (2, 4242, 1, "postgres", "postgres", "postgres -D /var/lib/pg", 150.5, 61.75, BIG_RSS,
+         BIG_VSZ, "running", "R", at("2024-05-01T09:59:30"), 3600.25, "pts/0", 12, -5, 15),
+    ],
+    "z-host-1@2024-05-01T10:10:00": [
+        (1, 1, 0, "root", "systemd", "/sbin/init splash", 0.0, 0.25, 12_345_678, 170_000_000,
+         "sleeping", "Ss", at("2024-04-30T08:00:00"), 12.75, None, 1, 0, 20),
+    ],
+}  # fmt: skip
+
+
+def _insert_fleet(database_url: str) -> Fleet:
+    ids: dict[str, int] = {}
+    with psycopg.connect(database_url) as conn:
+        for machine_id, name, os_type, os_version, timestamp in _SNAPSHOTS:
+            key = f"{machine_id}@{timestamp}"
+            processes = _PROCESSES.get(key, [])
+            row = conn.execute(
+                """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
+                       command_type, "timestamp", content_hash, schema_version, process_count,
+                       raw_output, received_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s) RETURNING id""",
+                (machine_id, name, os_type, os_version, "ps-axu", at(timestamp),
+                 hashlib.sha256(key.encode()).hexdigest(), len(processes), f"raw {key}",
+                 at("2024-06-01T00:00:00")),
+            ).fetchone()  # fmt: skip
+            assert row is not None
+            ids[key] = row[0]
+            for process in processes:
+                conn.execute(
+                    """INSERT INTO processes (command_id, machine_id, observed_at, line_number,
+                           pid, ppid, "user", process_name, command_line, cpu_percent,
+                           memory_percent, rss_bytes, vsz_bytes, status, status_raw, start_time,
+                           cpu_time_seconds, tty, threads, nice, priority)
+                       VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,
+                           %s, %s, %s, %s, %s)""",
+                    (row[0], machine_id, at(timestamp), *process),
+                )
+    return ids
+
+
+async def post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[str, Any]:
+    """POST a query, check the transport succeeded, and return the JSON body."""
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.fixture
+def fleet(clean_database: str) -> Fleet:
+    """Three machines with six snapshots in the (emptied) session database."""
+    return _insert_fleet(clean_database)
+
+
+@pytest.fixture
+def serve() -> Serve:
+    """Serve the real app over a database URL, lifespan included, to an HTTP client."""
+
+    @asynccontextmanager
+    async def serving(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(Settings(database_url=database_url))
+        # ASGITransport does not run the lifespan, and the lifespan is what opens the pool.
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://procmon.test"
+            ) as client,
+        ):
+            yield client
+
+    return serving
+
+
+@pytest.fixture
+async def client(fleet: Fleet, database_url: str, serve: Serve) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app serving the fleet."""
+    async with serve(database_url) as http:
+        yield http
+
+
+@pytest.fixture
+def empty_database_url() -> Iterator[str]:
+    """A database that exists but has no schema: every API query fails inside PostgreSQL."""
+    url = fresh_database_url("procmon_empty")
+    create_database(url)
+    yield url
+    drop_database(url)

@@ -1,0 +1,222 @@
+"""GraphQL queries through the real app over HTTP, against rows inserted in PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, LiteralString
+
+import httpx
+import psycopg
+import pytest
+from psycopg.rows import DictRow
+
+from graphql_api.db import ApiPool, fetch_all
+from graphql_api.schema import MAX_SNAPSHOTS
+from tests.graphql_api.conftest import BIG_RSS, BIG_VSZ, Fleet, Serve, post
+
+
+async def test_machines_are_summarized_from_their_latest_snapshot(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await post(
+        client,
+        """{ machines { machineId machineName osType osVersion firstSeen lastSeen
+                        snapshotCount } }""",
+    )
+    assert body == {
+        "data": {
+            "machines": [
+                {
+                    "machineId": "z-host-1",
+                    "machineName": "alpha",
+                    "osType": "linux",
+                    "osVersion": "6.1",
+                    "firstSeen": "2024-05-01T10:00:00+00:00",
+                    "lastSeen": "2024-05-01T10:10:00+00:00",
+                    "snapshotCount": 3,
+                },
+                {
+                    "machineId": "a-host-3",
+                    "machineName": "beta",
+                    "osType": "macos",
+                    "osVersion": "14.4",
+                    "firstSeen": "2024-05-01T12:00:00+00:00",
+                    "lastSeen": "2024-05-01T12:00:00+00:00",
+                    "snapshotCount": 1,
+                },
+                {
+                    "machineId": "b-host-2",
+                    "machineName": "beta",
+                    "osType": "windows",
+                    "osVersion": "10.0.19045",
+                    "firstSeen": "2024-05-01T09:00:00+00:00",
+                    "lastSeen": "2024-05-02T09:00:00+00:00",
+                    "snapshotCount": 2,
+                },
+            ]
+        }
+    }
+
+
+SNAPSHOTS_IN_RANGE = """
+query ($m: String!, $from: DateTime, $to: DateTime, $limit: Int! = 100) {
+  snapshots(machineId: $m, from: $from, to: $to, limit: $limit) { timestamp }
+}"""
+
+
+@pytest.mark.parametrize(
+    ("bounds", "expected"),
+    [
+        pytest.param({}, ["10:10", "10:05", "10:00"], id="unbounded-newest-first"),
+        pytest.param(
+            {"from": "2024-05-01T10:05:00Z", "to": "2024-05-01T10:10:00Z"},
+            ["10:05"],
+            id="from-inclusive-to-exclusive",
+        ),
+        pytest.param({"from": "2024-05-01T10:05:00Z"}, ["10:10", "10:05"], id="from-only"),
+        pytest.param({"to": "2024-05-01T10:05:00Z"}, ["10:00"], id="to-only"),
+        pytest.param(
+            {"from": "2024-05-01T12:05:00+02:00", "to": "2024-05-01T12:10:00.000001+02:00"},
+            ["10:10", "10:05"],
+            id="offsets-honoured",
+        ),
+        pytest.param({"limit": 2}, ["10:10", "10:05"], id="limit-keeps-newest"),
+        pytest.param({"m": "no-such-machine"}, [], id="unknown-machine"),
+    ],
+)
+async def test_snapshots_of_a_machine_in_a_time_range(
+    client: httpx.AsyncClient, bounds: dict[str, Any], expected: list[str]
+) -> None:
+    variables = {"m": "z-host-1", **bounds}
+    body = await post(client, SNAPSHOTS_IN_RANGE, **variables)
+    assert body == {
+        "data": {"snapshots": [{"timestamp": f"2024-05-01T{t}:00+00:00"} for t in expected]}
+    }
+
+
+async def test_snapshots_limit_is_capped(clean_database: str, serve: Serve) -> None:
+    count = MAX_SNAPSHOTS + 5
+    with psycopg.connect(clean_database) as conn:
+        conn.execute(
+            """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
+                   "timestamp", content_hash, schema_version, process_count, raw_output)
+               SELECT 'busy', 'busy', 'linux', '6.1', 'ps-axu',
+                      '2024-01-01T00:00:00Z'::timestamptz + n * interval '1 minute',
+                      encode(sha256(n::text::bytea), 'hex'), 1, 0, ''
+               FROM generate_series(1, %s) AS n""",
+            (count,),
+        )
+    async with serve(clean_database) as client:
+        body = await post(client, SNAPSHOTS_IN_RANGE, m="busy", limit=count)
+    assert len(body["data"]["snapshots"]) == MAX_SNAPSHOTS
+
+
+SNAPSHOT_WITH_PROCESSES = """
+query ($id: ID!, $limit: Int! = 1000) {
+  snapshot(id: $id) {
+    id machineId machineName osType osVersion commandType timestamp contentHash processCount
+    receivedAt
+    processes(limit: $limit) {
+      pid ppid user processName commandLine cpuPercent memoryPercent rssBytes vszBytes status
+      statusRaw startTime cpuTimeSeconds tty threads nice priority observedAt machineId
+      snapshotId
+    }
+  }
+}"""
+
+
+async def test_snapshot_has_its_processes_in_listing_order(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    snapshot_id = str(fleet["z-host-1@2024-05-01T10:05:00"])
+    body = await post(client, SNAPSHOT_WITH_PROCESSES, id=snapshot_id)
+    snapshot = body["data"]["snapshot"]
+    processes = snapshot.pop("processes")
+    assert snapshot == {
+        "id": snapshot_id,
+        "machineId": "z-host-1",
+        "machineName": "alpha",
+        "osType": "linux",
+        "osVersion": "6.1",
+        "commandType": "ps-axu",
+        "timestamp": "2024-05-01T10:05:00+00:00",
+        "contentHash": snapshot["contentHash"],
+        "processCount": 3,
+        "receivedAt": "2024-06-01T00:00:00+00:00",
+    }
+    assert len(snapshot["contentHash"]) == 64
+    seen = {"observedAt": "2024-05-01T10:05:00+00:00", "machineId": "z-host-1"}
+    assert processes == [
+        {
+            "pid": 1, "ppid": 0, "user": "root", "processName": "systemd",
+            "commandLine": "/sbin/init splash", "cpuPercent": 0.5, "memoryPercent": 0.25,
+            "rssBytes": 12_345_678, "vszBytes": 170_000_000, "status": "sleeping",
+            "statusRaw": "Ss", "startTime": "2024-04-30T08:00:00+00:00", "cpuTimeSeconds": 12.5,
+            "tty": None, "threads": 1, "nice": 0, "priority": 20, **seen,
+            "snapshotId": snapshot_id,
+        },
+        {
+            "pid": 4242, "ppid": 1, "user": "postgres", "processName": "postgres",
+            "commandLine": "postgres -D /var/lib/pg", "cpuPercent": 150.5,
+            "memoryPercent": 61.75, "rssBytes": BIG_RSS, "vszBytes": BIG_VSZ,
+            "status": "running", "statusRaw": "R", "startTime": "2024-05-01T09:59:30+00:00",
+            "cpuTimeSeconds": 3600.25, "tty": "pts/0", "threads": 12, "nice": -5,
+            "priority": 15, **seen, "snapshotId": snapshot_id,
+        },
+        {
+            "pid": 7, "ppid": None, "user": None, "processName": "kworker/0:1",
+            "commandLine": None, "cpuPercent": None, "memoryPercent": None, "rssBytes": None,
+            "vszBytes": None, "status": None, "statusRaw": None, "startTime": None,
+            "cpuTimeSeconds": None, "tty": None, "threads": None, "nice": None,
+            "priority": None, **seen, "snapshotId": snapshot_id,
+        },
+    ]  # fmt: skip
+
+
+async def test_processes_limit_keeps_the_first_lines(
+    client: httpx.AsyncClient, fleet: Fleet
+) -> None:
+    query = "query ($id: ID!) { snapshot(id: $id) { processes(limit: 2) { pid } } }"
+    body = await post(client, query, id=str(fleet["z-host-1@2024-05-01T10:05:00"]))
+    assert body == {"data": {"snapshot": {"processes": [{"pid": 1}, {"pid": 4242}]}}}
+
+
+async def test_unknown_snapshot_is_null(client: httpx.AsyncClient) -> None:
+    body = await post(client, '{ snapshot(id: "999999") { id } }')
+    assert body == {"data": {"snapshot": None}}
+
+
+async def test_processes_of_many_snapshots_take_one_query(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[Mapping[str, Any]] = []
+
+    async def counting_fetch_all(
+        pool: ApiPool, query: LiteralString, params: Mapping[str, Any]
+    ) -> list[DictRow]:
+        calls.append(params)
+        return await fetch_all(pool, query, params)
+
+    monkeypatch.setattr("graphql_api.context.fetch_all", counting_fetch_all)
+    query = '{ snapshots(machineId: "z-host-1") { timestamp processes { pid cpuTimeSeconds } } }'
+    body = await post(client, query)
+    assert body == {
+        "data": {
+            "snapshots": [
+                {
+                    "timestamp": "2024-05-01T10:10:00+00:00",
+                    "processes": [{"pid": 1, "cpuTimeSeconds": 12.75}],
+                },
+                {
+                    "timestamp": "2024-05-01T10:05:00+00:00",
+                    "processes": [
+                        {"pid": 1, "cpuTimeSeconds": 12.5},
+                        {"pid": 4242, "cpuTimeSeconds": 3600.25},
+                        {"pid": 7, "cpuTimeSeconds": None},
+                    ],
+                },
+                {"timestamp": "2024-05-01T10:00:00+00:00", "processes": []},
+            ]
+        }
+    }
+    assert len(calls) == 1, calls

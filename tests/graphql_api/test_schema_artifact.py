@@ -1,0 +1,23 @@
+"""The committed ``schema.graphql`` is exactly the schema the code serves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql_api import schema
+
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
+
+REGENERATE = (
+    ".venv/bin/strawberry export-schema graphql_api.schema:schema --output schema.graphql"
+    " (needs strawberry-graphql[cli])"
+)
+
+
+def test_committed_schema_matches_the_code() -> None:
+    committed = SCHEMA_FILE.read_text(encoding="utf-8")
+    # export-schema ends the file with a newline that as_str() does not have.
+    assert committed.removesuffix("\n") == schema.as_str(), (
+        f"{SCHEMA_FILE.name} differs from the schema the code serves; regenerate it with: "
+        f"{REGENERATE}"
+    )
