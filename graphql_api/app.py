@@ -17,7 +17,6 @@ from strawberry.asgi import GraphQL
 from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_pool
 from graphql_api.schema import schema
-from procmon.errors import ConfigurationError
 from procmon.settings import Settings
 
 __all__ = ["create_app", "run_api"]
@@ -67,9 +66,7 @@ def create_app(settings: Settings) -> Starlette:
 
 def run_api(settings: Settings) -> None:
     """Serve the API on ``settings.api_host:settings.api_port`` until interrupted."""
-    level = logging.getLevelNamesMapping().get(settings.log_level.upper())
-    if level is None:
-        raise ConfigurationError(f"PROCMON_LOG_LEVEL: unknown log level {settings.log_level!r}")
+    level = logging.getLevelNamesMapping()[settings.log_level]
     uvicorn.run(
         create_app(settings),
         host=settings.api_host,

@@ -7,9 +7,9 @@ The README's settings table lists every variable; ``procmon settings`` prints th
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from procmon.errors import ConfigurationError
@@ -20,6 +20,7 @@ ENV_PREFIX = "PROCMON_"
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseSettings):
@@ -62,7 +63,12 @@ class Settings(BaseSettings):
         8000, description="Port the GraphQL API listens on."
     )
     api_pool_size: PositiveInt = Field(8, description="Most PostgreSQL connections of the API.")
-    log_level: str = Field("INFO", description="Log level of every procmon process.")
+    log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
 
 def load_settings() -> Settings:

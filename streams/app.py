@@ -113,5 +113,7 @@ def run_worker(settings: Settings) -> None:
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
     app = build_app(settings)
-    worker = faust.Worker(app, loop=loop, loglevel=settings.log_level, override_logging=False)
+    worker = faust.Worker(
+        app, loop=loop, loglevel=settings.log_level, override_logging=False, quiet=True
+    )
     worker.execute_from_commandline()

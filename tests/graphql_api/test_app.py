@@ -11,11 +11,7 @@ import sys
 from pathlib import Path
 
 import httpx
-import pytest
 
-from graphql_api import run_api
-from procmon.errors import ConfigurationError
-from procmon.settings import Settings
 from tests.conftest import fresh_database_url
 from tests.graphql_api.conftest import Fleet, Serve
 
@@ -103,8 +99,3 @@ async def test_run_api_serves_until_terminated(database_url: str) -> None:
     assert await server.wait() == -signal.SIGTERM
     assert "Application shutdown complete." in "".join(log)
     assert "Traceback" not in "".join(log)
-
-
-def test_run_api_refuses_an_unknown_log_level() -> None:
-    with pytest.raises(ConfigurationError, match="unknown log level 'chatty'"):
-        run_api(Settings(log_level="chatty"))

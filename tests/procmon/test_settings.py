@@ -43,3 +43,11 @@ def test_settings_are_frozen() -> None:
     settings = load_settings()
     with pytest.raises(ValidationError, match="frozen"):
         settings.topic = "other"  # type: ignore[misc]
+
+
+def test_log_level_is_case_insensitive_and_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROCMON_LOG_LEVEL", "debug")
+    assert load_settings().log_level == "DEBUG"
+    monkeypatch.setenv("PROCMON_LOG_LEVEL", "chatty")
+    with pytest.raises(ConfigurationError, match="PROCMON_LOG_LEVEL: Input should be 'DEBUG'"):
+        load_settings()
