@@ -1,0 +1,98 @@
+"""The `procmon` command line, run as a user would run it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def _procmon(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "procmon", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_parse_prints_normalized_rows_as_json_lines() -> None:
+    result = _procmon(
+        "parse",
+        str(FIXTURES / "linux-centos-7.7" / "ps-axu.out"),
+        "--timestamp",
+        "2019-11-01T10:26:00+00:00",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    first = rows[0]
+    assert first["pid"] == 1
+    assert first["user"] == "root"
+    assert first["process_name"] == "systemd"
+    assert first["rss_bytes"] == 6676 * 1024
+    assert first["vsz_bytes"] == 128068 * 1024
+    assert first["status"] == "sleeping"
+    assert first["cpu_time_seconds"] == 3.0
+    assert first["start_time"] == "2019-10-25T00:00:00+00:00"
+
+
+def test_parse_reads_stdin_and_reports_the_bad_line() -> None:
+    listing = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot oops\n"
+    result = _procmon("parse", "-", stdin=listing)
+    assert result.returncode == 2
+    assert "line 2" in result.stderr
+    assert "root oops" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_submit_refuses_a_timestamp_without_offset(tmp_path: Path) -> None:
+    path = tmp_path / "ps.out"
+    path.write_text("x\n")
+    result = _procmon(
+        "submit",
+        str(path),
+        "--machine-id",
+        "m",
+        "--os",
+        "linux",
+        "--command",
+        "ps aux",
+        "--timestamp",
+        "2026-11-28T12:00:00",
+    )
+    assert result.returncode == 2
+    assert "has no UTC offset" in result.stderr
+
+
+def test_submit_of_a_missing_file_says_so_without_a_traceback(tmp_path: Path) -> None:
+    result = _procmon(
+        "submit",
+        str(tmp_path / "absent.out"),
+        "--machine-id",
+        "m",
+        "--os",
+        "linux",
+        "--command",
+        "ps aux",
+    )
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_setting_is_reported_by_name() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "procmon", "settings"],
+        env={"PROCMON_BATCH_SIZE": "many", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "PROCMON_BATCH_SIZE" in result.stderr

@@ -1,0 +1,74 @@
+"""Preparing a batch: every message ends up stored, dead-lettered or counted as a duplicate."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from procmon.envelope import make_envelope
+from procmon.errors import EnvelopeError, SnapshotParseError
+from streams.batch import RawMessage, prepare_batch
+
+HEADER = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"
+WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def _message(raw_output: str, offset: int, machine: str = "m1") -> RawMessage:
+    envelope = make_envelope(
+        raw_output=raw_output,
+        machine_id=machine,
+        machine_name=machine,
+        os_type="linux",
+        os_version="6.1",
+        command_type="ps aux",
+        timestamp=WHEN,
+    )
+    return RawMessage("raw", 1, offset, machine.encode(), envelope.to_bytes())
+
+
+def test_valid_listing_becomes_a_snapshot_with_rows() -> None:
+    raw = f"{HEADER}\nroot 1 0.5 0.1 1024 512 ? Ss 10:00 0:01 /sbin/init splash\n"
+    batch = prepare_batch([_message(raw, 0)])
+    assert batch.dead_letters == []
+    (snapshot,) = batch.snapshots
+    (row,) = snapshot.rows
+    assert (row.pid, row.process_name, row.rss_bytes) == (1, "init", 512 * 1024)
+    assert snapshot.key == ("m1", WHEN, snapshot.envelope.content_hash)
+
+
+def test_the_same_snapshot_twice_in_a_batch_is_counted_once() -> None:
+    raw = f"{HEADER}\n"
+    batch = prepare_batch([_message(raw, 0), _message(raw, 1), _message(raw, 2, "m2")])
+    assert [s.envelope.machine_id for s in batch.snapshots] == ["m1", "m2"]
+    assert batch.duplicates_in_batch == 1
+
+
+def test_unparseable_listing_is_dead_lettered_with_line_and_context() -> None:
+    raw = f"{HEADER}\nroot 1 0.5 0.1 1024 512 ? Ss 10:00 0:01 init\nroot x\n"
+    batch = prepare_batch([_message(raw, 7)])
+    assert batch.snapshots == []
+    (letter,) = batch.dead_letters
+    assert isinstance(letter.error, SnapshotParseError)
+    assert letter.error.line_number == 3
+    assert "line 3" in letter.error.reason
+    assert letter.error.context.machine_id == "m1"
+    assert letter.error.context.offset == 7
+
+
+def test_values_postgres_cannot_hold_are_dead_lettered() -> None:
+    raw = f"{HEADER}\nroot 99999999999 0.5 0.1 1024 512 ? Ss 10:00 0:01 init\n"
+    (letter,) = prepare_batch([_message(raw, 0)]).dead_letters
+    assert letter.error.reason == "line 2: pid 99999999999 is out of range"
+
+
+def test_bad_envelope_is_dead_lettered_and_the_rest_of_the_batch_kept() -> None:
+    good = _message(f"{HEADER}\n", 0)
+    tampered = json.loads(good.value)
+    tampered["machine_name"] = ""
+    bad = RawMessage("raw", 1, 1, b"m1", json.dumps(tampered).encode())
+    batch = prepare_batch([bad, good])
+    assert len(batch.snapshots) == 1
+    (letter,) = batch.dead_letters
+    assert isinstance(letter.error, EnvelopeError)
+    assert "machine_name: String should have at least 1 character" in letter.error.reason
+    assert letter.message is bad
