@@ -50,36 +50,21 @@ def test_parse_reads_stdin_and_reports_the_bad_line() -> None:
     assert "Traceback" not in result.stderr
 
 
+def _submit(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    flags = ("--machine-id", "m", "--os", "linux", "--command", "ps aux")
+    return _procmon("submit", str(path), *flags, *extra)
+
+
 def test_submit_refuses_a_timestamp_without_offset(tmp_path: Path) -> None:
     path = tmp_path / "ps.out"
     path.write_text("x\n")
-    result = _procmon(
-        "submit",
-        str(path),
-        "--machine-id",
-        "m",
-        "--os",
-        "linux",
-        "--command",
-        "ps aux",
-        "--timestamp",
-        "2026-11-28T12:00:00",
-    )
+    result = _submit(path, "--timestamp", "2026-11-28T12:00:00")
     assert result.returncode == 2
     assert "has no UTC offset" in result.stderr
 
 
 def test_submit_of_a_missing_file_says_so_without_a_traceback(tmp_path: Path) -> None:
-    result = _procmon(
-        "submit",
-        str(tmp_path / "absent.out"),
-        "--machine-id",
-        "m",
-        "--os",
-        "linux",
-        "--command",
-        "ps aux",
-    )
+    result = _submit(tmp_path / "absent.out")
     assert result.returncode == 2
     assert "cannot read" in result.stderr
     assert "Traceback" not in result.stderr

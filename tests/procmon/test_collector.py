@@ -12,7 +12,7 @@ import pytest
 from parsers import parse_listing
 from procmon import collector
 from procmon.collector import collect_listing, envelope_from_file, local_identity
-from procmon.envelope import content_hash
+from procmon.envelope import Envelope, content_hash
 from procmon.errors import CollectorError
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -48,10 +48,8 @@ def test_collected_listing_of_this_machine_parses_and_contains_this_process(
     assert os.getpid() in {row.pid for row in rows}
 
 
-def test_saved_file_becomes_an_envelope(tmp_path: Path) -> None:
-    path = tmp_path / "ps.out"
-    path.write_text("USER PID\n", encoding="utf-8")
-    envelope = envelope_from_file(
+def _from_file(path: Path) -> Envelope:
+    return envelope_from_file(
         path,
         machine_id="m",
         machine_name="m",
@@ -60,7 +58,12 @@ def test_saved_file_becomes_an_envelope(tmp_path: Path) -> None:
         command_type="ps aux",
         timestamp=NOW,
     )
-    assert envelope.raw_output == "USER PID\n"
+
+
+def test_saved_file_becomes_an_envelope(tmp_path: Path) -> None:
+    path = tmp_path / "ps.out"
+    path.write_text("USER PID\n", encoding="utf-8")
+    assert _from_file(path).raw_output == "USER PID\n"
 
 
 @pytest.mark.parametrize(
@@ -74,12 +77,4 @@ def test_unreadable_files_are_refused_clearly(
     if content is not None:
         path.write_bytes(content)
     with pytest.raises(CollectorError, match=expected):
-        envelope_from_file(
-            path,
-            machine_id="m",
-            machine_name="m",
-            os_type="linux",
-            os_version="",
-            command_type="ps aux",
-            timestamp=NOW,
-        )
+        _from_file(path)
