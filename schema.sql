@@ -12,7 +12,10 @@ CREATE TABLE IF NOT EXISTS commands (
     "timestamp"     timestamptz NOT NULL,
     content_hash    text        NOT NULL CHECK (content_hash ~ '^[0-9a-f]{64}$'),
     schema_version  smallint    NOT NULL,
+    format          text        NOT NULL,
     process_count   integer     NOT NULL,
+    -- Snapshot-wide facts of formats that print them (top: load, tasks, CPU and memory).
+    metadata        jsonb       NOT NULL DEFAULT '{}',
     raw_output      text        NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
     -- The dedupe key; its leading (machine_id, "timestamp") also serves per-machine time ranges.
@@ -36,6 +39,7 @@ CREATE TABLE IF NOT EXISTS processes (
     memory_percent    real,
     rss_bytes         bigint,
     vsz_bytes         bigint,
+    memory_usage_bytes bigint,
     status            text,
     status_raw        text,
     start_time        timestamptz,
@@ -44,6 +48,7 @@ CREATE TABLE IF NOT EXISTS processes (
     threads           integer,
     nice              integer,
     priority          integer,
+    truncated_fields  text[]      NOT NULL DEFAULT '{}',
     -- The key is also the processes(command_id) index: a snapshot's rows, in listing order.
     CONSTRAINT processes_pkey PRIMARY KEY (command_id, line_number)
 );

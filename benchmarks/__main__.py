@@ -65,9 +65,9 @@ def _snapshots() -> list[Snapshot]:
             command_type="ps aux",
             timestamp=OBSERVED_AT + timedelta(minutes=n),
         )
-        rows = parse_listing(raw, os_type="linux", command="ps aux", observed_at=OBSERVED_AT)
+        listing = parse_listing(raw, os_type="linux", command="ps aux", observed_at=OBSERVED_AT)
         message = RawMessage("bench", 0, n, envelope.key, b"")
-        snapshots.append(Snapshot(envelope=envelope, rows=rows, message=message))
+        snapshots.append(Snapshot(envelope=envelope, listing=listing, message=message))
     return snapshots
 
 

@@ -47,7 +47,7 @@ ORDER BY latest.machine_name, stats.machine_id
 # index serves the range, and its order (content_hash as tie-break) serves the sort.
 SNAPSHOTS_OF_MACHINE = """
 SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-       content_hash, process_count, received_at
+       content_hash, format, process_count, metadata, received_at
 FROM commands
 WHERE machine_id = %(machine_id)s
   AND "timestamp" >= COALESCE(%(from)s::timestamptz, '-infinity')
@@ -58,7 +58,7 @@ LIMIT %(limit)s
 
 SNAPSHOT_BY_ID = """
 SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-       content_hash, process_count, received_at
+       content_hash, format, process_count, metadata, received_at
 FROM commands
 WHERE id = %(id)s
 """
@@ -69,7 +69,7 @@ PROCESSES_OF_SNAPSHOTS = """
 SELECT p.command_id, p.line_number, p.machine_id, p.observed_at, p.pid, p.ppid, p."user",
        p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,
        p.vsz_bytes, p.status, p.status_raw, p.start_time, p.cpu_time_seconds, p.tty,
-       p.threads, p.nice, p.priority
+       p.threads, p.nice, p.priority, p.memory_usage_bytes, p.truncated_fields
 FROM unnest(%(snapshot_ids)s::bigint[]) AS wanted (id)
 CROSS JOIN LATERAL (
     SELECT *

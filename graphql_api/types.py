@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, NewType, Self
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types.scalar import ScalarDefinition
 
 from graphql_api.context import ApiContext, ProcessPage
@@ -47,6 +48,9 @@ class Process:
     memory_percent: float | None
     rss_bytes: BigInt | None = strawberry.field(description="Resident set size in bytes.")
     vsz_bytes: BigInt | None = strawberry.field(description="Virtual memory size in bytes.")
+    memory_usage_bytes: BigInt | None = strawberry.field(
+        description="What the tool itself calls memory usage (Windows' working set), in bytes."
+    )
     status: str | None = strawberry.field(
         description=f"Normalized state: one of {', '.join(ProcessStatus)}."
     )
@@ -57,6 +61,9 @@ class Process:
     threads: int | None
     nice: int | None
     priority: int | None
+    truncated_fields: list[str] = strawberry.field(
+        description="Fields whose printed value the tool cut short; do not trust them as exact."
+    )
     observed_at: datetime = strawberry.field(description="Time of the snapshot it was seen in.")
     machine_id: str
     snapshot_id: strawberry.ID
@@ -82,6 +89,8 @@ class Process:
             threads=row["threads"],
             nice=row["nice"],
             priority=row["priority"],
+            memory_usage_bytes=row["memory_usage_bytes"],
+            truncated_fields=row["truncated_fields"],
             observed_at=row["observed_at"],
             machine_id=row["machine_id"],
             snapshot_id=strawberry.ID(str(row["command_id"])),
@@ -110,7 +119,11 @@ class Snapshot:
     command_type: str
     timestamp: datetime = strawberry.field(description="When the machine took the listing.")
     content_hash: str
+    format: str = strawberry.field(description="The listing format detected, e.g. `ps aux`.")
     process_count: int
+    metadata: JSON = strawberry.field(
+        description="Snapshot-wide facts the format prints (top's load, tasks, CPU, memory)."
+    )
     received_at: datetime = strawberry.field(description="When procmon stored it.")
     processes: list[Process] = strawberry.field(
         resolver=_processes_of, description="The first `limit` processes, in listing order."
@@ -129,7 +142,9 @@ class Snapshot:
             command_type=row["command_type"],
             timestamp=row["timestamp"],
             content_hash=row["content_hash"],
+            format=row["format"],
             process_count=row["process_count"],
+            metadata=row["metadata"],
             received_at=row["received_at"],
             command_id=row["id"],
         )

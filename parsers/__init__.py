@@ -6,9 +6,10 @@ printed and the moment it ran, get back :class:`ProcessRow` objects in common un
     from datetime import datetime, timezone
     from parsers import parse_listing
 
-    rows = parse_listing(
+    listing = parse_listing(
         raw, os_type="linux", command="ps aux", observed_at=datetime.now(timezone.utc)
     )
+    listing.rows, listing.metadata
 
 Text that does not parse raises :class:`ParseError` naming the line. Supported today: the
 ``ps aux`` family of Linux procps, macOS and the BSDs (see ``parsers.detect.SUPPORTED_FORMATS``).
@@ -17,10 +18,11 @@ Text that does not parse raises :class:`ParseError` naming the line. Supported t
 from parsers.bsd_ps import parse_ps_aux
 from parsers.detect import parse_listing
 from parsers.errors import ParseError
-from parsers.rows import ProcessRow, ProcessStatus
+from parsers.rows import Listing, ProcessRow, ProcessStatus
 from parsers.times import parse_cpu_time, resolve_start_time
 
 __all__ = [
+    "Listing",
     "ParseError",
     "ProcessRow",
     "ProcessStatus",

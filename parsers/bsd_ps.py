@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from datetime import datetime
 from functools import partial
-from typing import TypeVar
 
 from parsers.errors import ParseError
+from parsers.formats import ListingFormat
 from parsers.lines import numbered_lines
-from parsers.rows import ProcessRow, ProcessStatus
+from parsers.rows import Listing, ProcessRow
 from parsers.times import parse_cpu_time, resolve_start_time
+from parsers.values import NO_TERMINAL, decimal, integer, process_name, read_column, unix_status
 
-__all__ = ["PS_AUX_HEADERS", "is_ps_aux_header", "parse_ps_aux"]
-
-_T = TypeVar("_T")
+__all__ = ["FORMATS", "PS_AUX_HEADERS", "is_ps_aux_header", "parse_ps_aux"]
 
 # Both families print the same eleven columns in the same order; only two names differ.
 PS_AUX_HEADERS = (
@@ -23,28 +20,6 @@ PS_AUX_HEADERS = (
     ("USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TT", "STAT", "STARTED", "TIME", "COMMAND"),
 )
 _COLUMNS = 11
-
-# Linux prints "?" for no controlling terminal, macOS "??", FreeBSD "-".
-_NO_TERMINAL = frozenset({"?", "??", "-"})
-
-_STATUSES = {
-    "R": ProcessStatus.RUNNING,
-    "S": ProcessStatus.SLEEPING,
-    "D": ProcessStatus.DISK_SLEEP,
-    # macOS: uninterruptible wait, its name for Linux's D.
-    "U": ProcessStatus.DISK_SLEEP,
-    "I": ProcessStatus.IDLE,
-    "T": ProcessStatus.STOPPED,
-    "t": ProcessStatus.TRACED,
-    "Z": ProcessStatus.ZOMBIE,
-    "X": ProcessStatus.DEAD,
-}
-
-# The bounds are far beyond any real PID or KiB count, and keep byte counts within 64 bits.
-_INTEGER = re.compile(r"[0-9]{1,15}")
-_DECIMAL = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
-# A kernel thread, or a zombie shown as "[name] <defunct>": no argv, only the name in brackets.
-_BRACKETED_NAME = re.compile(r"\[([^\]]+)\]")
 
 
 def is_ps_aux_header(line: str) -> bool:
@@ -94,49 +69,36 @@ def _parse_row(line_number: int, line: str, observed_at: datetime) -> ProcessRow
     try:
         return ProcessRow(
             line_number=line_number,
-            pid=_read("PID", _integer, pid),
-            process_name=_process_name(command),
+            pid=read_column("PID", integer, pid),
+            process_name=process_name(command),
             user=user,
             command_line=command,
-            cpu_percent=_read("%CPU", _decimal, cpu),
-            memory_percent=_read("%MEM", _decimal, mem),
-            rss_bytes=_read("RSS", _integer, rss) * 1024,
-            vsz_bytes=_read("VSZ", _integer, vsz) * 1024,
-            status=_STATUSES.get(stat[0], ProcessStatus.UNKNOWN),
+            cpu_percent=read_column("%CPU", decimal, cpu),
+            memory_percent=read_column("%MEM", decimal, mem),
+            rss_bytes=read_column("RSS", integer, rss) * 1024,
+            vsz_bytes=read_column("VSZ", integer, vsz) * 1024,
+            status=unix_status(stat),
             status_raw=stat,
-            start_time=_read("START", partial(resolve_start_time, observed_at=observed_at), start),
-            cpu_time_seconds=_read("TIME", parse_cpu_time, time),
-            tty=None if tty in _NO_TERMINAL else tty,
+            start_time=read_column(
+                "START", partial(resolve_start_time, observed_at=observed_at), start
+            ),
+            cpu_time_seconds=read_column("TIME", parse_cpu_time, time),
+            tty=None if tty in NO_TERMINAL else tty,
         )
     except ValueError as exc:
         raise ParseError(str(exc), line_number=line_number, line=line) from exc
 
 
-def _read(column: str, convert: Callable[[str], _T], text: str) -> _T:
-    """Convert one column's text, prefixing any complaint with the column's name."""
-    try:
-        return convert(text)
-    except ValueError as exc:
-        raise ValueError(f"{column}: {exc}") from exc
+def _parse_ps_aux_listing(raw: str, observed_at: datetime) -> Listing:
+    return Listing(format="ps aux", rows=parse_ps_aux(raw, observed_at))
 
 
-def _integer(text: str) -> int:
-    """A non-negative integer, refusing what int() also takes: signs, "_", non-ASCII digits."""
-    if not _INTEGER.fullmatch(text):
-        raise ValueError(f"{text!r} is not an integer")
-    return int(text)
-
-
-def _decimal(text: str) -> float:
-    """A non-negative decimal number, refusing what float() also accepts: nan, inf, exponents."""
-    if not _DECIMAL.fullmatch(text):
-        raise ValueError(f"{text!r} is not a number")
-    return float(text)
-
-
-def _process_name(command: str) -> str:
-    """The program's name: base name of the first word, or the bracketed kernel thread name."""
-    if bracketed := _BRACKETED_NAME.match(command):
-        return bracketed[1]
-    first_word = command.split(None, 1)[0]
-    return first_word.rstrip("/").rsplit("/", 1)[-1] or first_word
+FORMATS = (
+    ListingFormat(
+        name="ps aux",
+        os_types=("linux", "macos", "freebsd", "openbsd", "netbsd"),
+        commands=("ps aux", "ps axu", "ps auxww"),
+        matches_header=is_ps_aux_header,
+        parse=_parse_ps_aux_listing,
+    ),
+)

@@ -2,48 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
-from parsers.bsd_ps import is_ps_aux_header, parse_ps_aux
+from parsers import bsd_ps
 from parsers.errors import ParseError
+from parsers.formats import ListingFormat
 from parsers.lines import numbered_lines
-from parsers.rows import ProcessRow
+from parsers.rows import Listing
 
-__all__ = ["SUPPORTED_FORMATS", "ListingFormat", "parse_listing"]
-
-
-@dataclass(frozen=True, slots=True)
-class ListingFormat:
-    """One kind of listing the package parses: where it comes from, how to tell it, its parser.
-
-    ``os_types`` and ``commands`` document which systems and commands print it; detection
-    relies on ``matches_header`` alone, applied to the first non-blank line.
-    """
-
-    name: str
-    os_types: tuple[str, ...]
-    commands: tuple[str, ...]
-    matches_header: Callable[[str], bool]
-    parse: Callable[[str, datetime], list[ProcessRow]]
+__all__ = ["SUPPORTED_FORMATS", "parse_listing"]
 
 
-# Tried in order; a new format is one more entry here.
-SUPPORTED_FORMATS: tuple[ListingFormat, ...] = (
-    ListingFormat(
-        name="ps aux",
-        os_types=("linux", "macos", "freebsd", "openbsd", "netbsd"),
-        commands=("ps aux", "ps axu", "ps auxww"),
-        matches_header=is_ps_aux_header,
-        parse=parse_ps_aux,
-    ),
-)
+# Tried in order: each family module lists its formats; a new family is one more entry.
+SUPPORTED_FORMATS: tuple[ListingFormat, ...] = (*bsd_ps.FORMATS,)
 
 
-def parse_listing(
-    raw: str, *, os_type: str, command: str, observed_at: datetime
-) -> list[ProcessRow]:
+def parse_listing(raw: str, *, os_type: str, command: str, observed_at: datetime) -> Listing:
     """Parse a raw process listing, whichever supported format its header shows.
 
     The header decides: ``os_type`` and ``command`` (what the agent says it ran where) only

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-__all__ = ["ProcessRow", "ProcessStatus"]
+__all__ = ["Listing", "ProcessRow", "ProcessStatus"]
 
 
 class ProcessStatus(StrEnum):
@@ -29,7 +30,10 @@ class ProcessRow:
 
     Memory is in bytes, CPU time in seconds, ``start_time`` an aware timestamp resolved
     against the snapshot's time. A field the format does not carry is ``None``, never guessed.
-    ``line_number`` is the 1-based line of the listing the row was read from.
+    ``line_number`` is the 1-based line of the listing the row was read from (the first line
+    of the record for multi-line formats). ``memory_usage_bytes`` is what the tool itself calls
+    memory usage (Windows' working set, top's RES) and ``truncated_fields`` names the fields
+    whose printed value the tool cut short (e.g. a ``+`` at the end), so they are not trusted.
     """
 
     line_number: int
@@ -42,6 +46,7 @@ class ProcessRow:
     memory_percent: float | None = None
     rss_bytes: int | None = None
     vsz_bytes: int | None = None
+    memory_usage_bytes: int | None = None
     status: ProcessStatus | None = None
     status_raw: str | None = None
     start_time: datetime | None = None
@@ -50,3 +55,17 @@ class ProcessRow:
     threads: int | None = None
     nice: int | None = None
     priority: int | None = None
+    truncated_fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A parsed listing: its format, its rows, and what it says beyond its rows.
+
+    ``metadata`` holds snapshot-wide facts some formats print (top's load averages, task counts,
+    CPU and memory totals), as JSON-ready values: str, int, float, bool, None, lists and dicts.
+    """
+
+    format: str
+    rows: list[ProcessRow]
+    metadata: Mapping[str, object] = field(default_factory=dict)

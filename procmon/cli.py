@@ -104,10 +104,10 @@ def _cmd_parse(settings: Settings, args: argparse.Namespace) -> None:
     raw = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
     observed_at = args.timestamp or datetime.now(UTC).astimezone()
     try:
-        rows = parse_listing(raw, os_type=args.os, command=args.command, observed_at=observed_at)
+        listing = parse_listing(raw, os_type=args.os, command=args.command, observed_at=observed_at)
     except ParseError as exc:
         raise ProcmonError(f"{args.file}: {exc}") from exc
-    for row in rows:
+    for row in listing.rows:
         print(json.dumps(dataclasses.asdict(row), default=_json_default, ensure_ascii=False))
 
 

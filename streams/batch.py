@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from parsers import ParseError, ProcessRow, parse_listing
+from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.envelope import Envelope, decode_envelope
 from procmon.errors import EnvelopeError, MessageContext, SnapshotParseError
 
@@ -51,8 +51,13 @@ class Snapshot:
     """A valid envelope and its parsed rows."""
 
     envelope: Envelope
-    rows: list[ProcessRow]
+    listing: Listing
     message: RawMessage
+
+    @property
+    def rows(self) -> list[ProcessRow]:
+        """The parsed process rows."""
+        return self.listing.rows
 
     @property
     def key(self) -> SnapshotKey:
@@ -103,7 +108,7 @@ def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:
         content_hash=envelope.content_hash,
     )
     try:
-        rows = parse_listing(
+        listing = parse_listing(
             envelope.raw_output,
             os_type=envelope.os_type,
             command=envelope.command_type,
@@ -111,12 +116,12 @@ def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:
         )
     except ParseError as exc:
         raise SnapshotParseError(str(exc), context, exc.line_number) from exc
-    for row in rows:
+    for row in listing.rows:
         problem = _out_of_range(row)
         if problem is not None:
             reason = f"line {row.line_number}: {problem}"
             raise SnapshotParseError(reason, context, row.line_number)
-    return Snapshot(envelope=envelope, rows=rows, message=message)
+    return Snapshot(envelope=envelope, listing=listing, message=message)
 
 
 def prepare_batch(messages: list[RawMessage]) -> PreparedBatch:

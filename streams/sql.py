@@ -9,11 +9,11 @@ __all__ = ["COPY_PROCESSES", "INSERT_COMMANDS", "INSERT_INGEST_ERRORS", "PROCESS
 INSERT_COMMANDS = """
 INSERT INTO commands (
     machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-    content_hash, schema_version, process_count, raw_output
+    content_hash, schema_version, format, process_count, metadata, raw_output
 )
 SELECT * FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],
-    %s::text[], %s::smallint[], %s::integer[], %s::text[]
+    %s::text[], %s::smallint[], %s::text[], %s::integer[], %s::jsonb[], %s::text[]
 )
 ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
 RETURNING id, machine_id, "timestamp", content_hash
@@ -34,6 +34,7 @@ PROCESS_COLUMNS: tuple[str, ...] = (
     "memory_percent",
     "rss_bytes",
     "vsz_bytes",
+    "memory_usage_bytes",
     "status",
     "status_raw",
     "start_time",
@@ -42,6 +43,7 @@ PROCESS_COLUMNS: tuple[str, ...] = (
     "threads",
     "nice",
     "priority",
+    "truncated_fields",
 )
 
 COPY_PROCESSES = "COPY processes ({}) FROM STDIN".format(

@@ -10,6 +10,7 @@ from datetime import datetime
 from operator import attrgetter
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from procmon.errors import StorageError
 from streams.batch import DeadLetter, PreparedBatch, Snapshot, SnapshotKey
@@ -49,7 +50,9 @@ def _command_values(snapshot: Snapshot) -> tuple[object, ...]:
         envelope.timestamp,
         envelope.content_hash,
         envelope.schema_version,
+        snapshot.listing.format,
         len(snapshot.rows),
+        Jsonb(snapshot.listing.metadata),
         envelope.raw_output,
     )
 
@@ -70,8 +73,9 @@ def _dead_letter_values(letter: DeadLetter) -> tuple[object, ...]:
     )
 
 
-# The row's own fields, in the order PROCESS_COLUMNS lists them after the snapshot's four.
-_row_values = attrgetter(*PROCESS_COLUMNS[4:])
+# The row's own fields, in the order PROCESS_COLUMNS lists them between the snapshot's four
+# and the truncated fields, which go last because a tuple must become a list to be an array.
+_row_values = attrgetter(*PROCESS_COLUMNS[4:-1])
 
 
 class SnapshotWriter:
@@ -147,6 +151,7 @@ class SnapshotWriter:
                                 machine_id,
                                 observed_at,
                                 *_row_values(row),
+                                list(row.truncated_fields),
                             )
                         )
                         process_rows += 1

@@ -73,9 +73,9 @@ def _insert_fleet(database_url: str) -> Fleet:
             processes = _PROCESSES.get(key, [])
             row = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
-                       command_type, "timestamp", content_hash, schema_version, process_count,
-                       raw_output, received_at)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, 1, %s, %s, %s) RETURNING id""",
+                       command_type, "timestamp", content_hash, schema_version, format,
+                       process_count, raw_output, received_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, 1, 'ps aux', %s, %s, %s) RETURNING id""",
                 (machine_id, name, os_type, os_version, "ps-axu", at(timestamp),
                  hashlib.sha256(key.encode()).hexdigest(), len(processes), f"raw {key}",
                  at("2024-06-01T00:00:00")),

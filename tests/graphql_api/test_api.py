@@ -99,10 +99,10 @@ async def test_snapshots_limit_is_capped(clean_database: str, serve: Serve) -> N
     with psycopg.connect(clean_database) as conn:
         conn.execute(
             """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
-                   "timestamp", content_hash, schema_version, process_count, raw_output)
+                   "timestamp", content_hash, schema_version, format, process_count, raw_output)
                SELECT 'busy', 'busy', 'linux', '6.1', 'ps-axu',
                       '2024-01-01T00:00:00Z'::timestamptz + n * interval '1 minute',
-                      encode(sha256(n::text::bytea), 'hex'), 1, 0, ''
+                      encode(sha256(n::text::bytea), 'hex'), 1, 'ps aux', 0, ''
                FROM generate_series(1, %s) AS n""",
             (count,),
         )

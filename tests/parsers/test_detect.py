@@ -35,14 +35,14 @@ TASKLIST = (
 )
 def test_ps_aux_listings_go_to_the_ps_aux_parser(fixture: str, os_type: str, command: str) -> None:
     raw = read_fixture(fixture)
-    rows = parse_listing(raw, os_type=os_type, command=command, observed_at=OBSERVED_AT)
+    rows = parse_listing(raw, os_type=os_type, command=command, observed_at=OBSERVED_AT).rows
     assert rows
     assert rows == parse_ps_aux(raw, OBSERVED_AT)
 
 
 def test_the_header_decides_whatever_the_agent_says() -> None:
     raw = read_fixture("linux-ubuntu-18.04/ps-axu.out")
-    rows = parse_listing(raw, os_type="windows", command="tasklist", observed_at=OBSERVED_AT)
+    rows = parse_listing(raw, os_type="windows", command="tasklist", observed_at=OBSERVED_AT).rows
     assert len(rows) == 172
 
 
@@ -72,11 +72,12 @@ def test_empty_input_is_refused(raw: str) -> None:
 
 
 def test_supported_formats() -> None:
-    [ps_aux] = SUPPORTED_FORMATS
+    ps_aux = SUPPORTED_FORMATS[0]
     assert ps_aux.name == "ps aux"
     assert set(ps_aux.os_types) == {"linux", "macos", "freebsd", "openbsd", "netbsd"}
     assert set(ps_aux.commands) == {"ps aux", "ps axu", "ps auxww"}
-    assert ps_aux.parse is parse_ps_aux
+    raw = read_fixture("macos-10.11.6/ps-axu.out")
+    assert ps_aux.parse(raw, OBSERVED_AT).rows == parse_ps_aux(raw, OBSERVED_AT)
     assert ps_aux.matches_header(read_fixture("macos-10.11.6/ps-axu.out").split("\n")[0])
     assert ps_aux.matches_header(read_fixture("linux-centos-7.7/ps-axu.out").split("\n")[0])
     assert not ps_aux.matches_header(PS_EF_HEADER)
@@ -91,7 +92,7 @@ def test_arbitrary_text_parses_or_raises_parse_error(
     raw: str, os_type: str, observed_at: datetime
 ) -> None:
     try:
-        rows = parse_listing(raw, os_type=os_type, command="ps aux", observed_at=observed_at)
+        rows = parse_listing(raw, os_type=os_type, command="ps aux", observed_at=observed_at).rows
     except ParseError:
         return
     # Only a listing led by a supported header can get this far.
@@ -111,7 +112,7 @@ def test_header_then_arbitrary_lines_parse_or_raise_parse_error(
     try:
         rows = parse_listing(
             "\n".join([header, *lines]), os_type="linux", command="ps aux", observed_at=observed_at
-        )
+        ).rows
     except ParseError:
         return
     assert all(row.start_time is None or row.start_time <= observed_at for row in rows)

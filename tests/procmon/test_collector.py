@@ -44,7 +44,9 @@ def test_collected_listing_of_this_machine_parses_and_contains_this_process(
     envelope = collect_listing(local_identity(config_dir=tmp_path), NOW)
     assert envelope.command_type == "ps aux"
     assert envelope.content_hash == content_hash(envelope.raw_output)
-    rows = parse_listing(envelope.raw_output, os_type="linux", command="ps aux", observed_at=NOW)
+    rows = parse_listing(
+        envelope.raw_output, os_type="linux", command="ps aux", observed_at=NOW
+    ).rows
     assert os.getpid() in {row.pid for row in rows}
 
 

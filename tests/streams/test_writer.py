@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
-from parsers import ProcessRow, ProcessStatus
+from parsers import Listing, ProcessRow, ProcessStatus
 from procmon.envelope import make_envelope
 from procmon.errors import EnvelopeError, MessageContext, StorageError
 from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot
@@ -41,11 +41,14 @@ def _snapshot(machine: str, minute: int, rows: int, offset: int) -> Snapshot:
             status_raw="Ss",
             start_time=WHEN - timedelta(hours=1),
             cpu_time_seconds=3.0,
+            memory_usage_bytes=4096,
+            truncated_fields=("user",) if n == 1 else (),
         )
         for n in range(rows)
     ]
     message = RawMessage("topic", 0, offset, machine.encode(), envelope.to_bytes())
-    return Snapshot(envelope=envelope, rows=process_rows, message=message)
+    listing = Listing(format="ps aux", rows=process_rows, metadata={"load_average": [0.5, 1.0]})
+    return Snapshot(envelope=envelope, listing=listing, message=message)
 
 
 def _counts(url: str) -> tuple[int, int, int]:
@@ -67,11 +70,22 @@ async def test_batch_is_stored_with_normalized_values(clean_database: str) -> No
     assert _counts(clean_database) == (2, 5, 0)
     with psycopg.connect(clean_database) as conn:
         row = conn.execute(
-            "SELECT p.machine_id, p.observed_at, p.status, p.rss_bytes, c.process_count"
+            "SELECT p.machine_id, p.observed_at, p.status, p.rss_bytes, p.memory_usage_bytes,"
+            " p.truncated_fields, c.process_count, c.format, c.metadata"
             " FROM processes p JOIN commands c ON c.id = p.command_id"
             " WHERE p.machine_id = 'm1' AND p.pid = 101"
         ).fetchone()
-    assert row == ("m1", WHEN, "sleeping", 5 * 2**30, 3)
+    assert row == (
+        "m1",
+        WHEN,
+        "sleeping",
+        5 * 2**30,
+        4096,
+        ["user"],
+        3,
+        "ps aux",
+        {"load_average": [0.5, 1.0]},
+    )
 
 
 async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> None:
