@@ -124,7 +124,7 @@ def main() -> int:
     for key, value in results.items():
         print(f"{key:<32} {value:>14,.0f}")
     RESULTS.write_text(
-        json.dumps({"machine": _machine(), "figures": results}, indent=2) + "\n", encoding="utf-8"
+        json.dumps({"machine": _machine(), **results}, indent=2) + "\n", encoding="utf-8"
     )
     print(f"written to {RESULTS}")
     return 0

@@ -32,7 +32,11 @@ LISTING_COMMANDS: dict[str, tuple[str, ...]] = {
     "freebsd": ("ps", "aux"),
     "openbsd": ("ps", "aux"),
     "netbsd": ("ps", "aux"),
+    # Verbose CSV: the user and CPU time too, and no column widths to cut names short.
+    "windows": ("tasklist", "/v", "/fo", "csv"),
 }
+# Console programs on Windows write in the OEM code page, elsewhere in UTF-8.
+_OUTPUT_ENCODINGS = {"windows": "oem"}
 
 _SYSTEM_TO_OS = {
     "Linux": "linux",
@@ -100,7 +104,9 @@ def collect_listing(identity: MachineIdentity, now: datetime) -> Envelope:
     except (OSError, subprocess.SubprocessError) as exc:
         raise CollectorError(f"running {' '.join(argv)!r} failed: {exc}") from exc
     return make_envelope(
-        raw_output=result.stdout.decode("utf-8", errors="replace"),
+        raw_output=result.stdout.decode(
+            _OUTPUT_ENCODINGS.get(identity.os_type, "utf-8"), errors="replace"
+        ),
         machine_id=identity.machine_id,
         machine_name=identity.machine_name,
         os_type=identity.os_type,

@@ -240,8 +240,7 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
         stack.spawn_procmon("api")
         base = f"http://{effective.api_host}:{effective.api_port}"
         _wait_until(lambda: _api_healthy(f"{base}/healthz"), "the GraphQL API")
-        if collect:
-            _collect_once(effective)
+        _publish_demo_fleet(effective, collect_this_machine=collect)
         print(
             f"\nprocmon is up.\n  broker:   {effective.kafka_bootstrap}\n"
             f"  GraphiQL: {base}/graphql\n  example:  curl -s {base}/graphql "
@@ -254,11 +253,16 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
             time.sleep(0.5)
 
 
-def _collect_once(settings: Settings) -> None:
+def _publish_demo_fleet(settings: Settings, *, collect_this_machine: bool) -> None:
+    """Publish the bundled samples of other systems and, if asked, this machine's listing."""
     from procmon.collector import collect_listing, local_identity
+    from procmon.samples import sample_envelopes
 
+    now = datetime.now(UTC).astimezone()
+    envelopes = sample_envelopes(now)
     try:
-        envelope = collect_listing(local_identity(), datetime.now(UTC).astimezone())
-        asyncio.run(publish(settings, [envelope]))
+        if collect_this_machine:
+            envelopes.append(collect_listing(local_identity(), now))
     except ProcmonError as exc:
         log.warning("could not collect this machine's listing: %s", exc)
+    asyncio.run(publish(settings, envelopes))

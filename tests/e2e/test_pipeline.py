@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaProducer
 from procmon.database import drop_database
 from procmon.devstack import free_port
 from procmon.envelope import make_envelope
+from procmon.samples import SAMPLES
 from tests.conftest import fresh_database_url
 
 pytestmark = pytest.mark.e2e
@@ -198,6 +199,29 @@ def test_this_machine_is_listed_by_host_name(stack: RunningStack) -> None:
         return socket.gethostname() in {m["machineName"] for m in body["data"]["machines"]}
 
     _wait_for(listed, "this machine to appear in `machines`")
+
+
+# One process of each bundled sample, with its memory in bytes read by hand from the file.
+SAMPLE_PROCESSES = {
+    "sample-macos": (568, "rssBytes", 43136 * 1024),
+}
+
+
+def test_the_demo_fleet_spans_operating_systems_in_the_same_units(stack: RunningStack) -> None:
+    expected_os = {"linux"} | {sample.os_type for sample in SAMPLES}
+
+    def every_os_listed() -> bool:
+        machines = stack.graphql("{ machines { osType } }")["data"]["machines"]
+        return {machine["osType"] for machine in machines} >= expected_os
+
+    _wait_for(every_os_listed, f"machines of {sorted(expected_os)}")
+    assert set(SAMPLE_PROCESSES) == {sample.machine_id for sample in SAMPLES}
+    query = """query ($m: String!) {
+        snapshots(machineId: $m) { processes { pid rssBytes memoryUsageBytes } } }"""
+    for machine_id, (pid, field, expected) in SAMPLE_PROCESSES.items():
+        (snapshot,) = stack.graphql(query, m=machine_id)["data"]["snapshots"]
+        by_pid = {process["pid"]: process for process in snapshot["processes"]}
+        assert by_pid[pid][field] == expected, machine_id
 
 
 def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(

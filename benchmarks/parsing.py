@@ -1,0 +1,63 @@
+"""Parser throughput per format, beside jc's on the same text where jc has the format."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+
+import jc
+
+from benchmarks.corpora import ParserCorpus
+from parsers import parse_listing
+
+__all__ = ["CORPUS_LINES", "bench_parsers"]
+
+CORPUS_LINES = 200_000
+# jc is slow on the largest corpora; its rate is measured on the first lines of the same text.
+JC_LINES = 50_000
+OBSERVED_AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def _median_seconds(run: Callable[[], object], repeat: int) -> float:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        run()
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def _head(text: str, lines: int) -> str:
+    """The first ``lines`` lines of ``text`` (header included), ending with a newline."""
+    return "\n".join(text.split("\n", lines)[:lines]) + "\n"
+
+
+def bench_parsers(corpora: Iterable[ParserCorpus]) -> dict[str, float]:
+    """Lines per second of procmon's parser for each corpus, and of jc where it has one."""
+    figures: dict[str, float] = {}
+    for corpus in corpora:
+        text = corpus.build(CORPUS_LINES)
+        lines = text.count("\n")
+        key = corpus.format.replace(" ", "_").replace("/", "").replace("-", "")
+
+        ours = partial(
+            parse_listing,
+            text,
+            os_type=corpus.os_type,
+            command=corpus.command,
+            observed_at=OBSERVED_AT,
+        )
+        rate = lines / _median_seconds(ours, repeat=3)
+        figures[f"parse_{key}_lines"] = lines
+        figures[f"parse_{key}_lines_per_s"] = rate
+        if corpus.jc_parser is not None:
+            sample = _head(text, JC_LINES)
+            theirs = partial(jc.parse, corpus.jc_parser, sample, quiet=True)
+            jc_seconds = _median_seconds(theirs, repeat=1)
+            jc_rate = sample.count("\n") / jc_seconds
+            figures[f"jc_{key}_lines_per_s"] = jc_rate
+            figures[f"parse_{key}_vs_jc"] = rate / jc_rate
+    return figures
