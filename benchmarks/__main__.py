@@ -11,13 +11,13 @@ import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
 
 from benchmarks.corpus import ps_aux_listing
+from benchmarks.parsing import median_seconds
 from parsers import parse_listing
 from procmon.database import create_database, drop_database, migrate
 from procmon.envelope import make_envelope
@@ -32,15 +32,6 @@ PROCESSES_PER_SNAPSHOT = 150
 OBSERVED_AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def _median_seconds(run: Callable[[], object], repeat: int = 3) -> float:
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
-
-
 def bench_parse() -> dict[str, float]:
     """Lines per second of the `ps aux` parser on a large listing."""
     listing = ps_aux_listing(PARSE_LINES)
@@ -48,7 +39,7 @@ def bench_parse() -> dict[str, float]:
     def run() -> None:
         parse_listing(listing, os_type="linux", command="ps aux", observed_at=OBSERVED_AT)
 
-    seconds = _median_seconds(run)
+    seconds = median_seconds(run)
     return {"parse_ps_aux_lines": PARSE_LINES, "parse_ps_aux_lines_per_s": PARSE_LINES / seconds}
 
 

@@ -13,7 +13,7 @@ import jc
 from benchmarks.corpora import ParserCorpus
 from parsers import parse_listing
 
-__all__ = ["CORPUS_LINES", "bench_parsers"]
+__all__ = ["CORPUS_LINES", "bench_parsers", "median_seconds"]
 
 CORPUS_LINES = 200_000
 # jc is slow on the largest corpora; its rate is measured on the first lines of the same text.
@@ -21,7 +21,8 @@ JC_LINES = 50_000
 OBSERVED_AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def _median_seconds(run: Callable[[], object], repeat: int) -> float:
+def median_seconds(run: Callable[[], object], repeat: int = 3) -> float:
+    """The median wall-clock time of ``repeat`` calls of ``run``."""
     timings = []
     for _ in range(repeat):
         started = time.perf_counter()
@@ -50,13 +51,13 @@ def bench_parsers(corpora: Iterable[ParserCorpus]) -> dict[str, float]:
             command=corpus.command,
             observed_at=OBSERVED_AT,
         )
-        rate = lines / _median_seconds(ours, repeat=3)
+        rate = lines / median_seconds(ours, repeat=3)
         figures[f"parse_{key}_lines"] = lines
         figures[f"parse_{key}_lines_per_s"] = rate
         if corpus.jc_parser is not None:
             sample = _head(text, JC_LINES)
             theirs = partial(jc.parse, corpus.jc_parser, sample, quiet=True)
-            jc_seconds = _median_seconds(theirs, repeat=1)
+            jc_seconds = median_seconds(theirs, repeat=1)
             jc_rate = sample.count("\n") / jc_seconds
             figures[f"jc_{key}_lines_per_s"] = jc_rate
             figures[f"parse_{key}_vs_jc"] = rate / jc_rate
