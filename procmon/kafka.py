@@ -35,13 +35,15 @@ def producer_options(settings: Settings) -> dict[str, Any]:
 
 
 async def ensure_topics(settings: Settings) -> None:
-    """Create the source topic with the configured partitions unless it exists."""
+    """Create the source and dead-letter topics with the configured partitions unless they exist."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
     try:
         await admin.start()
         existing = set(await admin.list_topics())
-        if settings.topic not in existing:
-            topic = NewTopic(settings.topic, settings.topic_partitions, replication_factor=1)
+        for name in (settings.topic, settings.dead_letter_topic):
+            if name in existing:
+                continue
+            topic = NewTopic(name, settings.topic_partitions, replication_factor=1)
             # Another process may create it between our look and our create.
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([topic])

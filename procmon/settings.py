@@ -41,6 +41,9 @@ class Settings(BaseSettings):
         description="Idempotent producer. Keep on for Apache Kafka; the dev broker refuses it.",
     )
     topic: str = Field("procmon.raw-outputs", description="Topic the collectors publish to.")
+    dead_letter_topic: str = Field(
+        "procmon.dead-letters", description="Topic of messages that could not be stored."
+    )
     topic_partitions: PositiveInt = Field(
         8, description="Partitions of the topic when procmon creates it; bounds worker parallelism."
     )

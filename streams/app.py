@@ -4,8 +4,9 @@ The pattern follows what was measured to lose nothing (see the README's worker s
 the source topic is raw bytes (a JSON-typed topic stalls silently on a bad message), batches
 come from ``noack_take`` (``take`` acks a batch even when its processing raised), every event
 of a batch is acknowledged after the database commit, poison messages included once they are
-recorded, and anything unexpected ends the process, so that a restart resumes from the last
-committed offset instead of Faust's supervisor restarting the agent in an unknown state.
+on the dead-letter topic and in ``ingest_errors``, and anything unexpected ends the process,
+so that a restart resumes from the last committed offset instead of Faust's supervisor
+restarting the agent in an unknown state.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from faust.types import EventT, StreamT
 from procmon.kafka import ensure_topics
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
+from streams.dead_letters import publish_dead_letters
 from streams.writer import SnapshotWriter
 
 __all__ = ["build_app", "run_worker"]
@@ -65,6 +67,9 @@ def build_app(settings: Settings) -> faust.App:
         key_serializer="raw",
         value_serializer="raw",
     )
+    dead_letter_topic = app.topic(
+        settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
+    )
     writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
 
     async def ingest(stream: StreamT[Any]) -> None:
@@ -76,6 +81,7 @@ def build_app(settings: Settings) -> faust.App:
             events = cast(Sequence[EventT[Any]], values)
             try:
                 batch = prepare_batch([_raw_message(event) for event in events])
+                await publish_dead_letters(dead_letter_topic, batch.dead_letters)
                 result = await writer.write(batch)
             except Exception:
                 first = events[0].message if events else None

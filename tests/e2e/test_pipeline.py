@@ -27,7 +27,7 @@ import httpx
 import psutil
 import psycopg
 import pytest
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from procmon.database import drop_database
 from procmon.devstack import free_port
@@ -39,6 +39,7 @@ pytestmark = pytest.mark.e2e
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TOPIC = "procmon.raw-outputs"
+DEAD_LETTER_TOPIC = "procmon.dead-letters"
 DEADLINE_SECONDS = 90.0
 
 
@@ -148,6 +149,24 @@ def _submit(stack: RunningStack, fixture: str, machine: str, timestamp: str) -> 
         check=True,
         capture_output=True,
     )
+
+
+async def _read_dead_letters(bootstrap: str, count: int) -> list[dict[str, bytes]]:
+    """The headers of the first ``count`` messages of the dead-letter topic."""
+    consumer = AIOKafkaConsumer(
+        DEAD_LETTER_TOPIC, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[dict[str, bytes]] = []
+    try:
+        async with asyncio.timeout(DEADLINE_SECONDS):
+            async for record in consumer:
+                found.append(dict(record.headers))
+                if len(found) == count:
+                    break
+    finally:
+        await consumer.stop()
+    return found
 
 
 async def _produce_raw(bootstrap: str, messages: list[tuple[bytes, bytes]]) -> None:
@@ -263,6 +282,13 @@ def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(
     assert re.search(rf"line {len(centos_lines) + 1}\b.*garbage", by_machine["bad-output"])
     assert "message is not JSON" in by_machine[None]
     assert set(reasons) == {"EnvelopeError", "SnapshotParseError"}
+
+    letters = asyncio.run(_read_dead_letters(stack.bootstrap, 3))
+    by_key = {letter.get("procmon-machine-id"): letter for letter in letters}
+    assert by_key[b"bad-output"]["procmon-error-class"] == b"SnapshotParseError"
+    assert by_key[b"bad-output"]["procmon-line-number"] == str(len(centos_lines) + 1).encode()
+    assert b"does not match" in by_key[b"bad-hash"]["procmon-reason"]
+    assert by_key[None]["procmon-source-topic"] == TOPIC.encode()
 
 
 def test_ctrl_c_leaves_no_process_running(stack: RunningStack) -> None:
