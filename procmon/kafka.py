@@ -18,10 +18,15 @@ from procmon.envelope import Envelope
 from procmon.errors import CollectorError
 from procmon.settings import Settings
 
-__all__ = ["ensure_topics", "producer_options", "publish"]
+__all__ = ["compression_type", "ensure_topics", "producer_options", "publish"]
 
 # Leaves room under the broker's default 1 MiB message limit for the JSON around the output.
 MAX_MESSAGE_BYTES = 1_000_000
+
+
+def compression_type(settings: Settings) -> str | None:
+    """The producer compression as Kafka clients name it (``None`` for no compression)."""
+    return None if settings.kafka_compression == "none" else settings.kafka_compression
 
 
 def producer_options(settings: Settings) -> dict[str, Any]:
@@ -30,6 +35,7 @@ def producer_options(settings: Settings) -> dict[str, Any]:
         "bootstrap_servers": settings.kafka_bootstrap,
         "enable_idempotence": settings.kafka_idempotence,
         "acks": "all",
+        "compression_type": compression_type(settings),
         "max_request_size": MAX_MESSAGE_BYTES + 64_000,
     }
 

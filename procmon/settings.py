@@ -20,6 +20,7 @@ ENV_PREFIX = "PROCMON_"
 
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
+Compression = Literal["none", "gzip", "snappy", "lz4", "zstd"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
@@ -39,6 +40,9 @@ class Settings(BaseSettings):
     kafka_idempotence: bool = Field(
         True,
         description="Idempotent producer. Keep on for Apache Kafka; the dev broker refuses it.",
+    )
+    kafka_compression: Compression = Field(
+        "lz4", description="Producer compression: none, gzip, snappy, lz4 or zstd."
     )
     topic: str = Field("procmon.raw-outputs", description="Topic the collectors publish to.")
     dead_letter_topic: str = Field(

@@ -21,7 +21,7 @@ import faust
 from faust import Stream
 from faust.types import EventT, StreamT
 
-from procmon.kafka import ensure_topics
+from procmon.kafka import compression_type, ensure_topics
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
 from streams.dead_letters import publish_dead_letters
@@ -57,6 +57,7 @@ def build_app(settings: Settings) -> faust.App:
         broker_session_timeout=settings.session_timeout,
         broker_heartbeat_interval=settings.heartbeat_interval,
         consumer_auto_offset_reset="earliest",
+        producer_compression_type=compression_type(settings),
         web_enabled=False,
         loghandlers=[],
     )
