@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     batch_timeout: PositiveFloat = Field(
         1.0, description="Seconds a worker waits to fill a batch before writing what it has."
     )
+    dedupe_cache_size: PositiveInt = Field(
+        100_000, description="Snapshot keys a worker remembers to skip redeliveries cheaply."
+    )
     session_timeout: PositiveFloat = Field(
         10.0, description="Kafka consumer session timeout in seconds (worker takeover time)."
     )

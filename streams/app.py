@@ -25,6 +25,7 @@ from procmon.kafka import compression_type, ensure_topics
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
 from streams.dead_letters import publish_dead_letters
+from streams.recent import RecentKeys
 from streams.writer import SnapshotWriter
 
 __all__ = ["build_app", "run_worker"]
@@ -72,6 +73,7 @@ def build_app(settings: Settings) -> faust.App:
         settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
     )
     writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
+    recent = RecentKeys(settings.dedupe_cache_size)
 
     async def ingest(stream: StreamT[Any]) -> None:
         source = cast(Stream[Any], stream)
@@ -81,7 +83,7 @@ def build_app(settings: Settings) -> faust.App:
             # each can be acknowledged by hand.
             events = cast(Sequence[EventT[Any]], values)
             try:
-                batch = prepare_batch([_raw_message(event) for event in events])
+                batch = prepare_batch([_raw_message(event) for event in events], recent)
                 await publish_dead_letters(dead_letter_topic, batch.dead_letters)
                 result = await writer.write(batch)
             except Exception:
@@ -94,17 +96,19 @@ def build_app(settings: Settings) -> faust.App:
                 )
                 logging.shutdown()
                 os._exit(EXIT_UNRECOVERABLE)
+            recent.remember(snapshot.key for snapshot in batch.snapshots)
             for letter in batch.dead_letters:
                 log.warning("dead letter: %s", letter.error)
             for event in events:
                 await source.ack(event)
             log.info(
                 "batch committed: %d messages, %d snapshots stored, %d already stored, "
-                "%d duplicates in batch, %d process rows, %d dead letters",
+                "%d duplicates in batch, %d recently stored, %d process rows, %d dead letters",
                 len(events),
                 result.snapshots_stored,
                 result.snapshots_already_stored,
                 batch.duplicates_in_batch,
+                batch.recently_stored,
                 result.process_rows,
                 result.dead_letters,
             )

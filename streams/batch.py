@@ -1,12 +1,14 @@
 """Turning a batch of raw Kafka messages into snapshots to store and dead letters to record.
 
-Pure: no broker, no database. Every message of a batch ends up in exactly one of three
-places: a :class:`Snapshot` to store, a :class:`DeadLetter`, or the count of duplicates
-within the batch (the same machine, time and content hash seen earlier in it).
+Pure: no broker, no database. Every message of a batch ends up in exactly one of four
+places: a :class:`Snapshot` to store, a :class:`DeadLetter`, the count of duplicates within
+the batch (the same machine, time and content hash seen earlier in it), or the count of
+snapshots this worker stored recently.
 """
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field, fields
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
@@ -80,6 +82,7 @@ class PreparedBatch:
     snapshots: list[Snapshot] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     duplicates_in_batch: int = 0
+    recently_stored: int = 0
 
 
 def snapshot_key(envelope: Envelope) -> SnapshotKey:
@@ -124,14 +127,22 @@ def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:
     return Snapshot(envelope=envelope, listing=listing, message=message)
 
 
-def prepare_batch(messages: list[RawMessage]) -> PreparedBatch:
-    """Decode, validate, dedupe and parse a batch of messages."""
+def prepare_batch(
+    messages: list[RawMessage], recently_stored: Container[SnapshotKey] = ()
+) -> PreparedBatch:
+    """Decode, validate, dedupe and parse a batch of messages.
+
+    A message whose key is in ``recently_stored`` is counted and skipped before parsing.
+    """
     batch = PreparedBatch()
     seen: set[SnapshotKey] = set()
     for message in messages:
         try:
             envelope = decode_envelope(message.value, message.context)
             key = snapshot_key(envelope)
+            if key in recently_stored:
+                batch.recently_stored += 1
+                continue
             if key in seen:
                 batch.duplicates_in_batch += 1
                 continue

@@ -72,3 +72,18 @@ def test_bad_envelope_is_dead_lettered_and_the_rest_of_the_batch_kept() -> None:
     assert isinstance(letter.error, EnvelopeError)
     assert "machine_name: String should have at least 1 character" in letter.error.reason
     assert letter.message is bad
+
+
+def test_recently_stored_snapshots_are_skipped_before_parsing() -> None:
+    stored = _message(f"{HEADER}\n", 0)
+    unparseable_but_stored = _message(f"{HEADER}\nroot x\n", 1, "m2")
+    recent = {
+        prepare_batch([stored]).snapshots[0].key,
+        ("m2", WHEN, json.loads(unparseable_but_stored.value)["content_hash"]),
+    }
+    batch = prepare_batch(
+        [stored, unparseable_but_stored, _message(f"{HEADER}\n", 2, "m3")], recent
+    )
+    assert batch.recently_stored == 2
+    assert batch.dead_letters == []
+    assert [s.envelope.machine_id for s in batch.snapshots] == ["m3"]
