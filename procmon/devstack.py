@@ -162,11 +162,13 @@ class DevStack:
         self._cleanups.append(server.shutdown)
         self.overrides["redis_url"] = f"unix://{server.socket_file}"
 
-    def choose_api_port(self) -> None:
-        """Keep the configured API port, or move off the default one when it is taken."""
-        if self._explicit("api_port") or not _port_open("127.0.0.1", self.settings.api_port):
-            return
-        self.overrides["api_port"] = str(free_port())
+    def choose_ports(self) -> None:
+        """Keep configured ports; move the API off its default one when that is taken and give
+        the worker's metrics a free port (several stacks may run on one machine)."""
+        if not self._explicit("api_port") and _port_open("127.0.0.1", self.settings.api_port):
+            self.overrides["api_port"] = str(free_port())
+        if not self._explicit("metrics_port"):
+            self.overrides["metrics_port"] = str(free_port())
 
     def effective(self) -> Settings:
         """The settings the children run with: ours, with the stack's overrides applied."""
@@ -232,7 +234,7 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
         stack.start_broker()
         stack.resolve_postgres()
         stack.resolve_redis()
-        stack.choose_api_port()
+        stack.choose_ports()
         effective = stack.effective()
         migrate(effective.database_url)
         asyncio.run(ensure_topics(effective))
@@ -243,6 +245,7 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
         _publish_demo_fleet(effective, collect_this_machine=collect)
         print(
             f"\nprocmon is up.\n  broker:   {effective.kafka_bootstrap}\n"
+            f"  metrics:  http://{effective.metrics_host}:{effective.metrics_port}/metrics\n"
             f"  GraphiQL: {base}/graphql\n  example:  curl -s {base}/graphql "
             f"-H 'content-type: application/json' -d '{{\"query\": \"{_EXAMPLE_QUERY}\"}}'\n"
             "Press Ctrl-C to stop.\n",

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     db_retry_attempts: PositiveInt = Field(
         8, description="Attempts to write a batch when PostgreSQL is unreachable before exiting."
     )
+    metrics_host: str = Field("127.0.0.1", description="Address of a worker's metrics server.")
+    metrics_port: Annotated[int, Field(ge=0, le=65535)] = Field(
+        9108, description="Port of a worker's /metrics and /healthz; 0 turns them off."
+    )
     api_host: str = Field("127.0.0.1", description="Address the GraphQL API listens on.")
     api_port: Annotated[int, Field(ge=1, le=65535)] = Field(
         8000, description="Port the GraphQL API listens on."

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -25,6 +26,7 @@ from procmon.kafka import compression_type, ensure_topics
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
 from streams.dead_letters import publish_dead_letters
+from streams.metrics import WorkerMetrics, serve_metrics
 from streams.recent import RecentKeys
 from streams.writer import SnapshotWriter
 
@@ -48,8 +50,8 @@ def _raw_message(event: EventT[Any]) -> RawMessage:
     )
 
 
-def build_app(settings: Settings) -> faust.App:
-    """Build the Faust app with its ingest agent under these settings."""
+def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
+    """Build the Faust app with its ingest agent under these settings, counting in ``metrics``."""
     app = faust.App(
         settings.consumer_group,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
@@ -82,6 +84,7 @@ def build_app(settings: Settings) -> faust.App:
             # noack_take yields the events themselves (its annotation says values) so that
             # each can be acknowledged by hand.
             events = cast(Sequence[EventT[Any]], values)
+            started = time.perf_counter()
             try:
                 batch = prepare_batch([_raw_message(event) for event in events], recent)
                 await publish_dead_letters(dead_letter_topic, batch.dead_letters)
@@ -101,6 +104,8 @@ def build_app(settings: Settings) -> faust.App:
                 log.warning("dead letter: %s", letter.error)
             for event in events:
                 await source.ack(event)
+            metrics.record_batch(batch, result, len(events), time.perf_counter() - started)
+            _record_lag(app, metrics, events)
             log.info(
                 "batch committed: %d messages, %d snapshots stored, %d already stored, "
                 "%d duplicates in batch, %d recently stored, %d process rows, %d dead letters",
@@ -117,13 +122,29 @@ def build_app(settings: Settings) -> faust.App:
     return app
 
 
+def _record_lag(app: faust.App, metrics: WorkerMetrics, events: Sequence[EventT[Any]]) -> None:
+    """Lag of each partition in the batch, from the high-watermark of the consumer's last fetch."""
+    last_offsets: dict[Any, int] = {}
+    for event in events:
+        tp = event.message.tp
+        last_offsets[tp] = max(last_offsets.get(tp, -1), event.message.offset)
+    for tp, offset in last_offsets.items():
+        highwater = app.consumer.highwater(tp)
+        if highwater is not None:
+            metrics.consumer_lag.labels(str(tp.partition)).set(max(highwater - offset - 1, 0))
+
+
 def run_worker(settings: Settings) -> None:
     """Create the topic if needed, then run the worker until it is stopped."""
     # One loop for both, because Faust's worker runs on the loop current when it is built.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     loop.run_until_complete(ensure_topics(settings))
-    app = build_app(settings)
+    metrics = WorkerMetrics()
+    if settings.metrics_port:
+        serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
+        log.info("metrics at http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
+    app = build_app(settings, metrics)
     worker = faust.Worker(
         app, loop=loop, loglevel=settings.log_level, override_logging=False, quiet=True
     )

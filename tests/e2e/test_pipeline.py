@@ -49,6 +49,7 @@ class RunningStack:
 
     process: subprocess.Popen[str]
     graphql_url: str
+    metrics_url: str
     bootstrap: str
     database_url: str
     env: dict[str, str]
@@ -95,7 +96,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     def read_stdout() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            for key in ("GraphiQL", "broker"):
+            for key in ("GraphiQL", "broker", "metrics"):
                 match = re.match(rf"\s*{key}:\s+(\S+)", line)
                 if match:
                     printed[key] = match.group(1)
@@ -108,6 +109,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         yield RunningStack(
             process,
             printed["GraphiQL"],
+            printed["metrics"],
             printed["broker"],
             database_url,
             env
@@ -282,6 +284,13 @@ def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(
     assert re.search(rf"line {len(centos_lines) + 1}\b.*garbage", by_machine["bad-output"])
     assert "message is not JSON" in by_machine[None]
     assert set(reasons) == {"EnvelopeError", "SnapshotParseError"}
+
+    metrics = httpx.get(stack.metrics_url).text
+    assert 'procmon_dead_letters_total{error_class="SnapshotParseError"} 1.0' in metrics
+    assert 'procmon_dead_letters_total{error_class="EnvelopeError"} 2.0' in metrics
+    stored = re.search(r"^procmon_snapshots_stored_total (\S+)$", metrics, re.MULTILINE)
+    assert stored is not None
+    assert float(stored.group(1)) >= 3
 
     letters = asyncio.run(_read_dead_letters(stack.bootstrap, 3))
     by_key = {letter.get("procmon-machine-id"): letter for letter in letters}

@@ -1,0 +1,46 @@
+"""The worker's metrics count what batches came to, and are served over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from procmon.devstack import free_port
+from procmon.errors import EnvelopeError
+from streams.batch import DeadLetter, PreparedBatch, RawMessage
+from streams.metrics import WorkerMetrics, serve_metrics
+from streams.writer import BatchResult
+
+
+def _batch() -> tuple[PreparedBatch, BatchResult]:
+    letter = DeadLetter(RawMessage("t", 0, 3, None, b"x"), EnvelopeError("message is not JSON"))
+    batch = PreparedBatch(dead_letters=[letter], duplicates_in_batch=2, recently_stored=1)
+    result = BatchResult(
+        snapshots_stored=4, snapshots_already_stored=5, process_rows=600, dead_letters=1
+    )
+    return batch, result
+
+
+def test_counters_move_and_are_served() -> None:
+    metrics = WorkerMetrics()
+    batch, result = _batch()
+    metrics.record_batch(batch, result, messages=13, seconds=0.25)
+    metrics.record_batch(batch, result, messages=13, seconds=0.25)
+    port = free_port()
+    server = serve_metrics(metrics, "127.0.0.1", port)
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+        missing = httpx.get(f"http://127.0.0.1:{port}/nope")
+    finally:
+        server.shutdown()
+    assert "procmon_messages_total 26.0" in text
+    assert "procmon_snapshots_stored_total 8.0" in text
+    assert "procmon_process_rows_stored_total 1200.0" in text
+    assert 'procmon_duplicates_skipped_total{found_in="batch"} 4.0' in text
+    assert 'procmon_duplicates_skipped_total{found_in="recent"} 2.0' in text
+    assert 'procmon_duplicates_skipped_total{found_in="database"} 10.0' in text
+    assert 'procmon_dead_letters_total{error_class="EnvelopeError"} 2.0' in text
+    assert "procmon_batch_messages_count 2.0" in text
+    assert health["status"] == "ok"
+    assert health["last_batch_at"] is not None
+    assert missing.status_code == 404
