@@ -15,6 +15,7 @@ from pathlib import Path
 
 from procmon.envelope import OS_TYPES
 from procmon.errors import ProcmonError
+from procmon.logs import configure_logging
 from procmon.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -171,10 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        logging.basicConfig(
-            level=settings.log_level.upper(),
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
+        configure_logging(settings.log_level)
         args.handler(settings, args)
     except ProcmonError as exc:
         print(f"procmon: error: {exc}", file=sys.stderr)

@@ -16,6 +16,7 @@ import logging
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any, cast
 
 import faust
@@ -90,18 +91,19 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
                 await publish_dead_letters(dead_letter_topic, batch.dead_letters)
                 result = await writer.write(batch)
             except Exception:
-                first = events[0].message if events else None
+                first = _raw_message(events[0]).context
                 log.exception(
-                    "ending the worker: batch of %d from partition %s offset %s failed",
+                    "ending the worker: batch of %d messages from partition %s offset %s failed",
                     len(events),
-                    getattr(first, "partition", None),
-                    getattr(first, "offset", None),
+                    first.partition,
+                    first.offset,
+                    extra=asdict(first),
                 )
                 logging.shutdown()
                 os._exit(EXIT_UNRECOVERABLE)
             recent.remember(snapshot.key for snapshot in batch.snapshots)
             for letter in batch.dead_letters:
-                log.warning("dead letter: %s", letter.error)
+                log.warning("dead letter: %s", letter.error, extra=asdict(letter.error.context))
             for event in events:
                 await source.ack(event)
             metrics.record_batch(batch, result, len(events), time.perf_counter() - started)
