@@ -1,0 +1,201 @@
+"""Real processes for fault tests: the dev broker, workers, a cuttable TCP proxy to PostgreSQL.
+
+Everything here runs on loopback and is bounded in time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from aiokafka import AIOKafkaProducer
+
+from procmon.envelope import Envelope, make_envelope
+from procmon.settings import Settings
+
+HEADER = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"
+ROWS_PER_SNAPSHOT = 3
+BASE_TIME = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """Poll ``check`` until it holds, failing after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def snapshot_envelopes(count: int, machines: int = 16, start: int = 0) -> list[Envelope]:
+    """``count`` distinct small `ps aux` snapshots spread over ``machines`` machines."""
+    envelopes = []
+    for n in range(start, start + count):
+        rows = "\n".join(
+            f"root {n * 10 + r + 1} 0.{r} 0.1 {1000 + r} {500 + r} ? S 10:00 0:01 /bin/p{r} --n {n}"
+            for r in range(ROWS_PER_SNAPSHOT)
+        )
+        envelopes.append(
+            make_envelope(
+                raw_output=f"{HEADER}\n{rows}\n",
+                machine_id=f"fault-{n % machines}",
+                machine_name=f"fault-{n % machines}",
+                os_type="linux",
+                os_version="6.1",
+                command_type="ps aux",
+                timestamp=BASE_TIME + timedelta(seconds=n),
+            )
+        )
+    return envelopes
+
+
+async def _produce(bootstrap: str, topic: str, envelopes: list[Envelope]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, e.to_bytes(), key=e.key) for e in envelopes]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+
+
+def produce(bootstrap: str, topic: str, envelopes: list[Envelope]) -> None:
+    """Publish envelopes and wait for every ack."""
+    asyncio.run(_produce(bootstrap, topic, envelopes))
+
+
+def stored_counts(database_url: str) -> tuple[int, int, int]:
+    """Rows of commands, processes and ingest_errors."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM commands), (SELECT count(*) FROM processes),"
+            " (SELECT count(*) FROM ingest_errors)"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+@dataclass
+class Workers:
+    """Worker processes of one consumer group, with their logs."""
+
+    settings: Settings
+    log_dir: Path
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self, database_url: str | None = None) -> subprocess.Popen[bytes]:
+        """Start one more worker (optionally against another database URL)."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+        values = self.settings.model_dump() | {"metrics_port": 0}
+        if database_url is not None:
+            values["database_url"] = database_url
+        env |= {f"PROCMON_{name.upper()}": str(value) for name, value in values.items()}
+        log = (self.log_dir / f"worker-{len(self.processes)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "procmon", "worker"], env=env, stdout=log, stderr=log
+        )
+        self.processes.append(process)
+        return process
+
+    def logs(self) -> str:
+        """Everything the workers wrote so far."""
+        return "\n".join(p.read_text(errors="replace") for p in sorted(self.log_dir.glob("*.log")))
+
+    def stop_all(self) -> None:
+        """Stop every worker still running, forcefully after a grace period."""
+        for process in self.processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+class CuttableProxy:
+    """A loopback TCP proxy whose traffic can be cut (connections dropped, new ones refused)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self._listener = socket.socket()
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._listener.listen(64)
+        self._open = threading.Event()
+        self._open.set()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if not self._open.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        """Drop every connection and refuse new ones until :meth:`restore`."""
+        self._open.clear()
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def restore(self) -> None:
+        """Let connections through again."""
+        self._open.set()
+
+    def close(self) -> None:
+        """Stop listening and drop everything."""
+        self.cut()
+        self._listener.close()
+
+
+@contextlib.contextmanager
+def proxy_to(port: int) -> Iterator[CuttableProxy]:
+    """A :class:`CuttableProxy` to ``port`` for the duration of the block."""
+    proxy = CuttableProxy(port)
+    try:
+        yield proxy
+    finally:
+        proxy.close()

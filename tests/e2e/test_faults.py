@@ -1,0 +1,129 @@
+"""Faults with real processes: workers killed with SIGKILL, PostgreSQL cut off.
+
+Each test produces distinct snapshots to a topic of its own and asserts exact counts at the
+end: every snapshot stored once, none lost, no dead letter.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from procmon.database import create_database, drop_database, migrate
+from procmon.devstack import start_dev_broker
+from procmon.settings import Settings
+from tests.conftest import fresh_database_url
+from tests.e2e.harness import (
+    ROWS_PER_SNAPSHOT,
+    Workers,
+    produce,
+    proxy_to,
+    snapshot_envelopes,
+    stored_counts,
+    wait_for,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+
+@pytest.fixture(scope="module")
+def bootstrap() -> Iterator[str]:
+    broker, address = start_dev_broker()
+    yield address
+    broker.kill()
+    broker.wait()
+
+
+@pytest.fixture
+def database() -> Iterator[str]:
+    url = fresh_database_url("procmon_faults")
+    create_database(url)
+    migrate(url)
+    yield url
+    drop_database(url)
+
+
+@pytest.fixture
+def workers(bootstrap: str, database: str, tmp_path: Path) -> Iterator[Workers]:
+    name = f"faults-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        kafka_bootstrap=bootstrap,
+        kafka_idempotence=False,
+        topic=name,
+        dead_letter_topic=f"{name}-dead",
+        consumer_group=name,
+        database_url=database,
+        session_timeout=6,
+        heartbeat_interval=1,
+        batch_size=20,
+        batch_timeout=0.2,
+        db_retry_attempts=40,
+    )
+    group = Workers(settings, tmp_path)
+    yield group
+    group.stop_all()
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def _assert_all_stored_once(database: str, snapshots: int) -> None:
+    wait_for(lambda: stored_counts(database)[0] >= snapshots, f"{snapshots} snapshots")
+    time.sleep(1)  # anything stored twice would show up by now
+    assert stored_counts(database) == (snapshots, snapshots * ROWS_PER_SNAPSHOT, 0)
+
+
+def test_two_workers_one_killed_mid_stream(workers: Workers, database: str) -> None:
+    first = workers.start()
+    workers.start()
+    produce(workers.settings.kafka_bootstrap, workers.settings.topic, snapshot_envelopes(200))
+    wait_for(lambda: stored_counts(database)[0] >= 200, "the first snapshots")
+    produce(
+        workers.settings.kafka_bootstrap,
+        workers.settings.topic,
+        snapshot_envelopes(6000, start=200),
+    )
+    wait_for(lambda: stored_counts(database)[0] >= 1000, "ingest under way")
+    _kill(first)
+    assert stored_counts(database)[0] < 6200, "the kill must happen mid-stream"
+    _assert_all_stored_once(database, 6200)
+
+
+def test_single_worker_killed_and_restarted(workers: Workers, database: str) -> None:
+    worker = workers.start()
+    produce(workers.settings.kafka_bootstrap, workers.settings.topic, snapshot_envelopes(6000))
+    wait_for(lambda: stored_counts(database)[0] >= 500, "ingest under way")
+    _kill(worker)
+    assert stored_counts(database)[0] < 6000, "the kill must happen mid-stream"
+    workers.start()
+    _assert_all_stored_once(database, 6000)
+
+
+def test_database_cut_off_then_back(workers: Workers, database: str) -> None:
+    port = int(conninfo_to_dict(database).get("port") or 5432)
+    with proxy_to(port) as proxy:
+        worker = workers.start(make_conninfo(database, host="127.0.0.1", port=proxy.port))
+        produce(workers.settings.kafka_bootstrap, workers.settings.topic, snapshot_envelopes(100))
+        wait_for(lambda: stored_counts(database)[0] == 100, "the first snapshots")
+        proxy.cut()
+        produce(
+            workers.settings.kafka_bootstrap,
+            workers.settings.topic,
+            snapshot_envelopes(900, start=100),
+        )
+        time.sleep(6)
+        assert stored_counts(database)[0] == 100, "nothing can be stored while cut off"
+        assert worker.poll() is None, "the worker waits for the database instead of exiting"
+        assert "retrying" in workers.logs()
+        proxy.restore()
+        _assert_all_stored_once(database, 1000)
+        assert worker.poll() is None
