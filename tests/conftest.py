@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -21,14 +22,34 @@ def fresh_database_url(prefix: str) -> str:
     return make_conninfo(SERVER_URL, dbname=f"{prefix}_{uuid.uuid4().hex[:12]}")
 
 
+@contextlib.contextmanager
+def migrated_database(prefix: str) -> Iterator[str]:
+    """A new database with the schema applied, dropped when the block ends."""
+    url = fresh_database_url(prefix)
+    create_database(url)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        drop_database(url)
+
+
+def stored_counts(database_url: str) -> tuple[int, int, int]:
+    """Rows of commands, processes and ingest_errors."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            "SELECT (SELECT count(*) FROM commands), (SELECT count(*) FROM processes),"
+            " (SELECT count(*) FROM ingest_errors)"
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])
+
+
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     """A database of this test session with the schema applied; dropped at the end."""
-    url = fresh_database_url("procmon_test")
-    create_database(url)
-    migrate(url)
-    yield url
-    drop_database(url)
+    with migrated_database("procmon_test") as url:
+        yield url
 
 
 @pytest.fixture

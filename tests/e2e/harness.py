@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 from aiokafka import AIOKafkaProducer
 
 from procmon.envelope import Envelope, make_envelope
@@ -75,17 +74,6 @@ async def _produce(bootstrap: str, topic: str, envelopes: list[Envelope]) -> Non
 def produce(bootstrap: str, topic: str, envelopes: list[Envelope]) -> None:
     """Publish envelopes and wait for every ack."""
     asyncio.run(_produce(bootstrap, topic, envelopes))
-
-
-def stored_counts(database_url: str) -> tuple[int, int, int]:
-    """Rows of commands, processes and ingest_errors."""
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM commands), (SELECT count(*) FROM processes),"
-            " (SELECT count(*) FROM ingest_errors)"
-        ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2])
 
 
 @dataclass

@@ -16,17 +16,15 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
 from procmon.settings import Settings
-from tests.conftest import fresh_database_url
+from tests.conftest import migrated_database, stored_counts
 from tests.e2e.harness import (
     ROWS_PER_SNAPSHOT,
     Workers,
     produce,
     proxy_to,
     snapshot_envelopes,
-    stored_counts,
     wait_for,
 )
 
@@ -43,11 +41,8 @@ def bootstrap() -> Iterator[str]:
 
 @pytest.fixture
 def database() -> Iterator[str]:
-    url = fresh_database_url("procmon_faults")
-    create_database(url)
-    migrate(url)
-    yield url
-    drop_database(url)
+    with migrated_database("procmon_faults") as url:
+        yield url
 
 
 @pytest.fixture

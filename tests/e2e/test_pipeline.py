@@ -16,8 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +33,7 @@ from procmon.devstack import free_port
 from procmon.envelope import make_envelope
 from procmon.samples import SAMPLES
 from tests.conftest import fresh_database_url
+from tests.e2e.harness import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -59,15 +59,6 @@ class RunningStack:
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
-
-
-def _wait_for(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -219,7 +210,7 @@ def test_this_machine_is_listed_by_host_name(stack: RunningStack) -> None:
         body = stack.graphql("{ machines { machineId machineName } }")
         return socket.gethostname() in {m["machineName"] for m in body["data"]["machines"]}
 
-    _wait_for(listed, "this machine to appear in `machines`")
+    wait_for(listed, "this machine to appear in `machines`")
 
 
 # One process of each bundled sample, with its memory in bytes read by hand from the file.
@@ -235,7 +226,7 @@ def test_the_demo_fleet_spans_operating_systems_in_the_same_units(stack: Running
         machines = stack.graphql("{ machines { osType } }")["data"]["machines"]
         return {machine["osType"] for machine in machines} >= expected_os
 
-    _wait_for(every_os_listed, f"machines of {sorted(expected_os)}")
+    wait_for(every_os_listed, f"machines of {sorted(expected_os)}")
     assert set(SAMPLE_PROCESSES) == {sample.machine_id for sample in SAMPLES}
     query = """query ($m: String!) {
         snapshots(machineId: $m) { processes { pid rssBytes memoryUsageBytes } } }"""
@@ -254,11 +245,11 @@ def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(
     _submit(stack, "linux-centos-7.7/ps-axu.out", "centos", "2019-11-01T10:05:00+00:00")
     asyncio.run(_produce_raw(stack.bootstrap, _corrupted_messages()))
 
-    _wait_for(
+    wait_for(
         lambda: _query_db(stack.database_url, "SELECT count(*) FROM ingest_errors")[0][0] == 3,
         "three dead letters",
     )
-    _wait_for(
+    wait_for(
         lambda: (
             _query_db(
                 stack.database_url,

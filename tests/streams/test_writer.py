@@ -12,6 +12,7 @@ from procmon.envelope import make_envelope
 from procmon.errors import EnvelopeError, MessageContext, StorageError
 from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot
 from streams.writer import SnapshotWriter
+from tests.conftest import stored_counts
 
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -51,23 +52,13 @@ def _snapshot(machine: str, minute: int, rows: int, offset: int) -> Snapshot:
     return Snapshot(envelope=envelope, listing=listing, message=message)
 
 
-def _counts(url: str) -> tuple[int, int, int]:
-    with psycopg.connect(url) as conn:
-        row = conn.execute(
-            "SELECT (SELECT count(*) FROM commands), (SELECT count(*) FROM processes),"
-            " (SELECT count(*) FROM ingest_errors)"
-        ).fetchone()
-    assert row is not None
-    return (int(row[0]), int(row[1]), int(row[2]))
-
-
 async def test_batch_is_stored_with_normalized_values(clean_database: str) -> None:
     writer = SnapshotWriter(clean_database, retry_attempts=1)
     batch = PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 0), _snapshot("m2", 0, 2, 1)])
     result = await writer.write(batch)
     await writer.close()
     assert (result.snapshots_stored, result.process_rows) == (2, 5)
-    assert _counts(clean_database) == (2, 5, 0)
+    assert stored_counts(clean_database) == (2, 5, 0)
     with psycopg.connect(clean_database) as conn:
         row = conn.execute(
             "SELECT p.machine_id, p.observed_at, p.status, p.rss_bytes, p.memory_usage_bytes,"
@@ -98,7 +89,7 @@ async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> Non
     assert (first.snapshots_stored, again.snapshots_stored) == (1, 1)
     assert again.snapshots_already_stored == 1
     assert again.process_rows == 1
-    assert _counts(clean_database) == (2, 4, 0)
+    assert stored_counts(clean_database) == (2, 4, 0)
 
 
 async def test_dead_letters_keep_the_whole_message_once(clean_database: str) -> None:
