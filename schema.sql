@@ -71,6 +71,8 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
     machine_id      text,
     content_hash    text,
     received_at     timestamptz NOT NULL DEFAULT now(),
+    -- Set by `procmon dead-letters replay` when the message was sent back to the topic.
+    replayed_at     timestamptz,
     -- A redelivered bad message is recorded once.
     CONSTRAINT ingest_errors_message_key UNIQUE (topic, "partition", "offset")
 );

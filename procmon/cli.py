@@ -124,6 +124,27 @@ def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     run_dev_stack(settings, collect=not args.no_collect)
 
 
+def _cmd_dead_letters_list(settings: Settings, args: argparse.Namespace) -> None:
+    from streams.dead_letter_admin import list_dead_letters
+
+    records = list_dead_letters(settings, since=args.since, limit=args.limit)
+    print("id\treceived_at\tsource\tmachine\terror\treplayed\treason")
+    for r in records:
+        source = f"{r.topic}/{r.partition}@{r.offset}"
+        replayed = r.replayed_at.isoformat() if r.replayed_at else "-"
+        print(
+            f"{r.id}\t{r.received_at.isoformat()}\t{source}\t{r.machine_id or '-'}\t"
+            f"{r.error_class}\t{replayed}\t{r.reason}"
+        )
+
+
+def _cmd_dead_letters_replay(settings: Settings, args: argparse.Namespace) -> None:
+    from streams.dead_letter_admin import replay_dead_letters
+
+    count = asyncio.run(replay_dead_letters(settings, ids=args.id, since=args.since))
+    print(f"replayed {count} dead letters to {settings.topic}", file=sys.stderr)
+
+
 def _cmd_settings(settings: Settings, args: argparse.Namespace) -> None:
     for name, value in settings.model_dump().items():
         print(f"PROCMON_{name.upper()}={value}")
@@ -163,6 +184,18 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--timestamp", type=_timestamp, help="when it was taken (default: now)")
     up = add("up", _cmd_up, "run the whole stack locally (broker, worker, API) until Ctrl-C")
     up.add_argument("--no-collect", action="store_true", help="do not collect this machine")
+    dead = commands.add_parser("dead-letters", help="look at and replay messages that failed")
+    dead_commands = dead.add_subparsers(dest="dead_letters_command", required=True)
+    listing = dead_commands.add_parser("list", help="the newest recorded dead letters")
+    listing.set_defaults(handler=_cmd_dead_letters_list)
+    listing.add_argument("--since", type=_timestamp, help="received at or after this time")
+    listing.add_argument("--limit", type=int, default=50)
+    replay = dead_commands.add_parser(
+        "replay", help="send dead letters not yet replayed back to the topic (after a fix)"
+    )
+    replay.set_defaults(handler=_cmd_dead_letters_replay)
+    replay.add_argument("--id", type=int, action="append", help="only this id (repeatable)")
+    replay.add_argument("--since", type=_timestamp, help="received at or after this time")
     add("settings", _cmd_settings, "print the settings in force")
     return parser
 

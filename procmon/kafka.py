@@ -6,8 +6,9 @@ Broker-agnostic: the same code runs against Apache Kafka and the dev broker; wha
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -18,7 +19,13 @@ from procmon.envelope import Envelope
 from procmon.errors import CollectorError
 from procmon.settings import Settings
 
-__all__ = ["compression_type", "ensure_topics", "producer_options", "publish"]
+__all__ = [
+    "compression_type",
+    "ensure_topics",
+    "producer_options",
+    "publish",
+    "publish_raw",
+]
 
 # Leaves room under the broker's default 1 MiB message limit for the JSON around the output.
 MAX_MESSAGE_BYTES = 1_000_000
@@ -66,11 +73,18 @@ async def publish(settings: Settings, envelopes: Iterable[Envelope]) -> int:
                 f"the listing of machine {envelope.machine_id} at {envelope.timestamp.isoformat()} "
                 f"is {len(body)} bytes as a message, over the {MAX_MESSAGE_BYTES}-byte limit"
             )
+    return await publish_raw(settings, [(envelope.key, body) for envelope, body in messages])
+
+
+async def publish_raw(settings: Settings, messages: Sequence[tuple[bytes | None, bytes]]) -> int:
+    """Publish (key, value) messages to the source topic, waiting for every ack."""
+    if not messages:
+        return 0
     producer = AIOKafkaProducer(**producer_options(settings))
     try:
         await producer.start()
-        for envelope, body in messages:
-            await producer.send_and_wait(settings.topic, body, key=envelope.key)
+        pending = [await producer.send(settings.topic, value, key=key) for key, value in messages]
+        await asyncio.gather(*pending)
     except KafkaError as exc:
         raise CollectorError(
             f"publishing to {settings.topic!r} at {settings.kafka_bootstrap} failed: {exc!r}"

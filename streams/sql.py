@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["COPY_PROCESSES", "INSERT_COMMANDS", "INSERT_INGEST_ERRORS", "PROCESS_COLUMNS"]
+__all__ = [
+    "COPY_PROCESSES",
+    "INSERT_COMMANDS",
+    "INSERT_INGEST_ERRORS",
+    "LIST_DEAD_LETTERS",
+    "MARK_REPLAYED",
+    "PROCESS_COLUMNS",
+    "SELECT_FOR_REPLAY",
+]
 
 # Snapshot rows of a batch in one statement; an already stored key is skipped, and only
 # newly stored snapshots come back, so their processes are written and the others are not.
@@ -62,3 +70,26 @@ SELECT * FROM unnest(
 )
 ON CONFLICT ON CONSTRAINT ingest_errors_message_key DO NOTHING
 """
+
+# Newest first; a NULL filter means "any".
+LIST_DEAD_LETTERS = """
+SELECT id, received_at, topic, "partition", "offset", machine_id, error_class, reason,
+       line_number, replayed_at
+FROM ingest_errors
+WHERE received_at >= COALESCE(%(since)s::timestamptz, '-infinity')
+ORDER BY id DESC
+LIMIT %(limit)s
+"""
+
+# Not yet replayed, by id or received since a time; locked so two replays don't race.
+SELECT_FOR_REPLAY = """
+SELECT id, message_key, raw_message
+FROM ingest_errors
+WHERE replayed_at IS NULL
+  AND (%(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s::bigint[]))
+  AND received_at >= COALESCE(%(since)s::timestamptz, '-infinity')
+ORDER BY id
+FOR UPDATE SKIP LOCKED
+"""
+
+MARK_REPLAYED = "UPDATE ingest_errors SET replayed_at = now() WHERE id = ANY(%s::bigint[])"

@@ -12,6 +12,7 @@ import pytest
 from psycopg.conninfo import make_conninfo
 
 from procmon.database import create_database, drop_database, migrate
+from procmon.devstack import start_dev_broker
 
 # The server the tests use; CI and the developers' machines run one here.
 SERVER_URL = os.environ.get("PROCMON_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -58,3 +59,12 @@ def clean_database(database_url: str) -> str:
     with psycopg.connect(database_url) as conn:
         conn.execute("TRUNCATE commands, processes, ingest_errors RESTART IDENTITY CASCADE")
     return database_url
+
+
+@pytest.fixture(scope="session")
+def broker() -> Iterator[str]:
+    """The bootstrap address of a dev broker (tansu, memory storage) for this test session."""
+    process, address = start_dev_broker()
+    yield address
+    process.kill()
+    process.wait()

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from procmon.devstack import start_dev_broker
 from procmon.settings import Settings
 from tests.conftest import migrated_database, stored_counts
 from tests.e2e.harness import (
@@ -31,14 +30,6 @@ from tests.e2e.harness import (
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
 
-@pytest.fixture(scope="module")
-def bootstrap() -> Iterator[str]:
-    broker, address = start_dev_broker()
-    yield address
-    broker.kill()
-    broker.wait()
-
-
 @pytest.fixture
 def database() -> Iterator[str]:
     with migrated_database("procmon_faults") as url:
@@ -46,10 +37,10 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture
-def workers(bootstrap: str, database: str, tmp_path: Path) -> Iterator[Workers]:
+def workers(broker: str, database: str, tmp_path: Path) -> Iterator[Workers]:
     name = f"faults-{uuid.uuid4().hex[:8]}"
     settings = Settings(
-        kafka_bootstrap=bootstrap,
+        kafka_bootstrap=broker,
         kafka_idempotence=False,
         topic=name,
         dead_letter_topic=f"{name}-dead",
