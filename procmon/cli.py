@@ -99,6 +99,29 @@ def _cmd_submit(settings: Settings, args: argparse.Namespace) -> None:
     print(f"published {path} as {envelope.content_hash}", file=sys.stderr)
 
 
+def _cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.bulk_import import ImportDefaults, import_paths
+
+    defaults = ImportDefaults(
+        machine_id=args.machine_id,
+        machine_name=args.machine_name,
+        os_type=args.os,
+        os_version=args.os_version,
+        command_type=args.command,
+        timestamp=args.timestamp,
+    )
+    summary = import_paths(settings, args.paths, defaults)
+    print(
+        f"sent {summary.sent}, skipped {summary.skipped} (duplicates), "
+        f"rejected {len(summary.rejected)}",
+        file=sys.stderr,
+    )
+    for path, reason in summary.rejected:
+        print(f"  rejected {path}: {reason}", file=sys.stderr)
+    if summary.rejected:
+        raise ProcmonError(f"{len(summary.rejected)} files were rejected")
+
+
 def _cmd_parse(settings: Settings, args: argparse.Namespace) -> None:
     from parsers import ParseError, parse_listing
 
@@ -177,6 +200,14 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument(
         "--timestamp", type=_timestamp, help="when it was taken (default: file mtime)"
     )
+    bulk = add("import", _cmd_import, "publish a tree of saved listings (see the README)")
+    bulk.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    bulk.add_argument("--machine-id", help="for files no manifest lists")
+    bulk.add_argument("--machine-name")
+    bulk.add_argument("--os", choices=OS_TYPES)
+    bulk.add_argument("--os-version", default="")
+    bulk.add_argument("--command")
+    bulk.add_argument("--timestamp", type=_timestamp, help="default: each file's mtime")
     parse = add("parse", _cmd_parse, "print a listing's normalized rows as JSON lines")
     parse.add_argument("file", nargs="?", default="-", help="the listing, or - for stdin")
     parse.add_argument("--os", default="linux", choices=OS_TYPES)

@@ -1,0 +1,140 @@
+"""``procmon import``: publish a directory tree of saved listings, with progress and a summary.
+
+Each file's machine, OS, command and time come from a ``procmon-manifest.csv`` in its
+directory when it is listed there (columns ``file, machine_id, machine_name, os, os_version,
+command, timestamp``), else from the command's flags, with the file's modification time as
+the timestamp unless one is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from procmon.collector import envelope_from_file
+from procmon.envelope import Envelope
+from procmon.errors import ProcmonError
+from procmon.kafka import publish
+from procmon.settings import Settings
+
+__all__ = ["MANIFEST_NAME", "ImportDefaults", "ImportSummary", "import_paths"]
+
+MANIFEST_NAME = "procmon-manifest.csv"
+_CHUNK = 500
+# A manifest's rows by file name.
+Manifest = dict[str, dict[str, str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportDefaults:
+    """What the flags say about files that no manifest describes."""
+
+    machine_id: str | None = None
+    machine_name: str | None = None
+    os_type: str | None = None
+    os_version: str = ""
+    command_type: str | None = None
+    timestamp: datetime | None = None
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did with each file."""
+
+    sent: int = 0
+    skipped: int = 0
+    rejected: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def _files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from (
+                p
+                for p in sorted(path.rglob("*"))
+                if p.is_file() and p.name != MANIFEST_NAME and not p.name.startswith(".")
+            )
+        else:
+            yield path
+
+
+def _manifest(
+    directory: Path, cache: dict[Path, dict[str, dict[str, str]]]
+) -> dict[str, dict[str, str]]:
+    if directory not in cache:
+        manifest = directory / MANIFEST_NAME
+        rows: Manifest = {}
+        if manifest.is_file():
+            with manifest.open(newline="", encoding="utf-8") as handle:
+                rows = {row["file"]: row for row in csv.DictReader(handle)}
+        cache[directory] = rows
+    return cache[directory]
+
+
+def _envelope(path: Path, entry: dict[str, str] | None, defaults: ImportDefaults) -> Envelope:
+    if entry is not None:
+        return envelope_from_file(
+            path,
+            machine_id=entry["machine_id"],
+            machine_name=entry.get("machine_name") or entry["machine_id"],
+            os_type=entry["os"],
+            os_version=entry.get("os_version", ""),
+            command_type=entry["command"],
+            timestamp=datetime.fromisoformat(entry["timestamp"]),
+        )
+    if defaults.machine_id is None or defaults.os_type is None or defaults.command_type is None:
+        raise ProcmonError("not in a manifest, and --machine-id, --os and --command not given")
+    timestamp = defaults.timestamp or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    return envelope_from_file(
+        path,
+        machine_id=defaults.machine_id,
+        machine_name=defaults.machine_name or defaults.machine_id,
+        os_type=defaults.os_type,
+        os_version=defaults.os_version,
+        command_type=defaults.command_type,
+        timestamp=timestamp,
+    )
+
+
+def import_paths(
+    settings: Settings,
+    paths: Iterable[Path],
+    defaults: ImportDefaults,
+    progress: TextIO | None = None,
+) -> ImportSummary:
+    """Publish every file under ``paths``; a file that cannot be sent is rejected with why."""
+    files = list(_files(paths))
+    progress = progress or sys.stderr
+    summary = ImportSummary()
+    manifests: dict[Path, Manifest] = {}
+    seen: set[tuple[str, datetime, str]] = set()
+    pending: list[Envelope] = []
+    for number, path in enumerate(files, start=1):
+        try:
+            entry = _manifest(path.parent, manifests).get(path.name)
+            envelope = _envelope(path, entry, defaults)
+        except (ProcmonError, OSError, ValueError, KeyError) as exc:
+            summary.rejected.append((path, f"{type(exc).__name__}: {exc}"))
+            continue
+        key = (envelope.machine_id, envelope.timestamp, envelope.content_hash)
+        if key in seen:
+            summary.skipped += 1
+            continue
+        seen.add(key)
+        pending.append(envelope)
+        if len(pending) >= _CHUNK:
+            summary.sent += asyncio.run(publish(settings, pending))
+            pending = []
+        if progress.isatty():
+            print(f"\r{number}/{len(files)} files, {summary.sent} sent", end="", file=progress)
+    if pending:
+        summary.sent += asyncio.run(publish(settings, pending))
+    if progress.isatty():
+        print(file=progress)
+    return summary

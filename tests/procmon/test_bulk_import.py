@@ -1,0 +1,85 @@
+"""Bulk import of a tree of saved listings, against the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer
+
+from procmon.bulk_import import MANIFEST_NAME, ImportDefaults, import_paths
+from procmon.kafka import ensure_topics
+from procmon.settings import Settings
+
+LISTING = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
+
+
+async def _read(settings: Settings, count: int) -> list[dict[str, object]]:
+    consumer = AIOKafkaConsumer(
+        settings.topic, bootstrap_servers=settings.kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    found: list[dict[str, object]] = []
+    try:
+        async with asyncio.timeout(30):
+            async for record in consumer:
+                assert record.value is not None
+                found.append(json.loads(record.value))
+                if len(found) == count:
+                    break
+    finally:
+        await consumer.stop()
+    return found
+
+
+def test_tree_with_manifest_flags_duplicates_and_bad_files(tmp_path: Path, broker: str) -> None:
+    listed = tmp_path / "fleet" / "web"
+    listed.mkdir(parents=True)
+    (listed / "a.out").write_text(LISTING + "root 1 0 0 1 1 ? S 10:00 0:00 init\n")
+    (listed / "b.out").write_text(LISTING)
+    (listed / MANIFEST_NAME).write_text(
+        "file,machine_id,machine_name,os,os_version,command,timestamp\n"
+        "a.out,web-1,web-1.lab,linux,6.1,ps aux,2026-11-01T10:00:00+00:00\n"
+        "b.out,web-2,,freebsd,14.1,ps aux,2026-11-01T10:05:00+01:00\n"
+    )
+    loose = tmp_path / "fleet" / "loose"
+    loose.mkdir()
+    (loose / "c.out").write_text(LISTING + "root 2 0 0 1 1 ? S 10:00 0:00 sh\n")
+    (loose / "copy-of-c.out").write_text(LISTING + "root 2 0 0 1 1 ? S 10:00 0:00 sh\n")
+    (loose / "binary.out").write_bytes(b"\xff\xfe\x00")
+    settings = Settings(
+        kafka_bootstrap=broker, kafka_idempotence=False, topic=f"import-{uuid.uuid4().hex[:8]}"
+    )
+    asyncio.run(ensure_topics(settings))
+    defaults = ImportDefaults(
+        machine_id="loose-1",
+        os_type="linux",
+        command_type="ps aux",
+        timestamp=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+
+    summary = import_paths(settings, [tmp_path / "fleet"], defaults, progress=io.StringIO())
+
+    assert (summary.sent, summary.skipped) == (3, 1)
+    assert [(path.name, reason.split(":")[0]) for path, reason in summary.rejected] == [
+        ("binary.out", "CollectorError")
+    ]
+    messages = asyncio.run(_read(settings, 3))
+    by_machine = {str(m["machine_id"]): m for m in messages}
+    assert set(by_machine) == {"web-1", "web-2", "loose-1"}
+    assert by_machine["web-2"]["machine_name"] == "web-2"
+    assert by_machine["web-2"]["os_type"] == "freebsd"
+    assert by_machine["web-2"]["timestamp"] == "2026-11-01T10:05:00+01:00"
+    assert by_machine["loose-1"]["timestamp"] == "2026-11-02T00:00:00Z"
+
+
+def test_files_without_manifest_or_flags_are_rejected(tmp_path: Path, broker: str) -> None:
+    (tmp_path / "x.out").write_text(LISTING)
+    settings = Settings(kafka_bootstrap=broker, kafka_idempotence=False, topic="unused")
+    summary = import_paths(settings, [tmp_path], ImportDefaults(), progress=io.StringIO())
+    assert summary.sent == 0
+    assert "--machine-id, --os and --command not given" in summary.rejected[0][1]
