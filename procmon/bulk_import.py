@@ -19,11 +19,17 @@ from typing import TextIO
 
 from procmon.collector import envelope_from_file
 from procmon.envelope import Envelope
-from procmon.errors import ProcmonError
+from procmon.errors import CollectorError, ProcmonError
 from procmon.kafka import publish
 from procmon.settings import Settings
 
-__all__ = ["MANIFEST_NAME", "ImportDefaults", "ImportSummary", "import_paths"]
+__all__ = [
+    "MANIFEST_NAME",
+    "ImportDefaults",
+    "ImportSummary",
+    "envelope_for_file",
+    "import_paths",
+]
 
 MANIFEST_NAME = "procmon-manifest.csv"
 _CHUNK = 500
@@ -77,7 +83,10 @@ def _manifest(
     return cache[directory]
 
 
-def _envelope(path: Path, entry: dict[str, str] | None, defaults: ImportDefaults) -> Envelope:
+def envelope_for_file(
+    path: Path, defaults: ImportDefaults, entry: dict[str, str] | None = None
+) -> Envelope:
+    """The envelope of a saved listing, described by its manifest ``entry`` or the defaults."""
     if entry is not None:
         return envelope_from_file(
             path,
@@ -90,7 +99,10 @@ def _envelope(path: Path, entry: dict[str, str] | None, defaults: ImportDefaults
         )
     if defaults.machine_id is None or defaults.os_type is None or defaults.command_type is None:
         raise ProcmonError("not in a manifest, and --machine-id, --os and --command not given")
-    timestamp = defaults.timestamp or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    try:
+        timestamp = defaults.timestamp or datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except OSError as exc:
+        raise CollectorError(f"cannot read {path}: {exc.strerror}") from exc
     return envelope_from_file(
         path,
         machine_id=defaults.machine_id,
@@ -118,7 +130,7 @@ def import_paths(
     for number, path in enumerate(files, start=1):
         try:
             entry = _manifest(path.parent, manifests).get(path.name)
-            envelope = _envelope(path, entry, defaults)
+            envelope = envelope_for_file(path, defaults, entry)
         except (ProcmonError, OSError, ValueError, KeyError) as exc:
             summary.rejected.append((path, f"{type(exc).__name__}: {exc}"))
             continue

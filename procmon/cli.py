@@ -12,11 +12,15 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from procmon.envelope import OS_TYPES
 from procmon.errors import ProcmonError
 from procmon.logs import configure_logging
 from procmon.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from procmon.bulk_import import ImportDefaults
 
 __all__ = ["main"]
 
@@ -75,34 +79,11 @@ def _cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
         time.sleep(args.interval)
 
 
-def _cmd_submit(settings: Settings, args: argparse.Namespace) -> None:
-    from procmon.collector import envelope_from_file
-    from procmon.kafka import publish
+def _defaults(args: argparse.Namespace) -> ImportDefaults:
+    """What the flags of `submit` and `import` say about a saved listing."""
+    from procmon.bulk_import import ImportDefaults
 
-    path: Path = args.file
-    timestamp = args.timestamp
-    if timestamp is None:
-        try:
-            timestamp = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        except OSError as exc:
-            raise ProcmonError(f"cannot read {path}: {exc.strerror}") from exc
-    envelope = envelope_from_file(
-        path,
-        machine_id=args.machine_id,
-        machine_name=args.machine_name or args.machine_id,
-        os_type=args.os,
-        os_version=args.os_version,
-        command_type=args.command,
-        timestamp=timestamp,
-    )
-    asyncio.run(publish(settings, [envelope]))
-    print(f"published {path} as {envelope.content_hash}", file=sys.stderr)
-
-
-def _cmd_import(settings: Settings, args: argparse.Namespace) -> None:
-    from procmon.bulk_import import ImportDefaults, import_paths
-
-    defaults = ImportDefaults(
+    return ImportDefaults(
         machine_id=args.machine_id,
         machine_name=args.machine_name,
         os_type=args.os,
@@ -110,7 +91,21 @@ def _cmd_import(settings: Settings, args: argparse.Namespace) -> None:
         command_type=args.command,
         timestamp=args.timestamp,
     )
-    summary = import_paths(settings, args.paths, defaults)
+
+
+def _cmd_submit(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.bulk_import import envelope_for_file
+    from procmon.kafka import publish
+
+    envelope = envelope_for_file(args.file, _defaults(args))
+    asyncio.run(publish(settings, [envelope]))
+    print(f"published {args.file} as {envelope.content_hash}", file=sys.stderr)
+
+
+def _cmd_import(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.bulk_import import import_paths
+
+    summary = import_paths(settings, args.paths, _defaults(args))
     print(
         f"sent {summary.sent}, skipped {summary.skipped} (duplicates), "
         f"rejected {len(summary.rejected)}",
