@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from typing import Any
 
+import cramjam
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
@@ -27,8 +28,17 @@ __all__ = [
     "publish_raw",
 ]
 
-# Leaves room under the broker's default 1 MiB message limit for the JSON around the output.
-MAX_MESSAGE_BYTES = 1_000_000
+# The most a single message may hold before compression; the broker's own limit applies to the
+# compressed record batch, which _check_size estimates.
+MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+# What a record batch adds around one message: headers, key, CRC, lengths.
+_BATCH_OVERHEAD_BYTES = 1024
+_COMPRESSORS: dict[str, Callable[[bytes], Sized]] = {
+    "gzip": cramjam.gzip.compress,
+    "snappy": cramjam.snappy.compress,
+    "lz4": cramjam.lz4.compress,
+    "zstd": cramjam.zstd.compress,
+}
 
 
 def compression_type(settings: Settings) -> str | None:
@@ -43,7 +53,7 @@ def producer_options(settings: Settings) -> dict[str, Any]:
         "enable_idempotence": settings.kafka_idempotence,
         "acks": "all",
         "compression_type": compression_type(settings),
-        "max_request_size": MAX_MESSAGE_BYTES + 64_000,
+        "max_request_size": MAX_UNCOMPRESSED_BYTES + _BATCH_OVERHEAD_BYTES,
     }
 
 
@@ -68,12 +78,33 @@ async def publish(settings: Settings, envelopes: Iterable[Envelope]) -> int:
     """Publish envelopes keyed by machine id, waiting for the broker's acks; return the count."""
     messages = [(envelope, envelope.to_bytes()) for envelope in envelopes]
     for envelope, body in messages:
-        if len(body) > MAX_MESSAGE_BYTES:
-            raise CollectorError(
-                f"the listing of machine {envelope.machine_id} at {envelope.timestamp.isoformat()} "
-                f"is {len(body)} bytes as a message, over the {MAX_MESSAGE_BYTES}-byte limit"
-            )
+        _check_size(settings, envelope, body)
     return await publish_raw(settings, [(envelope.key, body) for envelope, body in messages])
+
+
+def _check_size(settings: Settings, envelope: Envelope, body: bytes) -> None:
+    """Refuse a message the broker would refuse, saying the limit and the size.
+
+    A message over the broker's limit can still go when the producer's compression brings it
+    under; the compressed size is measured with the same codec.
+    """
+    limit = settings.kafka_max_message_bytes - _BATCH_OVERHEAD_BYTES
+    if len(body) <= limit:
+        return
+    what = f"the listing of machine {envelope.machine_id} at {envelope.timestamp.isoformat()}"
+    compress = _COMPRESSORS.get(settings.kafka_compression)
+    if compress is None:
+        raise CollectorError(
+            f"{what} is {len(body)} bytes as a message, over the broker's limit of "
+            f"{settings.kafka_max_message_bytes} bytes, and PROCMON_KAFKA_COMPRESSION is none"
+        )
+    compressed = len(compress(body))
+    if len(body) > MAX_UNCOMPRESSED_BYTES or compressed > limit:
+        raise CollectorError(
+            f"{what} is {len(body)} bytes as a message ({compressed} bytes compressed with "
+            f"{settings.kafka_compression}), over the broker's limit of "
+            f"{settings.kafka_max_message_bytes} bytes"
+        )
 
 
 async def publish_raw(settings: Settings, messages: Sequence[tuple[bytes | None, bytes]]) -> int:

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     kafka_compression: Compression = Field(
         "lz4", description="Producer compression: none, gzip, snappy, lz4 or zstd."
     )
+    kafka_max_message_bytes: PositiveInt = Field(
+        1_048_588,
+        description="The broker's limit on a (compressed) message: Kafka's message.max.bytes.",
+    )
     topic: str = Field("procmon.raw-outputs", description="Topic the collectors publish to.")
     dead_letter_topic: str = Field(
         "procmon.dead-letters", description="Topic of messages that could not be stored."

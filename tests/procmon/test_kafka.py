@@ -1,8 +1,17 @@
-"""Producer options follow the settings: idempotence and compression."""
+"""Producer options follow the settings; large listings are compressed or refused clearly."""
 
 from __future__ import annotations
 
-from procmon.kafka import producer_options
+import random
+import re
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from procmon.envelope import Envelope, make_envelope
+from procmon.errors import CollectorError
+from procmon.kafka import ensure_topics, producer_options, publish
 from procmon.settings import Settings
 
 
@@ -18,3 +27,45 @@ def test_compression_and_idempotence_can_be_turned_off() -> None:
     options = producer_options(Settings(kafka_compression="none", kafka_idempotence=False))
     assert options["compression_type"] is None
     assert options["enable_idempotence"] is False
+
+
+def _envelope(raw_output: str) -> Envelope:
+    return make_envelope(
+        raw_output=raw_output,
+        machine_id="big",
+        machine_name="big",
+        os_type="linux",
+        os_version="",
+        command_type="ps aux",
+        timestamp=datetime(2026, 11, 28, tzinfo=UTC),
+    )
+
+
+async def test_an_output_over_the_limit_is_sent_compressed(broker: str) -> None:
+    settings = Settings(
+        kafka_bootstrap=broker,
+        kafka_idempotence=False,
+        kafka_max_message_bytes=200_000,
+        topic=f"big-{uuid.uuid4().hex[:8]}",
+    )
+    await ensure_topics(settings)
+    repetitive = "root 1 0.0 0.1 1024 512 ? S 10:00 0:01 /usr/bin/something --flag\n" * 20_000
+    assert await publish(settings, [_envelope(repetitive)]) == 1
+
+
+async def test_too_large_even_compressed_is_refused_with_both_sizes() -> None:
+    settings = Settings(kafka_max_message_bytes=100_000, kafka_bootstrap="127.0.0.1:1")
+    noise = random.Random(7).randbytes(300_000).hex()
+    with pytest.raises(CollectorError) as caught:
+        await publish(settings, [_envelope(noise)])
+    message = str(caught.value)
+    assert "over the broker's limit of 100000 bytes" in message
+    assert re.search(r"is \d{6} bytes as a message \(\d{6} bytes compressed with lz4\)", message)
+
+
+async def test_without_compression_the_limit_is_final() -> None:
+    settings = Settings(
+        kafka_max_message_bytes=10_000, kafka_compression="none", kafka_bootstrap="127.0.0.1:1"
+    )
+    with pytest.raises(CollectorError, match="PROCMON_KAFKA_COMPRESSION is none"):
+        await publish(settings, [_envelope("x" * 20_000)])
