@@ -163,6 +163,17 @@ def _cmd_dead_letters_replay(settings: Settings, args: argparse.Namespace) -> No
     print(f"replayed {count} dead letters to {settings.topic}", file=sys.stderr)
 
 
+def _cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
+    from streams.replay import replay_topic
+
+    result = asyncio.run(replay_topic(settings, since=args.since))
+    print(
+        f"read {result.messages} messages: {result.snapshots_stored} snapshots stored, "
+        f"{result.snapshots_already_stored} already stored, {result.dead_letters} dead letters",
+        file=sys.stderr,
+    )
+
+
 def _cmd_settings(settings: Settings, args: argparse.Namespace) -> None:
     for name, value in settings.model_dump().items():
         print(f"PROCMON_{name.upper()}={value}")
@@ -210,6 +221,12 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--timestamp", type=_timestamp, help="when it was taken (default: now)")
     up = add("up", _cmd_up, "run the whole stack locally (broker, worker, API) until Ctrl-C")
     up.add_argument("--no-collect", action="store_true", help="do not collect this machine")
+    replay_history = add(
+        "replay", _cmd_replay, "reprocess the topic's history into the database (idempotent)"
+    )
+    replay_history.add_argument(
+        "--since", type=_timestamp, help="only messages published at or after this time"
+    )
     dead = commands.add_parser("dead-letters", help="look at and replay messages that failed")
     dead_commands = dead.add_subparsers(dest="dead_letters_command", required=True)
     listing = dead_commands.add_parser("list", help="the newest recorded dead letters")
