@@ -113,3 +113,11 @@ def test_database_cut_off_then_back(workers: Workers, database: str) -> None:
         proxy.restore()
         _assert_all_stored_once(database, 1000)
         assert worker.poll() is None
+
+
+def test_a_worker_joining_mid_stream_shares_the_work(workers: Workers, database: str) -> None:
+    workers.start()
+    produce(workers.settings.kafka_bootstrap, workers.settings.topic, snapshot_envelopes(6000))
+    wait_for(lambda: stored_counts(database)[0] >= 500, "ingest under way")
+    workers.start()
+    _assert_all_stored_once(database, 6000)
