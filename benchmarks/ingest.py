@@ -1,0 +1,160 @@
+"""End-to-end ingest rate of one worker beside the COPY floor, measured in the same run.
+
+K snapshots of ~150-process `ps aux` listings go to the dev broker; one `procmon worker`
+process stores them. Its rate counts the batches that began between the first and the last
+commit (``received_at`` is each batch's transaction start), so group joining is not counted.
+The floor is a plain ``COPY`` of exactly the rows the worker stored, in binary, into a fresh
+database with the same schema.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from benchmarks.corpus import ps_aux_listing
+from procmon.database import create_database, drop_database, migrate
+from procmon.devstack import start_dev_broker
+from procmon.envelope import make_envelope
+from procmon.kafka import ensure_topics, publish_raw
+from procmon.settings import Settings
+
+__all__ = ["PROCESSES_PER_SNAPSHOT", "bench_ingest"]
+
+PROCESSES_PER_SNAPSHOT = 150
+_PUBLISH_CHUNK = 1000
+_TIMEOUT_SECONDS = 1800
+
+
+def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    messages: list[tuple[bytes | None, bytes]] = []
+    for n in range(snapshots):
+        envelope = make_envelope(
+            raw_output=ps_aux_listing(PROCESSES_PER_SNAPSHOT, seed=n),
+            machine_id=f"bench-{n % 200}",
+            machine_name=f"bench-{n % 200}",
+            os_type="linux",
+            os_version="6.1",
+            command_type="ps aux",
+            timestamp=start + timedelta(minutes=n // 200),
+        )
+        messages.append((envelope.key, envelope.to_bytes()))
+    return messages
+
+
+def _run_worker(settings: Settings, snapshots: int) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+    env |= {f"PROCMON_{k.upper()}": str(v) for k, v in settings.model_dump().items()}
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "procmon", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + _TIMEOUT_SECONDS
+        with psycopg.connect(settings.database_url, autocommit=True) as conn:
+            while time.monotonic() < deadline:
+                row = conn.execute("SELECT count(*) FROM commands").fetchone()
+                if row is not None and row[0] >= snapshots:
+                    return
+                time.sleep(1)
+        raise TimeoutError(f"the worker did not store {snapshots} snapshots in time")
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+
+def _worker_rate(database_url: str) -> float:
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(
+            """SELECT extract(epoch FROM max(c.received_at) - min(c.received_at)),
+                      (SELECT count(*) FROM processes p JOIN commands c2 ON c2.id = p.command_id
+                       WHERE c2.received_at < (SELECT max(received_at) FROM commands))
+               FROM commands c"""
+        ).fetchone()
+    assert row is not None
+    seconds, rows = float(row[0]), int(row[1])
+    return rows / seconds
+
+
+def _dump(database_url: str, table: str) -> bytes:
+    buffer = io.BytesIO()
+    statement = sql.SQL("COPY {} TO STDOUT (FORMAT binary)").format(sql.Identifier(table))
+    with psycopg.connect(database_url) as conn, conn.cursor().copy(statement) as copy:
+        for block in copy:
+            buffer.write(block)
+    return buffer.getvalue()
+
+
+def _copy_floor(server_url: str, commands: bytes, processes: bytes, rows: int) -> float:
+    url = make_conninfo(server_url, dbname=f"procmon_bench_floor_{uuid.uuid4().hex[:8]}")
+    create_database(url)
+    try:
+        migrate(url)
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            with cur.copy("COPY commands FROM STDIN (FORMAT binary)") as copy:
+                copy.write(commands)
+            conn.commit()
+            started = time.perf_counter()
+            with cur.copy("COPY processes FROM STDIN (FORMAT binary)") as copy:
+                for offset in range(0, len(processes), 1 << 20):
+                    copy.write(processes[offset : offset + (1 << 20)])
+            conn.commit()
+            return rows / (time.perf_counter() - started)
+    finally:
+        drop_database(url)
+
+
+def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
+    """Process rows per second: one worker end to end, and the plain COPY floor."""
+    snapshots = -(-target_rows // PROCESSES_PER_SNAPSHOT)
+    messages = _messages(snapshots)
+    broker, bootstrap = start_dev_broker()
+    database_url = make_conninfo(server_url, dbname=f"procmon_bench_{uuid.uuid4().hex[:8]}")
+    create_database(database_url)
+    try:
+        migrate(database_url)
+        name = f"bench-{uuid.uuid4().hex[:8]}"
+        settings = Settings(
+            database_url=database_url,
+            kafka_bootstrap=bootstrap,
+            kafka_idempotence=False,
+            topic=name,
+            dead_letter_topic=f"{name}-dead",
+            consumer_group=name,
+            metrics_port=0,
+        )
+        asyncio.run(ensure_topics(settings))
+        for start in range(0, len(messages), _PUBLISH_CHUNK):
+            asyncio.run(publish_raw(settings, messages[start : start + _PUBLISH_CHUNK]))
+        _run_worker(settings, snapshots)
+        worker_rate = _worker_rate(database_url)
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM processes").fetchone()
+        rows = int(row[0]) if row else 0
+        floor = _copy_floor(
+            server_url, _dump(database_url, "commands"), _dump(database_url, "processes"), rows
+        )
+    finally:
+        drop_database(database_url)
+        broker.kill()
+        broker.wait()
+    return {
+        "ingest_process_rows": rows,
+        "ingest_snapshots": snapshots,
+        "ingest_rows_per_s": worker_rate,
+        "copy_floor_rows_per_s": floor,
+        "ingest_vs_floor": worker_rate / floor,
+    }
