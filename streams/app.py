@@ -17,7 +17,7 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 import faust
 from faust import Stream
@@ -25,7 +25,7 @@ from faust.types import EventT, StreamT
 
 from procmon.kafka import compression_type, ensure_topics
 from procmon.settings import Settings
-from streams.batch import RawMessage, prepare_batch
+from streams.batch import PreparedBatch, RawMessage, prepare_batch
 from streams.dead_letters import publish_dead_letters
 from streams.metrics import WorkerMetrics, serve_metrics
 from streams.recent import RecentKeys
@@ -78,9 +78,51 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
     recent = RecentKeys(settings.dedupe_cache_size)
 
+    def end_worker(events: Sequence[EventT[Any]]) -> NoReturn:
+        first = _raw_message(events[0]).context
+        log.exception(
+            "ending the worker: batch of %d messages from partition %s offset %s failed",
+            len(events),
+            first.partition,
+            first.offset,
+            extra=asdict(first),
+        )
+        logging.shutdown()
+        os._exit(EXIT_UNRECOVERABLE)
+
+    async def commit_and_ack(
+        source: Stream[Any], events: Sequence[EventT[Any]], batch: PreparedBatch, started: float
+    ) -> None:
+        try:
+            await publish_dead_letters(dead_letter_topic, batch.dead_letters)
+            result = await writer.write(batch)
+        except Exception:
+            end_worker(events)
+        recent.remember(snapshot.key for snapshot in batch.snapshots)
+        for letter in batch.dead_letters:
+            log.warning("dead letter: %s", letter.error, extra=asdict(letter.error.context))
+        for event in events:
+            await source.ack(event)
+        metrics.record_batch(batch, result, len(events), time.perf_counter() - started)
+        _record_lag(app, metrics, events)
+        log.info(
+            "batch committed: %d messages, %d snapshots stored, %d already stored, "
+            "%d duplicates in batch, %d recently stored, %d process rows, %d dead letters",
+            len(events),
+            result.snapshots_stored,
+            result.snapshots_already_stored,
+            batch.duplicates_in_batch,
+            batch.recently_stored,
+            result.process_rows,
+            result.dead_letters,
+        )
+
     async def ingest(stream: StreamT[Any]) -> None:
         source = cast(Stream[Any], stream)
         batches = source.noack_take(settings.batch_size, within=settings.batch_timeout)
+        # While PostgreSQL stores one batch, the next is parsed: one batch in flight at most,
+        # committed and acknowledged in order.
+        in_flight: asyncio.Task[None] | None = None
         async for values in batches:
             # noack_take yields the events themselves (its annotation says values) so that
             # each can be acknowledged by hand.
@@ -88,37 +130,13 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
             started = time.perf_counter()
             try:
                 batch = prepare_batch([_raw_message(event) for event in events], recent)
-                await publish_dead_letters(dead_letter_topic, batch.dead_letters)
-                result = await writer.write(batch)
             except Exception:
-                first = _raw_message(events[0]).context
-                log.exception(
-                    "ending the worker: batch of %d messages from partition %s offset %s failed",
-                    len(events),
-                    first.partition,
-                    first.offset,
-                    extra=asdict(first),
-                )
-                logging.shutdown()
-                os._exit(EXIT_UNRECOVERABLE)
-            recent.remember(snapshot.key for snapshot in batch.snapshots)
-            for letter in batch.dead_letters:
-                log.warning("dead letter: %s", letter.error, extra=asdict(letter.error.context))
-            for event in events:
-                await source.ack(event)
-            metrics.record_batch(batch, result, len(events), time.perf_counter() - started)
-            _record_lag(app, metrics, events)
-            log.info(
-                "batch committed: %d messages, %d snapshots stored, %d already stored, "
-                "%d duplicates in batch, %d recently stored, %d process rows, %d dead letters",
-                len(events),
-                result.snapshots_stored,
-                result.snapshots_already_stored,
-                batch.duplicates_in_batch,
-                batch.recently_stored,
-                result.process_rows,
-                result.dead_letters,
-            )
+                end_worker(events)
+            if in_flight is not None:
+                await in_flight
+            in_flight = asyncio.create_task(commit_and_ack(source, events, batch, started))
+        if in_flight is not None:
+            await in_flight
 
     app.agent(topic, name="procmon.ingest")(ingest)
     return app
