@@ -11,8 +11,12 @@ printed and the moment it ran, get back :class:`ProcessRow` objects in common un
     )
     listing.rows, listing.metadata
 
-Text that does not parse raises :class:`ParseError` naming the line. Supported today: the
-``ps aux`` family of Linux procps, macOS and the BSDs (see ``parsers.detect.SUPPORTED_FORMATS``).
+Text that does not parse raises :class:`ParseError` naming the line. Supported: ``ps aux``,
+``ps -ef`` and any ``ps -o`` column list (Linux procps, macOS, the BSDs); ``top -b`` (Linux),
+``top -l`` (macOS) and BSD ``top``; Windows ``tasklist`` (table, CSV, list; ``/v``; English,
+French, German, Russian and Spanish), ``Get-Process`` tables and CSV, Win32_Process CSV and
+lists, and ``wmic process`` tables, lists and CSV. ``parsers.detect.SUPPORTED_FORMATS`` names
+them all; the header decides which parser reads a listing.
 """
 
 from parsers.bsd_ps import parse_ps_aux

@@ -7,10 +7,13 @@ from functools import partial
 
 from parsers.errors import ParseError
 from parsers.formats import ListingFormat
-from parsers.lines import numbered_lines
-from parsers.rows import Listing, ProcessRow
+from parsers.gc_pause import collection_paused
+from parsers.ps_columns import layout_of
+from parsers.ps_readers import USER_TRUNCATED, listing_lines
+from parsers.ps_table import refuse_line
+from parsers.rows import Listing, ProcessRow, ProcessStatus
 from parsers.times import parse_cpu_time, resolve_start_time
-from parsers.values import NO_TERMINAL, decimal, integer, process_name, read_column, unix_status
+from parsers.values import NO_TERMINAL, decimal, process_name, unix_status
 
 __all__ = ["FORMATS", "PS_AUX_HEADERS", "is_ps_aux_header", "parse_ps_aux"]
 
@@ -19,7 +22,9 @@ PS_AUX_HEADERS = (
     ("USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TTY", "STAT", "START", "TIME", "COMMAND"),
     ("USER", "PID", "%CPU", "%MEM", "VSZ", "RSS", "TT", "STAT", "STARTED", "TIME", "COMMAND"),
 )
-_COLUMNS = 11
+
+
+_LAST = len(PS_AUX_HEADERS[0]) - 1
 
 
 def is_ps_aux_header(line: str) -> bool:
@@ -34,7 +39,8 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
     and ``line_number`` counts every line of ``raw`` from 1 (the header's usually). VSZ and
     RSS are converted from KiB to bytes, a TTY of ``?``, ``??`` or ``-`` becomes ``None``,
     STAT is kept as ``status_raw`` and its first letter gives ``status``, and START is
-    resolved as :func:`parsers.times.resolve_start_time` describes.
+    resolved as :func:`parsers.times.resolve_start_time` describes. A user name ending in
+    ``+`` is one procps cut short: it is kept as printed and flagged in ``truncated_fields``.
 
     ``process_name`` is the base name of the first word of COMMAND, or the name inside the
     brackets ps shows for kernel threads and zombies (``[kworker/0:1]`` gives
@@ -46,47 +52,88 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
     with missing columns or a value that does not read (naming the line and the column);
     ValueError if ``observed_at`` is naive. A header without rows gives ``[]``.
     """
-    if observed_at.utcoffset() is None:
-        raise ValueError("observed_at must be timezone-aware")
-    lines = numbered_lines(raw)
-    if not lines:
-        raise ParseError("empty listing")
-    (header_number, header), *rows = lines
-    if not is_ps_aux_header(header):
-        raise ParseError("not a ps aux header", line_number=header_number, line=header)
-    return [_parse_row(number, line, observed_at) for number, line in rows]
-
-
-def _parse_row(line_number: int, line: str, observed_at: datetime) -> ProcessRow:
-    """One data line into a row; ParseError naming the column that does not read."""
-    # ps pads columns with spaces, so trailing ones say nothing about the command.
-    fields = line.rstrip().split(None, _COLUMNS - 1)
-    if len(fields) < _COLUMNS:
-        raise ParseError(
-            f"expected {_COLUMNS} columns, found {len(fields)}", line_number=line_number, line=line
-        )
-    user, pid, cpu, mem, vsz, rss, tty, stat, start, time, command = fields
-    try:
-        return ProcessRow(
-            line_number=line_number,
-            pid=read_column("PID", integer, pid),
-            process_name=process_name(command),
-            user=user,
-            command_line=command,
-            cpu_percent=read_column("%CPU", decimal, cpu),
-            memory_percent=read_column("%MEM", decimal, mem),
-            rss_bytes=read_column("RSS", integer, rss) * 1024,
-            vsz_bytes=read_column("VSZ", integer, vsz) * 1024,
-            status=unix_status(stat),
-            status_raw=stat,
-            start_time=read_column(
-                "START", partial(resolve_start_time, observed_at=observed_at), start
-            ),
-            cpu_time_seconds=read_column("TIME", parse_cpu_time, time),
-            tty=None if tty in NO_TERMINAL else tty,
-        )
-    except ValueError as exc:
-        raise ParseError(str(exc), line_number=line_number, line=line) from exc
+    header, first_number, lines = listing_lines(raw, observed_at, is_ps_aux_header, "ps aux")
+    layout = layout_of(header)
+    if layout is None:  # pragma: no cover - every ps aux header has a layout
+        raise ParseError("unreadable ps aux header", line_number=first_number - 1, line=header)
+    start = partial(resolve_start_time, observed_at=observed_at)
+    # Per-listing memos: these columns repeat the same few texts from row to row.
+    percents: dict[str, float] = {}
+    starts: dict[str, datetime | None] = {}
+    cpu_times: dict[str, float] = {}
+    names: dict[str, str] = {}
+    statuses: dict[str, ProcessStatus] = {}
+    rows: list[ProcessRow] = []
+    append = rows.append
+    with collection_paused():
+        for line_number, line in enumerate(lines, first_number):
+            fields = line.split(None, _LAST)
+            if len(fields) <= _LAST:
+                if not fields:
+                    continue
+                refuse_line(layout, observed_at, line_number, line)
+            user, pid, cpu, mem, vsz, rss, tty, stat, started, time, command = fields
+            # ps pads columns with spaces, so trailing ones say nothing about the command.
+            if command[-1].isspace():
+                command = command.rstrip()
+            # integer()'s test, inlined (a call costs more); anything in doubt goes to
+            # refuse_line, which names the column at fault.
+            digits = pid + vsz + rss
+            if not (
+                digits.isdigit()
+                and digits.isascii()
+                and len(pid) < 16
+                and len(vsz) < 16
+                and len(rss) < 16
+            ):
+                refuse_line(layout, observed_at, line_number, line)
+            try:
+                cpu_value = percents.get(cpu)
+                if cpu_value is None:
+                    cpu_value = percents[cpu] = decimal(cpu)
+                mem_value = percents.get(mem)
+                if mem_value is None:
+                    mem_value = percents[mem] = decimal(mem)
+                if started in starts:
+                    start_value = starts[started]
+                else:
+                    start_value = starts[started] = start(started)
+                time_value = cpu_times.get(time)
+                if time_value is None:
+                    time_value = cpu_times[time] = parse_cpu_time(time)
+            except ValueError:
+                refuse_line(layout, observed_at, line_number, line)
+            status = statuses.get(stat)
+            if status is None:
+                status = statuses[stat] = unix_status(stat)
+            name = names.get(command)
+            if name is None:
+                name = names[command] = process_name(command)
+            append(
+                ProcessRow(
+                    line_number,
+                    int(pid),
+                    name,
+                    None,
+                    user,
+                    command,
+                    cpu_value,
+                    mem_value,
+                    int(rss) * 1024,
+                    int(vsz) * 1024,
+                    None,
+                    status,
+                    stat,
+                    start_value,
+                    time_value,
+                    None if tty in NO_TERMINAL else tty,
+                    None,
+                    None,
+                    None,
+                    USER_TRUNCATED if user[-1] == "+" else (),
+                )
+            )
+    return rows
 
 
 def _parse_ps_aux_listing(raw: str, observed_at: datetime) -> Listing:

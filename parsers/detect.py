@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from parsers import bsd_ps
+from parsers import (
+    bsd_ps,
+    powershell,
+    powershell_csv,
+    powershell_list,
+    ps_ef,
+    tasklist,
+    tasklist_records,
+    top_bsd,
+    top_linux,
+    top_macos,
+    wmic,
+)
 from parsers.errors import ParseError
 from parsers.formats import ListingFormat
 from parsers.lines import numbered_lines
@@ -14,7 +26,19 @@ __all__ = ["SUPPORTED_FORMATS", "parse_listing"]
 
 
 # Tried in order: each family module lists its formats; a new family is one more entry.
-SUPPORTED_FORMATS: tuple[ListingFormat, ...] = (*bsd_ps.FORMATS,)
+SUPPORTED_FORMATS: tuple[ListingFormat, ...] = (
+    *bsd_ps.FORMATS,
+    *ps_ef.FORMATS,
+    *powershell.FORMATS,
+    *powershell_csv.FORMATS,
+    *powershell_list.FORMATS,
+    *wmic.FORMATS,
+    *tasklist.FORMATS,
+    *tasklist_records.FORMATS,
+    *top_linux.FORMATS,
+    *top_macos.FORMATS,
+    *top_bsd.FORMATS,
+)
 
 
 def parse_listing(raw: str, *, os_type: str, command: str, observed_at: datetime) -> Listing:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 __all__ = ["Listing", "ProcessRow", "ProcessStatus"]
 
@@ -24,9 +25,11 @@ class ProcessStatus(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessRow:
+class ProcessRow(NamedTuple):
     """One process of one listing, in normalized units.
+
+    A named tuple: immutable, and about five times cheaper to make than a frozen dataclass,
+    which matters at hundreds of thousands of rows per listing.
 
     Memory is in bytes, CPU time in seconds, ``start_time`` an aware timestamp resolved
     against the snapshot's time. A field the format does not carry is ``None``, never guessed.

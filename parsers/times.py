@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-__all__ = ["parse_cpu_time", "resolve_start_time"]
+__all__ = ["parse_cpu_time", "parse_long_start_time", "resolve_start_time"]
 
 # ps prints English abbreviations whatever the locale of the host that parses, so they are
 # matched here rather than through strptime's locale-dependent %b and %a.
@@ -19,8 +19,11 @@ _CPU_TIME = re.compile(
     r"(?:(?:(?P<days>[0-9]{1,6})-)?(?P<hours>[0-9]{1,9}):)?"
     r"(?P<minutes>[0-9]{1,9}):(?P<seconds>[0-9]{2})(?:\.(?P<fraction>[0-9]{1,6}))?"
 )
-# procps "%H:%M"; BSD "%l:%M%p" or, without an AM/PM locale, "%k:%M".
-_CLOCK = re.compile(r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})" + _MERIDIEM)
+# procps "%H:%M" (or "%H:%M:%S" for the start column); BSD "%l:%M%p" or, without an AM/PM
+# locale, "%k:%M".
+_CLOCK = re.compile(
+    r"(?P<hour>[0-9]{1,2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?" + _MERIDIEM
+)
 # procps "%b%d": another day of this year.
 _MONTH_DAY = re.compile(_MONTH + r"(?P<day>[0-9]{2})")
 # procps "%Y": another year.
@@ -31,6 +34,11 @@ _WEEKDAY_HOUR = re.compile(
 )
 # BSD "%e%b%y": more than a week ago.
 _DAY_MONTH_YEAR = re.compile(r"(?P<day>[0-9]{1,2})" + _MONTH + r"(?P<year>[0-9]{2})")
+# ps's lstart, "%a %b %e %H:%M:%S %Y" in both families, after its runs of spaces are made one.
+_LONG_START = re.compile(
+    "(?P<weekday>" + "|".join(_WEEKDAYS) + ") " + _MONTH + r" (?P<day>[0-9]{1,2}) "
+    r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2}) (?P<year>[0-9]{4})"
+)
 
 
 def parse_cpu_time(text: str) -> float:
@@ -62,8 +70,8 @@ def resolve_start_time(text: str, observed_at: datetime) -> datetime | None:
     value is resolved in ``observed_at``'s time zone (which must be set):
 
     - ``-`` (no start time known): ``None``.
-    - ``14:22``, ``9:05``, ``10:11AM``, ``3:09PM``: that time today, or yesterday if today's
-      would be after ``observed_at``.
+    - ``14:22``, ``9:05``, ``10:11AM``, ``3:09PM``, ``14:22:05`` (procps ``start``): that time
+      today, or yesterday if today's would be after ``observed_at``.
     - ``Oct25`` (procps): midnight of that day this year, or last year if this year's would be
       after ``observed_at``.
     - ``2019`` (procps, a start in an earlier year): midnight of 1 January of that year, the
@@ -92,9 +100,14 @@ def _resolve(text: str, observed_at: datetime) -> datetime:
     if match := _CLOCK.fullmatch(text):
         hour = _hour(match["hour"], match["meridiem"])
         minute = int(match["minute"])
+        second = int(match["second"] or 0)
         if minute >= 60:
             raise ValueError("minute out of range")
-        today = _at(observed_at, observed_at.year, observed_at.month, observed_at.day, hour, minute)
+        if second >= 60:
+            raise ValueError("second out of range")
+        today = _at(
+            observed_at, observed_at.year, observed_at.month, observed_at.day, hour, minute, second
+        )
         return today if today <= observed_at else today - timedelta(days=1)
     if match := _MONTH_DAY.fullmatch(text):
         return _latest_month_day(observed_at, _MONTHS.index(match["month"]) + 1, int(match["day"]))
@@ -117,6 +130,38 @@ def _resolve(text: str, observed_at: datetime) -> datetime:
             raise ValueError("date after the snapshot")
         return start
     raise ValueError("unrecognised format")
+
+
+def parse_long_start_time(text: str, observed_at: datetime) -> datetime:
+    """Return the moment of a ps ``lstart`` value (``Mon Oct 25 10:11:12 2021``), to the second.
+
+    Runs of spaces count as one (the day is space-padded: ``Tue Oct  5 ...``). The wall-clock
+    time is read in ``observed_at``'s time zone (which must be set). Raises ValueError on
+    anything else, on a date that does not exist or whose weekday is wrong, and on a moment
+    after ``observed_at``.
+    """
+    if observed_at.utcoffset() is None:
+        raise ValueError("observed_at must be timezone-aware")
+    match = _LONG_START.fullmatch(" ".join(text.split()))
+    if match is None:
+        raise ValueError(f"start time {text!r}: unrecognised format")
+    try:
+        start = _at(
+            observed_at,
+            int(match["year"]),
+            _MONTHS.index(match["month"]) + 1,
+            int(match["day"]),
+            int(match["hour"]),
+            int(match["minute"]),
+            int(match["second"]),
+        )
+    except ValueError as exc:
+        raise ValueError(f"start time {text!r}: {exc}") from exc
+    if start.weekday() != _WEEKDAYS.index(match["weekday"]):
+        raise ValueError(f"start time {text!r}: wrong weekday")
+    if start > observed_at:
+        raise ValueError(f"start time {text!r}: after the snapshot")
+    return start
 
 
 def _latest_month_day(observed_at: datetime, month: int, day: int) -> datetime:
@@ -145,7 +190,13 @@ def _hour(text: str, meridiem: str | None) -> int:
 
 
 def _at(
-    observed_at: datetime, year: int, month: int, day: int, hour: int = 0, minute: int = 0
+    observed_at: datetime,
+    year: int,
+    month: int,
+    day: int,
+    hour: int = 0,
+    minute: int = 0,
+    second: int = 0,
 ) -> datetime:
     """A wall-clock moment in the snapshot's time zone."""
-    return datetime(year, month, day, hour, minute, tzinfo=observed_at.tzinfo)
+    return datetime(year, month, day, hour, minute, second, tzinfo=observed_at.tzinfo)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import logging
 import sys
@@ -127,7 +126,7 @@ def _cmd_parse(settings: Settings, args: argparse.Namespace) -> None:
     except ParseError as exc:
         raise ProcmonError(f"{args.file}: {exc}") from exc
     for row in listing.rows:
-        print(json.dumps(dataclasses.asdict(row), default=_json_default, ensure_ascii=False))
+        print(json.dumps(row._asdict(), default=_json_default, ensure_ascii=False))
 
 
 def _json_default(value: object) -> str:

@@ -9,7 +9,7 @@ snapshots this worker stored recently.
 from __future__ import annotations
 
 from collections.abc import Container
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.envelope import Envelope, decode_envelope
@@ -92,12 +92,11 @@ def snapshot_key(envelope: Envelope) -> SnapshotKey:
 
 def _out_of_range(row: ProcessRow) -> str | None:
     """Name the first integer field of ``row`` that PostgreSQL's column could not hold."""
-    for spec in fields(row):
-        value = getattr(row, spec.name)
+    for name, value in zip(row._fields, row, strict=True):
         if isinstance(value, int) and not isinstance(value, bool):
-            limit = _INT64 if spec.name in _INT64_FIELDS else _INT32
+            limit = _INT64 if name in _INT64_FIELDS else _INT32
             if not -limit - 1 <= value <= limit:
-                return f"{spec.name} {value} is out of range"
+                return f"{name} {value} is out of range"
     return None
 
 

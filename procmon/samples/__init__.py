@@ -28,6 +28,8 @@ class Sample:
 
 SAMPLES: tuple[Sample, ...] = (
     Sample("macos-ps-aux.out", "sample-macos", "sample-macbook", "macos", "10.11.6", "ps aux"),
+    Sample("freebsd-top.out", "sample-freebsd", "sample-bsd-box", "freebsd", "", "top"),
+    Sample("windows-tasklist-fr.out", "sample-windows", "sample-pc", "windows", "10", "tasklist"),
 )
 
 

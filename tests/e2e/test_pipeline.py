@@ -216,6 +216,8 @@ def test_this_machine_is_listed_by_host_name(stack: RunningStack) -> None:
 # One process of each bundled sample, with its memory in bytes read by hand from the file.
 SAMPLE_PROCESSES = {
     "sample-macos": (568, "rssBytes", 43136 * 1024),
+    "sample-freebsd": (557, "rssBytes", 42296 * 1024),
+    "sample-windows": (4, "memoryUsageBytes", 1836 * 1024),
 }
 
 

@@ -242,3 +242,15 @@ def test_header_then_arbitrary_lines_parse_or_raise_parse_error(
     header: str, lines: list[str], end: str, observed_at: datetime
 ) -> None:
     parses_or_refuses(end.join([header, *lines]), observed_at)
+
+
+def test_user_names_procps_cut_are_flagged() -> None:
+    lines = (
+        "systemd+   606 0.0 0.0 0 0 ? S 09:00 0:00 x",
+        "kbrazil   4319 0.0 0.0 0 0 ? S 09:00 0:00 y",
+    )
+    rows = parse_ps_aux(listing(*lines), OBSERVED_AT)
+    assert [(row.user, row.truncated_fields) for row in rows] == [
+        ("systemd+", ("user",)),
+        ("kbrazil", ()),
+    ]

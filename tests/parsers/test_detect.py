@@ -17,11 +17,11 @@ from tests.parsers.strategies import LINES, SNAPSHOT_TIMES
 
 OBSERVED_AT = datetime(2019, 11, 1, 12, 0, tzinfo=UTC)
 PS_EF_HEADER = "UID        PID  PPID  C STIME TTY          TIME CMD"
-TASKLIST = (
+# Windows qprocess, which no parser reads.
+QPROCESS = (
     "\r\n"
-    "Image Name                     PID Session Name        Session#    Mem Usage\r\n"
-    "========================= ======== ================ =========== ============\r\n"
-    "System Idle Process              0 Services                   0          8 K\r\n"
+    " USERNAME              SESSIONNAME         ID    PID  IMAGE\r\n"
+    ">ann                   console              1   4711  explorer.exe\r\n"
 )
 
 
@@ -48,21 +48,22 @@ def test_the_header_decides_whatever_the_agent_says() -> None:
 
 def test_unknown_header_is_quoted_with_its_line_number() -> None:
     with pytest.raises(ParseError) as caught:
-        parse_listing(TASKLIST, os_type="windows", command="tasklist", observed_at=OBSERVED_AT)
-    header = "Image Name                     PID Session Name        Session#    Mem Usage"
+        parse_listing(QPROCESS, os_type="windows", command="qprocess", observed_at=OBSERVED_AT)
+    header = " USERNAME              SESSIONNAME         ID    PID  IMAGE"
     assert (caught.value.line_number, caught.value.line) == (2, header)
     assert str(caught.value) == (
-        f"line 2: unknown listing format for os 'windows', command 'tasklist': {header!r}"
+        f"line 2: unknown listing format for os 'windows', command 'qprocess': {header!r}"
     )
 
 
 def test_a_ps_format_not_yet_supported_is_unknown() -> None:
+    # ps -elf: ADDR, SZ and WCHAN are columns no parser reads yet.
     raw = (
-        PS_EF_HEADER
-        + "\nroot         1     0  0 Oct25 ?        00:00:03 /usr/lib/systemd/systemd\n"
+        "F S UID        PID  PPID  C PRI  NI ADDR SZ WCHAN  STIME TTY          TIME CMD\n"
+        "4 S root         1     0  0  80   0 - 42108 -      Oct25 ?        00:00:03 /sbin/init\n"
     )
     with pytest.raises(ParseError, match=r"^line 1: unknown listing format for os 'linux', comm"):
-        parse_listing(raw, os_type="linux", command="ps -ef", observed_at=OBSERVED_AT)
+        parse_listing(raw, os_type="linux", command="ps -elf", observed_at=OBSERVED_AT)
 
 
 @pytest.mark.parametrize("raw", ["", "\r\n \n"])

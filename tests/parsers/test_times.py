@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parsers.times import parse_cpu_time, resolve_start_time
+from parsers.times import parse_cpu_time, parse_long_start_time, resolve_start_time
 
 # A Friday.
 OBSERVED_AT = datetime(2019, 11, 1, 12, 0, tzinfo=UTC)
@@ -268,3 +268,38 @@ def test_month_days_resolve_within_the_last_year(observed_at: datetime, text: st
     assert start.tzinfo is observed_at.tzinfo
     assert observed_at - timedelta(days=366) < start <= observed_at
     assert start.strftime("%b%d") == text
+
+
+def test_resolve_start_time_reads_procps_start_to_the_second() -> None:
+    at = datetime(2021, 10, 26, 12, 0, tzinfo=UTC)
+    assert resolve_start_time("10:11:12", at) == datetime(2021, 10, 26, 10, 11, 12, tzinfo=UTC)
+    assert resolve_start_time("12:00:01", at) == datetime(2021, 10, 25, 12, 0, 1, tzinfo=UTC)
+    with pytest.raises(ValueError, match="second out of range"):
+        resolve_start_time("10:11:60", at)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Mon Oct 25 10:11:12 2021", datetime(2021, 10, 25, 10, 11, 12, tzinfo=UTC)),
+        ("Tue Oct  5 09:00:00 2021", datetime(2021, 10, 5, 9, 0, tzinfo=UTC)),
+        ("Tue Oct 26 12:00:00 2021", datetime(2021, 10, 26, 12, 0, tzinfo=UTC)),
+    ],
+)
+def test_parse_long_start_time(text: str, expected: datetime) -> None:
+    assert parse_long_start_time(text, datetime(2021, 10, 26, 12, 0, tzinfo=UTC)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Mon Oct 26 10:11:12 2021", "wrong weekday"),
+        ("Tue Oct 26 12:00:01 2021", "after the snapshot"),
+        ("Fri Feb 30 10:11:12 2021", "day is out of range"),
+        ("Mon Oct 25 10:11 2021", "unrecognised format"),
+        ("Oct 25 10:11:12 2021", "unrecognised format"),
+    ],
+)
+def test_parse_long_start_time_refusals(text: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        parse_long_start_time(text, datetime(2021, 10, 26, 12, 0, tzinfo=UTC))

@@ -1,0 +1,77 @@
+"""``ps`` listings of any size, made of real rows (tests/fixtures) repeated with new pids.
+
+Rows are those captured on CentOS 7.7, Ubuntu 18.04 and Debian 12 (procps), pids renumbered
+so that every row is its own process; the other columns keep their real, repeating values.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from benchmarks.corpora import ParserCorpus
+
+__all__ = ["CORPORA", "ps_aux_listing", "ps_ef_listing", "ps_o_listing"]
+
+_FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+_PS_O = "linux-local/ps-eo-pid-ppid-user-lstart-etime-nlwp-ni-pri-stat-rss-vsz-comm-args.out"
+# The user and PID columns (ps aux), with PPID (ps -ef), or the PID column first (ps -o).
+_USER_PID = re.compile(r"(\S+ +?) *([0-9]+) ")
+_USER_PID_PPID = re.compile(r"(\S+ +?) *([0-9]+) +([0-9]+) ")
+_PID_FIRST = re.compile(r" *([0-9]+) ")
+
+
+def _rows(*fixtures: str) -> tuple[str, list[str]]:
+    """The header of the first fixture, and the data lines of them all."""
+    header = ""
+    rows: list[str] = []
+    for fixture in fixtures:
+        lines = [line for line in (_FIXTURES / fixture).read_text().split("\n") if line.strip()]
+        header = header or lines[0]
+        rows += lines[1:]
+    return header, rows
+
+
+def _listing(header: str, rows: list[str], lines: int, renumber: re.Pattern[str]) -> str:
+    out = [header]
+    for pid in range(1, lines + 1):
+        row = rows[pid % len(rows)]
+        match = renumber.match(row)
+        assert match is not None, row
+        if renumber is _PID_FIRST:
+            # Its header keeps PID 5 wide: pids stay within it so COMMAND stays aligned.
+            out.append(f"{pid % 99_999 + 1:>5} " + row[match.end() :])
+        elif renumber is _USER_PID:
+            out.append(f"{match[1]:<8} {pid:>7} " + row[match.end() :])
+        else:
+            out.append(f"{match[1]:<8} {pid:>7} {pid // 7 + 1:>7} " + row[match.end() :])
+    return "\n".join(out) + "\n"
+
+
+def ps_aux_listing(lines: int) -> str:
+    """A procps ``ps aux`` listing of ``lines`` processes."""
+    header, rows = _rows("linux-centos-7.7/ps-axu.out", "linux-ubuntu-18.04/ps-axu.out")
+    return _listing(header, rows, lines, _USER_PID)
+
+
+def ps_ef_listing(lines: int) -> str:
+    """A procps ``ps -ef`` listing of ``lines`` processes."""
+    header, rows = _rows(
+        "linux-centos-7.7/ps-ef.out", "linux-ubuntu-18.04/ps-ef.out", "linux-local/ps-ef.out"
+    )
+    return _listing(header, rows, lines, _USER_PID_PPID)
+
+
+def ps_o_listing(lines: int) -> str:
+    """A procps ``ps -eo pid,ppid,user,lstart,etime,nlwp,ni,pri,stat,rss,vsz,comm,args``."""
+    header, rows = _rows(_PS_O)
+    # The benchmark's snapshot is at noon of the capture's day: later starts cannot be.
+    before_noon = [row for row in rows if " Sat Nov 28 11:" in row]
+    return _listing(header, before_noon, lines, _PID_FIRST)
+
+
+CORPORA: tuple[ParserCorpus, ...] = (
+    ParserCorpus("ps aux", "linux", "ps aux", ps_aux_listing, jc_parser="ps"),
+    ParserCorpus("ps -ef", "linux", "ps -ef", ps_ef_listing, jc_parser="ps"),
+    ParserCorpus("ps -o", "linux", "ps -eo", ps_o_listing, jc_parser=None),
+)

@@ -1,0 +1,204 @@
+"""``ps -ef`` (procps and macOS) and any ``ps -o`` column list of Linux, macOS and the BSDs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from parsers.bsd_ps import is_ps_aux_header
+from parsers.errors import ParseError
+from parsers.formats import ListingFormat
+from parsers.gc_pause import collection_paused
+from parsers.ps_columns import layout_of
+from parsers.ps_readers import USER_TRUNCATED, listing_lines
+from parsers.ps_table import parse_ps_listing, refuse_line
+from parsers.rows import Listing, ProcessRow
+from parsers.times import parse_cpu_time, resolve_start_time
+from parsers.values import NO_TERMINAL, process_name
+
+__all__ = [
+    "FORMATS",
+    "PS_EF_HEADER",
+    "is_bsd_ps_ef_header",
+    "is_procps_ps_ef_header",
+    "is_ps_o_header",
+    "parse_ps_ef",
+    "parse_ps_o",
+]
+
+PS_EF_HEADER = ("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD")
+_LAST = len(PS_EF_HEADER) - 1
+
+
+def is_procps_ps_ef_header(line: str) -> bool:
+    """Whether ``line`` is procps' ``ps -ef`` header (its UID column is left-aligned)."""
+    return line[:1] == "U" and tuple(line.split()) == PS_EF_HEADER
+
+
+def is_bsd_ps_ef_header(line: str) -> bool:
+    """Whether ``line`` is macOS' ``ps -ef`` header (its UID column is right-aligned)."""
+    return line[:1].isspace() and tuple(line.split()) == PS_EF_HEADER
+
+
+def is_ps_o_header(line: str) -> bool:
+    """Whether ``line`` is a ``ps -o`` header this package reads (see ps_columns.layout_of).
+
+    The fixed headers of ``ps aux`` and ``ps -ef`` are left to their own formats.
+    """
+    return (
+        not is_ps_aux_header(line)
+        and tuple(line.split()) != PS_EF_HEADER
+        and layout_of(line) is not None
+    )
+
+
+def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
+    """Parse ``ps -ef`` or ``ps -efww`` output of procps or macOS, taken at ``observed_at``.
+
+    UID gives ``user`` as printed: procps prints the user's name (cut to 7 characters and a
+    ``+`` when longer, flagged in ``truncated_fields``), macOS the numeric user id (``"0"``,
+    ``"501"``). C, procps' and macOS' integer CPU utilization, gives ``cpu_percent``. STIME
+    is resolved as :func:`parsers.times.resolve_start_time` describes, TIME read as
+    :func:`parsers.times.parse_cpu_time` does, a TTY of ``?``, ``??`` or ``-`` is ``None``,
+    and CMD gives the command line and, as in :func:`parsers.bsd_ps.parse_ps_aux`, the
+    process name. ps -ef prints no memory, state or thread columns: those fields are None.
+
+    Raises ParseError for empty input, a first line that is not a ps -ef header, and a line
+    with missing columns or a value that does not read (naming the line and the column);
+    ValueError if ``observed_at`` is naive.
+    """
+    header, first_number, lines = listing_lines(
+        raw, observed_at, lambda line: tuple(line.split()) == PS_EF_HEADER, "ps -ef"
+    )
+    layout = layout_of(header)
+    if layout is None:  # pragma: no cover - the ps -ef header has a layout
+        raise ParseError("unreadable ps -ef header", line_number=first_number - 1, line=header)
+    start = partial(resolve_start_time, observed_at=observed_at)
+    # Per-listing memos: these columns repeat the same few texts from row to row.
+    percents: dict[str, float] = {}
+    starts: dict[str, datetime | None] = {}
+    cpu_times: dict[str, float] = {}
+    names: dict[str, str] = {}
+    rows: list[ProcessRow] = []
+    append = rows.append
+    with collection_paused():
+        for line_number, line in enumerate(lines, first_number):
+            fields = line.split(None, _LAST)
+            if len(fields) <= _LAST:
+                if not fields:
+                    continue
+                refuse_line(layout, observed_at, line_number, line)
+            user, pid, ppid, cpu, started, tty, time, command = fields
+            if command[-1].isspace():
+                command = command.rstrip()
+            # parsers.values.integer's test, inlined; refuse_line names the column at fault.
+            digits = pid + ppid
+            if not (digits.isdigit() and digits.isascii() and len(pid) < 16 and len(ppid) < 16):
+                refuse_line(layout, observed_at, line_number, line)
+            try:
+                cpu_value = percents.get(cpu)
+                if cpu_value is None:
+                    if not (cpu.isdigit() and cpu.isascii() and len(cpu) < 16):
+                        raise ValueError(cpu)
+                    cpu_value = percents[cpu] = float(cpu)
+                if started in starts:
+                    start_value = starts[started]
+                else:
+                    start_value = starts[started] = start(started)
+                time_value = cpu_times.get(time)
+                if time_value is None:
+                    time_value = cpu_times[time] = parse_cpu_time(time)
+            except ValueError:
+                refuse_line(layout, observed_at, line_number, line)
+            name = names.get(command)
+            if name is None:
+                name = names[command] = process_name(command)
+            append(
+                ProcessRow(
+                    line_number,
+                    int(pid),
+                    name,
+                    int(ppid),
+                    user,
+                    command,
+                    cpu_value,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    start_value,
+                    time_value,
+                    None if tty in NO_TERMINAL else tty,
+                    None,
+                    None,
+                    None,
+                    USER_TRUNCATED if user[-1] == "+" else (),
+                )
+            )
+    return rows
+
+
+def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
+    """Parse ``ps -o``/``ps -eo``/``ps -ax -o`` output of any column list, by its header.
+
+    The columns read are those of :data:`parsers.ps_columns.COLUMN_SPECS`; the header must
+    name PID and a command or name column. Values convert as in :func:`parse_ps_aux` and
+    :func:`parse_ps_ef`, and besides: VSZ and RSS from KiB to bytes; NI and PRI signed
+    (``-`` for procps' real-time processes is None); NLWP/THCNT give ``threads``; STARTED
+    may be ``lstart`` (``Mon Oct 25 10:11:12 2021``, exact to the second) or procps
+    ``start`` (``10:11:12``, ``Oct 25``); ELAPSED (``etime``, or ``etimes`` seconds) gives
+    ``start_time`` as ``observed_at`` minus the elapsed time where no STARTED column does
+    (printed times do not depend on ``observed_at`` being the very moment ps ran), and
+    is preferred to the rounded START and STIME.
+    A numeric UID column gives ``user`` as the numeric user id (``"501"``) unless USER,
+    EUSER (or RUSER, the real user, last) names the user; PGID and GID are checked, then
+    dropped. Of two COMMAND columns (procps ``comm,args``) the first is the process name
+    as the kernel keeps it (``kworker/0:1``); BSD COMM and UCOMM give the base name of the
+    executable (macOS prints its path). Without a name column the process name comes from
+    the command line, as for ps aux; a single COMMAND column is read as the command line
+    (``args`` in both families) even where it was procps ``comm``.
+
+    Raises ParseError for empty input, a header this package cannot read, and a line that
+    does not fit the header or holds a value that does not read; ValueError if
+    ``observed_at`` is naive.
+    """
+    return parse_ps_listing(raw, observed_at, is_ps_o_header, "ps -o")
+
+
+def _parse_ps_ef_listing(raw: str, observed_at: datetime) -> Listing:
+    return Listing(format="ps -ef", rows=parse_ps_ef(raw, observed_at))
+
+
+def _parse_bsd_ps_ef_listing(raw: str, observed_at: datetime) -> Listing:
+    return Listing(format="ps -ef macos", rows=parse_ps_ef(raw, observed_at))
+
+
+def _parse_ps_o_listing(raw: str, observed_at: datetime) -> Listing:
+    return Listing(format="ps -o", rows=parse_ps_o(raw, observed_at))
+
+
+FORMATS = (
+    ListingFormat(
+        name="ps -ef",
+        os_types=("linux",),
+        commands=("ps -ef", "ps -efww"),
+        matches_header=is_procps_ps_ef_header,
+        parse=_parse_ps_ef_listing,
+    ),
+    ListingFormat(
+        name="ps -ef macos",
+        os_types=("macos",),
+        commands=("ps -ef", "ps -efww"),
+        matches_header=is_bsd_ps_ef_header,
+        parse=_parse_bsd_ps_ef_listing,
+    ),
+    ListingFormat(
+        name="ps -o",
+        os_types=("linux", "macos", "freebsd", "openbsd", "netbsd"),
+        commands=("ps -o", "ps -eo", "ps -ax -o", "ps -axww -o"),
+        matches_header=is_ps_o_header,
+        parse=_parse_ps_o_listing,
+    ),
+)

@@ -1,0 +1,111 @@
+"""What the ``top`` parsers share: the last sample, summary lines, memoized column readers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection
+from datetime import datetime
+from typing import Any, TypeVar
+
+from parsers.errors import ParseError
+
+__all__ = ["first_line", "labelled_numbers", "last_sample", "memoized"]
+
+_T = TypeVar("_T")
+
+# "2 running", "5.9 us", "0.0%us", "541M Active", "6.2% user", "3.3 avail Mem", "8102M used":
+# a number (maybe a fraction, a size letter, a "+" where top ran out of room), then its label.
+_PAIR = re.compile(
+    r"[\s,.;]*(?P<number>[0-9]{1,15}(?:\.[0-9]{1,6})?[BKMGTPEk]?)\+?%?\s*"
+    r"(?P<label>[A-Za-z][A-Za-z/_-]*(?: Mem)?)"
+)
+_TRAILER = re.compile(r"[\s,.;]*")
+_VISIBLE = re.compile(r"\S")
+
+
+def first_line(raw: str) -> tuple[int, str] | None:
+    """The 1-based number and text (without a ``\\r``) of the first non-blank line, if any."""
+    visible = _VISIBLE.search(raw)
+    if visible is None:
+        return None
+    start = raw.rfind("\n", 0, visible.start()) + 1
+    end = raw.find("\n", start)
+    line = raw[start:] if end < 0 else raw[start:end]
+    return raw.count("\n", 0, start) + 1, line.removesuffix("\r")
+
+
+def last_sample(raw: str, marker: str) -> tuple[int, list[str]]:
+    """The lines of ``raw`` from the last line starting with ``marker``, and that line's number.
+
+    top prints one sample after another, each opening with the same summary line; only the
+    last is kept, its lines numbered as in the whole text; lines keep any ``\\r`` ending.
+    """
+    found = raw.rfind("\n" + marker)
+    start = found + 1 if found >= 0 else 0
+    return raw.count("\n", 0, start) + 1, raw[start:].split("\n")
+
+
+def open_sample(
+    raw: str,
+    observed_at: datetime,
+    is_header: Callable[[str], bool],
+    marker_of: Callable[[str], str],
+    what: str,
+) -> tuple[int, list[str], dict[str, Any]]:
+    """Check a top listing's first line and find its last sample.
+
+    Returns the number of the last sample's first line, its lines, and the metadata begun with
+    the number of samples (``marker_of`` gives, from the first line, what opens each sample).
+    Raises ValueError for a naive ``observed_at``, ParseError for an empty listing or a first
+    line ``is_header`` refuses.
+    """
+    if observed_at.utcoffset() is None:
+        raise ValueError("observed_at must be timezone-aware")
+    first = first_line(raw)
+    if first is None:
+        raise ParseError("empty listing")
+    if not is_header(first[1]):
+        raise ParseError(f"not a {what} summary", line_number=first[0], line=first[1])
+    marker = marker_of(first[1])
+    number, lines = last_sample(raw, marker)
+    return number, lines, {"samples": raw.count("\n" + marker) + (first[0] == 1)}
+
+
+def labelled_numbers(
+    text: str, labels: Collection[str], line_number: int, line: str
+) -> dict[str, str]:
+    """The ``number label`` pairs of a summary line's ``text``, keyed by label, as printed.
+
+    Every pair's label must be one of ``labels``, and nothing but separators may lie between
+    or after the pairs: anything else raises ParseError naming the line.
+    """
+    found: dict[str, str] = {}
+    position = 0
+    while (pair := _PAIR.match(text, position)) is not None:
+        if pair["label"] not in labels:
+            raise ParseError(
+                f"unknown summary label {pair['label']!r}", line_number=line_number, line=line
+            )
+        found[pair["label"]] = pair["number"]
+        position = pair.end()
+    if not found or not _TRAILER.fullmatch(text, position):
+        raise ParseError("unreadable summary line", line_number=line_number, line=line)
+    return found
+
+
+def memoized(convert: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``convert`` remembering what it read, for one listing: columns repeat the same texts.
+
+    A text ``convert`` refuses is not remembered, so it is refused again each time; nor is
+    one it reads as None, which is read again.
+    """
+    cache: dict[str, _T] = {}
+
+    def read(text: str) -> _T:
+        # get() rather than catching KeyError: a miss is common and an exception is slow.
+        value = cache.get(text)
+        if value is None:
+            value = cache[text] = convert(text)
+        return value
+
+    return read
