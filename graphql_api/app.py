@@ -7,27 +7,59 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import uvicorn
+from cross_web import AsyncHTTPRequestAdapter
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.types import ExecutionResult
 
+from graphql_api.cache import ResponseCache
 from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_pool
 from graphql_api.schema import schema
+from procmon.cache import FailOpenRedis
 from procmon.settings import Settings
 
 __all__ = ["create_app", "run_api"]
 
 
-class _GraphQL(GraphQL[ApiContext, None]):
-    """Strawberry's ASGI view, giving each request a fresh :class:`ApiContext`."""
+# Every caller has this role until API keys give callers roles of their own.
+_ROLE = "reader"
 
-    def __init__(self, pool: ApiPool) -> None:
+
+class _GraphQL(GraphQL[ApiContext, None]):
+    """Strawberry's ASGI view: a fresh :class:`ApiContext` per request, answers cached."""
+
+    def __init__(self, pool: ApiPool, cache: ResponseCache) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._pool = pool
+        self._cache = cache
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: ApiContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """Answer from the cache when it can; cache every answer without errors."""
+        key = await self._cache.key_for(
+            request_data.query, request_data.variables, request_data.operation_name, _ROLE
+        )
+        if key is not None and (data := await self._cache.get(key)) is not None:
+            return ExecutionResult(data=data, errors=None)
+        result = await super().execute_single(
+            request, request_adapter, sub_response, context, root_value, request_data
+        )
+        if key is not None and result.data is not None and not result.errors:
+            await self._cache.put(key, result.data)
+        return result
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -43,6 +75,8 @@ def create_app(settings: Settings) -> Starlette:
     reports itself unavailable on ``/healthz``, while the database is unreachable.
     """
     pool = create_pool(settings)
+    redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
+    cache = ResponseCache(redis, settings.cache_ttl)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -51,15 +85,21 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             await pool.close()
+            await redis.close()
 
     async def healthz(_: Request) -> JSONResponse:
         reason = await check_health(pool)
         if reason is None:
-            return JSONResponse({"status": "ok"})
+            return JSONResponse(
+                {"status": "ok", "cache": {"hits": cache.hits, "misses": cache.misses}}
+            )
         return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
 
     return Starlette(
-        routes=[Route("/graphql", _GraphQL(pool)), Route("/healthz", healthz, methods=["GET"])],
+        routes=[
+            Route("/graphql", _GraphQL(pool, cache)),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
         lifespan=lifespan,
     )
 

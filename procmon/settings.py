@@ -34,6 +34,12 @@ class Settings(BaseSettings):
         description="PostgreSQL URL; `procmon migrate` creates the database when it is missing.",
     )
     redis_url: str = Field("redis://127.0.0.1:6379/0", description="Redis URL for the API cache.")
+    redis_prefix: str = Field(
+        "procmon", description="Prefix of every Redis key procmon writes (share a Redis safely)."
+    )
+    cache_ttl: PositiveFloat = Field(
+        300.0, description="Seconds a cached API answer lives at most (plus up to 10% jitter)."
+    )
     kafka_bootstrap: str = Field(
         "127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated host:port."
     )

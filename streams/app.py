@@ -23,6 +23,7 @@ import faust
 from faust import Stream
 from faust.types import EventT, StreamT
 
+from procmon.cache import GENERATION, FailOpenRedis
 from procmon.kafka import compression_type, ensure_topics
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage, prepare_batch
@@ -77,6 +78,7 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     )
     writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
     recent = RecentKeys(settings.dedupe_cache_size)
+    cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
 
     def end_worker(events: Sequence[EventT[Any]]) -> NoReturn:
         first = _raw_message(events[0]).context
@@ -99,6 +101,9 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         except Exception:
             end_worker(events)
         recent.remember(snapshot.key for snapshot in batch.snapshots)
+        if result.snapshots_stored:
+            # New data: every answer the API cached before it is retired.
+            await cache.incr(GENERATION)
         for letter in batch.dead_letters:
             log.warning("dead letter: %s", letter.error, extra=asdict(letter.error.context))
         for event in events:

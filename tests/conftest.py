@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+import redis
 from psycopg.conninfo import make_conninfo
 
 from procmon.database import create_database, drop_database, migrate
@@ -68,3 +69,23 @@ def broker() -> Iterator[str]:
     yield address
     process.kill()
     process.wait()
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A Redis key prefix of this test alone; its keys are deleted afterwards."""
+    prefix = f"procmon-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    drop_redis_keys(prefix)
+
+
+def drop_redis_keys(prefix: str) -> None:
+    """Delete every key under ``prefix`` from the test Redis."""
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()

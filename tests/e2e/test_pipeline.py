@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,13 +27,14 @@ import httpx
 import psutil
 import psycopg
 import pytest
+import redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from procmon.database import drop_database
 from procmon.devstack import free_port
 from procmon.envelope import make_envelope
 from procmon.samples import SAMPLES
-from tests.conftest import fresh_database_url
+from tests.conftest import REDIS_URL, drop_redis_keys, fresh_database_url
 from tests.e2e.harness import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -52,6 +54,7 @@ class RunningStack:
     metrics_url: str
     bootstrap: str
     database_url: str
+    redis_prefix: str
     env: dict[str, str]
 
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
@@ -63,11 +66,13 @@ class RunningStack:
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    redis_prefix = f"procmon-e2e-{uuid.uuid4().hex[:12]}"
     database_url = fresh_database_url("procmon_e2e")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
     env |= {
         "PROCMON_DATABASE_URL": database_url,
-        "PROCMON_REDIS_URL": "redis://127.0.0.1:6379/13",
+        "PROCMON_REDIS_URL": REDIS_URL,
+        "PROCMON_REDIS_PREFIX": redis_prefix,
         "PROCMON_API_PORT": str(free_port()),
         "PROCMON_BATCH_TIMEOUT": "0.2",
     }
@@ -103,6 +108,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
             printed["metrics"],
             printed["broker"],
             database_url,
+            redis_prefix,
             env
             | {
                 "PROCMON_KAFKA_BOOTSTRAP": printed["broker"],
@@ -115,6 +121,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         process.wait()
         log_file.close()
         drop_database(database_url)
+        drop_redis_keys(redis_prefix)
 
 
 def _submit(stack: RunningStack, fixture: str, machine: str, timestamp: str) -> None:
@@ -284,6 +291,10 @@ def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(
     stored = re.search(r"^procmon_snapshots_stored_total (\S+)$", metrics, re.MULTILINE)
     assert stored is not None
     assert float(stored.group(1)) >= 3
+
+    generation = redis.Redis.from_url(REDIS_URL).get(f"{stack.redis_prefix}:generation")
+    assert generation is not None, "the worker retires cached answers"
+    assert int(generation) >= 2
 
     letters = asyncio.run(_read_dead_letters(stack.bootstrap, 3))
     by_key = {letter.get("procmon-machine-id"): letter for letter in letters}

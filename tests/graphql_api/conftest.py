@@ -110,12 +110,12 @@ def fleet(clean_database: str) -> Fleet:
 
 
 @pytest.fixture
-def serve() -> Serve:
+def serve(redis_prefix: str) -> Serve:
     """Serve the real app over a database URL, lifespan included, to an HTTP client."""
 
     @asynccontextmanager
     async def serving(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(Settings(database_url=database_url))
+        app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
         # ASGITransport does not run the lifespan, and the lifespan is what opens the pool.
         async with (
             app.router.lifespan_context(app),

@@ -29,7 +29,10 @@ def free_port() -> int:
 async def test_healthz_is_ok_when_the_database_answers(database_url: str, serve: Serve) -> None:
     async with serve(database_url) as client:
         response = await client.get("/healthz")
-    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "cache": {"hits": 0, "misses": 0}},
+    )
 
 
 async def test_healthz_is_unavailable_when_the_database_is_missing(serve: Serve) -> None:
@@ -62,10 +65,11 @@ async def test_queries_also_work_over_get(fleet: Fleet, database_url: str, serve
     ]
 
 
-async def test_run_api_serves_until_terminated(database_url: str) -> None:
+async def test_run_api_serves_until_terminated(database_url: str, redis_prefix: str) -> None:
     env = {
         **os.environ,
         "PROCMON_DATABASE_URL": database_url,
+        "PROCMON_REDIS_PREFIX": redis_prefix,
         "PROCMON_API_HOST": "127.0.0.1",
         "PROCMON_API_PORT": str(free_port()),
         "PROCMON_LOG_LEVEL": "info",
@@ -89,7 +93,10 @@ async def test_run_api_serves_until_terminated(database_url: str) -> None:
                 log.append(line.decode())
         async with httpx.AsyncClient(base_url=address[1]) as client:
             health = await client.get("/healthz")
-        assert (health.status_code, health.json()) == (200, {"status": "ok"})
+        assert (health.status_code, health.json()) == (
+            200,
+            {"status": "ok", "cache": {"hits": 0, "misses": 0}},
+        )
     finally:
         if server.returncode is None:
             server.send_signal(signal.SIGTERM)

@@ -1,0 +1,85 @@
+"""The response cache on the real Redis: hits, invalidation by the worker's bump, failing open."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import psycopg
+import pytest
+
+from graphql_api import create_app
+from procmon.cache import GENERATION, FailOpenRedis
+from procmon.settings import Settings
+from tests.conftest import REDIS_URL
+from tests.graphql_api.conftest import Fleet, post
+
+QUERY = "{ machines { machineId snapshotCount } }"
+
+
+async def _health(client: httpx.AsyncClient) -> dict[str, int]:
+    cache: dict[str, int] = (await client.get("/healthz")).json()["cache"]
+    return cache
+
+
+def _add_snapshot(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
+                   "timestamp", content_hash, schema_version, format, process_count, raw_output)
+               VALUES ('new', 'new', 'linux', '', 'ps aux', now(), repeat('a', 64), 1,
+                       'ps aux', 0, '')"""
+        )
+
+
+async def test_repeats_are_served_from_the_cache_until_the_generation_moves(
+    fleet: Fleet, database_url: str, redis_prefix: str
+) -> None:
+    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        first = await post(client, QUERY)
+        again = await post(client, "{ machines {  machineId   snapshotCount } }")
+        assert again == first
+        assert await _health(client) == {"hits": 1, "misses": 1}
+
+        _add_snapshot(database_url)
+        assert await post(client, QUERY) == first, "stale until the worker's bump"
+        await FailOpenRedis(REDIS_URL, redis_prefix).incr(GENERATION)
+        fresh = await post(client, QUERY)
+        assert len(fresh["data"]["machines"]) == len(first["data"]["machines"]) + 1
+        assert await _health(client) == {"hits": 2, "misses": 2}
+
+
+async def test_errors_are_not_cached(fleet: Fleet, database_url: str, redis_prefix: str) -> None:
+    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        for _ in range(2):
+            body = await post(client, '{ snapshot(id: "nope") { id } }')
+            assert body["errors"]
+        assert await _health(client) == {"hits": 0, "misses": 2}
+
+
+async def test_with_redis_down_every_request_is_answered_and_logged_once(
+    fleet: Fleet, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(database_url=database_url, redis_url="redis://127.0.0.1:1/0")
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    caplog.set_level(logging.WARNING, logger="procmon.cache")
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        answers = [await post(client, QUERY) for _ in range(5)]
+    assert all(answer == answers[0] and "errors" not in answer for answer in answers)
+    assert len(answers[0]["data"]["machines"]) == 3
+    warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+    assert len(warnings) == 1
