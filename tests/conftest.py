@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import hypothesis
 import psycopg
 import pytest
 import redis
@@ -14,6 +15,13 @@ from psycopg.conninfo import make_conninfo
 
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
+
+# Speed is measured by `make bench`, never by tests: no per-example deadline, and no failure
+# when a loaded CI machine generates examples slowly.
+hypothesis.settings.register_profile(
+    "procmon", deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow]
+)
+hypothesis.settings.load_profile("procmon")
 
 # The server the tests use; CI and the developers' machines run one here.
 SERVER_URL = os.environ.get("PROCMON_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/test")
