@@ -11,6 +11,7 @@ from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from graphql_api import sql
+from graphql_api.errors import UserInputError
 from procmon.settings import Settings
 
 __all__ = [
@@ -43,7 +44,7 @@ def create_pool(settings: Settings) -> ApiPool:
     The owner opens it with ``await pool.open(wait=False)`` so that the API starts even
     while PostgreSQL is unreachable (``/healthz`` then says so) and connects once it is back.
     Connections are in autocommit (the API only reads, so no transaction is left idle),
-    return rows as dicts, and speak UTC.
+    return rows as dicts, speak UTC, and cancel a statement after ``api_statement_timeout``.
     """
     return AsyncConnectionPool(
         settings.database_url,
@@ -54,7 +55,12 @@ def create_pool(settings: Settings) -> ApiPool:
         # A connection broken by a PostgreSQL restart is replaced, not handed to a query.
         check=AsyncConnectionPool.check_connection,
         configure=_use_utc,
-        kwargs={"autocommit": True, "row_factory": dict_row},
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            # Every query of a request stops at the timeout, so one request can't hog the pool.
+            "options": f"-c statement_timeout={round(settings.api_statement_timeout * 1000)}",
+        },
         connection_class=AsyncConnection[DictRow],
         name="procmon-api",
     )
@@ -65,7 +71,13 @@ async def fetch_all(
 ) -> list[DictRow]:
     """Run one query of :mod:`graphql_api.sql` with its parameters and return every row."""
     async with pool.connection() as conn:
-        cursor = await conn.execute(query, params)
+        try:
+            cursor = await conn.execute(query, params)
+        except psycopg.errors.QueryCanceled as exc:
+            raise UserInputError(
+                "the query ran longer than the API's statement timeout and was cancelled;"
+                " ask for less (a narrower time range, a smaller limit)"
+            ) from exc
         return await cursor.fetchall()
 
 

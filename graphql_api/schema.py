@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -117,8 +125,22 @@ def _mask_errors() -> MaskErrors:
     return MaskErrors(should_mask_error=is_internal_error)
 
 
+# Bounds on one request's document, so that no query is too costly to even look at.
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 2000
+
 schema: strawberry.Schema = _Schema(
     query=Query,
     config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR}),
-    extensions=[_mask_errors],
+    extensions=[
+        # Factories: strawberry makes each request its own extensions; the two caches are
+        # shared between them all the same.
+        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
+        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+        ParserCache,
+        ValidationCache,
+        _mask_errors,
+    ],
 )

@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     api_port: Annotated[int, Field(ge=1, le=65535)] = Field(
         8000, description="Port the GraphQL API listens on."
     )
+    api_statement_timeout: PositiveFloat = Field(
+        5.0, description="Seconds one API query may run before PostgreSQL cancels it."
+    )
     api_pool_size: PositiveInt = Field(8, description="Most PostgreSQL connections of the API.")
     log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
 

@@ -1,0 +1,49 @@
+"""Limits on what one request may ask: aliases, tokens, and statement time.
+
+(The depth limit cannot be reached by today's schema, whose deepest query has three levels.)
+"""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from graphql_api.db import create_pool, fetch_all
+from graphql_api.errors import UserInputError
+from graphql_api.schema import MAX_ALIASES, MAX_TOKENS
+from procmon.settings import Settings
+from tests.graphql_api.conftest import Fleet, post
+
+
+async def test_too_many_aliases_are_refused_with_the_limit(client: httpx.AsyncClient) -> None:
+    fields = " ".join(f"m{n}: machines {{ machineId }}" for n in range(MAX_ALIASES + 1))
+    body = await post(client, f"{{ {fields} }}")
+    assert body["data"] is None
+    assert "aliases" in body["errors"][0]["message"]
+    assert str(MAX_ALIASES) in body["errors"][0]["message"]
+
+
+async def test_too_many_tokens_are_refused(client: httpx.AsyncClient) -> None:
+    fields = " ".join("machineId" for _ in range(MAX_TOKENS))
+    body = await post(client, f"{{ machines {{ {fields} }} }}")
+    assert body["data"] is None
+    assert f"more than {MAX_TOKENS} tokens" in body["errors"][0]["message"]
+
+
+async def test_a_query_within_the_limits_is_answered(client: httpx.AsyncClient) -> None:
+    body = await post(client, "{ a: machines { machineId } b: machines { osType } }")
+    assert "errors" not in body
+    assert len(body["data"]["a"]) == 3
+
+
+async def test_a_statement_over_the_timeout_is_cancelled_with_a_clear_error(
+    fleet: Fleet, database_url: str
+) -> None:
+    pool = create_pool(Settings(database_url=database_url, api_statement_timeout=0.05))
+    await pool.open()
+    try:
+        with pytest.raises(UserInputError, match="statement timeout"):
+            await fetch_all(pool, "SELECT pg_sleep(1)", {})
+        assert await fetch_all(pool, "SELECT 1 AS one", {}) == [{"one": 1}]
+    finally:
+        await pool.close()
