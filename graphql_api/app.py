@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from cross_web import AsyncHTTPRequestAdapter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -20,6 +21,8 @@ from strawberry.types import ExecutionResult
 from graphql_api.cache import ResponseCache
 from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_pool
+from graphql_api.errors import is_internal_error
+from graphql_api.metrics import ApiMetrics
 from graphql_api.schema import schema
 from procmon.cache import FailOpenRedis
 from procmon.settings import Settings
@@ -34,10 +37,11 @@ _ROLE = "reader"
 class _GraphQL(GraphQL[ApiContext, None]):
     """Strawberry's ASGI view: a fresh :class:`ApiContext` per request, answers cached."""
 
-    def __init__(self, pool: ApiPool, cache: ResponseCache) -> None:
+    def __init__(self, pool: ApiPool, cache: ResponseCache, metrics: ApiMetrics) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._pool = pool
         self._cache = cache
+        self._metrics = metrics
 
     async def execute_single(
         self,
@@ -49,16 +53,20 @@ class _GraphQL(GraphQL[ApiContext, None]):
         request_data: GraphQLRequestData,
     ) -> ExecutionResult:
         """Answer from the cache when it can; cache every answer without errors."""
-        key = await self._cache.key_for(
-            request_data.query, request_data.variables, request_data.operation_name, _ROLE
-        )
-        if key is not None and (data := await self._cache.get(key)) is not None:
-            return ExecutionResult(data=data, errors=None)
-        result = await super().execute_single(
-            request, request_adapter, sub_response, context, root_value, request_data
-        )
-        if key is not None and result.data is not None and not result.errors:
-            await self._cache.put(key, result.data)
+        self._metrics.requests.inc()
+        with self._metrics.latency.time():
+            key = await self._cache.key_for(
+                request_data.query, request_data.variables, request_data.operation_name, _ROLE
+            )
+            if key is not None and (data := await self._cache.get(key)) is not None:
+                return ExecutionResult(data=data, errors=None)
+            result = await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+            if key is not None and result.data is not None and not result.errors:
+                await self._cache.put(key, result.data)
+        for error in result.errors or ():
+            self._metrics.errors.labels("server" if is_internal_error(error) else "client").inc()
         return result
 
     async def get_context(
@@ -69,7 +77,7 @@ class _GraphQL(GraphQL[ApiContext, None]):
 
 
 def create_app(settings: Settings) -> Starlette:
-    """Build the API: ``/graphql`` (GraphiQL on GET from a browser) and ``/healthz``.
+    """Build the API: ``/graphql`` (GraphiQL on GET from a browser), ``/healthz``, ``/metrics``.
 
     The pool opens in the lifespan without waiting for PostgreSQL, so the API starts, and
     reports itself unavailable on ``/healthz``, while the database is unreachable.
@@ -77,6 +85,7 @@ def create_app(settings: Settings) -> Starlette:
     pool = create_pool(settings)
     redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     cache = ResponseCache(redis, settings.cache_ttl)
+    metrics = ApiMetrics(cache)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -86,6 +95,9 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             await pool.close()
             await redis.close()
+
+    async def metrics_endpoint(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def healthz(_: Request) -> JSONResponse:
         reason = await check_health(pool)
@@ -97,8 +109,9 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", _GraphQL(pool, cache)),
+            Route("/graphql", _GraphQL(pool, cache, metrics)),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -43,11 +43,12 @@ def create_pool(settings: Settings) -> ApiPool:
 
     The owner opens it with ``await pool.open(wait=False)`` so that the API starts even
     while PostgreSQL is unreachable (``/healthz`` then says so) and connects once it is back.
+    It reads from the replica of ``api_read_database_url`` when one is given.
     Connections are in autocommit (the API only reads, so no transaction is left idle),
     return rows as dicts, speak UTC, and cancel a statement after ``api_statement_timeout``.
     """
     return AsyncConnectionPool(
-        settings.database_url,
+        settings.api_read_database_url or settings.database_url,
         min_size=1,
         max_size=settings.api_pool_size,
         open=False,

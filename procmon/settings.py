@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     api_port: Annotated[int, Field(ge=1, le=65535)] = Field(
         8000, description="Port the GraphQL API listens on."
     )
+    api_read_database_url: str | None = Field(
+        None, description="A read replica's URL; when given, the API queries it instead."
+    )
     api_statement_timeout: PositiveFloat = Field(
         5.0, description="Seconds one API query may run before PostgreSQL cancels it."
     )

@@ -83,3 +83,23 @@ async def test_with_redis_down_every_request_is_answered_and_logged_once(
     assert len(answers[0]["data"]["machines"]) == 3
     warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
     assert len(warnings) == 1
+
+
+async def test_metrics_count_requests_errors_and_cache_lookups(
+    fleet: Fleet, database_url: str, redis_prefix: str
+) -> None:
+    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        await post(client, QUERY)
+        await post(client, QUERY)
+        await post(client, '{ snapshot(id: "nope") { id } }')
+        text = (await client.get("/metrics")).text
+    assert "procmon_api_requests_total 3.0" in text
+    assert 'procmon_api_errors_total{kind="client"} 1.0' in text
+    assert 'procmon_api_cache_lookups_total{result="hit"} 1.0' in text
+    assert 'procmon_api_cache_lookups_total{result="miss"} 2.0' in text
+    assert "procmon_api_request_seconds_count 3.0" in text

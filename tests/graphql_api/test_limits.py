@@ -47,3 +47,19 @@ async def test_a_statement_over_the_timeout_is_cancelled_with_a_clear_error(
         assert await fetch_all(pool, "SELECT 1 AS one", {}) == [{"one": 1}]
     finally:
         await pool.close()
+
+
+async def test_queries_go_to_the_read_replica_when_one_is_given(
+    fleet: Fleet, database_url: str
+) -> None:
+    settings = Settings(
+        database_url="postgresql://postgres@127.0.0.1:1/primary-is-away",
+        api_read_database_url=database_url,
+    )
+    pool = create_pool(settings)
+    await pool.open()
+    try:
+        rows = await fetch_all(pool, "SELECT count(DISTINCT machine_id) AS n FROM commands", {})
+    finally:
+        await pool.close()
+    assert rows == [{"n": 3}]
