@@ -12,7 +12,7 @@ from graphql_api import create_app
 from procmon.cache import GENERATION, FailOpenRedis
 from procmon.settings import Settings
 from tests.conftest import REDIS_URL
-from tests.graphql_api.conftest import Fleet, post
+from tests.graphql_api.conftest import Fleet, Serve, post
 
 QUERY = "{ machines { machineId snapshotCount } }"
 
@@ -33,14 +33,9 @@ def _add_snapshot(database_url: str) -> None:
 
 
 async def test_repeats_are_served_from_the_cache_until_the_generation_moves(
-    fleet: Fleet, database_url: str, redis_prefix: str
+    fleet: Fleet, database_url: str, redis_prefix: str, serve: Serve
 ) -> None:
-    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    async with serve(database_url) as client:
         first = await post(client, QUERY)
         again = await post(client, "{ machines {  machineId   snapshotCount } }")
         assert again == first
@@ -54,13 +49,8 @@ async def test_repeats_are_served_from_the_cache_until_the_generation_moves(
         assert await _health(client) == {"hits": 2, "misses": 2}
 
 
-async def test_errors_are_not_cached(fleet: Fleet, database_url: str, redis_prefix: str) -> None:
-    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+async def test_errors_are_not_cached(fleet: Fleet, database_url: str, serve: Serve) -> None:
+    async with serve(database_url) as client:
         for _ in range(2):
             body = await post(client, '{ snapshot(id: "nope") { id } }')
             assert body["errors"]
@@ -86,14 +76,9 @@ async def test_with_redis_down_every_request_is_answered_and_logged_once(
 
 
 async def test_metrics_count_requests_errors_and_cache_lookups(
-    fleet: Fleet, database_url: str, redis_prefix: str
+    fleet: Fleet, database_url: str, serve: Serve
 ) -> None:
-    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
-    transport = httpx.ASGITransport(app=app)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
-    ):
+    async with serve(database_url) as client:
         await post(client, QUERY)
         await post(client, QUERY)
         await post(client, '{ snapshot(id: "nope") { id } }')
