@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.envelope import Envelope, decode_envelope
@@ -29,7 +30,18 @@ SnapshotKey = tuple[str, object, str]
 
 _INT32 = 2**31 - 1
 _INT64 = 2**63 - 1
-_INT64_FIELDS = frozenset({"rss_bytes", "vsz_bytes"})
+# The integer columns of `processes` and the largest value each holds.
+_INTEGER_LIMITS = {
+    "line_number": _INT32,
+    "pid": _INT32,
+    "ppid": _INT32,
+    "rss_bytes": _INT64,
+    "vsz_bytes": _INT64,
+    "memory_usage_bytes": _INT64,
+    "threads": _INT32,
+    "nice": _INT32,
+    "priority": _INT32,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +102,14 @@ def snapshot_key(envelope: Envelope) -> SnapshotKey:
     return (envelope.machine_id, envelope.timestamp, envelope.content_hash)
 
 
-def _out_of_range(row: ProcessRow) -> str | None:
-    """Name the first integer field of ``row`` that PostgreSQL's column could not hold."""
-    for name, value in zip(row._fields, row, strict=True):
-        if isinstance(value, int) and not isinstance(value, bool):
-            limit = _INT64 if name in _INT64_FIELDS else _INT32
-            if not -limit - 1 <= value <= limit:
-                return f"{name} {value} is out of range"
+def _out_of_range(rows: list[ProcessRow]) -> tuple[ProcessRow, str] | None:
+    """The first row with an integer its PostgreSQL column cannot hold, and the problem."""
+    for name, limit in _INTEGER_LIMITS.items():
+        values = [value for value in map(attrgetter(name), rows) if value is not None]
+        # One pass of min and max per column: checking row by row costs as much as parsing.
+        if values and (min(values) < -limit - 1 or max(values) > limit):
+            row = next(r for r in rows if not -limit - 1 <= (getattr(r, name) or 0) <= limit)
+            return row, f"{name} {getattr(row, name)} is out of range"
     return None
 
 
@@ -118,11 +131,10 @@ def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:
         )
     except ParseError as exc:
         raise SnapshotParseError(str(exc), context, exc.line_number) from exc
-    for row in listing.rows:
-        problem = _out_of_range(row)
-        if problem is not None:
-            reason = f"line {row.line_number}: {problem}"
-            raise SnapshotParseError(reason, context, row.line_number)
+    problem = _out_of_range(listing.rows)
+    if problem is not None:
+        row, what = problem
+        raise SnapshotParseError(f"line {row.line_number}: {what}", context, row.line_number)
     return Snapshot(envelope=envelope, listing=listing, message=message)
 
 

@@ -87,3 +87,13 @@ def test_recently_stored_snapshots_are_skipped_before_parsing() -> None:
     assert batch.recently_stored == 2
     assert batch.dead_letters == []
     assert [s.envelope.machine_id for s in batch.snapshots] == ["m3"]
+
+
+def test_memory_usage_over_two_gib_is_stored_not_refused() -> None:
+    raw = (
+        '"Image Name","PID","Session Name","Session#","Mem Usage"\n'
+        '"big.exe","4","Console","1","3,145,728 K"\n'
+    )
+    batch = prepare_batch([_message(raw, 0)])
+    assert batch.dead_letters == []
+    assert batch.snapshots[0].rows[0].memory_usage_bytes == 3 * 2**30
