@@ -14,7 +14,13 @@ from psycopg.types.json import Jsonb
 
 from procmon.errors import StorageError
 from streams.batch import DeadLetter, PreparedBatch, Snapshot, SnapshotKey
-from streams.sql import COPY_PROCESSES, INSERT_COMMANDS, INSERT_INGEST_ERRORS, PROCESS_COLUMNS
+from streams.sql import (
+    COPY_PROCESSES,
+    INSERT_COMMANDS,
+    INSERT_INGEST_ERRORS,
+    PROCESS_COLUMN_TYPES,
+    PROCESS_COLUMNS,
+)
 
 __all__ = ["BatchResult", "SnapshotWriter"]
 
@@ -137,6 +143,7 @@ class SnapshotWriter:
                         command_id  # type: ignore[call-overload]
                     )
             async with cur.copy(COPY_PROCESSES) as copy:
+                copy.set_types(PROCESS_COLUMN_TYPES)
                 for snapshot in batch.snapshots:
                     command_id = stored.get(snapshot.key)
                     if command_id is None:
