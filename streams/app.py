@@ -26,7 +26,7 @@ from faust.types import EventT, StreamT
 from procmon.cache import GENERATION, FailOpenRedis
 from procmon.kafka import compression_type, ensure_topics
 from procmon.settings import Settings
-from streams.batch import PreparedBatch, RawMessage, prepare_batch
+from streams.batch import PreparedBatch, RawMessage
 from streams.dead_letters import publish_dead_letters
 from streams.metrics import WorkerMetrics, serve_metrics
 from streams.recent import RecentKeys
@@ -133,8 +133,13 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
             # each can be acknowledged by hand.
             events = cast(Sequence[EventT[Any]], values)
             started = time.perf_counter()
+            batch = PreparedBatch()
             try:
-                batch = prepare_batch([_raw_message(event) for event in events], recent)
+                for event in events:
+                    batch.add(_raw_message(event), recent)
+                    # Let the batch in flight feed PostgreSQL more COPY data between two
+                    # listings: its socket holds only a few milliseconds of the server's work.
+                    await asyncio.sleep(0)
             except Exception:
                 end_worker(events)
             if in_flight is not None:

@@ -95,6 +95,26 @@ class PreparedBatch:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     duplicates_in_batch: int = 0
     recently_stored: int = 0
+    _seen: set[SnapshotKey] = field(default_factory=set, repr=False, compare=False)
+
+    def add(self, message: RawMessage, recently_stored: Container[SnapshotKey] = ()) -> None:
+        """Decode, validate, dedupe and parse one more message into the batch.
+
+        A message whose key is in ``recently_stored`` is counted and skipped before parsing.
+        """
+        try:
+            envelope = decode_envelope(message.value, message.context)
+            key = snapshot_key(envelope)
+            if key in recently_stored:
+                self.recently_stored += 1
+                return
+            if key in self._seen:
+                self.duplicates_in_batch += 1
+                return
+            self._seen.add(key)
+            self.snapshots.append(_parse(envelope, message))
+        except (EnvelopeError, SnapshotParseError) as exc:
+            self.dead_letters.append(DeadLetter(message=message, error=exc))
 
 
 def snapshot_key(envelope: Envelope) -> SnapshotKey:
@@ -146,19 +166,6 @@ def prepare_batch(
     A message whose key is in ``recently_stored`` is counted and skipped before parsing.
     """
     batch = PreparedBatch()
-    seen: set[SnapshotKey] = set()
     for message in messages:
-        try:
-            envelope = decode_envelope(message.value, message.context)
-            key = snapshot_key(envelope)
-            if key in recently_stored:
-                batch.recently_stored += 1
-                continue
-            if key in seen:
-                batch.duplicates_in_batch += 1
-                continue
-            seen.add(key)
-            batch.snapshots.append(_parse(envelope, message))
-        except (EnvelopeError, SnapshotParseError) as exc:
-            batch.dead_letters.append(DeadLetter(message=message, error=exc))
+        batch.add(message, recently_stored)
     return batch
