@@ -19,10 +19,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import redis
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from benchmarks.corpus import ps_aux_listing
+from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
 from procmon.envelope import make_envelope
@@ -123,19 +125,20 @@ def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
     messages = _messages(snapshots)
     broker, bootstrap = start_dev_broker()
     database_url = make_conninfo(server_url, dbname=f"procmon_bench_{uuid.uuid4().hex[:8]}")
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        database_url=database_url,
+        kafka_bootstrap=bootstrap,
+        kafka_idempotence=False,
+        topic=name,
+        dead_letter_topic=f"{name}-dead",
+        consumer_group=name,
+        redis_prefix=name,
+        metrics_port=0,
+    )
     create_database(database_url)
     try:
         migrate(database_url)
-        name = f"bench-{uuid.uuid4().hex[:8]}"
-        settings = Settings(
-            database_url=database_url,
-            kafka_bootstrap=bootstrap,
-            kafka_idempotence=False,
-            topic=name,
-            dead_letter_topic=f"{name}-dead",
-            consumer_group=name,
-            metrics_port=0,
-        )
         asyncio.run(ensure_topics(settings))
         for start in range(0, len(messages), _PUBLISH_CHUNK):
             asyncio.run(publish_raw(settings, messages[start : start + _PUBLISH_CHUNK]))
@@ -149,6 +152,7 @@ def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
         )
     finally:
         drop_database(database_url)
+        redis.Redis.from_url(settings.redis_url).delete(f"{name}:{GENERATION}")
         broker.kill()
         broker.wait()
     return {
