@@ -211,7 +211,11 @@ def expected(process: Process, line_number: int, verbose: bool, table: bool) -> 
     image = process.image
     cut: tuple[str, ...] = ()
     if table and len(image) > 25:
-        image, cut = image[:25], ("process_name",)
+        # The table pads with blanks, so a cut that ends in one reads as a shorter name; and a
+        # name that fills the column but ends in ".exe" reads as whole (see parsers.tasklist).
+        image = image[:25].rstrip()
+        if len(image) == 25 and not image.endswith(".exe"):
+            cut = ("process_name",)
     if not verbose:
         return ProcessRow(
             line_number=line_number,
