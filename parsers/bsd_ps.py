@@ -6,12 +6,12 @@ from datetime import datetime
 from functools import partial
 
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.gc_pause import collection_paused
 from parsers.ps_columns import layout_of
 from parsers.ps_readers import USER_TRUNCATED, listing_lines
 from parsers.ps_table import refuse_line
-from parsers.rows import Listing, ProcessRow, ProcessStatus
+from parsers.rows import ProcessRow, ProcessStatus
 from parsers.times import parse_cpu_time, resolve_start_time
 from parsers.values import NO_TERMINAL, decimal, process_name, unix_status
 
@@ -136,16 +136,12 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
     return rows
 
 
-def _parse_ps_aux_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="ps aux", rows=parse_ps_aux(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="ps aux",
         os_types=("linux", "macos", "freebsd", "openbsd", "netbsd"),
         commands=("ps aux", "ps axu", "ps auxww"),
         matches_header=is_ps_aux_header,
-        parse=_parse_ps_aux_listing,
+        parse_rows=parse_ps_aux,
     ),
 )

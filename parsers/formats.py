@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from parsers.rows import Listing
+from parsers.rows import Listing, ProcessRow
 
-__all__ = ["ListingFormat"]
+__all__ = ["ListingFormat", "rows_format"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,3 +26,18 @@ class ListingFormat:
     commands: tuple[str, ...]
     matches_header: Callable[[str], bool]
     parse: Callable[[str, datetime], Listing]
+
+
+def rows_format(
+    name: str,
+    os_types: tuple[str, ...],
+    commands: tuple[str, ...],
+    matches_header: Callable[[str], bool],
+    parse_rows: Callable[[str, datetime], list[ProcessRow]],
+) -> ListingFormat:
+    """A format whose parser gives rows and nothing more (no snapshot metadata)."""
+
+    def parse(raw: str, observed_at: datetime) -> Listing:
+        return Listing(format=name, rows=parse_rows(raw, observed_at))
+
+    return ListingFormat(name, os_types, commands, matches_header, parse)

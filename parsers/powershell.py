@@ -15,7 +15,7 @@ from itertools import islice
 from typing import NamedTuple
 
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.gc_pause import collection_paused
 from parsers.get_process_columns import (
     NUMERIC_COLUMNS,
@@ -24,7 +24,7 @@ from parsers.get_process_columns import (
     is_localized,
 )
 from parsers.lines import numbered_lines
-from parsers.rows import Listing, ProcessRow
+from parsers.rows import ProcessRow
 from parsers.windows_times import snapshot_zone
 
 __all__ = ["FORMATS", "is_get_process_header", "parse_get_process"]
@@ -251,16 +251,12 @@ def parse_get_process(raw: str, observed_at: datetime) -> list[ProcessRow]:
         ]
 
 
-def _get_process_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="Get-Process table", rows=parse_get_process(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="Get-Process table",
         os_types=("windows",),
         commands=("Get-Process", "Get-Process -IncludeUserName"),
         matches_header=is_get_process_header,
-        parse=_get_process_listing,
+        parse_rows=parse_get_process,
     ),
 )

@@ -16,9 +16,9 @@ from functools import partial
 
 from parsers.cim import check_win32_process_columns, win32_process_row
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.gc_pause import collection_paused
-from parsers.rows import Listing, ProcessRow
+from parsers.rows import ProcessRow
 from parsers.values import integer, read_column
 from parsers.windows_times import dotnet_datetime, snapshot_zone, timespan_seconds
 
@@ -259,23 +259,15 @@ def parse_win32_process_csv(raw: str, observed_at: datetime) -> list[ProcessRow]
     return _parse(raw, observed_at, check_win32_process_columns, _win32_process_reader)
 
 
-def _get_process_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="Get-Process csv", rows=parse_get_process_csv(raw, observed_at))
-
-
-def _win32_process_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="Win32_Process csv", rows=parse_win32_process_csv(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="Get-Process csv",
         os_types=("windows",),
         commands=("Get-Process | ConvertTo-Csv", "Get-Process | Export-Csv"),
         matches_header=is_get_process_csv_header,
-        parse=_get_process_listing,
+        parse_rows=parse_get_process_csv,
     ),
-    ListingFormat(
+    rows_format(
         name="Win32_Process csv",
         os_types=("windows",),
         commands=(
@@ -283,6 +275,6 @@ FORMATS = (
             "Get-WmiObject Win32_Process | ConvertTo-Csv",
         ),
         matches_header=is_win32_process_csv_header,
-        parse=_win32_process_listing,
+        parse_rows=parse_win32_process_csv,
     ),
 )

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from parsers.cim import check_win32_process_columns, win32_process_row
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.lines import numbered_lines
-from parsers.rows import Listing, ProcessRow
+from parsers.rows import ProcessRow
 from parsers.windows_times import snapshot_zone
 
 __all__ = ["FORMATS", "is_wmi_list_header", "parse_wmi_list"]
@@ -99,16 +99,12 @@ def parse_wmi_list(raw: str, observed_at: datetime) -> list[ProcessRow]:
     return rows
 
 
-def _wmi_list_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="Win32_Process list", rows=parse_wmi_list(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="Win32_Process list",
         os_types=("windows",),
         commands=("Get-WmiObject Win32_Process", "Get-WmiObject -Class Win32_Process"),
         matches_header=is_wmi_list_header,
-        parse=_wmi_list_listing,
+        parse_rows=parse_wmi_list,
     ),
 )

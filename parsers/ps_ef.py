@@ -7,12 +7,12 @@ from functools import partial
 
 from parsers.bsd_ps import is_ps_aux_header
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.gc_pause import collection_paused
 from parsers.ps_columns import layout_of
 from parsers.ps_readers import USER_TRUNCATED, listing_lines
 from parsers.ps_table import parse_ps_listing, refuse_line
-from parsers.rows import Listing, ProcessRow
+from parsers.rows import ProcessRow
 from parsers.times import parse_cpu_time, resolve_start_time
 from parsers.values import NO_TERMINAL, process_name
 
@@ -167,38 +167,26 @@ def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
     return parse_ps_listing(raw, observed_at, is_ps_o_header, "ps -o")
 
 
-def _parse_ps_ef_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="ps -ef", rows=parse_ps_ef(raw, observed_at))
-
-
-def _parse_bsd_ps_ef_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="ps -ef macos", rows=parse_ps_ef(raw, observed_at))
-
-
-def _parse_ps_o_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="ps -o", rows=parse_ps_o(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="ps -ef",
         os_types=("linux",),
         commands=("ps -ef", "ps -efww"),
         matches_header=is_procps_ps_ef_header,
-        parse=_parse_ps_ef_listing,
+        parse_rows=parse_ps_ef,
     ),
-    ListingFormat(
+    rows_format(
         name="ps -ef macos",
         os_types=("macos",),
         commands=("ps -ef", "ps -efww"),
         matches_header=is_bsd_ps_ef_header,
-        parse=_parse_bsd_ps_ef_listing,
+        parse_rows=parse_ps_ef,
     ),
-    ListingFormat(
+    rows_format(
         name="ps -o",
         os_types=("linux", "macos", "freebsd", "openbsd", "netbsd"),
         commands=("ps -o", "ps -eo", "ps -ax -o", "ps -axww -o"),
         matches_header=is_ps_o_header,
-        parse=_parse_ps_o_listing,
+        parse_rows=parse_ps_o,
     ),
 )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from parsers.errors import ParseError
 from parsers.gc_pause import collection_paused
@@ -25,24 +25,20 @@ from parsers.ps_readers import (
 )
 from parsers.rows import ProcessRow
 from parsers.times import parse_cpu_time
-from parsers.values import NO_TERMINAL, decimal, integer, process_name, read_column, unix_status
+from parsers.values import (
+    NO_TERMINAL,
+    decimal,
+    integer,
+    memoized,
+    process_name,
+    read_column,
+    unix_status,
+)
 
 __all__ = ["parse_ps_listing", "parse_table", "refuse_line"]
 
 _T = TypeVar("_T")
 _ROW_FIELDS = ProcessRow._fields
-
-
-class _Memo(dict[str, _T], Generic[_T]):
-    """A converter remembering its results: ``memo[text]`` converts ``text`` once."""
-
-    def __init__(self, convert: Callable[[str], _T]) -> None:
-        super().__init__()
-        self._convert = convert
-
-    def __missing__(self, text: str) -> _T:
-        value = self[text] = self._convert(text)
-        return value
 
 
 def _readers(observed_at: datetime) -> dict[str, Callable[[str], Any]]:
@@ -58,7 +54,7 @@ def _readers(observed_at: datetime) -> dict[str, Callable[[str], Any]]:
         "comm_path": lambda text: text.rstrip("/").rsplit("/", 1)[-1] or text,
     }
     readers: dict[str, Callable[[str], Any]] = {
-        kind: _Memo(read).__getitem__ for kind, read in plain.items()
+        kind: memoized(read) for kind, read in plain.items()
     }
     readers["integer"] = integer
     readers["kib"] = lambda text: integer(text) * 1024
@@ -98,10 +94,10 @@ def parse_table(
     picks = _field_positions(layout)
     derive_name = None
     if "process_name" not in picks:
-        derive_name = _Memo(process_name).__getitem__
+        derive_name = memoized(process_name)
         picks["process_name"] = width + 1
-    status = _Memo(unix_status).__getitem__
-    truncation = _Memo(user_truncation).__getitem__
+    status = memoized(unix_status)
+    truncation = memoized(user_truncation)
     state_at, user_at = picks.get("status_raw"), picks.get("user")
     # Without a name column the layout has a command line column to take the name from.
     command_at = picks.get("command_line", 0)

@@ -17,10 +17,10 @@ from operator import itemgetter
 from typing import NoReturn
 
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.gc_pause import collection_paused
 from parsers.lines import numbered_lines
-from parsers.rows import Listing, ProcessRow
+from parsers.rows import ProcessRow
 from parsers.tasklist_fields import DEFAULT_FIELDS, VERBOSE_FIELDS, TasklistReader, plain_label
 from parsers.windows_locale import TASKLIST_LABELS
 from parsers.windows_times import snapshot_zone
@@ -160,16 +160,12 @@ def _refuse(line: str, spans: list[tuple[int, int]]) -> NoReturn:
     raise ValueError("a value runs over the space between two columns")
 
 
-def _tasklist_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="tasklist", rows=parse_tasklist(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="tasklist",
         os_types=("windows",),
         commands=("tasklist", "tasklist /v", "tasklist /fo table"),
         matches_header=is_tasklist_header,
-        parse=_tasklist_listing,
+        parse_rows=parse_tasklist,
     ),
 )

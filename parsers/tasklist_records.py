@@ -12,10 +12,10 @@ import csv
 from datetime import datetime
 
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.gc_pause import collection_paused
 from parsers.lines import numbered_lines
-from parsers.rows import Listing, ProcessRow
+from parsers.rows import ProcessRow
 from parsers.tasklist_fields import (
     DEFAULT_FIELDS,
     VERBOSE_FIELDS,
@@ -162,27 +162,19 @@ def _record_row(
         raise ParseError(str(exc), line_number=line_number, line=line) from None
 
 
-def _csv_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="tasklist csv", rows=parse_tasklist_csv(raw, observed_at))
-
-
-def _list_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="tasklist list", rows=parse_tasklist_list(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="tasklist csv",
         os_types=("windows",),
         commands=("tasklist /fo csv", "tasklist /v /fo csv"),
         matches_header=is_tasklist_csv_header,
-        parse=_csv_listing,
+        parse_rows=parse_tasklist_csv,
     ),
-    ListingFormat(
+    rows_format(
         name="tasklist list",
         os_types=("windows",),
         commands=("tasklist /fo list", "tasklist /v /fo list"),
         matches_header=is_tasklist_list_line,
-        parse=_list_listing,
+        parse_rows=parse_tasklist_list,
     ),
 )

@@ -11,8 +11,8 @@ from parsers.formats import ListingFormat
 from parsers.gc_pause import collection_paused
 from parsers.rows import Listing, ProcessRow, ProcessStatus
 from parsers.times import parse_cpu_time
-from parsers.top_summary import memoized, open_sample
-from parsers.values import decimal, integer, scaled_bytes
+from parsers.top_summary import read_last_sample
+from parsers.values import decimal, integer, memoized, scaled_bytes
 
 __all__ = ["FORMATS", "bsd_state", "bsd_time", "is_top_bsd_header", "parse_top_bsd"]
 
@@ -116,20 +116,21 @@ def parse_top_bsd(raw: str, observed_at: datetime) -> Listing:
     ``arc_bytes``, ``swap_bytes``, ``samples``; other summary lines are skipped. Raises
     ParseError for a first line that is not top's, no header, or any bad row.
     """
-    number, lines, metadata = open_sample(
-        raw, observed_at, is_top_bsd_header, _sample_marker, "BSD top"
+    return read_last_sample(
+        raw,
+        observed_at,
+        name="top (BSD)",
+        what="BSD top",
+        is_header=is_top_bsd_header,
+        marker_of=_sample_marker,
+        is_table_header=_is_table_header,
+        read_summary=_summary_line,
+        read_table=_table,
     )
-    for index, text in enumerate(lines):
-        line = text.removesuffix("\r")
-        if not line.strip():
-            continue
-        if line.split(None, 1)[0] == "PID":
-            rows = _table(number + index, lines[index:])
-            return Listing(format="top (BSD)", rows=rows, metadata=metadata)
-        _summary_line(metadata, number + index, line, index == 0)
-    raise ParseError(
-        "no process table header after the summary", line_number=number, line=lines[0].rstrip("\r")
-    )
+
+
+def _is_table_header(line: str) -> bool:
+    return line.split(None, 1)[0] == "PID"
 
 
 def _summary_line(metadata: dict[str, Any], line_number: int, line: str, first: bool) -> None:

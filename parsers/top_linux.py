@@ -10,7 +10,7 @@ from parsers.errors import ParseError
 from parsers.formats import ListingFormat
 from parsers.gc_pause import collection_paused
 from parsers.rows import Listing, ProcessRow, ProcessStatus
-from parsers.top_summary import labelled_numbers, open_sample
+from parsers.top_summary import labelled_numbers, read_last_sample
 from parsers.values import scaled_bytes, unix_status
 
 __all__ = ["FORMATS", "is_top_linux_header", "parse_top_linux"]
@@ -110,23 +110,29 @@ def parse_top_linux(raw: str, observed_at: datetime) -> Listing:
     first line that is not top's, an unreadable summary line (top's English texts are
     expected), no header, or any bad row.
     """
-    number, lines, metadata = open_sample(
-        raw, observed_at, is_top_linux_header, lambda _: _MARKER, "top -b"
+    return read_last_sample(
+        raw,
+        observed_at,
+        name="top -b",
+        what="top -b",
+        is_header=is_top_linux_header,
+        marker_of=lambda _: _MARKER,
+        is_table_header=_is_table_header,
+        read_summary=_read_summary,
+        read_table=_table,
     )
-    for index, text in enumerate(lines):
-        line = text.removesuffix("\r")
-        if not line.strip():
-            continue
-        if index == 0:
-            metadata.update(_uptime_line(number, line))
-        elif "PID" in line.split():
-            rows = _table(number + index, lines[index:])
-            return Listing(format="top -b", rows=rows, metadata=metadata)
-        else:
-            _summary_line(metadata, number + index, line)
-    raise ParseError(
-        "no process table header after the summary", line_number=number, line=lines[0].rstrip("\r")
-    )
+
+
+def _is_table_header(line: str) -> bool:
+    return "PID" in line.split()
+
+
+def _read_summary(metadata: dict[str, Any], line_number: int, line: str, first: bool) -> None:
+    """The first line holds the uptime; the others are read by :func:`_summary_line`."""
+    if first:
+        metadata.update(_uptime_line(line_number, line))
+    else:
+        _summary_line(metadata, line_number, line)
 
 
 def _uptime_line(line_number: int, line: str) -> dict[str, object]:

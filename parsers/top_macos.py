@@ -11,8 +11,8 @@ from parsers.formats import ListingFormat
 from parsers.gc_pause import collection_paused
 from parsers.rows import Listing, ProcessRow, ProcessStatus
 from parsers.times import parse_cpu_time
-from parsers.top_summary import labelled_numbers, memoized, open_sample
-from parsers.values import decimal, integer, scaled_bytes
+from parsers.top_summary import labelled_numbers, read_last_sample
+from parsers.values import decimal, integer, memoized, scaled_bytes
 
 __all__ = ["FORMATS", "MACOS_STATES", "is_top_macos_header", "parse_top_macos"]
 
@@ -62,20 +62,25 @@ def parse_top_macos(raw: str, observed_at: datetime) -> Listing:
     Other summary lines and parts (VM, Networks, Disks...) are skipped. Raises ParseError for
     a first line that is not top's, an unreadable Processes line, no header, or any bad row.
     """
-    number, lines, metadata = open_sample(
-        raw, observed_at, is_top_macos_header, lambda _: _MARKER, "macOS top"
+    return read_last_sample(
+        raw,
+        observed_at,
+        name="top -l",
+        what="macOS top",
+        is_header=is_top_macos_header,
+        marker_of=lambda _: _MARKER,
+        is_table_header=_is_table_header,
+        read_summary=_read_summary,
+        read_table=_table,
     )
-    for index, text in enumerate(lines):
-        line = text.removesuffix("\r")
-        if not line.strip():
-            continue
-        if line.split(None, 1)[0] == "PID":
-            rows = _table(number + index, lines[index:])
-            return Listing(format="top -l", rows=rows, metadata=metadata)
-        _summary_line(metadata, number + index, line)
-    raise ParseError(
-        "no process table header after the summary", line_number=number, line=lines[0].rstrip("\r")
-    )
+
+
+def _is_table_header(line: str) -> bool:
+    return line.split(None, 1)[0] == "PID"
+
+
+def _read_summary(metadata: dict[str, Any], line_number: int, line: str, first: bool) -> None:
+    _summary_line(metadata, line_number, line)
 
 
 def _summary_line(metadata: dict[str, Any], line_number: int, line: str) -> None:

@@ -8,8 +8,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from parsers.errors import ParseError
+from parsers.rows import Listing, ProcessRow
 
-__all__ = ["first_line", "labelled_numbers", "last_sample", "memoized"]
+__all__ = ["first_line", "labelled_numbers", "last_sample", "read_last_sample"]
 
 _T = TypeVar("_T")
 
@@ -45,7 +46,7 @@ def last_sample(raw: str, marker: str) -> tuple[int, list[str]]:
     return raw.count("\n", 0, start) + 1, raw[start:].split("\n")
 
 
-def open_sample(
+def _open_sample(
     raw: str,
     observed_at: datetime,
     is_header: Callable[[str], bool],
@@ -71,6 +72,40 @@ def open_sample(
     return number, lines, {"samples": raw.count("\n" + marker) + (first[0] == 1)}
 
 
+def read_last_sample(
+    raw: str,
+    observed_at: datetime,
+    *,
+    name: str,
+    what: str,
+    is_header: Callable[[str], bool],
+    marker_of: Callable[[str], str],
+    is_table_header: Callable[[str], bool],
+    read_summary: Callable[[dict[str, Any], int, str, bool], None],
+    read_table: Callable[[int, list[str]], list[ProcessRow]],
+) -> Listing:
+    """The last sample of a top listing named ``name``: summary lines to metadata, then its table.
+
+    ``what`` names the summary in the error for a first line that is not one.
+
+    ``read_summary(metadata, line_number, line, first)`` reads one summary line (``first`` for
+    the sample's opening line); ``read_table(line_number, lines)`` reads the table from its
+    header on. Raises what :func:`_open_sample` raises, and ParseError when no table follows.
+    """
+    number, lines, metadata = _open_sample(raw, observed_at, is_header, marker_of, what)
+    for index, text in enumerate(lines):
+        line = text.removesuffix("\r")
+        if not line.strip():
+            continue
+        if index > 0 and is_table_header(line):
+            rows = read_table(number + index, lines[index:])
+            return Listing(format=name, rows=rows, metadata=metadata)
+        read_summary(metadata, number + index, line, index == 0)
+    raise ParseError(
+        "no process table header after the summary", line_number=number, line=lines[0].rstrip("\r")
+    )
+
+
 def labelled_numbers(
     text: str, labels: Collection[str], line_number: int, line: str
 ) -> dict[str, str]:
@@ -91,21 +126,3 @@ def labelled_numbers(
     if not found or not _TRAILER.fullmatch(text, position):
         raise ParseError("unreadable summary line", line_number=line_number, line=line)
     return found
-
-
-def memoized(convert: Callable[[str], _T]) -> Callable[[str], _T]:
-    """``convert`` remembering what it read, for one listing: columns repeat the same texts.
-
-    A text ``convert`` refuses is not remembered, so it is refused again each time; nor is
-    one it reads as None, which is read again.
-    """
-    cache: dict[str, _T] = {}
-
-    def read(text: str) -> _T:
-        # get() rather than catching KeyError: a miss is common and an exception is slow.
-        value = cache.get(text)
-        if value is None:
-            value = cache[text] = convert(text)
-        return value
-
-    return read

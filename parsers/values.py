@@ -18,6 +18,7 @@ __all__ = [
     "NO_TERMINAL",
     "decimal",
     "integer",
+    "memoized",
     "process_name",
     "read_column",
     "scaled_bytes",
@@ -112,3 +113,24 @@ def scaled_bytes(text: str, default_unit: int) -> int:
     scale: int = 10 ** len(fraction)
     quotient, remainder = divmod(int(whole + fraction) * unit, scale)
     return quotient + (2 * remainder >= scale)
+
+
+class _Memo(dict[str, _T]):
+    """A converter remembering its results: ``memo[text]`` converts ``text`` once."""
+
+    def __init__(self, convert: Callable[[str], _T]) -> None:
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, text: str) -> _T:
+        value = self[text] = self._convert(text)
+        return value
+
+
+def memoized(convert: Callable[[str], _T]) -> Callable[[str], _T]:
+    """``convert`` remembering what it read, for one listing: columns repeat the same texts.
+
+    A text ``convert`` refuses is not remembered, so it is refused again each time. A hit is
+    a plain dict lookup, the cheapest there is on a parser's hot path.
+    """
+    return _Memo(convert).__getitem__

@@ -12,10 +12,10 @@ from datetime import datetime, tzinfo
 
 from parsers.cim import WIN32_PROCESS_PROPERTIES, check_win32_process_columns, win32_process_row
 from parsers.errors import ParseError
-from parsers.formats import ListingFormat
+from parsers.formats import rows_format
 from parsers.gc_pause import collection_paused
 from parsers.lines import numbered_lines
-from parsers.rows import Listing, ProcessRow
+from parsers.rows import ProcessRow
 from parsers.windows_times import snapshot_zone
 
 __all__ = [
@@ -183,38 +183,26 @@ def parse_wmic_csv(raw: str, observed_at: datetime) -> list[ProcessRow]:
     return result
 
 
-def _table_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="wmic process table", rows=parse_wmic_table(raw, observed_at))
-
-
-def _list_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="wmic process list", rows=parse_wmic_list(raw, observed_at))
-
-
-def _csv_listing(raw: str, observed_at: datetime) -> Listing:
-    return Listing(format="wmic process csv", rows=parse_wmic_csv(raw, observed_at))
-
-
 FORMATS = (
-    ListingFormat(
+    rows_format(
         name="wmic process table",
         os_types=("windows",),
         commands=("wmic process get", "wmic path win32_process get", "wmic process list brief"),
         matches_header=is_wmic_table_header,
-        parse=_table_listing,
+        parse_rows=parse_wmic_table,
     ),
-    ListingFormat(
+    rows_format(
         name="wmic process list",
         os_types=("windows",),
         commands=("wmic process get /format:list", "wmic process list full"),
         matches_header=is_wmic_list_line,
-        parse=_list_listing,
+        parse_rows=parse_wmic_list,
     ),
-    ListingFormat(
+    rows_format(
         name="wmic process csv",
         os_types=("windows",),
         commands=("wmic process get /format:csv",),
         matches_header=is_wmic_csv_header,
-        parse=_csv_listing,
+        parse_rows=parse_wmic_csv,
     ),
 )

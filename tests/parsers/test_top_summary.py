@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from parsers.errors import ParseError
-from parsers.top_summary import first_line, labelled_numbers, last_sample, memoized
-from parsers.values import scaled_bytes
+from parsers.top_summary import first_line, labelled_numbers, last_sample
+from parsers.values import memoized, scaled_bytes
 
 
 @pytest.mark.parametrize(
