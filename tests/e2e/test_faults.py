@@ -37,7 +37,7 @@ def database() -> Iterator[str]:
 
 
 @pytest.fixture
-def workers(broker: str, database: str, tmp_path: Path) -> Iterator[Workers]:
+def workers(broker: str, database: str, redis_prefix: str, tmp_path: Path) -> Iterator[Workers]:
     name = f"faults-{uuid.uuid4().hex[:8]}"
     settings = Settings(
         kafka_bootstrap=broker,
@@ -51,6 +51,7 @@ def workers(broker: str, database: str, tmp_path: Path) -> Iterator[Workers]:
         batch_size=20,
         batch_timeout=0.2,
         db_retry_attempts=40,
+        redis_prefix=redis_prefix,
     )
     group = Workers(settings, tmp_path)
     yield group
