@@ -11,7 +11,7 @@ from parsers.gc_pause import collection_paused
 from parsers.ps_columns import layout_of
 from parsers.ps_readers import USER_TRUNCATED, listing_lines
 from parsers.ps_table import refuse_line
-from parsers.rows import ProcessRow, ProcessStatus
+from parsers.rows import ProcessRow, ProcessStatus, row_of
 from parsers.times import parse_cpu_time, resolve_start_time
 from parsers.values import NO_TERMINAL, decimal, process_name, unix_status
 
@@ -110,27 +110,29 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
             if name is None:
                 name = names[command] = process_name(command)
             append(
-                ProcessRow(
-                    line_number,
-                    int(pid),
-                    name,
-                    None,
-                    user,
-                    command,
-                    cpu_value,
-                    mem_value,
-                    int(rss) * 1024,
-                    int(vsz) * 1024,
-                    None,
-                    status,
-                    stat,
-                    start_value,
-                    time_value,
-                    None if tty in NO_TERMINAL else tty,
-                    None,
-                    None,
-                    None,
-                    USER_TRUNCATED if user[-1] == "+" else (),
+                row_of(
+                    (
+                        line_number,
+                        int(pid),
+                        name,
+                        None,
+                        user,
+                        command,
+                        cpu_value,
+                        mem_value,
+                        int(rss) * 1024,
+                        int(vsz) * 1024,
+                        None,
+                        status,
+                        stat,
+                        start_value,
+                        time_value,
+                        None if tty in NO_TERMINAL else tty,
+                        None,
+                        None,
+                        None,
+                        USER_TRUNCATED if user[-1] == "+" else (),
+                    )
                 )
             )
     return rows

@@ -19,7 +19,7 @@ from parsers import (
 )
 from parsers.errors import ParseError
 from parsers.formats import ListingFormat
-from parsers.lines import numbered_lines
+from parsers.lines import first_line
 from parsers.rows import Listing
 
 __all__ = ["SUPPORTED_FORMATS", "parse_listing"]
@@ -50,10 +50,10 @@ def parse_listing(raw: str, *, os_type: str, command: str, observed_at: datetime
     resolved against. Raises ParseError for empty input, an unknown header (quoted with its
     line number) or whatever the chosen parser refuses.
     """
-    lines = numbered_lines(raw)
-    if not lines:
+    first = first_line(raw)
+    if first is None:
         raise ParseError("empty listing")
-    header_number, header = lines[0]
+    header_number, header = first
     for listing_format in SUPPORTED_FORMATS:
         if listing_format.matches_header(header):
             return listing_format.parse(raw, observed_at)

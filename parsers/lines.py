@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["numbered_lines"]
+__all__ = ["first_line", "numbered_lines"]
 
 
 def numbered_lines(raw: str) -> list[tuple[int, str]]:
@@ -17,3 +17,21 @@ def numbered_lines(raw: str) -> list[tuple[int, str]]:
         for number, line in enumerate(raw.split("\n"), start=1)
         if line.strip()
     ]
+
+
+def first_line(raw: str) -> tuple[int, str] | None:
+    """The first non-blank line of ``raw`` and its number, as :func:`numbered_lines` gives them.
+
+    ``None`` when every line is blank. Only the lines up to that one are looked at, so finding
+    a large listing's header costs nothing like splitting the whole of it.
+    """
+    start, number = 0, 1
+    while start <= len(raw):
+        end = raw.find("\n", start)
+        if end < 0:
+            end = len(raw)
+        line = raw[start:end]
+        if line.strip():
+            return number, line.removesuffix("\r")
+        start, number = end + 1, number + 1
+    return None

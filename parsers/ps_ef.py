@@ -12,7 +12,7 @@ from parsers.gc_pause import collection_paused
 from parsers.ps_columns import layout_of
 from parsers.ps_readers import USER_TRUNCATED, listing_lines
 from parsers.ps_table import parse_ps_listing, refuse_line
-from parsers.rows import ProcessRow
+from parsers.rows import ProcessRow, row_of
 from parsers.times import parse_cpu_time, resolve_start_time
 from parsers.values import NO_TERMINAL, process_name
 
@@ -114,27 +114,29 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
             if name is None:
                 name = names[command] = process_name(command)
             append(
-                ProcessRow(
-                    line_number,
-                    int(pid),
-                    name,
-                    int(ppid),
-                    user,
-                    command,
-                    cpu_value,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    start_value,
-                    time_value,
-                    None if tty in NO_TERMINAL else tty,
-                    None,
-                    None,
-                    None,
-                    USER_TRUNCATED if user[-1] == "+" else (),
+                row_of(
+                    (
+                        line_number,
+                        int(pid),
+                        name,
+                        int(ppid),
+                        user,
+                        command,
+                        cpu_value,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        start_value,
+                        time_value,
+                        None if tty in NO_TERMINAL else tty,
+                        None,
+                        None,
+                        None,
+                        USER_TRUNCATED if user[-1] == "+" else (),
+                    )
                 )
             )
     return rows

@@ -23,7 +23,7 @@ from parsers.ps_readers import (
     start_time,
     user_truncation,
 )
-from parsers.rows import ProcessRow
+from parsers.rows import ProcessRow, row_of
 from parsers.times import parse_cpu_time
 from parsers.values import (
     NO_TERMINAL,
@@ -123,7 +123,7 @@ def parse_table(
             read.append(None if state_at is None else status(read[state_at]))
             read.append(() if user_at is None else truncation(read[user_at]))
             read.append(None)
-            append(ProcessRow(*pick(read)))
+            append(row_of(pick(read)))
     return rows
 
 

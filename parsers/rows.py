@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple, cast
 
-__all__ = ["Listing", "ProcessRow", "ProcessStatus"]
+__all__ = ["Listing", "ProcessRow", "ProcessStatus", "row_of"]
 
 
 class ProcessStatus(StrEnum):
@@ -59,6 +60,16 @@ class ProcessRow(NamedTuple):
     nice: int | None = None
     priority: int | None = None
     truncated_fields: tuple[str, ...] = ()
+
+
+row_of = cast(Callable[[tuple[Any, ...]], ProcessRow], partial(tuple.__new__, ProcessRow))
+"""Make a :class:`ProcessRow` of a tuple holding every field's value, in field order.
+
+For the parsers' hot loops: ``ProcessRow(...)`` runs the Python-level ``__new__`` a named
+tuple is given, whose argument handling costs twice the tuple itself (0.5 µs a row, a fifth
+of a ps line's parsing). This skips it, and with it the check of the number of values:
+callers pass all twenty.
+"""
 
 
 @dataclass(frozen=True, slots=True)

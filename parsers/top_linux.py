@@ -9,7 +9,7 @@ from typing import Any
 from parsers.errors import ParseError
 from parsers.formats import ListingFormat
 from parsers.gc_pause import collection_paused
-from parsers.rows import Listing, ProcessRow, ProcessStatus
+from parsers.rows import Listing, ProcessRow, ProcessStatus, row_of
 from parsers.top_summary import labelled_numbers, read_last_sample
 from parsers.values import scaled_bytes, unix_status
 
@@ -237,27 +237,29 @@ def _table(header_number: int, lines: list[str]) -> list[ProcessRow]:
             code = values[state] if state >= 0 else None
             # Every field, positionally in ProcessRow's order: the cheapest way to make a row.
             append(
-                ProcessRow(
-                    number,
-                    int(values[pid]),
-                    name,
-                    int(values[ppid]) if ppid >= 0 else None,
-                    owner,
-                    None,
-                    float(values[cpu]) if cpu >= 0 else None,
-                    float(values[mem]) if mem >= 0 else None,
-                    rss,
-                    virtual,
-                    rss,
-                    None if code is None else _STATUSES.get(code, ProcessStatus.UNKNOWN),
-                    code,
-                    None,
-                    cpu_time,
-                    None if tty < 0 or values[tty] in ("?", "-") else values[tty],
-                    int(values[threads]) if threads >= 0 else None,
-                    int(values[ni]) if ni >= 0 else None,
-                    None if pr < 0 or values[pr] == "rt" else int(values[pr]),
-                    truncated,
+                row_of(
+                    (
+                        number,
+                        int(values[pid]),
+                        name,
+                        int(values[ppid]) if ppid >= 0 else None,
+                        owner,
+                        None,
+                        float(values[cpu]) if cpu >= 0 else None,
+                        float(values[mem]) if mem >= 0 else None,
+                        rss,
+                        virtual,
+                        rss,
+                        None if code is None else _STATUSES.get(code, ProcessStatus.UNKNOWN),
+                        code,
+                        None,
+                        cpu_time,
+                        None if tty < 0 or values[tty] in ("?", "-") else values[tty],
+                        int(values[threads]) if threads >= 0 else None,
+                        int(values[ni]) if ni >= 0 else None,
+                        None if pr < 0 or values[pr] == "rt" else int(values[pr]),
+                        truncated,
+                    )
                 )
             )
     return rows

@@ -9,7 +9,7 @@ from typing import Any
 from parsers.errors import ParseError
 from parsers.formats import ListingFormat
 from parsers.gc_pause import collection_paused
-from parsers.rows import Listing, ProcessRow, ProcessStatus
+from parsers.rows import Listing, ProcessRow, ProcessStatus, row_of
 from parsers.times import parse_cpu_time
 from parsers.top_summary import labelled_numbers, read_last_sample
 from parsers.values import decimal, integer, memoized, scaled_bytes
@@ -165,29 +165,31 @@ def _table(header_number: int, lines: list[str]) -> list[ProcessRow]:
             state_text = fields[state] if state >= 0 else None
             # Every field, positionally in ProcessRow's order: the cheapest way to make a row.
             rows.append(
-                ProcessRow(
-                    number,
-                    pid_value,
-                    fields[before],
-                    ppid_value,
-                    fields[user] if user >= 0 else None,
-                    None,
-                    cpu_value,
-                    None,
-                    None,
-                    None,
-                    mem_value,
-                    None
-                    if state_text is None
-                    else MACOS_STATES.get(state_text, ProcessStatus.UNKNOWN),
-                    state_text,
-                    None,
-                    time_value,
-                    None,
-                    threads_value,
-                    None,
-                    None,
-                    (),
+                row_of(
+                    (
+                        number,
+                        pid_value,
+                        fields[before],
+                        ppid_value,
+                        fields[user] if user >= 0 else None,
+                        None,
+                        cpu_value,
+                        None,
+                        None,
+                        None,
+                        mem_value,
+                        None
+                        if state_text is None
+                        else MACOS_STATES.get(state_text, ProcessStatus.UNKNOWN),
+                        state_text,
+                        None,
+                        time_value,
+                        None,
+                        threads_value,
+                        None,
+                        None,
+                        (),
+                    )
                 )
             )
     return rows
