@@ -54,7 +54,9 @@ CREATE TABLE IF NOT EXISTS processes (
     CONSTRAINT processes_pkey PRIMARY KEY (command_id, line_number)
 );
 
-CREATE INDEX IF NOT EXISTS processes_pid_name_idx ON processes (pid, process_name);
+-- Replaced by processes_name_observed_idx: no query followed a pid across snapshots.
+DROP INDEX IF EXISTS processes_pid_name_idx;
+CREATE INDEX IF NOT EXISTS processes_name_observed_idx ON processes (process_name, observed_at);
 CREATE INDEX IF NOT EXISTS processes_user_idx ON processes ("user");
 CREATE INDEX IF NOT EXISTS processes_machine_observed_idx ON processes (machine_id, observed_at);
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple
 
 from psycopg.rows import DictRow
@@ -28,6 +29,8 @@ class ApiContext:
 
     pool: ApiPool
     processes: DataLoader[ProcessPage, list[DictRow]]
+    machines: DataLoader[str, DictRow]
+    latest_snapshots: DataLoader[str, DictRow | None]
 
 
 async def _load_process_pages(pool: ApiPool, pages: list[ProcessPage]) -> list[list[DictRow]]:
@@ -43,14 +46,27 @@ async def _load_process_pages(pool: ApiPool, pages: list[ProcessPage]) -> list[l
     return [rows_by_page[page] for page in pages]
 
 
+async def _load_machines(pool: ApiPool, machine_ids: list[str]) -> list[DictRow]:
+    rows = await fetch_all(pool, sql.MACHINES_BY_IDS, {"machine_ids": machine_ids})
+    by_id = {row["machine_id"]: row for row in rows}
+    return [by_id[machine_id] for machine_id in machine_ids]
+
+
+async def _load_latest_snapshots(pool: ApiPool, machine_ids: list[str]) -> list[DictRow | None]:
+    rows = await fetch_all(pool, sql.LATEST_SNAPSHOTS, {"machine_ids": machine_ids})
+    by_id = {row["machine_id"]: row for row in rows}
+    return [by_id.get(machine_id) for machine_id in machine_ids]
+
+
 def new_context(pool: ApiPool) -> ApiContext:
     """Build the context of one request.
 
-    ``snapshots { processes }`` resolves every snapshot's processes through one loader, so
-    a page of snapshots costs one processes query instead of one per snapshot (no N+1).
+    Nested fields load through one loader per kind, so a page of snapshots costs one
+    processes query, and a list of machines one latest-snapshot query (no N+1).
     """
-
-    async def load(pages: list[ProcessPage]) -> list[list[DictRow]]:
-        return await _load_process_pages(pool, pages)
-
-    return ApiContext(pool=pool, processes=DataLoader(load_fn=load))
+    return ApiContext(
+        pool=pool,
+        processes=DataLoader(load_fn=partial(_load_process_pages, pool)),
+        machines=DataLoader(load_fn=partial(_load_machines, pool)),
+        latest_snapshots=DataLoader(load_fn=partial(_load_latest_snapshots, pool)),
+    )

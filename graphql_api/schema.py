@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from functools import partial
 from typing import Annotated
@@ -21,36 +20,25 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api import sql
+from graphql_api.arguments import snapshot_id, time_range
 from graphql_api.context import ApiContext
 from graphql_api.db import fetch_all
+from graphql_api.domain import (
+    MachineRun,
+    ProcessTreeNode,
+    SnapshotDiff,
+    machines_running,
+    process_tree,
+    snapshot_diff,
+)
 from graphql_api.errors import UserInputError, is_internal_error
 from graphql_api.types import BIGINT_SCALAR, BigInt, Machine, Snapshot
 
 __all__ = ["MAX_SNAPSHOTS", "Query", "schema"]
 
 MAX_SNAPSHOTS = 1000
-_MAX_BIGINT = 2**63 - 1
-# Bounded so that int() never meets a huge string (Python refuses over 4300 digits).
-_ID_DIGITS = re.compile(r"[0-9]{1,19}")
 
 Info = strawberry.Info[ApiContext, None]
-
-
-def _snapshot_id(value: strawberry.ID) -> int:
-    """Turn a client's snapshot ID into the ``commands.id`` it names."""
-    if _ID_DIGITS.fullmatch(value) and 0 < int(value) <= _MAX_BIGINT:
-        return int(value)
-    raise UserInputError(f"snapshot: id must be a positive integer, got {value!r}")
-
-
-def _aware(argument: str, value: datetime | None) -> datetime | None:
-    """Refuse a naive time, which PostgreSQL would read in its own time zone."""
-    if value is not None and value.utcoffset() is None:
-        raise UserInputError(
-            f"snapshots: {argument!r} needs a UTC offset, e.g. 2024-05-01T12:00:00Z;"
-            f" got {value.isoformat()}"
-        )
-    return value
 
 
 async def _machines(info: Info) -> list[Machine]:
@@ -69,12 +57,7 @@ async def _snapshots(
     """List a machine's snapshots in a half-open time range, newest first."""
     if limit <= 0:
         raise UserInputError(f"snapshots: limit must be positive, got {limit}")
-    start, end = _aware("from", from_), _aware("to", to)
-    if start is not None and end is not None and start >= end:
-        raise UserInputError(
-            f"snapshots: 'from' must be before 'to', got from={start.isoformat()}"
-            f" and to={end.isoformat()}"
-        )
+    start, end = time_range("snapshots", from_, to)
     params = {
         "machine_id": machine_id,
         "from": start,
@@ -85,9 +68,17 @@ async def _snapshots(
     return [Snapshot.from_row(row) for row in rows]
 
 
+async def _machine(info: Info, id: str) -> Machine | None:
+    """Fetch one machine by id."""
+    rows = await fetch_all(info.context.pool, sql.MACHINES_BY_IDS, {"machine_ids": [id]})
+    return Machine.from_row(rows[0]) if rows else None
+
+
 async def _snapshot(info: Info, id: strawberry.ID) -> Snapshot | None:
     """Fetch one snapshot by id."""
-    rows = await fetch_all(info.context.pool, sql.SNAPSHOT_BY_ID, {"id": _snapshot_id(id)})
+    rows = await fetch_all(
+        info.context.pool, sql.SNAPSHOT_BY_ID, {"id": snapshot_id("snapshot", id)}
+    )
     return Snapshot.from_row(rows[0]) if rows else None
 
 
@@ -105,8 +96,31 @@ class Query:
             f" at most `limit`, capped at {MAX_SNAPSHOTS}."
         ),
     )
+    machine: Machine | None = strawberry.field(
+        resolver=_machine, description="The machine with this id, or null when there is none."
+    )
     snapshot: Snapshot | None = strawberry.field(
         resolver=_snapshot, description="The snapshot with this id, or null when there is none."
+    )
+    machines_running: list[MachineRun] = strawberry.field(
+        resolver=machines_running,
+        description=(
+            "The machines whose snapshots taken at or after `from` and before `to` show a"
+            " process named `processName` (exactly), with when and how often; by machine id."
+        ),
+    )
+    snapshot_diff: SnapshotDiff = strawberry.field(
+        resolver=snapshot_diff,
+        description=(
+            "What started, stopped and changed between two snapshots of one machine; a process"
+            " is the same in both when its pid, start time and name are."
+        ),
+    )
+    process_tree: list[ProcessTreeNode] = strawberry.field(
+        resolver=process_tree,
+        description=(
+            "A snapshot's processes as a tree by parent pid, depth first, siblings by pid."
+        ),
     )
 
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 __all__ = [
     "HEALTH_CHECK",
+    "LATEST_SNAPSHOTS",
     "MACHINES",
+    "MACHINES_BY_IDS",
+    "MACHINES_RUNNING",
     "PROCESSES_OF_SNAPSHOTS",
     "SET_UTC",
+    "SNAPSHOTS_BY_IDS",
     "SNAPSHOTS_OF_MACHINE",
     "SNAPSHOT_BY_ID",
 ]
@@ -63,8 +67,66 @@ FROM commands
 WHERE id = %(id)s
 """
 
+SNAPSHOTS_BY_IDS = """
+SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
+       content_hash, format, process_count, metadata, received_at
+FROM commands
+WHERE id = ANY(%(ids)s::bigint[])
+"""
+
+# Each machine's newest snapshot by a backward walk of commands_snapshot_key: one index
+# probe per machine, however many snapshots it has.
+LATEST_SNAPSHOTS = """
+SELECT latest.*
+FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
+CROSS JOIN LATERAL (
+    SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
+           content_hash, format, process_count, metadata, received_at
+    FROM commands
+    WHERE commands.machine_id = wanted.machine_id
+    ORDER BY "timestamp" DESC, content_hash DESC
+    LIMIT 1
+) AS latest
+"""
+
+# The MACHINES summary of some machines only, by index probes rather than a GROUP BY.
+MACHINES_BY_IDS = """
+SELECT wanted.machine_id, latest.machine_name, latest.os_type, latest.os_version,
+       earliest."timestamp" AS first_seen, latest."timestamp" AS last_seen,
+       (SELECT count(*) FROM commands WHERE commands.machine_id = wanted.machine_id)
+           AS snapshot_count
+FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
+CROSS JOIN LATERAL (
+    SELECT machine_name, os_type, os_version, "timestamp"
+    FROM commands
+    WHERE commands.machine_id = wanted.machine_id
+    ORDER BY "timestamp" DESC, content_hash DESC
+    LIMIT 1
+) AS latest
+CROSS JOIN LATERAL (
+    SELECT "timestamp"
+    FROM commands
+    WHERE commands.machine_id = wanted.machine_id
+    ORDER BY "timestamp"
+    LIMIT 1
+) AS earliest
+"""
+
+# Served by processes_name_observed_idx: the program's rows in the range, whatever the fleet.
+MACHINES_RUNNING = """
+SELECT machine_id, min(observed_at) AS first_seen, max(observed_at) AS last_seen,
+       count(DISTINCT command_id) AS snapshot_count, max(cpu_percent) AS max_cpu_percent
+FROM processes
+WHERE process_name = %(process_name)s
+  AND observed_at >= %(from)s
+  AND observed_at < %(to)s
+GROUP BY machine_id
+ORDER BY machine_id
+"""
+
 # One statement for a whole batch of snapshots; LATERAL applies the limit per snapshot
-# while walking the primary key (command_id, line_number) in listing order.
+# while walking the primary key (command_id, line_number) in listing order. A NULL limit
+# is no limit.
 PROCESSES_OF_SNAPSHOTS = """
 SELECT p.command_id, p.line_number, p.machine_id, p.observed_at, p.pid, p.ppid, p."user",
        p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,

@@ -132,7 +132,7 @@ class Snapshot:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
-        """Build a snapshot from a row of ``SNAPSHOTS_OF_MACHINE`` or ``SNAPSHOT_BY_ID``."""
+        """Build a snapshot from a row of a query of ``commands`` in :mod:`graphql_api.sql`."""
         return cls(
             id=strawberry.ID(str(row["id"])),
             machine_id=row["machine_id"],
@@ -150,6 +150,14 @@ class Snapshot:
         )
 
 
+async def _latest_snapshot_of(
+    root: Machine, info: strawberry.Info[ApiContext, None]
+) -> Snapshot | None:
+    """Load a machine's newest snapshot through the request's batching loader."""
+    row = await info.context.latest_snapshots.load(root.machine_id)
+    return None if row is None else Snapshot.from_row(row)
+
+
 @strawberry.type(description="A machine that has sent at least one snapshot.")
 class Machine:
     """A machine, summarized from its snapshots."""
@@ -162,9 +170,13 @@ class Machine:
     last_seen: datetime = strawberry.field(description="Time of the latest snapshot.")
     snapshot_count: int
 
+    latest_snapshot: Snapshot | None = strawberry.field(
+        resolver=_latest_snapshot_of, description="Its newest snapshot."
+    )
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
-        """Build a machine from a row of ``MACHINES``."""
+        """Build a machine from a row of ``MACHINES`` or ``MACHINES_BY_IDS``."""
         return cls(
             machine_id=row["machine_id"],
             machine_name=row["machine_name"],

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, LiteralString
 
 import httpx
 import psycopg
 import pytest
+from psycopg.rows import DictRow
 
 from graphql_api import create_app
+from graphql_api.db import ApiPool, fetch_all
 from procmon.database import create_database, drop_database
 from procmon.settings import Settings
 from tests.conftest import fresh_database_url
@@ -133,6 +135,21 @@ async def client(fleet: Fleet, database_url: str, serve: Serve) -> AsyncIterator
     """A client of the app serving the fleet."""
     async with serve(database_url) as http:
         yield http
+
+
+@pytest.fixture
+def loader_queries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Mapping[str, Any]]]:
+    """The queries the request's data loaders run, with their parameters, as they run."""
+    calls: list[tuple[str, Mapping[str, Any]]] = []
+
+    async def counting_fetch_all(
+        pool: ApiPool, query: LiteralString, params: Mapping[str, Any]
+    ) -> list[DictRow]:
+        calls.append((query, params))
+        return await fetch_all(pool, query, params)
+
+    monkeypatch.setattr("graphql_api.context.fetch_all", counting_fetch_all)
+    return calls
 
 
 @pytest.fixture

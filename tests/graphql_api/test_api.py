@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, LiteralString
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
-from psycopg.rows import DictRow
 
-from graphql_api.db import ApiPool, fetch_all
 from graphql_api.schema import MAX_SNAPSHOTS
 from tests.graphql_api.conftest import BIG_RSS, BIG_VSZ, Fleet, Serve, post
 
@@ -187,17 +185,8 @@ async def test_unknown_snapshot_is_null(client: httpx.AsyncClient) -> None:
 
 
 async def test_processes_of_many_snapshots_take_one_query(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, loader_queries: list[tuple[str, Mapping[str, Any]]]
 ) -> None:
-    calls: list[Mapping[str, Any]] = []
-
-    async def counting_fetch_all(
-        pool: ApiPool, query: LiteralString, params: Mapping[str, Any]
-    ) -> list[DictRow]:
-        calls.append(params)
-        return await fetch_all(pool, query, params)
-
-    monkeypatch.setattr("graphql_api.context.fetch_all", counting_fetch_all)
     query = '{ snapshots(machineId: "z-host-1") { timestamp processes { pid cpuTimeSeconds } } }'
     body = await post(client, query)
     assert body == {
@@ -219,4 +208,4 @@ async def test_processes_of_many_snapshots_take_one_query(
             ]
         }
     }
-    assert len(calls) == 1, calls
+    assert len(loader_queries) == 1, loader_queries

@@ -42,7 +42,7 @@ def test_the_indexes_the_queries_need_exist(database_url: str) -> None:
         "commands_snapshot_key": '(machine_id, "timestamp", content_hash)',
         "commands_timestamp_idx": '("timestamp")',
         "processes_pkey": "(command_id, line_number)",
-        "processes_pid_name_idx": "(pid, process_name)",
+        "processes_name_observed_idx": "(process_name, observed_at)",
         "processes_user_idx": '("user")',
         "processes_machine_observed_idx": "(machine_id, observed_at)",
         "ingest_errors_message_key": '(topic, partition, "offset")',
@@ -50,3 +50,5 @@ def test_the_indexes_the_queries_need_exist(database_url: str) -> None:
     for name, columns in expected_columns.items():
         assert definitions[name].endswith(columns), definitions[name]
     assert "UNIQUE" in definitions["commands_snapshot_key"]
+    # Replaced by processes_name_observed_idx, and dropped by the migration.
+    assert "processes_pid_name_idx" not in definitions
