@@ -4,7 +4,9 @@ K snapshots of ~150-process `ps aux` listings go to the dev broker; one `procmon
 process stores them. Its rate counts the batches that began between the first and the last
 commit (``received_at`` is each batch's transaction start), so group joining is not counted.
 The floor is a plain ``COPY`` of exactly the rows the worker stored, in binary, into a fresh
-database with the same schema.
+database with the same schema. The same worker then reads the same topic again (another
+consumer group) into a database with the walking skeleton's schema (``skeleton_schema.sql``),
+and its per-phase seconds (``procmon_worker_phase_seconds``) say where the time went.
 """
 
 from __future__ import annotations
@@ -12,12 +14,15 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import re
 import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import httpx
 import psycopg
 import redis
 from psycopg import sql
@@ -26,7 +31,7 @@ from psycopg.conninfo import make_conninfo
 from benchmarks.corpus import ps_aux_listing
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
-from procmon.devstack import start_dev_broker
+from procmon.devstack import free_port, start_dev_broker
 from procmon.envelope import make_envelope
 from procmon.kafka import ensure_topics, publish_raw
 from procmon.settings import Settings
@@ -35,6 +40,8 @@ __all__ = ["PROCESSES_PER_SNAPSHOT", "bench_ingest"]
 
 PROCESSES_PER_SNAPSHOT = 150
 _PUBLISH_CHUNK = 1000
+_PHASE_LINE = re.compile(r'^procmon_worker_phase_seconds_total\{phase="(\w+)"\} (\S+)$', re.M)
+SKELETON_SCHEMA = Path(__file__).with_name("skeleton_schema.sql")
 _TIMEOUT_SECONDS = 1800
 
 
@@ -55,7 +62,8 @@ def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
     return messages
 
 
-def _run_worker(settings: Settings, snapshots: int) -> None:
+def _run_worker(settings: Settings, snapshots: int) -> dict[str, float]:
+    """Run one worker until it stored ``snapshots``; return its seconds per phase."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
     env |= {f"PROCMON_{k.upper()}": str(v) for k, v in settings.model_dump().items()}
     worker = subprocess.Popen(
@@ -70,12 +78,19 @@ def _run_worker(settings: Settings, snapshots: int) -> None:
             while time.monotonic() < deadline:
                 row = conn.execute("SELECT count(*) FROM commands").fetchone()
                 if row is not None and row[0] >= snapshots:
-                    return
+                    return _phase_seconds(settings)
                 time.sleep(1)
         raise TimeoutError(f"the worker did not store {snapshots} snapshots in time")
     finally:
         worker.terminate()
         worker.wait(30)
+
+
+def _phase_seconds(settings: Settings) -> dict[str, float]:
+    """The worker's ``procmon_worker_phase_seconds`` counters, read off its /metrics."""
+    url = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+    text = httpx.get(url, timeout=10).text
+    return {match[1]: float(match[2]) for match in _PHASE_LINE.finditer(text)}
 
 
 def _worker_rate(database_url: str) -> float:
@@ -119,46 +134,85 @@ def _copy_floor(server_url: str, commands: bytes, processes: bytes, rows: int) -
         drop_database(url)
 
 
-def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
-    """Process rows per second: one worker end to end, and the plain COPY floor."""
-    snapshots = -(-target_rows // PROCESSES_PER_SNAPSHOT)
-    messages = _messages(snapshots)
-    broker, bootstrap = start_dev_broker()
-    database_url = make_conninfo(server_url, dbname=f"procmon_bench_{uuid.uuid4().hex[:8]}")
+def _worker_pass(
+    server_url: str, bootstrap: str, topic: str, snapshots: int, schema: Path | None
+) -> tuple[str, dict[str, float]]:
+    """One worker (its own consumer group) storing the topic into a new database.
+
+    The database has ``schema`` applied, or procmon's own when None. Returns its URL (the
+    caller drops it) and the worker's seconds per phase.
+    """
     name = f"bench-{uuid.uuid4().hex[:8]}"
+    database_url = make_conninfo(server_url, dbname=f"procmon_bench_{uuid.uuid4().hex[:8]}")
     settings = Settings(
         database_url=database_url,
         kafka_bootstrap=bootstrap,
         kafka_idempotence=False,
-        topic=name,
-        dead_letter_topic=f"{name}-dead",
+        topic=topic,
+        dead_letter_topic=f"{topic}-dead",
         consumer_group=name,
         redis_prefix=name,
-        metrics_port=0,
+        metrics_port=free_port(),
     )
     create_database(database_url)
     try:
-        migrate(database_url)
+        if schema is None:
+            migrate(database_url)
+        else:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                conn.execute(schema.read_bytes())
         asyncio.run(ensure_topics(settings))
-        for start in range(0, len(messages), _PUBLISH_CHUNK):
-            asyncio.run(publish_raw(settings, messages[start : start + _PUBLISH_CHUNK]))
-        _run_worker(settings, snapshots)
-        worker_rate = _worker_rate(database_url)
-        with psycopg.connect(database_url) as conn:
-            row = conn.execute("SELECT count(*) FROM processes").fetchone()
-        rows = int(row[0]) if row else 0
-        floor = _copy_floor(
-            server_url, _dump(database_url, "commands"), _dump(database_url, "processes"), rows
-        )
-    finally:
+        phases = _run_worker(settings, snapshots)
+    except BaseException:
         drop_database(database_url)
+        raise
+    finally:
         redis.Redis.from_url(settings.redis_url).delete(f"{name}:{GENERATION}")
+    return database_url, phases
+
+
+def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
+    """Process rows per second: one worker end to end, the plain COPY floor, and the same
+    worker on the walking skeleton's schema; and the worker's seconds per phase."""
+    snapshots = -(-target_rows // PROCESSES_PER_SNAPSHOT)
+    messages = _messages(snapshots)
+    broker, bootstrap = start_dev_broker()
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    try:
+        asyncio.run(
+            ensure_topics(
+                Settings(kafka_bootstrap=bootstrap, topic=topic, dead_letter_topic=f"{topic}-dead")
+            )
+        )
+        publisher = Settings(kafka_bootstrap=bootstrap, kafka_idempotence=False, topic=topic)
+        for start in range(0, len(messages), _PUBLISH_CHUNK):
+            asyncio.run(publish_raw(publisher, messages[start : start + _PUBLISH_CHUNK]))
+        database_url, phases = _worker_pass(server_url, bootstrap, topic, snapshots, None)
+        try:
+            worker_rate = _worker_rate(database_url)
+            with psycopg.connect(database_url) as conn:
+                row = conn.execute("SELECT count(*) FROM processes").fetchone()
+            rows = int(row[0]) if row else 0
+            commands, processes = _dump(database_url, "commands"), _dump(database_url, "processes")
+        finally:
+            drop_database(database_url)
+        floor = _copy_floor(server_url, commands, processes, rows)
+        skeleton_url, _ = _worker_pass(server_url, bootstrap, topic, snapshots, SKELETON_SCHEMA)
+        try:
+            skeleton_rate = _worker_rate(skeleton_url)
+        finally:
+            drop_database(skeleton_url)
+    finally:
         broker.kill()
         broker.wait()
+    total = sum(phases.values()) or 1.0
     return {
         "ingest_process_rows": rows,
         "ingest_snapshots": snapshots,
         "ingest_rows_per_s": worker_rate,
         "copy_floor_rows_per_s": floor,
         "ingest_vs_floor": worker_rate / floor,
+        "ingest_skeleton_schema_rows_per_s": skeleton_rate,
+        "ingest_vs_skeleton_schema": worker_rate / skeleton_rate,
+        **{f"ingest_phase_{phase}_share": seconds / total for phase, seconds in phases.items()},
     }

@@ -106,8 +106,9 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
             await cache.incr(GENERATION)
         for letter in batch.dead_letters:
             log.warning("dead letter: %s", letter.error, extra=asdict(letter.error.context))
-        for event in events:
-            await source.ack(event)
+        with batch.phases.timing("ack"):
+            for event in events:
+                await source.ack(event)
         metrics.record_batch(batch, result, len(events), time.perf_counter() - started)
         _record_lag(app, metrics, events)
         log.info(
@@ -128,12 +129,16 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         # While PostgreSQL stores one batch, the next is parsed: one batch in flight at most,
         # committed and acknowledged in order.
         in_flight: asyncio.Task[None] | None = None
+        # Waiting for the first batch is joining the group, not consuming: it is not counted.
+        waiting_since: float | None = None
         async for values in batches:
             # noack_take yields the events themselves (its annotation says values) so that
             # each can be acknowledged by hand.
             events = cast(Sequence[EventT[Any]], values)
             started = time.perf_counter()
             batch = PreparedBatch()
+            if waiting_since is not None:
+                batch.phases.add("consume", started - waiting_since)
             try:
                 for event in events:
                     batch.add(_raw_message(event), recent)
@@ -145,6 +150,7 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
             if in_flight is not None:
                 await in_flight
             in_flight = asyncio.create_task(commit_and_ack(source, events, batch, started))
+            waiting_since = time.perf_counter()
         if in_flight is not None:
             await in_flight
 

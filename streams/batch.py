@@ -15,6 +15,7 @@ from operator import attrgetter
 from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.envelope import Envelope, decode_envelope
 from procmon.errors import EnvelopeError, MessageContext, SnapshotParseError
+from streams.phases import PhaseTimes
 
 __all__ = [
     "DeadLetter",
@@ -95,6 +96,7 @@ class PreparedBatch:
     dead_letters: list[DeadLetter] = field(default_factory=list)
     duplicates_in_batch: int = 0
     recently_stored: int = 0
+    phases: PhaseTimes = field(default_factory=PhaseTimes, repr=False, compare=False)
     _seen: set[SnapshotKey] = field(default_factory=set, repr=False, compare=False)
 
     def add(self, message: RawMessage, recently_stored: Container[SnapshotKey] = ()) -> None:
@@ -103,16 +105,19 @@ class PreparedBatch:
         A message whose key is in ``recently_stored`` is counted and skipped before parsing.
         """
         try:
-            envelope = decode_envelope(message.value, message.context)
-            key = snapshot_key(envelope)
-            if key in recently_stored:
-                self.recently_stored += 1
-                return
-            if key in self._seen:
-                self.duplicates_in_batch += 1
-                return
-            self._seen.add(key)
-            self.snapshots.append(_parse(envelope, message))
+            with self.phases.timing("decode"):
+                envelope = decode_envelope(message.value, message.context)
+            with self.phases.timing("dedupe"):
+                key = snapshot_key(envelope)
+                if key in recently_stored:
+                    self.recently_stored += 1
+                    return
+                if key in self._seen:
+                    self.duplicates_in_batch += 1
+                    return
+                self._seen.add(key)
+            with self.phases.timing("parse"):
+                self.snapshots.append(_parse(envelope, message))
         except (EnvelopeError, SnapshotParseError) as exc:
             self.dead_letters.append(DeadLetter(message=message, error=exc))
 

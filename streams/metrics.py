@@ -21,6 +21,7 @@ from prometheus_client import (
 )
 
 from streams.batch import PreparedBatch
+from streams.phases import PHASES, PhaseTimes
 from streams.writer import BatchResult
 
 __all__ = ["WorkerMetrics", "serve_metrics"]
@@ -63,6 +64,16 @@ class WorkerMetrics:
             "Time from a batch's arrival to its commit.",
             registry=self.registry,
         )
+        self.phase_seconds = Counter(
+            "procmon_worker_phase_seconds",
+            "Seconds spent per phase: waiting for messages (consume), decoding envelopes,"
+            " deduplicating, parsing, inserting commands, copying processes, committing,"
+            " acknowledging. Parsing overlaps with the batch in flight's write.",
+            ["phase"],
+            registry=self.registry,
+        )
+        for phase in PHASES:
+            self.phase_seconds.labels(phase)
         self.consumer_lag = Gauge(
             "procmon_consumer_lag",
             "Messages behind the fetch high-watermark, per partition.",
@@ -85,6 +96,14 @@ class WorkerMetrics:
         self.duplicates.labels("database").inc(result.snapshots_already_stored)
         for letter in batch.dead_letters:
             self.dead_letters.labels(type(letter.error).__name__).inc()
+        self.record_phases(batch.phases)
+        self.record_phases(result.phases)
+
+    def record_phases(self, phases: PhaseTimes) -> None:
+        """Add time spent per phase."""
+        for phase, seconds in phases.seconds.items():
+            if seconds:
+                self.phase_seconds.labels(phase).inc(seconds)
 
     def health(self) -> dict[str, object]:
         """What ``/healthz`` answers: alive, since when, and when the last batch committed."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from procmon.errors import StorageError
 from streams.batch import DeadLetter, PreparedBatch, Snapshot, SnapshotKey
+from streams.phases import PhaseTimes
 from streams.sql import (
     COPY_PROCESSES,
     INSERT_COMMANDS,
@@ -38,6 +40,7 @@ class BatchResult:
     snapshots_already_stored: int
     process_rows: int
     dead_letters: int
+    phases: PhaseTimes
 
 
 def _as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
@@ -134,14 +137,11 @@ class SnapshotWriter:
         conn = await self._connection()
         stored: dict[SnapshotKey, int] = {}
         process_rows = 0
+        phases = PhaseTimes()
         async with conn.transaction(), conn.cursor() as cur:
-            if batch.snapshots:
-                commands = [_command_values(snapshot) for snapshot in batch.snapshots]
-                await cur.execute(INSERT_COMMANDS, _as_columns(commands))
-                for command_id, machine_id, timestamp, content_hash in await cur.fetchall():
-                    stored[(str(machine_id), _aware(timestamp), str(content_hash))] = int(
-                        command_id  # type: ignore[call-overload]
-                    )
+            with phases.timing("commands"):
+                await self._insert_commands(cur, batch, stored)
+            copy_started = time.perf_counter()
             async with cur.copy(COPY_PROCESSES) as copy:
                 copy.set_types(PROCESS_COLUMN_TYPES)
                 for snapshot in batch.snapshots:
@@ -162,15 +162,36 @@ class SnapshotWriter:
                             )
                         )
                         process_rows += 1
+            phases.add("copy", time.perf_counter() - copy_started)
             if batch.dead_letters:
                 letters = [_dead_letter_values(letter) for letter in batch.dead_letters]
                 await cur.execute(INSERT_INGEST_ERRORS, _as_columns(letters))
+            # The transaction commits when this block ends: that is the commit phase.
+            commit_started = time.perf_counter()
+        phases.add("commit", time.perf_counter() - commit_started)
         return BatchResult(
             snapshots_stored=len(stored),
             snapshots_already_stored=len(batch.snapshots) - len(stored),
             process_rows=process_rows,
             dead_letters=len(batch.dead_letters),
+            phases=phases,
         )
+
+    @staticmethod
+    async def _insert_commands(
+        cur: psycopg.AsyncCursor[tuple[object, ...]],
+        batch: PreparedBatch,
+        stored: dict[SnapshotKey, int],
+    ) -> None:
+        """Insert the batch's snapshots; record the id of each one stored now in ``stored``."""
+        if not batch.snapshots:
+            return
+        commands = [_command_values(snapshot) for snapshot in batch.snapshots]
+        await cur.execute(INSERT_COMMANDS, _as_columns(commands))
+        for command_id, machine_id, timestamp, content_hash in await cur.fetchall():
+            stored[(str(machine_id), _aware(timestamp), str(content_hash))] = int(
+                command_id  # type: ignore[call-overload]
+            )
 
 
 def _aware(value: object) -> datetime:

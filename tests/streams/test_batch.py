@@ -97,3 +97,14 @@ def test_memory_usage_over_two_gib_is_stored_not_refused() -> None:
     batch = prepare_batch([_message(raw, 0)])
     assert batch.dead_letters == []
     assert batch.snapshots[0].rows[0].memory_usage_bytes == 3 * 2**30
+
+
+def test_time_is_counted_in_the_phases_each_message_went_through() -> None:
+    raw = f"{HEADER}\nroot 1 0.5 0.1 1024 512 ? Ss 10:00 0:01 /sbin/init splash\n"
+    batch = prepare_batch([_message(raw, 0), _message(raw, 1)])
+    seconds = batch.phases.seconds
+    assert seconds["decode"] > 0
+    assert seconds["dedupe"] > 0
+    assert seconds["parse"] > 0
+    # Writing is the writer's to count, waiting and acknowledging the worker's.
+    assert seconds["copy"] == seconds["commit"] == seconds["consume"] == seconds["ack"] == 0

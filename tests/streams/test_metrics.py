@@ -8,14 +8,23 @@ from procmon.devstack import free_port
 from procmon.errors import EnvelopeError
 from streams.batch import DeadLetter, PreparedBatch, RawMessage
 from streams.metrics import WorkerMetrics, serve_metrics
+from streams.phases import PhaseTimes
 from streams.writer import BatchResult
 
 
 def _batch() -> tuple[PreparedBatch, BatchResult]:
     letter = DeadLetter(RawMessage("t", 0, 3, None, b"x"), EnvelopeError("message is not JSON"))
     batch = PreparedBatch(dead_letters=[letter], duplicates_in_batch=2, recently_stored=1)
+    batch.phases.add("parse", 0.5)
+    written = PhaseTimes()
+    written.add("copy", 1.25)
+    written.add("commit", 0.125)
     result = BatchResult(
-        snapshots_stored=4, snapshots_already_stored=5, process_rows=600, dead_letters=1
+        snapshots_stored=4,
+        snapshots_already_stored=5,
+        process_rows=600,
+        dead_letters=1,
+        phases=written,
     )
     return batch, result
 
@@ -41,6 +50,11 @@ def test_counters_move_and_are_served() -> None:
     assert 'procmon_duplicates_skipped_total{found_in="database"} 10.0' in text
     assert 'procmon_dead_letters_total{error_class="EnvelopeError"} 2.0' in text
     assert "procmon_batch_messages_count 2.0" in text
+    assert 'procmon_worker_phase_seconds_total{phase="parse"} 1.0' in text
+    assert 'procmon_worker_phase_seconds_total{phase="copy"} 2.5' in text
+    assert 'procmon_worker_phase_seconds_total{phase="commit"} 0.25' in text
+    # Every phase is listed from the start, at zero until time is spent in it.
+    assert 'procmon_worker_phase_seconds_total{phase="consume"} 0.0' in text
     assert health["status"] == "ok"
     assert health["last_batch_at"] is not None
     assert missing.status_code == 404

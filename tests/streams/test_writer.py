@@ -90,6 +90,9 @@ async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> Non
     assert again.snapshots_already_stored == 1
     assert again.process_rows == 1
     assert stored_counts(clean_database) == (2, 4, 0)
+    for phase in ("commands", "copy", "commit"):
+        assert again.phases.seconds[phase] > 0, phase
+    assert again.phases.seconds["parse"] == 0
 
 
 async def test_dead_letters_keep_the_whole_message_once(clean_database: str) -> None:

@@ -1,0 +1,76 @@
+-- The schema as the walking skeleton left it (commit 87de8bb), for the ingest benchmark's
+-- comparison: its keys, indexes and storage, plus the columns the worker has written since
+-- (format, metadata, memory_usage_bytes, truncated_fields), so that the same worker runs on it.
+
+-- One row per raw listing (a "snapshot") received from a machine.
+CREATE TABLE IF NOT EXISTS commands (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    machine_id      text        NOT NULL,
+    machine_name    text        NOT NULL,
+    os_type         text        NOT NULL,
+    os_version      text        NOT NULL,
+    command_type    text        NOT NULL,
+    "timestamp"     timestamptz NOT NULL,
+    content_hash    text        NOT NULL CHECK (content_hash ~ '^[0-9a-f]{64}$'),
+    schema_version  smallint    NOT NULL,
+    format          text        NOT NULL,
+    process_count   integer     NOT NULL,
+    metadata        jsonb       NOT NULL DEFAULT '{}',
+    raw_output      text        NOT NULL,
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    -- The dedupe key; its leading (machine_id, "timestamp") also serves per-machine time ranges.
+    CONSTRAINT commands_snapshot_key UNIQUE (machine_id, "timestamp", content_hash)
+);
+
+CREATE INDEX IF NOT EXISTS commands_timestamp_idx ON commands ("timestamp");
+
+-- One row per process of a snapshot, in normalized units.
+CREATE TABLE IF NOT EXISTS processes (
+    command_id        bigint      NOT NULL REFERENCES commands (id) ON DELETE CASCADE,
+    line_number       integer     NOT NULL,
+    machine_id        text        NOT NULL,
+    observed_at       timestamptz NOT NULL,
+    pid               integer     NOT NULL,
+    ppid              integer,
+    "user"            text,
+    process_name      text        NOT NULL,
+    command_line      text,
+    cpu_percent       real,
+    memory_percent    real,
+    rss_bytes         bigint,
+    vsz_bytes         bigint,
+    memory_usage_bytes bigint,
+    status            text,
+    status_raw        text,
+    start_time        timestamptz,
+    cpu_time_seconds  double precision,
+    tty               text,
+    threads           integer,
+    nice              integer,
+    priority          integer,
+    truncated_fields  text[]      NOT NULL DEFAULT '{}',
+    -- The key is also the processes(command_id) index: a snapshot's rows, in listing order.
+    CONSTRAINT processes_pkey PRIMARY KEY (command_id, line_number)
+);
+
+CREATE INDEX IF NOT EXISTS processes_pid_name_idx ON processes (pid, process_name);
+CREATE INDEX IF NOT EXISTS processes_user_idx ON processes ("user");
+CREATE INDEX IF NOT EXISTS processes_machine_observed_idx ON processes (machine_id, observed_at);
+
+-- Messages that could not be stored: kept whole with the reason, never lost.
+CREATE TABLE IF NOT EXISTS ingest_errors (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    topic           text        NOT NULL,
+    "partition"     integer     NOT NULL,
+    "offset"        bigint      NOT NULL,
+    message_key     bytea,
+    raw_message     bytea       NOT NULL,
+    error_class     text        NOT NULL,
+    reason          text        NOT NULL,
+    line_number     integer,
+    machine_id      text,
+    content_hash    text,
+    received_at     timestamptz NOT NULL DEFAULT now(),
+    -- A redelivered bad message is recorded once.
+    CONSTRAINT ingest_errors_message_key UNIQUE (topic, "partition", "offset")
+);
