@@ -37,9 +37,12 @@ _ROLE = "reader"
 class _GraphQL(GraphQL[ApiContext, None]):
     """Strawberry's ASGI view: a fresh :class:`ApiContext` per request, answers cached."""
 
-    def __init__(self, pool: ApiPool, cache: ResponseCache, metrics: ApiMetrics) -> None:
+    def __init__(
+        self, pool: ApiPool, cache: ResponseCache, metrics: ApiMetrics, settings: Settings
+    ) -> None:
         super().__init__(schema, graphql_ide="graphiql")
         self._pool = pool
+        self._page_sizes = (settings.api_page_size, settings.api_max_page_size)
         self._cache = cache
         self._metrics = metrics
 
@@ -73,7 +76,7 @@ class _GraphQL(GraphQL[ApiContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> ApiContext:
         """Build the context of one request."""
-        return new_context(self._pool)
+        return new_context(self._pool, *self._page_sizes)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -109,7 +112,7 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", _GraphQL(pool, cache, metrics)),
+            Route("/graphql", _GraphQL(pool, cache, metrics, settings)),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

@@ -1,11 +1,10 @@
-"""What every resolver of one request can reach: the pool and the request's data loaders."""
+"""What every resolver of one request can reach: the pool, page sizes and the data loaders."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
-from typing import NamedTuple
+from typing import Any
 
 from psycopg.rows import DictRow
 from strawberry.dataloader import DataLoader
@@ -16,11 +15,26 @@ from graphql_api.db import ApiPool, fetch_all
 __all__ = ["ApiContext", "ProcessPage", "new_context"]
 
 
-class ProcessPage(NamedTuple):
-    """The first ``limit`` processes, in listing order, of the snapshot ``snapshot_id``."""
+@dataclass(frozen=True, slots=True)
+class ProcessPage:
+    """One page of one snapshot's processes: the loader's key.
+
+    Pages asked with the same order, size, cursor and filter (``page_key``) of several
+    snapshots load in one statement. ``order_by`` is a ProcessOrderBy and ``filter`` a
+    ProcessFilter or None (typed loosely: this module comes before those).
+    """
 
     snapshot_id: int
-    limit: int
+    order_by: Any
+    size: int
+    after: str | None
+    filter: Any = field(compare=False, hash=False)
+    page_key: tuple[object, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Filter inputs are dataclasses without a hash; their repr tells them apart.
+        key = (self.order_by, self.size, self.after, repr(self.filter))
+        object.__setattr__(self, "page_key", key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,19 +45,8 @@ class ApiContext:
     processes: DataLoader[ProcessPage, list[DictRow]]
     machines: DataLoader[str, DictRow]
     latest_snapshots: DataLoader[str, DictRow | None]
-
-
-async def _load_process_pages(pool: ApiPool, pages: list[ProcessPage]) -> list[list[DictRow]]:
-    # One query per distinct limit, and a query normally asks one limit for all its snapshots.
-    ids_by_limit: defaultdict[int, list[int]] = defaultdict(list)
-    for page in pages:
-        ids_by_limit[page.limit].append(page.snapshot_id)
-    rows_by_page: defaultdict[ProcessPage, list[DictRow]] = defaultdict(list)
-    for limit, snapshot_ids in ids_by_limit.items():
-        params = {"snapshot_ids": snapshot_ids, "limit": limit}
-        for row in await fetch_all(pool, sql.PROCESSES_OF_SNAPSHOTS, params):
-            rows_by_page[ProcessPage(row["command_id"], limit)].append(row)
-    return [rows_by_page[page] for page in pages]
+    page_size: int = 100
+    max_page_size: int = 1000
 
 
 async def _load_machines(pool: ApiPool, machine_ids: list[str]) -> list[DictRow]:
@@ -58,15 +61,20 @@ async def _load_latest_snapshots(pool: ApiPool, machine_ids: list[str]) -> list[
     return [by_id.get(machine_id) for machine_id in machine_ids]
 
 
-def new_context(pool: ApiPool) -> ApiContext:
+def new_context(pool: ApiPool, page_size: int = 100, max_page_size: int = 1000) -> ApiContext:
     """Build the context of one request.
 
     Nested fields load through one loader per kind, so a page of snapshots costs one
     processes query, and a list of machines one latest-snapshot query (no N+1).
     """
+    # The page loader composes filters and orders, which build on the types of this module.
+    from graphql_api.connections import load_process_pages
+
     return ApiContext(
         pool=pool,
-        processes=DataLoader(load_fn=partial(_load_process_pages, pool)),
+        processes=DataLoader(load_fn=partial(load_process_pages, partial(fetch_all, pool))),
         machines=DataLoader(load_fn=partial(_load_machines, pool)),
         latest_snapshots=DataLoader(load_fn=partial(_load_latest_snapshots, pool)),
+        page_size=page_size,
+        max_page_size=max_page_size,
     )

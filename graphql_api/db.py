@@ -8,6 +8,7 @@ from typing import Any, LiteralString
 import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
+from psycopg.sql import Composed
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from graphql_api import sql
@@ -68,9 +69,9 @@ def create_pool(settings: Settings) -> ApiPool:
 
 
 async def fetch_all(
-    pool: ApiPool, query: LiteralString, params: Mapping[str, Any]
+    pool: ApiPool, query: LiteralString | Composed, params: Mapping[str, Any]
 ) -> list[DictRow]:
-    """Run one query of :mod:`graphql_api.sql` with its parameters and return every row."""
+    """Run a query of :mod:`graphql_api.sql`, or one composed with a filter; return its rows."""
     async with pool.connection() as conn:
         try:
             cursor = await conn.execute(query, params)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import partial
-from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -20,7 +18,8 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from graphql_api import sql
-from graphql_api.arguments import snapshot_id, time_range
+from graphql_api.arguments import snapshot_id
+from graphql_api.connections import ProcessConnection, SnapshotConnection, processes, snapshots
 from graphql_api.context import ApiContext
 from graphql_api.db import fetch_all
 from graphql_api.domain import (
@@ -31,12 +30,12 @@ from graphql_api.domain import (
     process_tree,
     snapshot_diff,
 )
-from graphql_api.errors import UserInputError, is_internal_error
-from graphql_api.types import BIGINT_SCALAR, BigInt, Machine, Snapshot
+from graphql_api.errors import is_internal_error
+from graphql_api.scalars import BIGINT_SCALAR, BigInt
+from graphql_api.stats import ProcessStatsGroup, process_stats
+from graphql_api.types import Machine, Snapshot
 
-__all__ = ["MAX_SNAPSHOTS", "Query", "schema"]
-
-MAX_SNAPSHOTS = 1000
+__all__ = ["Query", "schema"]
 
 Info = strawberry.Info[ApiContext, None]
 
@@ -45,27 +44,6 @@ async def _machines(info: Info) -> list[Machine]:
     """List the machines with a summary of their snapshots."""
     rows = await fetch_all(info.context.pool, sql.MACHINES, {})
     return [Machine.from_row(row) for row in rows]
-
-
-async def _snapshots(
-    info: Info,
-    machine_id: str,
-    from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
-    to: datetime | None = None,
-    limit: int = 100,
-) -> list[Snapshot]:
-    """List a machine's snapshots in a half-open time range, newest first."""
-    if limit <= 0:
-        raise UserInputError(f"snapshots: limit must be positive, got {limit}")
-    start, end = time_range("snapshots", from_, to)
-    params = {
-        "machine_id": machine_id,
-        "from": start,
-        "to": end,
-        "limit": min(limit, MAX_SNAPSHOTS),
-    }
-    rows = await fetch_all(info.context.pool, sql.SNAPSHOTS_OF_MACHINE, params)
-    return [Snapshot.from_row(row) for row in rows]
 
 
 async def _machine(info: Info, id: str) -> Machine | None:
@@ -89,11 +67,27 @@ class Query:
     machines: list[Machine] = strawberry.field(
         resolver=_machines, description="Every machine, ordered by name then id."
     )
-    snapshots: list[Snapshot] = strawberry.field(
-        resolver=_snapshots,
+    snapshots: SnapshotConnection = strawberry.field(
+        resolver=snapshots,
         description=(
-            "Snapshots of one machine, newest first, taken at or after `from` and before `to`;"
-            f" at most `limit`, capped at {MAX_SNAPSHOTS}."
+            "Snapshots taken at or after `from` and before `to` that the filter selects"
+            " (`machineId` is a shorthand for one machine), newest first unless `orderBy` says"
+            " otherwise; pages of `first` (default 100, at most 1000) after the cursor `after`."
+        ),
+    )
+    processes: ProcessConnection = strawberry.field(
+        resolver=processes,
+        description=(
+            "Processes of every snapshot, seen at or after `from` and before `to`, that the"
+            " filter selects; newest first unless `orderBy` says otherwise; paged as snapshots."
+        ),
+    )
+    process_stats: list[ProcessStatsGroup] = strawberry.field(
+        resolver=process_stats,
+        description=(
+            "Aggregates of the processes the filter selects in [from, to), per group of"
+            " `groupBy` and per time `bucket` (e.g. '1h', '15m', '1d') when given; groups"
+            " ordered by their values, at most `limit` (default 1000, at most 10000)."
         ),
     )
     machine: Machine | None = strawberry.field(

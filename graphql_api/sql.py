@@ -8,16 +8,21 @@ which the ``from_row`` constructors of :mod:`graphql_api.types` read.
 from __future__ import annotations
 
 __all__ = [
+    "COMMANDS_JOIN",
     "HEALTH_CHECK",
     "LATEST_SNAPSHOTS",
     "MACHINES",
     "MACHINES_BY_IDS",
     "MACHINES_RUNNING",
     "PROCESSES_OF_SNAPSHOTS",
+    "PROCESS_COUNT",
+    "PROCESS_PAGE",
+    "PROCESS_PAGES_OF_SNAPSHOTS",
     "SET_UTC",
     "SNAPSHOTS_BY_IDS",
-    "SNAPSHOTS_OF_MACHINE",
     "SNAPSHOT_BY_ID",
+    "SNAPSHOT_COUNT",
+    "SNAPSHOT_PAGE",
 ]
 
 # Timestamps leave the database in UTC whatever the server's TimeZone setting, so the
@@ -45,19 +50,6 @@ CROSS JOIN LATERAL (
     LIMIT 1
 ) AS latest
 ORDER BY latest.machine_name, stats.machine_id
-"""
-
-# COALESCE with infinities keeps an absent bound sargable, so the commands_snapshot_key
-# index serves the range, and its order (content_hash as tie-break) serves the sort.
-SNAPSHOTS_OF_MACHINE = """
-SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-       content_hash, format, process_count, metadata, received_at
-FROM commands
-WHERE machine_id = %(machine_id)s
-  AND "timestamp" >= COALESCE(%(from)s::timestamptz, '-infinity')
-  AND "timestamp" < COALESCE(%(to)s::timestamptz, 'infinity')
-ORDER BY "timestamp" DESC, content_hash DESC
-LIMIT %(limit)s
 """
 
 SNAPSHOT_BY_ID = """
@@ -142,3 +134,53 @@ CROSS JOIN LATERAL (
 ) AS p
 ORDER BY p.command_id, p.line_number
 """
+
+# The templates of pages: {where} is a condition of graphql_api.filters, {keys} and {order}
+# the sort key of graphql_api.orders, {join} empty or COMMANDS_JOIN; values are parameters.
+_PROCESS_COLUMNS = """p.command_id, p.line_number, p.machine_id, p.observed_at, p.pid, p.ppid,
+       p."user", p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,
+       p.vsz_bytes, p.status, p.status_raw, p.start_time, p.cpu_time_seconds, p.tty, p.threads,
+       p.nice, p.priority, p.memory_usage_bytes, p.truncated_fields"""
+_SNAPSHOT_COLUMNS = """c.id, c.machine_id, c.machine_name, c.os_type, c.os_version, c.command_type,
+       c."timestamp", c.content_hash, c.format, c.process_count, c.metadata, c.received_at"""
+
+COMMANDS_JOIN = "JOIN commands AS c ON c.id = p.command_id"
+
+PROCESS_PAGE = (
+    "SELECT "
+    + _PROCESS_COLUMNS
+    + """, {keys}
+FROM processes AS p {join}
+WHERE {where}
+ORDER BY {order}
+LIMIT {limit}"""
+)
+
+# One statement for the same page of many snapshots' processes.
+PROCESS_PAGES_OF_SNAPSHOTS = (
+    """SELECT page.*
+FROM unnest({ids}::bigint[]) AS wanted (id)
+CROSS JOIN LATERAL (
+    SELECT """
+    + _PROCESS_COLUMNS
+    + """, {keys}
+    FROM processes AS p {join}
+    WHERE p.command_id = wanted.id AND {where}
+    ORDER BY {order}
+    LIMIT {limit}
+) AS page"""
+)
+
+PROCESS_COUNT = "SELECT count(*) AS total FROM processes AS p {join} WHERE {where}"
+
+SNAPSHOT_PAGE = (
+    "SELECT "
+    + _SNAPSHOT_COLUMNS
+    + """, {keys}
+FROM commands AS c
+WHERE {where}
+ORDER BY {order}
+LIMIT {limit}"""
+)
+
+SNAPSHOT_COUNT = "SELECT count(*) AS total FROM commands AS c WHERE {where}"

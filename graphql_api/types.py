@@ -1,4 +1,4 @@
-"""The GraphQL object types of the API and the ``BigInt`` scalar.
+"""The GraphQL object types of the API.
 
 Each type is built from a row of :mod:`graphql_api.sql` by its ``from_row`` constructor.
 """
@@ -7,32 +7,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, NewType, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry.scalars import JSON
-from strawberry.types.scalar import ScalarDefinition
 
-from graphql_api.context import ApiContext, ProcessPage
-from graphql_api.errors import UserInputError
+from graphql_api.context import ApiContext
+from graphql_api.filter_inputs import ProcessFilter
+from graphql_api.orders import ProcessOrderBy
+from graphql_api.scalars import BigInt
+
+if TYPE_CHECKING:
+    from graphql_api.connections import ProcessConnection
 from parsers.rows import ProcessStatus
 
-__all__ = ["BIGINT_SCALAR", "DEFAULT_PROCESS_LIMIT", "BigInt", "Machine", "Process", "Snapshot"]
-
-# GraphQL's Int is 32-bit, and a process's memory in bytes often exceeds 2^31 - 1.
-BigInt = NewType("BigInt", int)
-
-BIGINT_SCALAR: ScalarDefinition = strawberry.scalar(
-    name="BigInt",
-    description=(
-        "A signed 64-bit integer, serialized as a JSON number. "
-        "JavaScript numbers hold it exactly up to 2^53 - 1 (8 PiB in bytes)."
-    ),
-    # Only ever an output: values come from bigint columns, already Python ints.
-    serialize=int,
-)
-
-DEFAULT_PROCESS_LIMIT = 1000
+__all__ = ["Machine", "Process", "Snapshot"]
 
 
 @strawberry.type(description="One process of one snapshot, in normalized units.")
@@ -98,13 +87,17 @@ class Process:
 
 
 async def _processes_of(
-    root: Snapshot, info: strawberry.Info[ApiContext, None], limit: int = DEFAULT_PROCESS_LIMIT
-) -> list[Process]:
-    """Load a snapshot's processes through the request's batching loader."""
-    if limit <= 0:
-        raise UserInputError(f"processes: limit must be positive, got {limit}")
-    rows = await info.context.processes.load(ProcessPage(root.command_id, limit))
-    return [Process.from_row(row) for row in rows]
+    root: Snapshot,
+    info: strawberry.Info[ApiContext, None],
+    filter: ProcessFilter | None = None,
+    order_by: ProcessOrderBy = ProcessOrderBy.LISTING_ORDER,
+    first: int | None = None,
+    after: str | None = None,
+) -> Annotated[ProcessConnection, strawberry.lazy("graphql_api.connections")]:
+    """A page of a snapshot's processes (see graphql_api.connections.snapshot_processes)."""
+    from graphql_api.connections import snapshot_processes
+
+    return await snapshot_processes(root, info, filter, order_by, first, after)
 
 
 @strawberry.type(description="One raw listing received from a machine.")
@@ -125,8 +118,11 @@ class Snapshot:
         description="Snapshot-wide facts the format prints (top's load, tasks, CPU, memory)."
     )
     received_at: datetime = strawberry.field(description="When procmon stored it.")
-    processes: list[Process] = strawberry.field(
-        resolver=_processes_of, description="The first `limit` processes, in listing order."
+    processes: Annotated[ProcessConnection, strawberry.lazy("graphql_api.connections")] = (
+        strawberry.field(
+            resolver=_processes_of,
+            description="Its processes, in listing order unless `orderBy` says otherwise.",
+        )
     )
     command_id: strawberry.Private[int]
 

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         5.0, description="Seconds one API query may run before PostgreSQL cancels it."
     )
     api_pool_size: PositiveInt = Field(8, description="Most PostgreSQL connections of the API.")
+    api_page_size: PositiveInt = Field(
+        100, description="Rows of a page of processes or snapshots when `first` is not given."
+    )
+    api_max_page_size: PositiveInt = Field(
+        1000, description="The most rows a page may have (`first`); larger asks are refused."
+    )
     log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
 
     @field_validator("log_level", mode="before")

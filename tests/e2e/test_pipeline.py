@@ -238,10 +238,11 @@ def test_the_demo_fleet_spans_operating_systems_in_the_same_units(stack: Running
     wait_for(every_os_listed, f"machines of {sorted(expected_os)}")
     assert set(SAMPLE_PROCESSES) == {sample.machine_id for sample in SAMPLES}
     query = """query ($m: String!) {
-        snapshots(machineId: $m) { processes { pid rssBytes memoryUsageBytes } } }"""
+        snapshots(machineId: $m) { nodes {
+          processes(first: 1000) { nodes { pid rssBytes memoryUsageBytes } } } } }"""
     for machine_id, (pid, field, expected) in SAMPLE_PROCESSES.items():
-        (snapshot,) = stack.graphql(query, m=machine_id)["data"]["snapshots"]
-        by_pid = {process["pid"]: process for process in snapshot["processes"]}
+        (snapshot,) = stack.graphql(query, m=machine_id)["data"]["snapshots"]["nodes"]
+        by_pid = {process["pid"]: process for process in snapshot["processes"]["nodes"]}
         assert by_pid[pid][field] == expected, machine_id
 
 
@@ -269,12 +270,14 @@ def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(
         "three stored snapshots",
     )
     query = """query ($m: String!) {
-        snapshots(machineId: $m) { timestamp processCount processes { pid } } }"""
-    centos = stack.graphql(query, m="centos")["data"]["snapshots"]
+        snapshots(machineId: $m) { nodes {
+          timestamp processCount processes(first: 1000) { totalCount nodes { pid } } } } }"""
+    centos = stack.graphql(query, m="centos")["data"]["snapshots"]["nodes"]
     centos_lines = (FIXTURES / "linux-centos-7.7" / "ps-axu.out").read_text().strip().splitlines()
     assert [s["processCount"] for s in centos] == [len(centos_lines) - 1] * 2
-    assert all(len(s["processes"]) == len(centos_lines) - 1 for s in centos)
-    ubuntu = stack.graphql(query, m="ubuntu")["data"]["snapshots"]
+    assert all(len(s["processes"]["nodes"]) == len(centos_lines) - 1 for s in centos)
+    assert all(s["processes"]["totalCount"] == len(centos_lines) - 1 for s in centos)
+    ubuntu = stack.graphql(query, m="ubuntu")["data"]["snapshots"]["nodes"]
     assert len(ubuntu) == 1
 
     reasons = dict(_query_db(stack.database_url, "SELECT error_class, reason FROM ingest_errors"))

@@ -9,7 +9,6 @@ import httpx
 import psycopg
 import pytest
 
-from graphql_api.schema import MAX_SNAPSHOTS
 from tests.graphql_api.conftest import BIG_RSS, BIG_VSZ, Fleet, Serve, post
 
 
@@ -57,8 +56,8 @@ async def test_machines_are_summarized_from_their_latest_snapshot(
 
 
 SNAPSHOTS_IN_RANGE = """
-query ($m: String!, $from: DateTime, $to: DateTime, $limit: Int! = 100) {
-  snapshots(machineId: $m, from: $from, to: $to, limit: $limit) { timestamp }
+query ($m: String!, $from: DateTime, $to: DateTime, $first: Int) {
+  snapshots(machineId: $m, from: $from, to: $to, first: $first) { nodes { timestamp } }
 }"""
 
 
@@ -78,7 +77,7 @@ query ($m: String!, $from: DateTime, $to: DateTime, $limit: Int! = 100) {
             ["10:10", "10:05"],
             id="offsets-honoured",
         ),
-        pytest.param({"limit": 2}, ["10:10", "10:05"], id="limit-keeps-newest"),
+        pytest.param({"first": 2}, ["10:10", "10:05"], id="first-keeps-newest"),
         pytest.param({"m": "no-such-machine"}, [], id="unknown-machine"),
     ],
 )
@@ -87,38 +86,58 @@ async def test_snapshots_of_a_machine_in_a_time_range(
 ) -> None:
     variables = {"m": "z-host-1", **bounds}
     body = await post(client, SNAPSHOTS_IN_RANGE, **variables)
-    assert body == {
-        "data": {"snapshots": [{"timestamp": f"2024-05-01T{t}:00+00:00"} for t in expected]}
-    }
+    nodes = [{"timestamp": f"2024-05-01T{t}:00+00:00"} for t in expected]
+    assert body == {"data": {"snapshots": {"nodes": nodes}}}
 
 
-async def test_snapshots_limit_is_capped(clean_database: str, serve: Serve) -> None:
-    count = MAX_SNAPSHOTS + 5
+async def test_snapshot_pages_are_capped_and_walk_every_snapshot_once(
+    clean_database: str, serve: Serve
+) -> None:
+    count = 1005
     with psycopg.connect(clean_database) as conn:
         conn.execute(
             """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
                    "timestamp", content_hash, schema_version, format, process_count, raw_output)
                SELECT 'busy', 'busy', 'linux', '6.1', 'ps-axu',
-                      '2024-01-01T00:00:00Z'::timestamptz + n * interval '1 minute',
+                      '2024-01-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 minute',
                       encode(sha256(n::text::bytea), 'hex'), 1, 'ps aux', 0, ''
                FROM generate_series(1, %s) AS n""",
             (count,),
         )
+    page = """query ($after: String, $first: Int) {
+      snapshots(machineId: "busy", first: $first, after: $after) {
+        totalCount nodes { id } pageInfo { hasNextPage hasPreviousPage endCursor } } }"""
     async with serve(clean_database) as client:
-        body = await post(client, SNAPSHOTS_IN_RANGE, m="busy", limit=count)
-    assert len(body["data"]["snapshots"]) == MAX_SNAPSHOTS
+        too_many = await post(client, page, first=1001)
+        default = await post(client, page)
+        seen: list[str] = []
+        after = None
+        while True:
+            body = (await post(client, page, first=400, after=after))["data"]["snapshots"]
+            seen += [node["id"] for node in body["nodes"]]
+            assert body["pageInfo"]["hasPreviousPage"] is (after is not None)
+            if not body["pageInfo"]["hasNextPage"]:
+                break
+            after = body["pageInfo"]["endCursor"]
+    assert (
+        too_many["errors"][0]["message"] == "snapshots: first must be between 1 and 1000, got 1001"
+    )
+    assert len(default["data"]["snapshots"]["nodes"]) == 100
+    assert default["data"]["snapshots"]["totalCount"] == count
+    # Two snapshots share each minute: the id breaks the tie, so none is skipped or repeated.
+    assert len(seen) == len(set(seen)) == count
 
 
 SNAPSHOT_WITH_PROCESSES = """
-query ($id: ID!, $limit: Int! = 1000) {
+query ($id: ID!, $first: Int) {
   snapshot(id: $id) {
     id machineId machineName osType osVersion commandType timestamp contentHash processCount
     receivedAt
-    processes(limit: $limit) {
+    processes(first: $first) { nodes {
       pid ppid user processName commandLine cpuPercent memoryPercent rssBytes vszBytes status
       statusRaw startTime cpuTimeSeconds tty threads nice priority observedAt machineId
       snapshotId
-    }
+    } }
   }
 }"""
 
@@ -129,7 +148,7 @@ async def test_snapshot_has_its_processes_in_listing_order(
     snapshot_id = str(fleet["z-host-1@2024-05-01T10:05:00"])
     body = await post(client, SNAPSHOT_WITH_PROCESSES, id=snapshot_id)
     snapshot = body["data"]["snapshot"]
-    processes = snapshot.pop("processes")
+    processes = snapshot.pop("processes")["nodes"]
     assert snapshot == {
         "id": snapshot_id,
         "machineId": "z-host-1",
@@ -174,9 +193,9 @@ async def test_snapshot_has_its_processes_in_listing_order(
 async def test_processes_limit_keeps_the_first_lines(
     client: httpx.AsyncClient, fleet: Fleet
 ) -> None:
-    query = "query ($id: ID!) { snapshot(id: $id) { processes(limit: 2) { pid } } }"
+    query = "query ($id: ID!) { snapshot(id: $id) { processes(first: 2) { nodes { pid } } } }"
     body = await post(client, query, id=str(fleet["z-host-1@2024-05-01T10:05:00"]))
-    assert body == {"data": {"snapshot": {"processes": [{"pid": 1}, {"pid": 4242}]}}}
+    assert body == {"data": {"snapshot": {"processes": {"nodes": [{"pid": 1}, {"pid": 4242}]}}}}
 
 
 async def test_unknown_snapshot_is_null(client: httpx.AsyncClient) -> None:
@@ -187,25 +206,23 @@ async def test_unknown_snapshot_is_null(client: httpx.AsyncClient) -> None:
 async def test_processes_of_many_snapshots_take_one_query(
     client: httpx.AsyncClient, loader_queries: list[tuple[str, Mapping[str, Any]]]
 ) -> None:
-    query = '{ snapshots(machineId: "z-host-1") { timestamp processes { pid cpuTimeSeconds } } }'
+    query = """{ snapshots(machineId: "z-host-1") {
+                   nodes { timestamp processes { nodes { pid cpuTimeSeconds } } } } }"""
     body = await post(client, query)
-    assert body == {
-        "data": {
-            "snapshots": [
-                {
-                    "timestamp": "2024-05-01T10:10:00+00:00",
-                    "processes": [{"pid": 1, "cpuTimeSeconds": 12.75}],
-                },
-                {
-                    "timestamp": "2024-05-01T10:05:00+00:00",
-                    "processes": [
-                        {"pid": 1, "cpuTimeSeconds": 12.5},
-                        {"pid": 4242, "cpuTimeSeconds": 3600.25},
-                        {"pid": 7, "cpuTimeSeconds": None},
-                    ],
-                },
-                {"timestamp": "2024-05-01T10:00:00+00:00", "processes": []},
-            ]
-        }
-    }
+    pages = [
+        (snapshot["timestamp"][11:16], snapshot["processes"]["nodes"])
+        for snapshot in body["data"]["snapshots"]["nodes"]
+    ]
+    assert pages == [
+        ("10:10", [{"pid": 1, "cpuTimeSeconds": 12.75}]),
+        (
+            "10:05",
+            [
+                {"pid": 1, "cpuTimeSeconds": 12.5},
+                {"pid": 4242, "cpuTimeSeconds": 3600.25},
+                {"pid": 7, "cpuTimeSeconds": None},
+            ],
+        ),
+        ("10:00", []),
+    ]
     assert len(loader_queries) == 1, loader_queries

@@ -27,30 +27,57 @@ from tests.graphql_api.conftest import Serve, post
             id="id-huge",
         ),
         pytest.param(
-            '{ snapshots(machineId: "z-host-1", limit: 0) { id } }',
-            "snapshots: limit must be positive, got 0",
-            id="snapshots-limit-zero",
+            '{ snapshots(machineId: "z-host-1", first: 0) { nodes { id } } }',
+            "snapshots: first must be between 1 and 1000, got 0",
+            id="snapshots-first-zero",
         ),
         pytest.param(
             '{ snapshots(machineId: "z-host-1", from: "2024-05-02T00:00:00Z",'
-            ' to: "2024-05-01T00:00:00Z") { id } }',
+            ' to: "2024-05-01T00:00:00Z") { nodes { id } } }',
             "snapshots: 'from' must be before 'to', got from=2024-05-02T00:00:00+00:00"
             " and to=2024-05-01T00:00:00+00:00",
             id="from-after-to",
         ),
         pytest.param(
-            '{ snapshots(machineId: "z-host-1", from: "2024-05-01T10:00:00") { id } }',
+            '{ snapshots(machineId: "z-host-1", from: "2024-05-01T10:00:00") { nodes { id } } }',
             "snapshots: 'from' needs a UTC offset, e.g. 2024-05-01T12:00:00Z;"
             " got 2024-05-01T10:00:00",
             id="naive-time",
         ),
         pytest.param(
-            '{ snapshots(machineId: "z-host-1") { processes(limit: -1) { pid } } }',
-            "processes: limit must be positive, got -1",
-            id="processes-limit-negative",
+            "{ snapshots { nodes { processes(first: -1) { totalCount } } } }",
+            "processes: first must be between 1 and 1000, got -1",
+            id="processes-first-negative",
         ),
         pytest.param(
-            '{ snapshots(machineId: "z-host-1", from: "yesterday") { id } }',
+            '{ processes(after: "bm9wZQ") { nodes { pid } } }',
+            "processes: 'after' is not a cursor of this list and order; use a pageInfo.endCursor",
+            id="garbage-cursor",
+        ),
+        pytest.param(
+            "{ processes(filter: {cpuPercent: {}}) { nodes { pid } } }",
+            "filter.cpuPercent: give at least one operator, e.g. {equalTo: ...}",
+            id="empty-operator",
+        ),
+        pytest.param(
+            '{ processes(filter: {startTime: {lessThan: "2024-05-01T10:00:00"}}) { totalCount } }',
+            "filter.startTime.lessThan: needs a UTC offset, e.g. 2024-05-01T12:00:00Z;"
+            " got 2024-05-01T10:00:00",
+            id="naive-filter-time",
+        ),
+        pytest.param(
+            "{ processes(filter: {rssBytes: {greaterThan: 1.5}}) { nodes { pid } } }",
+            "BigInt must be an integer within a signed 64-bit range, got 1.5",
+            id="bigint-not-integer",
+        ),
+        pytest.param(
+            '{ processStats(groupBy: [USER], bucket: "1 hour") { processCount } }',
+            "processStats: bucket must be a whole number and a unit (s, m, h, d or w),"
+            " e.g. '1h'; got '1 hour'",
+            id="bad-bucket",
+        ),
+        pytest.param(
+            '{ snapshots(machineId: "z-host-1", from: "yesterday") { nodes { id } } }',
             "Value cannot represent a DateTime: \"yesterday\". Expected 4 digits, got 'yest'",
             id="bad-datetime",
         ),

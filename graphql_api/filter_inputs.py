@@ -1,0 +1,160 @@
+"""The filter inputs of the API, in PostGraphile's shape: one operator input per value type.
+
+``filter: {cpuPercent: {greaterThan: 50}, user: {in: ["root"]}, or: [...], not: {...}}``.
+Every operator given in one input must hold (AND); :mod:`graphql_api.filters` compiles them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from graphql_api.scalars import BigInt
+
+__all__ = [
+    "BigIntFilter",
+    "DatetimeFilter",
+    "FloatFilter",
+    "IntFilter",
+    "ProcessFilter",
+    "SnapshotFilter",
+    "StringFilter",
+]
+
+_NULL = "True: the field has no value; false: it has one."
+_IN = "Equal to one of these (at most 1000)."
+_NOT_IN = "Equal to none of these (at most 1000); rows without a value do not match."
+
+
+@strawberry.input(description="Conditions on an Int field; every one given must hold.")
+class IntFilter:
+    """Operators on an integer column."""
+
+    equal_to: int | None = None
+    not_equal_to: int | None = None
+    in_: list[int] | None = strawberry.field(name="in", default=None, description=_IN)
+    not_in: list[int] | None = strawberry.field(default=None, description=_NOT_IN)
+    less_than: int | None = None
+    less_than_or_equal_to: int | None = None
+    greater_than: int | None = None
+    greater_than_or_equal_to: int | None = None
+    is_null: bool | None = strawberry.field(default=None, description=_NULL)
+
+
+@strawberry.input(description="Conditions on a BigInt field (bytes); every one given must hold.")
+class BigIntFilter:
+    """Operators on a bigint column."""
+
+    equal_to: BigInt | None = None
+    not_equal_to: BigInt | None = None
+    in_: list[BigInt] | None = strawberry.field(name="in", default=None, description=_IN)
+    not_in: list[BigInt] | None = strawberry.field(default=None, description=_NOT_IN)
+    less_than: BigInt | None = None
+    less_than_or_equal_to: BigInt | None = None
+    greater_than: BigInt | None = None
+    greater_than_or_equal_to: BigInt | None = None
+    is_null: bool | None = strawberry.field(default=None, description=_NULL)
+
+
+@strawberry.input(description="Conditions on a Float field; every one given must hold.")
+class FloatFilter:
+    """Operators on a real or double column."""
+
+    equal_to: float | None = None
+    not_equal_to: float | None = None
+    in_: list[float] | None = strawberry.field(name="in", default=None, description=_IN)
+    not_in: list[float] | None = strawberry.field(default=None, description=_NOT_IN)
+    less_than: float | None = None
+    less_than_or_equal_to: float | None = None
+    greater_than: float | None = None
+    greater_than_or_equal_to: float | None = None
+    is_null: bool | None = strawberry.field(default=None, description=_NULL)
+
+
+@strawberry.input(description="Conditions on a String field; every one given must hold.")
+class StringFilter:
+    """Operators on a text column."""
+
+    equal_to: str | None = None
+    not_equal_to: str | None = None
+    in_: list[str] | None = strawberry.field(name="in", default=None, description=_IN)
+    not_in: list[str] | None = strawberry.field(default=None, description=_NOT_IN)
+    less_than: str | None = None
+    less_than_or_equal_to: str | None = None
+    greater_than: str | None = None
+    greater_than_or_equal_to: str | None = None
+    like: str | None = strawberry.field(
+        default=None, description="SQL LIKE: `%` any text, `_` one character, `\\` escapes."
+    )
+    is_null: bool | None = strawberry.field(default=None, description=_NULL)
+
+
+@strawberry.input(
+    description="Conditions on a DateTime field (with a UTC offset); every one given must hold."
+)
+class DatetimeFilter:
+    """Operators on a timestamptz column."""
+
+    equal_to: datetime | None = None
+    not_equal_to: datetime | None = None
+    in_: list[datetime] | None = strawberry.field(name="in", default=None, description=_IN)
+    not_in: list[datetime] | None = strawberry.field(default=None, description=_NOT_IN)
+    less_than: datetime | None = None
+    less_than_or_equal_to: datetime | None = None
+    greater_than: datetime | None = None
+    greater_than_or_equal_to: datetime | None = None
+    is_null: bool | None = strawberry.field(default=None, description=_NULL)
+
+
+@strawberry.input(description="Which processes: every field given must hold.")
+class ProcessFilter:
+    """Conditions on processes, and on the snapshot each was seen in."""
+
+    pid: IntFilter | None = None
+    ppid: IntFilter | None = None
+    user: StringFilter | None = None
+    process_name: StringFilter | None = None
+    command_line: StringFilter | None = None
+    cpu_percent: FloatFilter | None = None
+    memory_percent: FloatFilter | None = None
+    rss_bytes: BigIntFilter | None = None
+    vsz_bytes: BigIntFilter | None = None
+    memory_usage_bytes: BigIntFilter | None = None
+    status: StringFilter | None = None
+    status_raw: StringFilter | None = None
+    start_time: DatetimeFilter | None = None
+    cpu_time_seconds: FloatFilter | None = None
+    tty: StringFilter | None = None
+    threads: IntFilter | None = None
+    nice: IntFilter | None = None
+    priority: IntFilter | None = None
+    observed_at: DatetimeFilter | None = None
+    machine_id: StringFilter | None = None
+    snapshot_id: IntFilter | None = None
+    machine_name: StringFilter | None = strawberry.field(
+        default=None, description="The machine's name in the snapshot."
+    )
+    os_type: StringFilter | None = strawberry.field(
+        default=None, description="linux, macos, freebsd, openbsd, netbsd or windows."
+    )
+    and_: list[ProcessFilter] | None = strawberry.field(name="and", default=None)
+    or_: list[ProcessFilter] | None = strawberry.field(name="or", default=None)
+    not_: ProcessFilter | None = strawberry.field(name="not", default=None)
+
+
+@strawberry.input(description="Which snapshots: every field given must hold.")
+class SnapshotFilter:
+    """Conditions on snapshots (``commands`` rows)."""
+
+    machine_id: StringFilter | None = None
+    machine_name: StringFilter | None = None
+    os_type: StringFilter | None = None
+    os_version: StringFilter | None = None
+    command_type: StringFilter | None = None
+    format: StringFilter | None = None
+    timestamp: DatetimeFilter | None = None
+    process_count: IntFilter | None = None
+    and_: list[SnapshotFilter] | None = strawberry.field(name="and", default=None)
+    or_: list[SnapshotFilter] | None = strawberry.field(name="or", default=None)
+    not_: SnapshotFilter | None = strawberry.field(name="not", default=None)

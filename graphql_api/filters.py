@@ -1,0 +1,219 @@
+"""Compiling filter inputs into parameterized SQL conditions: the one place that does.
+
+Columns come from fixed maps (``p`` is ``processes``, ``c`` the ``commands`` row joined on
+``c.id = p.command_id``), operators from a fixed table, and every value a client gives
+becomes a named parameter: no value is ever written into the SQL text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, LiteralString
+
+from psycopg import sql as psql
+
+from graphql_api.errors import UserInputError
+from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_LIST",
+    "MAX_PATTERN",
+    "Condition",
+    "QueryParams",
+    "process_condition",
+    "snapshot_condition",
+]
+
+MAX_DEPTH = 8
+MAX_LIST = 1000
+MAX_PATTERN = 500
+
+_COMPARISONS: dict[str, LiteralString] = {
+    "equal_to": "=",
+    "not_equal_to": "<>",
+    "less_than": "<",
+    "less_than_or_equal_to": "<=",
+    "greater_than": ">",
+    "greater_than_or_equal_to": ">=",
+    "like": "LIKE",
+}
+_GRAPHQL_NAMES = {"in_": "in", "and_": "and", "or_": "or", "not_": "not"}
+# Values compared with a `real` column are cast to it: 0.1 as a double is not 0.1 as a real.
+_REAL_COLUMNS = frozenset({"cpu_percent", "memory_percent"})
+
+# GraphQL field (Python name) -> (table alias, column).
+_PROCESS_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
+    name: ("p", name)
+    for name in (
+        "pid", "ppid", "user", "process_name", "command_line", "cpu_percent", "memory_percent",
+        "rss_bytes", "vsz_bytes", "memory_usage_bytes", "status", "status_raw", "start_time",
+        "cpu_time_seconds", "tty", "threads", "nice", "priority", "observed_at", "machine_id",
+    )
+} | {
+    "snapshot_id": ("p", "command_id"),
+    "machine_name": ("c", "machine_name"),
+    "os_type": ("c", "os_type"),
+}  # fmt: skip
+_SNAPSHOT_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
+    name: ("c", name)
+    for name in (
+        "machine_id", "machine_name", "os_type", "os_version", "command_type", "format",
+        "timestamp", "process_count",
+    )
+}  # fmt: skip
+
+
+class QueryParams:
+    """The named parameters of one statement, named ``v0``, ``v1``... as they are added."""
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def add(self, value: object) -> psql.Placeholder:
+        """A placeholder standing for ``value``."""
+        name = f"v{len(self.values)}"
+        self.values[name] = value
+        return psql.Placeholder(name)
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """A WHERE condition, and whether it reads the snapshot's columns (``c``)."""
+
+    sql: psql.Composable
+    needs_snapshots: bool
+
+
+def _graphql_name(name: str) -> str:
+    head, *rest = _GRAPHQL_NAMES.get(name, name).split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _given(value: object) -> list[tuple[str, Any]]:
+    return [
+        (field.name, getattr(value, field.name))
+        for field in dataclasses.fields(value)  # type: ignore[arg-type]
+        if getattr(value, field.name) is not None
+    ]
+
+
+def _check_value(path: str, value: object) -> None:
+    if isinstance(value, datetime) and value.utcoffset() is None:
+        raise UserInputError(
+            f"{path}: needs a UTC offset, e.g. 2024-05-01T12:00:00Z; got {value.isoformat()}"
+        )
+
+
+def _operators(
+    path: str, column: psql.Identifier, real: bool, operators: object, params: QueryParams
+) -> list[psql.Composable]:
+    def value_of(value: object) -> psql.Composable:
+        placeholder = params.add(value)
+        if not real:
+            return placeholder
+        cast = psql.SQL("{}::real[]" if isinstance(value, list) else "{}::real")
+        return cast.format(placeholder)
+
+    parts: list[psql.Composable] = []
+    for name, value in _given(operators):
+        where = f"{path}.{_graphql_name(name)}"
+        if name == "is_null":
+            parts.append(psql.SQL("{} IS NULL" if value else "{} IS NOT NULL").format(column))
+        elif name in ("in_", "not_in"):
+            if len(value) > MAX_LIST:
+                raise UserInputError(f"{where}: at most {MAX_LIST} values, got {len(value)}")
+            for item in value:
+                _check_value(where, item)
+            if not value:
+                # In nothing: no row; in none of nothing: every row, with or without a value.
+                parts.append(psql.SQL("FALSE" if name == "in_" else "TRUE"))
+                continue
+            template: LiteralString = "{} = ANY({})" if name == "in_" else "{} <> ALL({})"
+            parts.append(psql.SQL(template).format(column, value_of(list(value))))
+        else:
+            _check_value(where, value)
+            if name == "like" and len(value) > MAX_PATTERN:
+                raise UserInputError(f"{where}: a pattern of at most {MAX_PATTERN} characters")
+            operator = psql.SQL(_COMPARISONS[name])
+            parts.append(psql.SQL("{} {} {}").format(column, operator, value_of(value)))
+    if not parts:
+        raise UserInputError(f"{path}: give at least one operator, e.g. {{equalTo: ...}}")
+    return parts
+
+
+def _compile(
+    path: str,
+    value: object,
+    columns: dict[str, tuple[LiteralString, LiteralString]],
+    params: QueryParams,
+    depth: int,
+    aliases: set[str],
+) -> psql.Composable:
+    if depth > MAX_DEPTH:
+        raise UserInputError(f"{path}: and/or/not nested deeper than {MAX_DEPTH} levels")
+    parts: list[psql.Composable] = []
+    for name, given in _given(value):
+        where = f"{path}.{_graphql_name(name)}"
+        if name in ("and_", "or_"):
+            inner = [
+                _compile(f"{where}[{i}]", item, columns, params, depth + 1, aliases)
+                for i, item in enumerate(given)
+            ]
+            empty = psql.SQL("TRUE" if name == "and_" else "FALSE")
+            joiner = psql.SQL(" AND " if name == "and_" else " OR ")
+            parts.append(psql.SQL("({})").format(joiner.join(inner)) if inner else empty)
+        elif name == "not_":
+            inner_sql = _compile(where, given, columns, params, depth + 1, aliases)
+            # NOT of an unknown (a NULL compared) is unknown: such rows match neither way.
+            parts.append(psql.SQL("NOT ({})").format(inner_sql))
+        else:
+            alias, column = columns[name]
+            aliases.add(alias)
+            identifier = psql.Identifier(alias, column)
+            parts.extend(_operators(where, identifier, column in _REAL_COLUMNS, given, params))
+    return psql.SQL("({})").format(psql.SQL(" AND ").join(parts)) if parts else psql.SQL("TRUE")
+
+
+def _time_bounds(
+    column: psql.Composable, start: datetime | None, end: datetime | None, params: QueryParams
+) -> list[psql.Composable]:
+    bounds: list[psql.Composable] = []
+    if start is not None:
+        bounds.append(psql.SQL("{} >= {}").format(column, params.add(start)))
+    if end is not None:
+        bounds.append(psql.SQL("{} < {}").format(column, params.add(end)))
+    return bounds
+
+
+def process_condition(
+    filter: ProcessFilter | None,
+    params: QueryParams,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Condition:
+    """The condition selecting the processes of ``filter`` seen in [start, end)."""
+    aliases: set[str] = set()
+    parts = _time_bounds(psql.Identifier("p", "observed_at"), start, end, params)
+    if filter is not None:
+        parts.append(_compile("filter", filter, _PROCESS_COLUMNS, params, 1, aliases))
+    where = psql.SQL(" AND ").join(parts) if parts else psql.SQL("TRUE")
+    return Condition(sql=where, needs_snapshots="c" in aliases)
+
+
+def snapshot_condition(
+    filter: SnapshotFilter | None,
+    params: QueryParams,
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> Condition:
+    """The condition selecting the snapshots of ``filter`` taken in [start, end)."""
+    parts = _time_bounds(psql.Identifier("c", "timestamp"), start, end, params)
+    if filter is not None:
+        parts.append(_compile("filter", filter, _SNAPSHOT_COLUMNS, params, 1, set()))
+    where = psql.SQL(" AND ").join(parts) if parts else psql.SQL("TRUE")
+    return Condition(sql=where, needs_snapshots=True)

@@ -1,0 +1,167 @@
+"""``processStats``: the GROUP BY over processes, per group and per time bucket.
+
+The statement is composed from fixed pieces (the group columns of :data:`GROUP_COLUMNS`, the
+aggregates) and the filter's parameterized condition; every value is a parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+from psycopg import sql as psql
+
+from graphql_api.arguments import time_range
+from graphql_api.context import ApiContext
+from graphql_api.db import fetch_all
+from graphql_api.errors import UserInputError
+from graphql_api.filter_inputs import ProcessFilter
+from graphql_api.filters import QueryParams, process_condition
+from graphql_api.scalars import BigInt
+
+__all__ = ["MAX_GROUPS", "ProcessGroupBy", "ProcessStatsGroup", "parse_bucket", "process_stats"]
+
+Info = strawberry.Info[ApiContext, None]
+
+MAX_GROUPS = 10_000
+_BUCKET = re.compile(r"([1-9][0-9]{0,5})(s|m|h|d|w)")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Buckets are aligned on this instant (a Monday, midnight UTC), so "1d" buckets start at
+# midnight UTC and "1w" buckets on Mondays.
+_BUCKET_ORIGIN = datetime.fromisoformat("2001-01-01T00:00:00+00:00")
+
+
+@strawberry.enum(description="What processStats groups processes by.")
+class ProcessGroupBy(Enum):
+    """A grouping column of ``processStats``."""
+
+    MACHINE = "machine_id"
+    USER = "user"
+    PROCESS_NAME = "process_name"
+    STATUS = "status"
+    OS_TYPE = "os_type"
+
+
+# Which table each grouping column is read from: os_type lives on the snapshot.
+GROUP_COLUMNS = {
+    ProcessGroupBy.MACHINE: psql.SQL("p.machine_id"),
+    ProcessGroupBy.USER: psql.SQL('p."user"'),
+    ProcessGroupBy.PROCESS_NAME: psql.SQL("p.process_name"),
+    ProcessGroupBy.STATUS: psql.SQL("p.status"),
+    ProcessGroupBy.OS_TYPE: psql.SQL("c.os_type"),
+}
+
+_AGGREGATES = psql.SQL(
+    "count(*) AS process_count, count(DISTINCT p.command_id) AS snapshot_count,"
+    " avg(p.cpu_percent) AS avg_cpu_percent, max(p.cpu_percent) AS max_cpu_percent,"
+    " avg(p.memory_percent) AS avg_memory_percent,"
+    " max(p.memory_percent) AS max_memory_percent, sum(p.rss_bytes)::bigint AS sum_rss_bytes"
+)
+
+
+@strawberry.type(
+    description=(
+        "One group of processStats: the values it is grouped by (null for a column not grouped"
+        " by, or for processes without a value), and its aggregates over process rows."
+    )
+)
+class ProcessStatsGroup:
+    """One row of ``processStats``."""
+
+    machine_id: str | None
+    user: str | None
+    process_name: str | None
+    status: str | None
+    os_type: str | None
+    bucket_start: datetime | None = strawberry.field(
+        description="Start of the time bucket, when `bucket` was given."
+    )
+    process_count: int = strawberry.field(description="Process rows in the group.")
+    snapshot_count: int = strawberry.field(description="Snapshots these rows come from.")
+    avg_cpu_percent: float | None
+    max_cpu_percent: float | None
+    avg_memory_percent: float | None
+    max_memory_percent: float | None
+    sum_rss_bytes: BigInt | None = strawberry.field(
+        description="Sum of RSS over the rows, in bytes (over snapshots too: divide by"
+        " snapshotCount for a mean per snapshot)."
+    )
+
+
+def parse_bucket(text: str) -> timedelta:
+    """Read a bucket width such as ``30s``, ``15m``, ``1h``, ``1d`` or ``1w``."""
+    match = _BUCKET.fullmatch(text)
+    if match is None:
+        raise UserInputError(
+            f"processStats: bucket must be a whole number and a unit (s, m, h, d or w),"
+            f" e.g. '1h'; got {text!r}"
+        )
+    return timedelta(**{_UNITS[match[2]]: int(match[1])})
+
+
+async def process_stats(
+    info: Info,
+    group_by: list[ProcessGroupBy],
+    filter: ProcessFilter | None = None,
+    from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+    to: datetime | None = None,
+    bucket: str | None = None,
+    limit: int = 1000,
+) -> list[ProcessStatsGroup]:
+    """Aggregate the processes the filter selects in [from, to) by ``group_by`` and bucket."""
+    if not 0 < limit <= MAX_GROUPS:
+        raise UserInputError(f"processStats: limit must be between 1 and {MAX_GROUPS}, got {limit}")
+    start, end = time_range("processStats", from_, to)
+    params = QueryParams()
+    condition = process_condition(filter, params, start=start, end=end)
+    keys: list[psql.Composable] = [GROUP_COLUMNS[column] for column in dict.fromkeys(group_by)]
+    selected: list[psql.Composable] = [
+        psql.SQL("{} AS {}").format(GROUP_COLUMNS[column], psql.Identifier(column.value))
+        if column in group_by
+        else psql.SQL("NULL::text AS {}").format(psql.Identifier(column.value))
+        for column in ProcessGroupBy
+    ]
+    if bucket is None:
+        selected.append(psql.SQL("NULL::timestamptz AS bucket_start"))
+    else:
+        bin_expression = psql.SQL("date_bin({}, p.observed_at, {})").format(
+            params.add(parse_bucket(bucket)), params.add(_BUCKET_ORIGIN)
+        )
+        selected.append(psql.SQL("{} AS bucket_start").format(bin_expression))
+        keys.append(bin_expression)
+    join = condition.needs_snapshots or ProcessGroupBy.OS_TYPE in group_by
+    query = psql.SQL(
+        "SELECT {selected}, {aggregates} FROM processes AS p {join} WHERE {where}"
+        " {group} ORDER BY {order} LIMIT {limit}"
+    ).format(
+        selected=psql.SQL(", ").join(selected),
+        aggregates=_AGGREGATES,
+        join=psql.SQL("JOIN commands AS c ON c.id = p.command_id" if join else ""),
+        where=condition.sql,
+        group=psql.SQL("GROUP BY {}").format(psql.SQL(", ").join(keys)) if keys else psql.SQL(""),
+        # Positions, so that the bucket's expression is not repeated with new parameters.
+        order=psql.SQL(", ").join(psql.Literal(n) for n in range(1, len(selected) + 1)),
+        limit=params.add(limit),
+    )
+    rows = await fetch_all(info.context.pool, query, params.values)
+    return [
+        ProcessStatsGroup(
+            machine_id=row["machine_id"],
+            user=row["user"],
+            process_name=row["process_name"],
+            status=row["status"],
+            os_type=row["os_type"],
+            bucket_start=row["bucket_start"],
+            process_count=row["process_count"],
+            snapshot_count=row["snapshot_count"],
+            avg_cpu_percent=row["avg_cpu_percent"],
+            max_cpu_percent=row["max_cpu_percent"],
+            avg_memory_percent=row["avg_memory_percent"],
+            max_memory_percent=row["max_memory_percent"],
+            sum_rss_bytes=row["sum_rss_bytes"],
+        )
+        for row in rows
+    ]
