@@ -79,3 +79,14 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
     -- A redelivered bad message is recorded once.
     CONSTRAINT ingest_errors_message_key UNIQUE (topic, "partition", "offset")
 );
+
+-- Keys of the API: only a SHA-256 of each token is kept (tokens are 32 random bytes, so a
+-- fast hash is enough); `procmon apikey create|list|revoke` manages them.
+CREATE TABLE IF NOT EXISTS api_keys (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        text        NOT NULL,
+    key_hash    bytea       NOT NULL UNIQUE,
+    role        text        NOT NULL CHECK (role IN ('reader', 'admin')),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    revoked_at  timestamptz
+);

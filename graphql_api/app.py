@@ -18,6 +18,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+from graphql_api.auth import KeyCheck, RequireKey
 from graphql_api.cache import ResponseCache
 from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_pool
@@ -30,8 +31,9 @@ from procmon.settings import Settings
 __all__ = ["create_app", "run_api"]
 
 
-# Every caller has this role until API keys give callers roles of their own.
-_ROLE = "reader"
+def _role(request: Request | WebSocket) -> str:
+    """The role :class:`graphql_api.auth.RequireKey` found for the request's key."""
+    return str(getattr(request.state, "role", "reader"))
 
 
 class _GraphQL(GraphQL[ApiContext, None]):
@@ -59,7 +61,10 @@ class _GraphQL(GraphQL[ApiContext, None]):
         self._metrics.requests.inc()
         with self._metrics.latency.time():
             key = await self._cache.key_for(
-                request_data.query, request_data.variables, request_data.operation_name, _ROLE
+                request_data.query,
+                request_data.variables,
+                request_data.operation_name,
+                _role(request),
             )
             if key is not None and (data := await self._cache.get(key)) is not None:
                 return ExecutionResult(data=data, errors=None)
@@ -76,11 +81,13 @@ class _GraphQL(GraphQL[ApiContext, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> ApiContext:
         """Build the context of one request."""
-        return new_context(self._pool, *self._page_sizes)
+        return new_context(self._pool, _role(request), *self._page_sizes)
 
 
 def create_app(settings: Settings) -> Starlette:
     """Build the API: ``/graphql`` (GraphiQL on GET from a browser), ``/healthz``, ``/metrics``.
+
+    ``/graphql`` needs an API key unless ``api_require_key`` is off (see graphql_api.auth).
 
     The pool opens in the lifespan without waiting for PostgreSQL, so the API starts, and
     reports itself unavailable on ``/healthz``, while the database is unreachable.
@@ -89,6 +96,7 @@ def create_app(settings: Settings) -> Starlette:
     redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     cache = ResponseCache(redis, settings.cache_ttl)
     metrics = ApiMetrics(cache)
+    keys = KeyCheck(pool, settings.api_require_key)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -112,7 +120,10 @@ def create_app(settings: Settings) -> Starlette:
 
     return Starlette(
         routes=[
-            Route("/graphql", _GraphQL(pool, cache, metrics, settings)),
+            Route(
+                "/graphql",
+                RequireKey(_GraphQL(pool, cache, metrics, settings), keys, serves_ide=True),
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],

@@ -1,4 +1,5 @@
-"""What every resolver of one request can reach: the pool, page sizes and the data loaders."""
+"""What every resolver of one request can reach: the pool, the caller's role, page sizes and
+the data loaders."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ class ApiContext:
     processes: DataLoader[ProcessPage, list[DictRow]]
     machines: DataLoader[str, DictRow]
     latest_snapshots: DataLoader[str, DictRow | None]
+    role: str = "reader"
     page_size: int = 100
     max_page_size: int = 1000
 
@@ -61,7 +63,9 @@ async def _load_latest_snapshots(pool: ApiPool, machine_ids: list[str]) -> list[
     return [by_id.get(machine_id) for machine_id in machine_ids]
 
 
-def new_context(pool: ApiPool, page_size: int = 100, max_page_size: int = 1000) -> ApiContext:
+def new_context(
+    pool: ApiPool, role: str = "reader", page_size: int = 100, max_page_size: int = 1000
+) -> ApiContext:
     """Build the context of one request.
 
     Nested fields load through one loader per kind, so a page of snapshots costs one
@@ -75,6 +79,7 @@ def new_context(pool: ApiPool, page_size: int = 100, max_page_size: int = 1000) 
         processes=DataLoader(load_fn=partial(load_process_pages, partial(fetch_all, pool))),
         machines=DataLoader(load_fn=partial(_load_machines, pool)),
         latest_snapshots=DataLoader(load_fn=partial(_load_latest_snapshots, pool)),
+        role=role,
         page_size=page_size,
         max_page_size=max_page_size,
     )

@@ -173,6 +173,33 @@ def _cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.api_keys import create_api_key
+
+    token = create_api_key(settings.database_url, args.name, args.role)
+    print(token)
+    print(
+        f"created {args.role} key {args.name!r}; this is the only time it is shown",
+        file=sys.stderr,
+    )
+
+
+def _cmd_apikey_list(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.api_keys import list_api_keys
+
+    print("id\tname\trole\tcreated_at\trevoked_at")
+    for key in list_api_keys(settings.database_url):
+        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+        print(f"{key.id}\t{key.name}\t{key.role}\t{key.created_at.isoformat()}\t{revoked}")
+
+
+def _cmd_apikey_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    from procmon.api_keys import revoke_api_key
+
+    count = revoke_api_key(settings.database_url, args.key)
+    print(f"revoked {count} key(s) named or numbered {args.key!r}", file=sys.stderr)
+
+
 def _cmd_settings(settings: Settings, args: argparse.Namespace) -> None:
     for name, value in settings.model_dump().items():
         print(f"PROCMON_{name.upper()}={value}")
@@ -238,6 +265,18 @@ def _parser() -> argparse.ArgumentParser:
     replay.set_defaults(handler=_cmd_dead_letters_replay)
     replay.add_argument("--id", type=int, action="append", help="only this id (repeatable)")
     replay.add_argument("--since", type=_timestamp, help="received at or after this time")
+    keys = commands.add_parser("apikey", help="create, list and revoke API keys")
+    key_commands = keys.add_subparsers(dest="apikey_command", required=True)
+    create = key_commands.add_parser("create", help="create a key and print it (once)")
+    create.set_defaults(handler=_cmd_apikey_create)
+    create.add_argument("--name", required=True, help="who or what uses it, e.g. alice-laptop")
+    create.add_argument("--role", default="reader", choices=("reader", "admin"))
+    key_commands.add_parser("list", help="every key, without the keys").set_defaults(
+        handler=_cmd_apikey_list
+    )
+    revoke = key_commands.add_parser("revoke", help="revoke the active keys of an id or name")
+    revoke.set_defaults(handler=_cmd_apikey_revoke)
+    revoke.add_argument("key", help="the key's id or name (as `apikey list` shows)")
     add("settings", _cmd_settings, "print the settings in force")
     return parser
 

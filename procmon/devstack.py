@@ -28,6 +28,7 @@ from pathlib import Path
 import psycopg
 import redis
 
+from procmon.api_keys import create_api_key
 from procmon.database import migrate
 from procmon.errors import DevStackError, ProcmonError
 from procmon.kafka import ensure_topics, publish
@@ -243,10 +244,15 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
         base = f"http://{effective.api_host}:{effective.api_port}"
         _wait_until(lambda: _api_healthy(f"{base}/healthz"), "the GraphQL API")
         _publish_demo_fleet(effective, collect_this_machine=collect)
+        # A reader key of its own each run: the demo shows the API as it runs in production.
+        key = create_api_key(effective.database_url, name="demo", role="reader")
         print(
             f"\nprocmon is up.\n  broker:   {effective.kafka_bootstrap}\n"
             f"  metrics:  http://{effective.metrics_host}:{effective.metrics_port}/metrics\n"
-            f"  GraphiQL: {base}/graphql\n  example:  curl -s {base}/graphql "
+            f"  GraphiQL: {base}/graphql\n"
+            f"  API key:  {key}\n"
+            f'            (GraphiQL: Headers tab, {{"Authorization": "Bearer {key}"}})\n'
+            f"  example:  curl -s {base}/graphql -H 'Authorization: Bearer {key}' "
             f"-H 'content-type: application/json' -d '{{\"query\": \"{_EXAMPLE_QUERY}\"}}'\n"
             "Press Ctrl-C to stop.\n",
             flush=True,

@@ -8,7 +8,9 @@
     ├── EnvelopeError           a message is not a valid envelope (JSON, fields, hash)
     ├── SnapshotParseError      a valid envelope whose raw output does not parse
     ├── StorageError            PostgreSQL refused or could not be reached
-    └── DevStackError           `procmon up` could not start a component
+    ├── DevStackError           `procmon up` could not start a component
+    ├── ApiKeyError             an API key cannot be created or revoked as asked
+    └── ApiError                the research API refused a client's request (procmon.client)
 
 The parsers raise their own :class:`parsers.ParseError` (the parsers package stands alone);
 the worker wraps it in :class:`SnapshotParseError` with the message's context. Errors about a
@@ -21,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ApiError",
+    "ApiKeyError",
     "CollectorError",
     "ConfigurationError",
     "DevStackError",
@@ -100,3 +104,11 @@ class StorageError(ProcmonError):
 
 class DevStackError(ProcmonError):
     """The dev stack could not start or reach one of its components."""
+
+
+class ApiKeyError(ProcmonError):
+    """An API key cannot be created or revoked as asked (bad role, unknown key)."""
+
+
+class ApiError(ProcmonError):
+    """The research API answered a client's request with errors; the message is the API's."""

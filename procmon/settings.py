@@ -93,6 +93,9 @@ class Settings(BaseSettings):
         5.0, description="Seconds one API query may run before PostgreSQL cancels it."
     )
     api_pool_size: PositiveInt = Field(8, description="Most PostgreSQL connections of the API.")
+    api_require_key: bool = Field(
+        True, description="Refuse API requests without a valid key (`procmon apikey create`)."
+    )
     api_page_size: PositiveInt = Field(
         100, description="Rows of a page of processes or snapshots when `first` is not given."
     )

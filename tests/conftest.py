@@ -66,7 +66,9 @@ def database_url() -> Iterator[str]:
 def clean_database(database_url: str) -> str:
     """The session database emptied of every row, for tests that count rows."""
     with psycopg.connect(database_url) as conn:
-        conn.execute("TRUNCATE commands, processes, ingest_errors RESTART IDENTITY CASCADE")
+        conn.execute(
+            "TRUNCATE commands, processes, ingest_errors, api_keys RESTART IDENTITY CASCADE"
+        )
     return database_url
 
 

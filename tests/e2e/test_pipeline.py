@@ -56,9 +56,14 @@ class RunningStack:
     database_url: str
     redis_prefix: str
     env: dict[str, str]
+    api_key: str
 
     def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = httpx.post(self.graphql_url, json={"query": query, "variables": variables})
+        response = httpx.post(
+            self.graphql_url,
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {self.api_key}"},
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -92,11 +97,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     def read_stdout() -> None:
         assert process.stdout is not None
         for line in process.stdout:
-            for key in ("GraphiQL", "broker", "metrics"):
+            for key in ("GraphiQL", "broker", "metrics", "API key"):
                 match = re.match(rf"\s*{key}:\s+(\S+)", line)
                 if match:
                     printed[key] = match.group(1)
-            if "GraphiQL" in printed:
+            if "API key" in printed:
                 ready.set()
 
     threading.Thread(target=read_stdout, daemon=True).start()
@@ -114,6 +119,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
                 "PROCMON_KAFKA_BOOTSTRAP": printed["broker"],
                 "PROCMON_KAFKA_IDEMPOTENCE": "false",
             },
+            printed["API key"],
         )
     finally:
         if process.poll() is None:
@@ -226,6 +232,16 @@ SAMPLE_PROCESSES = {
     "sample-freebsd": (557, "rssBytes", 42296 * 1024),
     "sample-windows": (4, "memoryUsageBytes", 1836 * 1024),
 }
+
+
+def test_the_printed_key_is_required(stack: RunningStack) -> None:
+    query = {"query": "{ machines { machineId } }"}
+    anonymous = httpx.post(stack.graphql_url, json=query)
+    wrong = httpx.post(stack.graphql_url, json=query, headers={"Authorization": "Bearer pmk_x"})
+    assert anonymous.status_code == wrong.status_code == 401
+    assert anonymous.json()["errors"][0]["message"].startswith("missing API key")
+    assert wrong.json() == {"errors": [{"message": "invalid or revoked API key"}]}
+    assert "errors" not in stack.graphql("{ machines { machineId } }")
 
 
 def test_the_demo_fleet_spans_operating_systems_in_the_same_units(stack: RunningStack) -> None:

@@ -15,6 +15,7 @@ from psycopg.rows import DictRow
 
 from graphql_api import create_app
 from graphql_api.db import ApiPool, fetch_all
+from procmon.api_keys import create_api_key
 from procmon.database import create_database, drop_database
 from procmon.settings import Settings
 from tests.conftest import fresh_database_url
@@ -25,7 +26,7 @@ __all__ = ["BIG_RSS", "BIG_VSZ", "Fleet", "Serve", "at", "post"]
 BIG_RSS = 5_000_000_000
 BIG_VSZ = 2**40 + 5
 
-Serve = Callable[[str], AbstractAsyncContextManager[httpx.AsyncClient]]
+Serve = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
 
 
 def at(text: str) -> datetime:
@@ -113,16 +114,31 @@ def fleet(clean_database: str) -> Fleet:
 
 @pytest.fixture
 def serve(redis_prefix: str) -> Serve:
-    """Serve the real app over a database URL, lifespan included, to an HTTP client."""
+    """Serve the real app over a database URL, lifespan included, to an HTTP client.
+
+    The client sends a reader key created in that database, unless ``require_key`` is off
+    (for databases without the schema), when the app serves without keys.
+    """
 
     @asynccontextmanager
-    async def serving(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-        app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
+    async def serving(
+        database_url: str, require_key: bool = True
+    ) -> AsyncIterator[httpx.AsyncClient]:
+        settings = Settings(
+            database_url=database_url, redis_prefix=redis_prefix, api_require_key=require_key
+        )
+        headers = {}
+        if require_key:
+            token = create_api_key(database_url, name="tests", role="reader")
+            headers["Authorization"] = f"Bearer {token}"
+        app = create_app(settings)
         # ASGITransport does not run the lifespan, and the lifespan is what opens the pool.
         async with (
             app.router.lifespan_context(app),
             httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://procmon.test"
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://procmon.test",
+                headers=headers,
             ) as client,
         ):
             yield client

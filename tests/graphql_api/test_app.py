@@ -37,7 +37,7 @@ async def test_healthz_is_ok_when_the_database_answers(database_url: str, serve:
 
 async def test_healthz_is_unavailable_when_the_database_is_missing(serve: Serve) -> None:
     # The app must come up anyway: the pool opens without waiting for a first connection.
-    async with serve(fresh_database_url("procmon_missing")) as client:
+    async with serve(fresh_database_url("procmon_missing"), require_key=False) as client:
         response = await client.get("/healthz")
     assert response.status_code == 503
     assert response.json() == {

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from graphql_api import create_app
+from procmon.api_keys import create_api_key
 from procmon.cache import GENERATION, FailOpenRedis
 from procmon.settings import Settings
 from tests.conftest import REDIS_URL
@@ -64,9 +65,10 @@ async def test_with_redis_down_every_request_is_answered_and_logged_once(
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     caplog.set_level(logging.WARNING, logger="procmon.cache")
+    key = {"Authorization": f"Bearer {create_api_key(database_url, name='t', role='reader')}"}
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://t", headers=key) as client,
     ):
         answers = [await post(client, QUERY) for _ in range(5)]
     assert all(answer == answers[0] and "errors" not in answer for answer in answers)

@@ -29,7 +29,7 @@ def test_migrate_creates_the_database_and_is_idempotent(missing_database_url: st
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
         }
-    assert tables == {"commands", "processes", "ingest_errors"}
+    assert tables == {"commands", "processes", "ingest_errors", "api_keys"}
 
 
 def test_the_indexes_the_queries_need_exist(database_url: str) -> None:

@@ -1,0 +1,107 @@
+"""The API's key check: 401s that say why, roles in the cache key, open health endpoints."""
+
+from __future__ import annotations
+
+import httpx
+import psycopg
+import pytest
+
+from graphql_api import create_app
+from procmon.api_keys import create_api_key, revoke_api_key
+from procmon.settings import Settings
+from tests.graphql_api.conftest import Fleet, Serve, post
+
+QUERY = {"query": "{ machines { machineId } }"}
+
+
+async def test_no_key_wrong_key_and_other_schemes_get_401(
+    fleet: Fleet, database_url: str, serve: Serve
+) -> None:
+    async with serve(database_url) as client:
+        good = await client.post("/graphql", json=QUERY)
+        del client.headers["Authorization"]
+        missing = await client.post("/graphql", json=QUERY)
+        wrong = await client.post(
+            "/graphql", json=QUERY, headers={"Authorization": "Bearer pmk_no"}
+        )
+        basic = await client.post("/graphql", json=QUERY, headers={"Authorization": "Basic eDp5"})
+        over_get = await client.get("/graphql", params=QUERY)
+    assert good.status_code == 200
+    assert missing.status_code == basic.status_code == over_get.status_code == 401
+    assert missing.json()["errors"][0]["message"] == (
+        "missing API key: send 'Authorization: Bearer <key>'"
+        " (create one with `procmon apikey create --name NAME`)"
+    )
+    assert missing.headers["www-authenticate"].startswith("Bearer")
+    assert wrong.status_code == 401
+    assert wrong.json() == {"errors": [{"message": "invalid or revoked API key"}]}
+
+
+async def test_a_revoked_key_stops_working_once_its_verdict_expires(
+    fleet: Fleet, database_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("graphql_api.auth.VERDICT_SECONDS", 0.0)
+    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
+    token = create_api_key(database_url, name="soon-gone", role="reader")
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://t",
+            headers={"Authorization": f"Bearer {token}"},
+        ) as client,
+    ):
+        before = await client.post("/graphql", json=QUERY)
+        revoke_api_key(database_url, "soon-gone")
+        after = await client.post("/graphql", json=QUERY)
+    assert before.status_code == 200
+    assert after.status_code == 401
+
+
+async def test_health_metrics_and_the_ide_page_need_no_key(database_url: str, serve: Serve) -> None:
+    async with serve(database_url) as client:
+        del client.headers["Authorization"]
+        health = await client.get("/healthz")
+        metrics = await client.get("/metrics")
+        ide = await client.get("/graphql", headers={"accept": "text/html"})
+    assert (health.status_code, metrics.status_code, ide.status_code) == (200, 200, 200)
+    assert "graphiql" in ide.text.lower()
+
+
+async def test_keys_can_be_turned_off(fleet: Fleet, database_url: str, serve: Serve) -> None:
+    async with serve(database_url, require_key=False) as client:
+        body = await post(client, QUERY["query"])
+    assert len(body["data"]["machines"]) == 3
+
+
+async def test_roles_do_not_share_cached_answers(
+    fleet: Fleet, database_url: str, serve: Serve
+) -> None:
+    admin = create_api_key(database_url, name="admin", role="admin")
+    async with serve(database_url) as client:
+        await post(client, QUERY["query"])
+        await post(client, QUERY["query"])
+        client.headers["Authorization"] = f"Bearer {admin}"
+        await post(client, QUERY["query"])
+        health = (await client.get("/healthz")).json()
+    # The reader's second request hit; the admin's first missed, though the query is the same.
+    assert health["cache"] == {"hits": 1, "misses": 2}
+
+
+async def test_a_database_without_keys_is_503_not_500(
+    empty_database_url: str, redis_prefix: str
+) -> None:
+    app = create_app(Settings(database_url=empty_database_url, redis_prefix=redis_prefix))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+    ):
+        response = await client.post(
+            "/graphql", json=QUERY, headers={"Authorization": "Bearer pmk_x"}
+        )
+    assert response.status_code == 503
+    assert response.json() == {
+        "errors": [{"message": "API keys cannot be checked now; try again shortly"}]
+    }
+    with psycopg.connect(empty_database_url) as conn:
+        assert conn.execute("SELECT to_regclass('api_keys')").fetchone() == (None,)
