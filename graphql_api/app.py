@@ -1,10 +1,11 @@
-"""The ASGI application of the API (``/graphql`` and ``/healthz``) and the server running it."""
+"""The ASGI application of the API and the server running it."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import uvicorn
 from cross_web import AsyncHTTPRequestAdapter
@@ -12,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, request_response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
@@ -23,6 +24,7 @@ from graphql_api.cache import ResponseCache
 from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_pool
 from graphql_api.errors import is_internal_error
+from graphql_api.export import export_processes
 from graphql_api.metrics import ApiMetrics
 from graphql_api.schema import schema
 from procmon.cache import FailOpenRedis
@@ -85,9 +87,11 @@ class _GraphQL(GraphQL[ApiContext, None]):
 
 
 def create_app(settings: Settings) -> Starlette:
-    """Build the API: ``/graphql`` (GraphiQL on GET from a browser), ``/healthz``, ``/metrics``.
+    """Build the API: ``/graphql`` (GraphiQL on GET from a browser), ``/export/processes``,
+    ``/healthz``, ``/metrics``.
 
-    ``/graphql`` needs an API key unless ``api_require_key`` is off (see graphql_api.auth).
+    ``/graphql`` and ``/export/processes`` need an API key unless ``api_require_key`` is off
+    (see graphql_api.auth).
 
     The pool opens in the lifespan without waiting for PostgreSQL, so the API starts, and
     reports itself unavailable on ``/healthz``, while the database is unreachable.
@@ -123,6 +127,11 @@ def create_app(settings: Settings) -> Starlette:
             Route(
                 "/graphql",
                 RequireKey(_GraphQL(pool, cache, metrics, settings), keys, serves_ide=True),
+            ),
+            Route(
+                "/export/processes",
+                RequireKey(request_response(partial(export_processes, pool=pool)), keys),
+                methods=["GET"],
             ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),

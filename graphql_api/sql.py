@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "COMMANDS_JOIN",
+    "EXPORT_PROCESSES",
     "HEALTH_CHECK",
     "LATEST_SNAPSHOTS",
     "MACHINES",
@@ -184,3 +185,14 @@ LIMIT {limit}"""
 )
 
 SNAPSHOT_COUNT = "SELECT count(*) AS total FROM commands AS c WHERE {where}"
+
+# Every column a researcher may want, in snapshot and listing order (the primary key's).
+EXPORT_PROCESSES = """
+SELECT p.machine_id, p.command_id AS snapshot_id, p.observed_at, p.line_number, p.pid, p.ppid,
+       p."user", p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,
+       p.vsz_bytes, p.memory_usage_bytes, p.status, p.status_raw, p.start_time,
+       p.cpu_time_seconds, p.tty, p.threads, p.nice, p.priority, p.truncated_fields
+FROM processes AS p {join}
+WHERE {where}
+ORDER BY p.command_id, p.line_number
+"""
