@@ -15,10 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,11 +26,10 @@ import pytest
 import redis
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from procmon.database import drop_database
-from procmon.devstack import free_port
 from procmon.envelope import make_envelope
 from procmon.samples import SAMPLES
-from tests.conftest import REDIS_URL, drop_redis_keys, fresh_database_url
+from tests.conftest import REDIS_URL
+from tests.e2e.conftest import RunningStack
 from tests.e2e.harness import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -43,91 +38,6 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TOPIC = "procmon.raw-outputs"
 DEAD_LETTER_TOPIC = "procmon.dead-letters"
 DEADLINE_SECONDS = 90.0
-
-
-@dataclass
-class RunningStack:
-    """A running `procmon up` and what it printed."""
-
-    process: subprocess.Popen[str]
-    graphql_url: str
-    metrics_url: str
-    bootstrap: str
-    database_url: str
-    redis_prefix: str
-    env: dict[str, str]
-    api_key: str
-
-    def graphql(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = httpx.post(
-            self.graphql_url,
-            json={"query": query, "variables": variables},
-            headers={"Authorization": f"Bearer {self.api_key}"},
-        )
-        assert response.status_code == 200, response.text
-        body: dict[str, Any] = response.json()
-        return body
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    redis_prefix = f"procmon-e2e-{uuid.uuid4().hex[:12]}"
-    database_url = fresh_database_url("procmon_e2e")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-    env |= {
-        "PROCMON_DATABASE_URL": database_url,
-        "PROCMON_REDIS_URL": REDIS_URL,
-        "PROCMON_REDIS_PREFIX": redis_prefix,
-        "PROCMON_API_PORT": str(free_port()),
-        "PROCMON_BATCH_TIMEOUT": "0.2",
-    }
-    log_path = tmp_path_factory.mktemp("e2e") / "stack.log"
-    log_file = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "procmon", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log_file,
-        text=True,
-        start_new_session=True,
-    )
-    printed: dict[str, str] = {}
-    ready = threading.Event()
-
-    def read_stdout() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            for key in ("GraphiQL", "broker", "metrics", "API key"):
-                match = re.match(rf"\s*{key}:\s+(\S+)", line)
-                if match:
-                    printed[key] = match.group(1)
-            if "API key" in printed:
-                ready.set()
-
-    threading.Thread(target=read_stdout, daemon=True).start()
-    try:
-        assert ready.wait(120), f"`procmon up` printed no GraphiQL address:\n{log_path.read_text()}"
-        yield RunningStack(
-            process,
-            printed["GraphiQL"],
-            printed["metrics"],
-            printed["broker"],
-            database_url,
-            redis_prefix,
-            env
-            | {
-                "PROCMON_KAFKA_BOOTSTRAP": printed["broker"],
-                "PROCMON_KAFKA_IDEMPOTENCE": "false",
-            },
-            printed["API key"],
-        )
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-        log_file.close()
-        drop_database(database_url)
-        drop_redis_keys(redis_prefix)
 
 
 def _submit(stack: RunningStack, fixture: str, machine: str, timestamp: str) -> None:

@@ -1,0 +1,205 @@
+"""A client of the research API for notebooks and scripts, built on ``gql``.
+
+``AsyncClient`` is the core; ``Client`` is the same with blocking calls, for notebooks and
+scripts (Jupyter already runs an event loop, so the blocking client does not start one)::
+
+    from procmon.client import Client
+
+    api = Client("http://127.0.0.1:8000/graphql", token="pmk_...")
+    api.query("{ machines { machineName osType } }")
+    frame = api.processes({"processName": {"like": "python%"}}, from_="2026-11-28T00:00:00Z")
+
+Errors the API returns (a bad query, a missing key) raise :class:`procmon.errors.ApiError`
+with the API's own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from gql import Client as GqlClient
+from gql import GraphQLRequest
+from gql.transport.exceptions import TransportQueryError, TransportServerError
+from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
+
+from procmon.errors import ApiError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["PROCESSES_QUERY", "PROCESS_COLUMNS", "AsyncClient", "Client"]
+
+# Every field of a Process, in the order of a DataFrame's columns.
+PROCESS_COLUMNS = (
+    "snapshotId",
+    "machineId",
+    "observedAt",
+    "pid",
+    "ppid",
+    "user",
+    "processName",
+    "commandLine",
+    "cpuPercent",
+    "memoryPercent",
+    "rssBytes",
+    "vszBytes",
+    "memoryUsageBytes",
+    "status",
+    "statusRaw",
+    "startTime",
+    "cpuTimeSeconds",
+    "tty",
+    "threads",
+    "nice",
+    "priority",
+)
+_TIME_COLUMNS = ("observedAt", "startTime")
+
+PROCESSES_QUERY = f"""
+query Processes($filter: ProcessFilter, $from: DateTime, $to: DateTime,
+                $orderBy: ProcessOrderBy, $first: Int, $after: String) {{
+  processes(filter: $filter, from: $from, to: $to, orderBy: $orderBy, first: $first,
+            after: $after) {{
+    pageInfo {{ hasNextPage endCursor }}
+    nodes {{ {" ".join(PROCESS_COLUMNS)} }}
+  }}
+}}"""
+
+_DEFAULT_PAGE = 1000
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
+def _request(document: str, variables: Mapping[str, Any]) -> GraphQLRequest:
+    values = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in variables.items()}
+    return GraphQLRequest(document, variable_values=values)
+
+
+def _api_error(exc: Exception) -> ApiError:
+    """The API's own message out of a gql transport error."""
+    if isinstance(exc, TransportQueryError) and exc.errors:
+        return ApiError("; ".join(str(error.get("message", error)) for error in exc.errors))
+    if isinstance(exc, TransportServerError):
+        return ApiError(f"the API answered HTTP {exc.code}: {exc}")
+    return ApiError(str(exc))
+
+
+def _page(data: Mapping[str, Any], path: str) -> tuple[list[dict[str, Any]], str | None]:
+    """The nodes of the connection at ``path`` (dotted), and the cursor of the next page."""
+    connection: Any = data
+    for part in path.split("."):
+        connection = connection[part]
+    info = connection["pageInfo"]
+    return list(connection["nodes"]), info["endCursor"] if info["hasNextPage"] else None
+
+
+def _process_variables(
+    filter: Mapping[str, Any] | None,
+    from_: datetime | str | None,
+    to: datetime | str | None,
+    order_by: str | None,
+    page_size: int,
+) -> dict[str, Any]:
+    given = {"filter": filter, "from": from_, "to": to, "orderBy": order_by, "first": page_size}
+    # Left out rather than null, so that the API's defaults (the order above all) apply.
+    return {name: value for name, value in given.items() if value is not None}
+
+
+def _frame(nodes: list[dict[str, Any]]) -> pd.DataFrame:
+    """Processes as a DataFrame: one row each, times as UTC timestamps."""
+    import pandas as pd
+
+    frame = pd.DataFrame.from_records(nodes, columns=list(PROCESS_COLUMNS))
+    for column in _TIME_COLUMNS:
+        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    return frame
+
+
+class AsyncClient:
+    """The research API from asyncio code: ``await client.query(...)``."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 60.0) -> None:
+        transport = HTTPXAsyncTransport(url, headers=_headers(token), timeout=timeout)
+        self._client = GqlClient(transport=transport, execute_timeout=timeout)
+
+    async def query(self, document: str, **variables: Any) -> dict[str, Any]:
+        """Run a query with its variables and return its ``data``."""
+        try:
+            async with self._client as session:
+                result: dict[str, Any] = await session.execute(_request(document, variables))
+        except (TransportQueryError, TransportServerError) as exc:
+            raise _api_error(exc) from exc
+        return result
+
+    async def paginate(
+        self, document: str, path: str, **variables: Any
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Every node of the connection at ``path``, following ``endCursor`` page by page.
+
+        ``document`` takes ``$after: String`` and selects ``pageInfo { hasNextPage endCursor }``
+        and ``nodes`` at ``path`` (dotted, e.g. ``snapshot.processes``).
+        """
+        after: str | None = None
+        while True:
+            nodes, after = _page(await self.query(document, **variables, after=after), path)
+            for node in nodes:
+                yield node
+            if after is None:
+                return
+
+    async def processes(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+        order_by: str | None = None,
+        page_size: int = _DEFAULT_PAGE,
+    ) -> pd.DataFrame:
+        """Every process the filter selects in [from, to), as a DataFrame."""
+        variables = _process_variables(filter, from_, to, order_by, page_size)
+        nodes = [node async for node in self.paginate(PROCESSES_QUERY, "processes", **variables)]
+        return _frame(nodes)
+
+
+class Client:
+    """The research API with blocking calls, for notebooks and scripts."""
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 60.0) -> None:
+        transport = HTTPXTransport(url, headers=_headers(token), timeout=timeout)
+        self._client = GqlClient(transport=transport, execute_timeout=timeout)
+
+    def query(self, document: str, **variables: Any) -> dict[str, Any]:
+        """Run a query with its variables and return its ``data``."""
+        try:
+            with self._client as session:
+                result: dict[str, Any] = session.execute(_request(document, variables))
+        except (TransportQueryError, TransportServerError) as exc:
+            raise _api_error(exc) from exc
+        return result
+
+    def paginate(self, document: str, path: str, **variables: Any) -> Iterator[dict[str, Any]]:
+        """Every node of the connection at ``path``, as :meth:`AsyncClient.paginate`."""
+        after: str | None = None
+        while True:
+            nodes, after = _page(self.query(document, **variables, after=after), path)
+            yield from nodes
+            if after is None:
+                return
+
+    def processes(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+        order_by: str | None = None,
+        page_size: int = _DEFAULT_PAGE,
+    ) -> pd.DataFrame:
+        """Every process the filter selects in [from, to), as a DataFrame."""
+        variables = _process_variables(filter, from_, to, order_by, page_size)
+        return _frame(list(self.paginate(PROCESSES_QUERY, "processes", **variables)))

@@ -1,0 +1,45 @@
+"""The example notebook, run as a researcher would: against `procmon up`, through the client."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from procmon.samples import SAMPLES
+from tests.e2e.conftest import RunningStack
+from tests.e2e.harness import wait_for
+
+pytestmark = pytest.mark.e2e
+
+NOTEBOOK = Path(__file__).resolve().parent.parent.parent / "examples" / "fleet.ipynb"
+
+
+def test_the_example_notebook_runs_against_the_demo_stack(
+    stack: RunningStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected_os = sorted({"linux"} | {sample.os_type for sample in SAMPLES})
+
+    def every_os_stored() -> bool:
+        machines = stack.graphql("{ machines { osType } }")["data"]["machines"]
+        return sorted({machine["osType"] for machine in machines}) == expected_os
+
+    wait_for(every_os_stored, "the demo fleet")
+    monkeypatch.setenv("PROCMON_API_URL", stack.graphql_url)
+    monkeypatch.setenv("PROCMON_API_KEY", stack.api_key)
+    notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
+    NotebookClient(notebook, timeout=120, kernel_name="python3").execute(
+        cwd=str(NOTEBOOK.parent), env=dict(os.environ)
+    )
+    outputs = [cell.get("outputs", []) for cell in notebook.cells if cell.cell_type == "code"]
+    # Cell 3: rows and snapshots; more rows than one page of 100 means the cursors were followed.
+    count_text = outputs[2][0]["data"]["text/plain"]
+    rows, snapshots = (int(n) for n in count_text.strip("()").split(","))
+    assert rows > 100
+    assert snapshots == len(expected_os)
+    # The last cell prints the operating systems its summary covers.
+    printed = outputs[-1][0]["text"].strip()
+    assert printed == str(expected_os)

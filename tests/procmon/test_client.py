@@ -1,0 +1,99 @@
+"""procmon.client against the real API served by uvicorn: queries, pages, DataFrames, errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+import psycopg
+import pytest
+import uvicorn
+
+from graphql_api import create_app
+from procmon.api_keys import create_api_key
+from procmon.client import PROCESS_COLUMNS, AsyncClient, Client
+from procmon.devstack import free_port
+from procmon.errors import ApiError
+from procmon.settings import Settings
+
+SNAPSHOTS = 3
+ROWS = 25
+
+
+@dataclass(frozen=True)
+class Served:
+    url: str
+    token: str
+
+
+@pytest.fixture
+def served(clean_database: str, redis_prefix: str) -> Iterator[Served]:
+    with psycopg.connect(clean_database) as conn:
+        conn.execute(
+            """WITH snapshots AS (
+                 INSERT INTO commands (machine_id, machine_name, os_type, os_version,
+                     command_type, "timestamp", content_hash, schema_version, format,
+                     process_count, raw_output)
+                 SELECT 'm' || s, 'm' || s, 'linux', '6', 'ps',
+                        '2024-05-01T00:00:00Z'::timestamptz + s * interval '1 hour',
+                        repeat(s::text, 64), 1, 'ps aux', %(rows)s, ''
+                 FROM generate_series(1, %(snapshots)s) AS s
+                 RETURNING id, machine_id, "timestamp")
+               INSERT INTO processes (command_id, line_number, machine_id, observed_at, pid,
+                   process_name, rss_bytes, start_time)
+               SELECT id, n, machine_id, "timestamp", n, 'p' || n, n * 2::bigint ^ 33,
+                      CASE WHEN n %% 2 = 0 THEN "timestamp" - interval '1 day' END
+               FROM snapshots, generate_series(1, %(rows)s) AS n""",
+            {"rows": ROWS, "snapshots": SNAPSHOTS},
+        )
+    port = free_port()
+    app = create_app(Settings(database_url=clean_database, redis_prefix=redis_prefix))
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield Served(f"http://127.0.0.1:{port}/graphql", create_api_key(clean_database, "client"))
+    server.should_exit = True
+    thread.join(10)
+
+
+def test_processes_follow_every_page_into_a_frame(served: Served) -> None:
+    api = Client(served.url, token=served.token)
+    frame = api.processes({"pid": {"lessThan": 21}}, page_size=7, order_by="PID_ASC")
+    assert list(frame.columns) == list(PROCESS_COLUMNS)
+    assert len(frame) == SNAPSHOTS * 20
+    assert sorted(frame["pid"].unique()) == list(range(1, 21))
+    assert frame["rssBytes"].max() == 20 * 2**33
+    assert isinstance(frame["observedAt"].dtype, pd.DatetimeTZDtype)
+    assert frame["startTime"].isna().sum() == SNAPSHOTS * 10
+
+
+def test_query_and_paginate_by_path(served: Served) -> None:
+    api = Client(served.url, token=served.token)
+    assert len(api.query("{ machines { machineId } }")["machines"]) == SNAPSHOTS
+    query = """query ($after: String) { snapshot(id: "1") {
+                 processes(first: 10, after: $after) { nodes { pid } pageInfo {
+                   hasNextPage endCursor } } } }"""
+    pids = [node["pid"] for node in api.paginate(query, "snapshot.processes")]
+    assert pids == list(range(1, ROWS + 1))
+
+
+async def test_the_async_client_gives_the_same(served: Served) -> None:
+    api = AsyncClient(served.url, token=served.token)
+    frame = await api.processes(from_="2024-05-01T02:00:00Z", page_size=10)
+    # Newest first by default: snapshot 3, then 2; snapshot 1 is before `from`.
+    assert list(frame["machineId"].unique()) == ["m3", "m2"]
+    assert len(frame) == 2 * ROWS
+
+
+def test_errors_carry_the_api_message(served: Served) -> None:
+    with pytest.raises(ApiError, match="Cannot query field 'bogus' on type 'Machine'"):
+        Client(served.url, token=served.token).query("{ machines { bogus } }")
+    with pytest.raises(ApiError, match="invalid or revoked API key"):
+        Client(served.url, token="pmk_wrong").query("{ machines { machineId } }")
