@@ -62,19 +62,21 @@ class _GraphQL(GraphQL[ApiContext, None]):
         """Answer from the cache when it can; cache every answer without errors."""
         self._metrics.requests.inc()
         with self._metrics.latency.time():
-            key = await self._cache.key_for(
+            key = self._cache.key_for(
                 request_data.query,
                 request_data.variables,
                 request_data.operation_name,
                 _role(request),
             )
-            if key is not None and (data := await self._cache.get(key)) is not None:
-                return ExecutionResult(data=data, errors=None)
+            if key is not None:
+                data, generation = await self._cache.get(key)
+                if data is not None:
+                    return ExecutionResult(data=data, errors=None)
             result = await super().execute_single(
                 request, request_adapter, sub_response, context, root_value, request_data
             )
             if key is not None and result.data is not None and not result.errors:
-                await self._cache.put(key, result.data)
+                await self._cache.put(key, generation, result.data)
         for error in result.errors or ():
             self._metrics.errors.labels("server" if is_internal_error(error) else "client").inc()
         return result

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from functools import partial
 
 import psycopg
 from psycopg_pool import PoolTimeout
@@ -19,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graphql_api.db import CONNECTION_TIMEOUT, ApiPool
+from graphql_api.db import ApiPool, using_connection
 from procmon.api_keys import Role, role_of
 
 __all__ = ["VERDICT_SECONDS", "KeyCheck", "RequireKey"]
@@ -65,8 +66,7 @@ class KeyCheck:
             role = cached[0]
         else:
             try:
-                async with self._pool.connection(timeout=CONNECTION_TIMEOUT) as conn:
-                    role = await role_of(conn, token)
+                role = await using_connection(self._pool, partial(role_of, token=token))
             except (PoolTimeout, psycopg.Error):
                 log.exception("could not check an API key")
                 return JSONResponse(

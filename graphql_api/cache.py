@@ -1,7 +1,8 @@
 """The API's response cache: answers keyed by normalized query, sorted variables and role.
 
-A key also holds the generation the worker bumps after each committed batch, so new data
-retires every cached answer; a TTL with jitter bounds what a missed bump could leave stale.
+An answer is stored with the generation the worker bumps after each committed batch, and
+served only while that generation is current: new data retires every cached answer. One
+MGET reads both. A TTL with jitter bounds what a missed bump could leave stale.
 Redis failing costs nothing but the cache (see :mod:`procmon.cache`).
 """
 
@@ -11,6 +12,7 @@ import hashlib
 import json
 import random
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from graphql import GraphQLError, parse, print_ast
@@ -22,6 +24,16 @@ __all__ = ["ResponseCache"]
 _JITTER = 0.1
 
 
+@lru_cache(maxsize=256)
+def _normalized(query: str) -> str | None:
+    """The query as graphql-core prints it (blanks, commas and comments aside); None when it
+    does not parse. Memoized: clients send the same few texts again and again."""
+    try:
+        return print_ast(parse(query))
+    except GraphQLError:
+        return None
+
+
 class ResponseCache:
     """Cached ``data`` of successful query answers, with hit and miss counts."""
 
@@ -31,7 +43,7 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
 
-    async def key_for(
+    def key_for(
         self,
         query: str | None,
         variables: Mapping[str, Any] | None,
@@ -41,28 +53,32 @@ class ResponseCache:
         """The cache key of a request, or ``None`` for one that does not parse (never cached)."""
         if not query:
             return None
-        try:
-            normalized = print_ast(parse(query))
-        except GraphQLError:
+        normalized = _normalized(query)
+        if normalized is None:
             return None
-        generation = (await self._redis.get(GENERATION) or b"0").decode()
         identity = json.dumps(
             [normalized, variables or {}, operation_name, role], sort_keys=True, default=str
         )
-        digest = hashlib.sha256(identity.encode()).hexdigest()
-        return f"response:{generation}:{digest}"
+        return "response:" + hashlib.sha256(identity.encode()).hexdigest()
 
-    async def get(self, key: str) -> dict[str, Any] | None:
-        """The cached ``data`` of ``key``, counting a hit or a miss."""
-        cached = await self._redis.get(key)
-        if cached is None:
+    async def get(self, key: str) -> tuple[dict[str, Any] | None, bytes]:
+        """The cached ``data`` of ``key`` if it is of the current generation, and that
+        generation; one round trip to Redis. Counts a hit or a miss."""
+        generation, cached = await self._redis.get_many(GENERATION, key)
+        generation = generation or b"0"
+        stored_generation, _, payload = (cached or b"").partition(b"\n")
+        if cached is None or stored_generation != generation:
             self.misses += 1
-            return None
+            return None, generation
         self.hits += 1
-        data: dict[str, Any] = json.loads(cached)
-        return data
+        data: dict[str, Any] = json.loads(payload)
+        return data, generation
 
-    async def put(self, key: str, data: Mapping[str, Any]) -> None:
-        """Cache ``data`` under ``key`` for the TTL, give or take the jitter."""
+    async def put(self, key: str, generation: bytes, data: Mapping[str, Any]) -> None:
+        """Cache ``data``, computed at ``generation``, for the TTL give or take the jitter.
+
+        A batch committed meanwhile has bumped the generation: the answer then never hits.
+        """
         ttl = self._ttl * (1 + random.uniform(0, _JITTER))  # noqa: S311 - spreading expiry, not secrecy
-        await self._redis.set(key, json.dumps(data).encode(), ttl)
+        value = generation + b"\n" + json.dumps(data).encode()
+        await self._redis.set(key, value, ttl)

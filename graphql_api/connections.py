@@ -48,12 +48,19 @@ Page = TypeVar("Page", bound="Connection[Any]")
 FromArgument = Annotated[datetime | None, strawberry.argument(name="from")]
 
 
+def _cursor_of(root: Edge[Any]) -> str:
+    """Encode the edge's cursor, only when a query selects it."""
+    return encode_cursor(root.order, root.key)
+
+
 @strawberry.type(description="A row of a list and its cursor.")
 class Edge(Generic[Node]):
     """One edge of a connection."""
 
-    cursor: str
     node: Node
+    cursor: str = strawberry.field(resolver=_cursor_of)
+    order: strawberry.Private[str]
+    key: strawberry.Private[list[Any]]
 
 
 async def _total_count(root: Connection[Any]) -> int:
@@ -95,18 +102,15 @@ def _page(
     connection: type[Page],
 ) -> Page:
     """The page of the rows fetched (one more than ``size``, to know whether more follow)."""
+    keys = [f"k{n}" for n in range(len(order.types))]
     edges = [
-        Edge(
-            cursor=encode_cursor(order.name, [row[f"k{n}"] for n in range(len(order.types))]),
-            node=node(row),
-        )
-        for row in rows[:size]
+        Edge(node=node(row), order=order.name, key=[row[k] for k in keys]) for row in rows[:size]
     ]
     info = PageInfo(
         has_next_page=len(rows) > size,
         has_previous_page=after is not None,
-        start_cursor=edges[0].cursor if edges else None,
-        end_cursor=edges[-1].cursor if edges else None,
+        start_cursor=_cursor_of(edges[0]) if edges else None,
+        end_cursor=_cursor_of(edges[-1]) if edges else None,
     )
     return connection(edges=edges, nodes=[edge.node for edge in edges], page_info=info, count=count)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, LiteralString
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, LiteralString, TypeVar
 
 import psycopg
 from psycopg import AsyncConnection
@@ -23,8 +23,10 @@ __all__ = [
     "check_health",
     "create_pool",
     "fetch_all",
+    "using_connection",
 ]
 
+_T = TypeVar("_T")
 ApiConnection = AsyncConnection[DictRow]
 ApiPool = AsyncConnectionPool[ApiConnection]
 
@@ -54,8 +56,6 @@ def create_pool(settings: Settings) -> ApiPool:
         max_size=settings.api_pool_size,
         open=False,
         timeout=CONNECTION_TIMEOUT,
-        # A connection broken by a PostgreSQL restart is replaced, not handed to a query.
-        check=AsyncConnectionPool.check_connection,
         configure=_use_utc,
         kwargs={
             "autocommit": True,
@@ -68,19 +68,42 @@ def create_pool(settings: Settings) -> ApiPool:
     )
 
 
+async def using_connection(pool: ApiPool, use: Callable[[ApiConnection], Awaitable[_T]]) -> _T:
+    """Run ``use`` on a connection of the pool, once more on another if it was closed.
+
+    A connection that PostgreSQL closed (a restart, an idle timeout) fails its first query;
+    then the pool checks its idle connections, dropping every closed one, and the query runs
+    again. Checking every connection before each use instead would cost a round trip a query.
+    """
+    for attempt in (1, 2):
+        try:
+            async with pool.connection() as conn:
+                return await use(conn)
+        except psycopg.errors.QueryCanceled:
+            raise
+        except psycopg.OperationalError:
+            if attempt == 2:
+                raise
+            await pool.check()
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
 async def fetch_all(
     pool: ApiPool, query: LiteralString | Composed, params: Mapping[str, Any]
 ) -> list[DictRow]:
     """Run a query of :mod:`graphql_api.sql`, or one composed with a filter; return its rows."""
-    async with pool.connection() as conn:
-        try:
-            cursor = await conn.execute(query, params)
-        except psycopg.errors.QueryCanceled as exc:
-            raise UserInputError(
-                "the query ran longer than the API's statement timeout and was cancelled;"
-                " ask for less (a narrower time range, a smaller limit)"
-            ) from exc
+
+    async def run(conn: ApiConnection) -> list[DictRow]:
+        cursor = await conn.execute(query, params)
         return await cursor.fetchall()
+
+    try:
+        return await using_connection(pool, run)
+    except psycopg.errors.QueryCanceled as exc:
+        raise UserInputError(
+            "the query ran longer than the API's statement timeout and was cancelled;"
+            " ask for less (a narrower time range, a smaller limit)"
+        ) from exc
 
 
 async def check_health(pool: ApiPool) -> str | None:

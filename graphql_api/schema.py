@@ -7,6 +7,7 @@ from functools import partial
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -138,14 +139,20 @@ MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 2000
 
+# The limiters' validation rules, made once: a limiter made per request brings rule classes
+# of its own, and the validation cache, keyed by the rules too, would then never hit.
+_LIMIT_RULES = [
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+]
+
 schema: strawberry.Schema = _Schema(
     query=Query,
     config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR}),
     extensions=[
-        # Factories: strawberry makes each request its own extensions; the two caches are
-        # shared between them all the same.
-        partial(QueryDepthLimiter, max_depth=MAX_DEPTH),
-        partial(MaxAliasesLimiter, max_alias_count=MAX_ALIASES),
+        # Factories: strawberry makes each request its own extensions; the parser and
+        # validation caches live at module level, shared between them all the same.
+        partial(AddValidationRules, _LIMIT_RULES),
         partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
         ParserCache,
         ValidationCache,

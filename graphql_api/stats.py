@@ -14,6 +14,7 @@ from typing import Annotated
 import strawberry
 from psycopg import sql as psql
 
+from graphql_api import sql
 from graphql_api.arguments import time_range
 from graphql_api.context import ApiContext
 from graphql_api.db import fetch_all
@@ -53,13 +54,6 @@ GROUP_COLUMNS = {
     ProcessGroupBy.STATUS: psql.SQL("p.status"),
     ProcessGroupBy.OS_TYPE: psql.SQL("c.os_type"),
 }
-
-_AGGREGATES = psql.SQL(
-    "count(*) AS process_count, count(DISTINCT p.command_id) AS snapshot_count,"
-    " avg(p.cpu_percent) AS avg_cpu_percent, max(p.cpu_percent) AS max_cpu_percent,"
-    " avg(p.memory_percent) AS avg_memory_percent,"
-    " max(p.memory_percent) AS max_memory_percent, sum(p.rss_bytes)::bigint AS sum_rss_bytes"
-)
 
 
 @strawberry.type(
@@ -133,17 +127,11 @@ async def process_stats(
         selected.append(psql.SQL("{} AS bucket_start").format(bin_expression))
         keys.append(bin_expression)
     join = condition.needs_snapshots or ProcessGroupBy.OS_TYPE in group_by
-    query = psql.SQL(
-        "SELECT {selected}, {aggregates} FROM processes AS p {join} WHERE {where}"
-        " {group} ORDER BY {order} LIMIT {limit}"
-    ).format(
+    query = psql.SQL(sql.PROCESS_STATS).format(
         selected=psql.SQL(", ").join(selected),
-        aggregates=_AGGREGATES,
-        join=psql.SQL("JOIN commands AS c ON c.id = p.command_id" if join else ""),
+        join=psql.SQL(sql.COMMANDS_JOIN if join else ""),
         where=condition.sql,
-        group=psql.SQL("GROUP BY {}").format(psql.SQL(", ").join(keys)) if keys else psql.SQL(""),
-        # Positions, so that the bucket's expression is not repeated with new parameters.
-        order=psql.SQL(", ").join(psql.Literal(n) for n in range(1, len(selected) + 1)),
+        group=psql.SQL(", ").join([*keys, psql.SQL("p.command_id")]),
         limit=params.add(limit),
     )
     rows = await fetch_all(info.context.pool, query, params.values)

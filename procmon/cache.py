@@ -75,6 +75,13 @@ class FailOpenRedis:
         value = await self._call(lambda: self._client.get(self._name(name)))
         return value if isinstance(value, bytes) else None
 
+    async def get_many(self, *names: str) -> list[bytes | None]:
+        """The values of ``names`` in one round trip; all ``None`` if Redis is unavailable."""
+        values = await self._call(lambda: self._client.mget([self._name(n) for n in names]))
+        if not isinstance(values, list):
+            return [None] * len(names)
+        return [value if isinstance(value, bytes) else None for value in values]
+
     async def set(self, name: str, value: bytes, ttl_seconds: float) -> None:
         """Store ``value`` for ``ttl_seconds``, unless Redis is unavailable."""
         milliseconds = int(ttl_seconds * 1000)

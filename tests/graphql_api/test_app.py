@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from tests.conftest import fresh_database_url
-from tests.graphql_api.conftest import Fleet, Serve
+from tests.graphql_api.conftest import Fleet, Serve, post
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,3 +107,20 @@ async def test_run_api_serves_until_terminated(database_url: str, redis_prefix: 
     assert await server.wait() == -signal.SIGTERM
     assert "Application shutdown complete." in "".join(log)
     assert "Traceback" not in "".join(log)
+
+
+async def test_a_connection_postgres_closed_is_replaced_unseen(
+    fleet: Fleet, database_url: str, serve: Serve
+) -> None:
+    async with serve(database_url) as client:
+        assert "errors" not in await post(client, "{ machines { machineId } }")
+        with psycopg.connect(database_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                " AND application_name = ''"
+            )
+        # A new query string: no cached answer may hide what the connection does.
+        body = await post(client, "{ machines { machineName } }")
+    assert "errors" not in body
+    assert len(body["data"]["machines"]) == 3
