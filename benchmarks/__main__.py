@@ -1,5 +1,9 @@
 """``make bench``: every benchmark, a table with the machine and input sizes, bench-results.json.
 
+Parsers against jc, ingest against the COPY floor, the API's five questions against their bare
+SQL; ``--skip-parsers``, ``--skip-ingest``, ``--skip-api`` leave one out, ``--api-machines``,
+``--api-snapshots`` and ``--api-processes`` size the API's fleet (default 200 x 500 x 100).
+
 Figures are medians of a few runs (parsers) or one long run (ingest) on whatever machine this
 is; compare runs on the same machine. ``--ingest-rows`` sets the ingest size (default 2,000,000
 process rows), ``--skip-ingest`` leaves it out.
@@ -14,6 +18,7 @@ import platform
 import sys
 from pathlib import Path
 
+from benchmarks.api import QUESTIONS, bench_api
 from benchmarks.corpus_ps import CORPORA as PS_CORPORA
 from benchmarks.corpus_tasklist import CORPORA as TASKLIST_CORPORA
 from benchmarks.corpus_top import CORPORA as TOP_CORPORA
@@ -37,22 +42,64 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def _print_api_table(results: dict[str, float]) -> None:
+    """The API's five questions: p50 at 1 client uncached and cached, beside the bare SQL."""
+    print(
+        f"\nAPI on {results['api_fleet_process_rows']:,.0f} process rows"
+        f" ({results['api_fleet_machines']:.0f} machines x"
+        f" {results['api_fleet_snapshots_per_machine']:.0f} snapshots), milliseconds:"
+    )
+    print(
+        f"{'question':<32} {'SQL p50':>8} {'uncached p50/p95/p99':>22} {'cached p50/p95/p99':>20}"
+    )
+    print(f"{'':<32} {'':>8} {'(rps at 1 | 8 clients)':>22} {'(rps at 1 | 8)':>20}")
+    for question in QUESTIONS:
+        key = f"api_{question.key}"
+
+        def cell(kind: str, key: str = key) -> str:
+            return "/".join(
+                f"{results[f'{key}_{kind}_c1_{p}_ms']:.1f}" for p in ("p50", "p95", "p99")
+            )
+
+        def rps(kind: str, key: str = key) -> str:
+            return (
+                f"({results[f'{key}_{kind}_c1_rps']:.0f} | {results[f'{key}_{kind}_c8_rps']:.0f})"
+            )
+
+        print(
+            f"{question.key:<32} {results[f'{key}_sql_p50_ms']:>8.2f} {cell('uncached'):>22}"
+            f" {cell('cached'):>20}"
+        )
+        print(f"{'':<32} {'':>8} {rps('uncached'):>22} {rps('cached'):>20}")
+
+
 def main() -> int:
     """Run the benchmarks and report."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--ingest-rows", type=int, default=2_000_000)
     parser.add_argument("--skip-ingest", action="store_true")
+    parser.add_argument("--skip-parsers", action="store_true")
+    parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--api-machines", type=int, default=200)
+    parser.add_argument("--api-snapshots", type=int, default=500, help="per machine")
+    parser.add_argument("--api-processes", type=int, default=100, help="per snapshot")
     parser.add_argument("--server-url", default=SERVER_URL, help="PostgreSQL server to use")
     args = parser.parse_args()
     machine = _machine()
     print(f"machine: {machine}", flush=True)
-    results: dict[str, float] = bench_parsers(CORPORA)
+    results: dict[str, float] = {} if args.skip_parsers else bench_parsers(CORPORA)
     if not args.skip_ingest:
         results |= bench_ingest(args.server_url, args.ingest_rows)
+    if not args.skip_api:
+        results |= bench_api(
+            args.server_url, args.api_machines, args.api_snapshots, args.api_processes
+        )
     print(f"{'figure':<44} {'value':>14}")
     for key, value in results.items():
         shown = f"{value:>14.2f}" if abs(value) < 100 else f"{value:>14,.0f}"
         print(f"{key:<44} {shown}")
+    if not args.skip_api:
+        _print_api_table(results)
     RESULTS.write_text(json.dumps({"machine": machine, **results}, indent=2) + "\n")
     print(f"written to {RESULTS}")
     return 0

@@ -1,0 +1,242 @@
+"""API latency on a realistic fleet: five research questions, uncached and cached, at 1 and 8
+concurrent clients, each beside the time of its bare SQL measured in the same run.
+
+The API runs as its own ``procmon api`` process, as in production; the clients are httpx in
+this process. "Uncached" requests follow a bump of the cache generation (what the worker does
+after each batch) made outside the timed part; "cached" ones repeat a request just answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, LiteralString
+
+import httpx
+import psycopg
+import redis
+import redis.asyncio
+from procmon.api_keys import create_api_key
+from psycopg.conninfo import make_conninfo
+
+from benchmarks.api_fleet import FLEET_END, Fleet, load_fleet
+from procmon.cache import GENERATION
+from procmon.database import create_database, drop_database, migrate
+from procmon.devstack import free_port
+from procmon.settings import Settings
+
+__all__ = ["QUESTIONS", "bench_api"]
+
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One research question: its GraphQL request and the bare SQL that answers it."""
+
+    key: str
+    query: str
+    sql: LiteralString
+
+
+# Variables every question may use: the probe machine and the fleet's time windows.
+def _variables(fleet: Fleet) -> dict[str, Any]:
+    return {
+        "machine": fleet.probe_machine,
+        "dayFrom": (FLEET_END - _DAY).isoformat(),
+        "weekFrom": (FLEET_END - 7 * _DAY).isoformat(),
+        "hourFrom": (FLEET_END - timedelta(hours=1)).isoformat(),
+        "to": (FLEET_END + timedelta(seconds=1)).isoformat(),
+    }
+
+
+QUESTIONS = (
+    Question(
+        "a_latest_top20_cpu",
+        """query ($machine: String!) { machine(id: $machine) { latestSnapshot {
+             processes(first: 20, orderBy: CPU_PERCENT_DESC) {
+               nodes { pid processName user cpuPercent rssBytes } } } } }""",
+        """SELECT pid, process_name, "user", cpu_percent, rss_bytes FROM processes
+           WHERE command_id = (SELECT id FROM commands WHERE machine_id = %(machine)s
+                               ORDER BY "timestamp" DESC LIMIT 1)
+           ORDER BY cpu_percent DESC NULLS LAST LIMIT 20""",
+    ),
+    Question(
+        "b_day_python_page",
+        """query ($machine: String!, $dayFrom: DateTime!, $to: DateTime!) {
+             processes(filter: {machineId: {equalTo: $machine}, processName: {like: "python%"}},
+                       from: $dayFrom, to: $to, first: 100) {
+               nodes { pid processName observedAt cpuPercent } pageInfo { endCursor } } }""",
+        """SELECT pid, process_name, observed_at, cpu_percent FROM processes
+           WHERE machine_id = %(machine)s AND observed_at >= %(dayFrom)s
+             AND observed_at < %(to)s AND process_name LIKE 'python%%'
+           ORDER BY observed_at DESC, command_id DESC, line_number DESC LIMIT 101""",
+    ),
+    Question(
+        "c_week_snapshots_count",
+        """query ($machine: String!, $weekFrom: DateTime!, $to: DateTime!) {
+             snapshots(filter: {machineId: {equalTo: $machine}}, from: $weekFrom, to: $to,
+                       first: 50) {
+               totalCount nodes { id timestamp processCount } } }""",
+        """SELECT id, "timestamp", process_count,
+                  count(*) OVER () AS total FROM commands
+           WHERE machine_id = %(machine)s AND "timestamp" >= %(weekFrom)s
+             AND "timestamp" < %(to)s
+           ORDER BY "timestamp" DESC LIMIT 50""",
+    ),
+    Question(
+        "d_day_count_per_user",
+        """query ($machine: String!, $dayFrom: DateTime!, $to: DateTime!) {
+             processStats(filter: {machineId: {equalTo: $machine}}, from: $dayFrom, to: $to,
+                          groupBy: [USER]) { user processCount } }""",
+        """SELECT "user", count(*) FROM processes
+           WHERE machine_id = %(machine)s AND observed_at >= %(dayFrom)s
+             AND observed_at < %(to)s
+           GROUP BY "user" ORDER BY "user\"""",
+    ),
+    Question(
+        "e_hour_machines_running_nginx",
+        """query ($hourFrom: DateTime!, $to: DateTime!) {
+             machinesRunning(processName: "nginx", from: $hourFrom, to: $to) {
+               machineId lastSeen } }""",
+        """SELECT machine_id, max(observed_at) FROM processes
+           WHERE process_name = 'nginx' AND observed_at >= %(hourFrom)s
+             AND observed_at < %(to)s
+           GROUP BY machine_id ORDER BY machine_id""",
+    ),
+)
+
+
+def _percentiles(latencies: list[float]) -> dict[str, float]:
+    cuts = statistics.quantiles(latencies, n=100, method="inclusive")
+    return {"p50_ms": cuts[49] * 1000, "p95_ms": cuts[94] * 1000, "p99_ms": cuts[98] * 1000}
+
+
+async def _timed_round(
+    clients: int,
+    requests: int,
+    send: Callable[[], Awaitable[None]],
+    prepare: Callable[[], Awaitable[object]] | None = None,
+) -> dict[str, float]:
+    """``requests`` calls of ``send`` over ``clients`` concurrent tasks; ``prepare`` untimed."""
+    latencies: list[float] = []
+
+    async def client() -> None:
+        for _ in range(requests // clients):
+            if prepare is not None:
+                await prepare()
+            started = time.perf_counter()
+            await send()
+            latencies.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {**_percentiles(latencies), "rps": len(latencies) / elapsed}
+
+
+def _sql_p50(database_url: str, question: Question, variables: dict[str, Any]) -> float:
+    """Median milliseconds of the bare SQL, on one warm connection."""
+    timings = []
+    with psycopg.connect(database_url) as conn:
+        for _ in range(50):
+            started = time.perf_counter()
+            conn.execute(question.sql, variables).fetchall()
+            timings.append(time.perf_counter() - started)
+    return statistics.median(timings) * 1000
+
+
+async def _measure(
+    url: str, token: str, settings: Settings, fleet: Fleet, requests: int
+) -> dict[str, float]:
+    variables = _variables(fleet)
+    cache = redis.asyncio.Redis.from_url(settings.redis_url)
+    generation = f"{settings.redis_prefix}:{GENERATION}"
+    figures: dict[str, float] = {}
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
+        for question in QUESTIONS:
+            body = {"query": question.query, "variables": variables}
+
+            async def ask(body: dict[str, Any] = body) -> None:
+                response = await http.post("/graphql", json=body)
+                answer = response.json()
+                if response.status_code != 200 or answer.get("errors"):
+                    raise RuntimeError(f"the API refused a benchmark query: {answer}")
+
+            async def retire_cached_answers() -> None:
+                # What the worker does after each batch: every cached answer is retired.
+                await cache.incr(generation)
+
+            await ask()
+            for clients in (1, 8):
+                rounds = {
+                    "uncached": await _timed_round(clients, requests, ask, retire_cached_answers),
+                    "cached": await _timed_round(clients, requests, ask),
+                }
+                for kind, result in rounds.items():
+                    for name, value in result.items():
+                        figures[f"api_{question.key}_{kind}_c{clients}_{name}"] = value
+            figures[f"api_{question.key}_sql_p50_ms"] = _sql_p50(
+                settings.database_url, question, variables
+            )
+    await cache.aclose()
+    return figures
+
+
+def bench_api(server_url: str, machines: int, snapshots: int, processes: int) -> dict[str, float]:
+    """Load the fleet into a new database, serve it with ``procmon api``, and measure."""
+    name = f"bench-api-{uuid.uuid4().hex[:8]}"
+    database_url = make_conninfo(server_url, dbname=f"procmon_bench_api_{uuid.uuid4().hex[:8]}")
+    port = free_port()
+    settings = Settings(database_url=database_url, redis_prefix=name, api_port=port)
+    create_database(database_url)
+    api: subprocess.Popen[bytes] | None = None
+    try:
+        migrate(database_url)
+        fleet = load_fleet(database_url, machines, snapshots, processes)
+        token = create_api_key(database_url, name="bench", role="reader")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+        env |= {
+            f"PROCMON_{k.upper()}": str(v)
+            for k, v in settings.model_dump().items()
+            if v is not None
+        }
+        api = subprocess.Popen(
+            [sys.executable, "-m", "procmon", "api"],
+            env=env | {"PROCMON_LOG_LEVEL": "WARNING"},
+        )
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        figures = asyncio.run(_measure(url, token, settings, fleet, requests=200))
+    finally:
+        if api is not None:
+            api.terminate()
+            api.wait(30)
+        drop_database(database_url)
+        client = redis.Redis.from_url(settings.redis_url)
+        keys = list(client.scan_iter(f"{name}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+    return {
+        "api_fleet_machines": fleet.machines,
+        "api_fleet_snapshots_per_machine": fleet.snapshots,
+        "api_fleet_process_rows": fleet.process_rows,
+        "api_fleet_load_seconds": fleet.seconds,
+        **figures,
+    }
