@@ -46,6 +46,7 @@ class ApiContext:
     processes: DataLoader[ProcessPage, list[DictRow]]
     machines: DataLoader[str, DictRow]
     latest_snapshots: DataLoader[str, DictRow | None]
+    raw_outputs: DataLoader[int, str]
     role: str = "reader"
     page_size: int = 100
     max_page_size: int = 1000
@@ -61,6 +62,12 @@ async def _load_latest_snapshots(pool: ApiPool, machine_ids: list[str]) -> list[
     rows = await fetch_all(pool, sql.LATEST_SNAPSHOTS, {"machine_ids": machine_ids})
     by_id = {row["machine_id"]: row for row in rows}
     return [by_id.get(machine_id) for machine_id in machine_ids]
+
+
+async def _load_raw_outputs(pool: ApiPool, snapshot_ids: list[int]) -> list[str]:
+    rows = await fetch_all(pool, sql.RAW_OUTPUTS, {"ids": snapshot_ids})
+    by_id = {row["id"]: row["raw_output"] for row in rows}
+    return [by_id[snapshot_id] for snapshot_id in snapshot_ids]
 
 
 def new_context(
@@ -79,6 +86,7 @@ def new_context(
         processes=DataLoader(load_fn=partial(load_process_pages, partial(fetch_all, pool))),
         machines=DataLoader(load_fn=partial(_load_machines, pool)),
         latest_snapshots=DataLoader(load_fn=partial(_load_latest_snapshots, pool)),
+        raw_outputs=DataLoader(load_fn=partial(_load_raw_outputs, pool)),
         role=role,
         page_size=page_size,
         max_page_size=max_page_size,

@@ -20,6 +20,7 @@ __all__ = [
     "PROCESS_PAGE",
     "PROCESS_PAGES_OF_SNAPSHOTS",
     "PROCESS_STATS",
+    "RAW_OUTPUTS",
     "SET_UTC",
     "SNAPSHOTS_BY_IDS",
     "SNAPSHOT_BY_ID",
@@ -220,3 +221,6 @@ GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY 1, 2, 3, 4, 5, 6
 LIMIT {limit}
 """
+
+# The whole listings, only for the snapshots whose rawOutput a query selects.
+RAW_OUTPUTS = "SELECT id, raw_output FROM commands WHERE id = ANY(%(ids)s::bigint[])"

@@ -100,6 +100,11 @@ async def _processes_of(
     return await snapshot_processes(root, info, filter, order_by, first, after)
 
 
+async def _raw_output_of(root: Snapshot, info: strawberry.Info[ApiContext, None]) -> str:
+    """Load the whole listing, only when asked, through the request's batching loader."""
+    return await info.context.raw_outputs.load(root.command_id)
+
+
 @strawberry.type(description="One raw listing received from a machine.")
 class Snapshot:
     """A row of ``commands``, without the raw output."""
@@ -118,6 +123,10 @@ class Snapshot:
         description="Snapshot-wide facts the format prints (top's load, tasks, CPU, memory)."
     )
     received_at: datetime = strawberry.field(description="When procmon stored it.")
+    raw_output: str = strawberry.field(
+        resolver=_raw_output_of,
+        description="The listing exactly as the machine sent it; read only when selected.",
+    )
     processes: Annotated[ProcessConnection, strawberry.lazy("graphql_api.connections")] = (
         strawberry.field(
             resolver=_processes_of,

@@ -233,6 +233,22 @@ def test_duplicates_are_stored_once_and_corrupt_messages_dead_lettered(
     assert by_key[None]["procmon-source-topic"] == TOPIC.encode()
 
 
+def test_an_ingest_retires_the_cached_answers(stack: RunningStack) -> None:
+    query = "{ machines { machineId } }"
+    # Asked twice: the answer is in the cache now.
+    before = {m["machineId"] for m in stack.graphql(query)["data"]["machines"]}
+    assert {m["machineId"] for m in stack.graphql(query)["data"]["machines"]} == before
+    assert "newcomer" not in before
+    _submit(stack, "linux-ubuntu-18.04/ps-axu.out", "newcomer", "2019-11-02T10:00:00+00:00")
+
+    # The cache's TTL is minutes: only the worker's bump after its batch can show it this soon.
+    def listed() -> bool:
+        machines = {m["machineId"] for m in stack.graphql(query)["data"]["machines"]}
+        return machines == before | {"newcomer"}
+
+    wait_for(listed, "the new machine in a query answered from the cache before", timeout=60)
+
+
 def test_ctrl_c_leaves_no_process_running(stack: RunningStack) -> None:
     family = psutil.Process(stack.process.pid).children(recursive=True)
     assert len(family) >= 3, f"expected broker, worker and API under `procmon up`: {family}"

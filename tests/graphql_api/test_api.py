@@ -9,6 +9,7 @@ import httpx
 import psycopg
 import pytest
 
+from graphql_api import sql
 from tests.graphql_api.conftest import BIG_RSS, BIG_VSZ, Fleet, Serve, post
 
 
@@ -226,3 +227,20 @@ async def test_processes_of_many_snapshots_take_one_query(
         ("10:00", []),
     ]
     assert len(loader_queries) == 1, loader_queries
+
+
+async def test_raw_output_is_read_only_when_asked(
+    client: httpx.AsyncClient, fleet: Fleet, loader_queries: list[tuple[str, Mapping[str, Any]]]
+) -> None:
+    without = await post(client, '{ snapshots(machineId: "z-host-1") { nodes { id } } }')
+    assert loader_queries == []
+    query = '{ snapshots(machineId: "z-host-1") { nodes { timestamp rawOutput } } }'
+    body = await post(client, query)
+    assert [n["rawOutput"] for n in body["data"]["snapshots"]["nodes"]] == [
+        "raw z-host-1@2024-05-01T10:10:00",
+        "raw z-host-1@2024-05-01T10:05:00",
+        "raw z-host-1@2024-05-01T10:00:00",
+    ]
+    # Three snapshots' listings, one statement.
+    assert [q for q, _ in loader_queries] == [sql.RAW_OUTPUTS]
+    assert len(without["data"]["snapshots"]["nodes"]) == 3

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+import redis
 
 from graphql_api import create_app
 from procmon.api_keys import create_api_key
 from procmon.cache import GENERATION, FailOpenRedis
+from procmon.devstack import free_port
 from procmon.settings import Settings
 from tests.conftest import REDIS_URL
 from tests.graphql_api.conftest import Fleet, Serve, post
@@ -90,3 +97,52 @@ async def test_metrics_count_requests_errors_and_cache_lookups(
     assert 'procmon_api_cache_lookups_total{result="hit"} 1.0' in text
     assert 'procmon_api_cache_lookups_total{result="miss"} 2.0' in text
     assert "procmon_api_request_seconds_count 3.0" in text
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A Redis server of this test's own (its URL and process), so stopping it stops no one."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--save", "", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.ConnectionError:
+            time.sleep(0.05)
+    yield url, server
+    if server.poll() is None:
+        server.kill()
+    server.wait()
+
+
+async def test_a_redis_stopped_mid_use_costs_only_the_cache(
+    fleet: Fleet,
+    database_url: str,
+    private_redis: tuple[str, subprocess.Popen[bytes]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    redis_url, server = private_redis
+    app = create_app(Settings(database_url=database_url, redis_url=redis_url))
+    key = {"Authorization": f"Bearer {create_api_key(database_url, name='t', role='reader')}"}
+    caplog.set_level(logging.WARNING, logger="procmon.cache")
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://t", headers=key
+        ) as client,
+    ):
+        first = await post(client, QUERY)
+        assert await post(client, QUERY) == first
+        assert await _health(client) == {"hits": 1, "misses": 1}
+        server.terminate()
+        await asyncio.to_thread(server.wait, 10)
+        after = [await post(client, QUERY) for _ in range(3)]
+    assert after == [first] * 3
+    warnings = [r for r in caplog.records if "Redis unavailable" in r.getMessage()]
+    assert len(warnings) == 1
