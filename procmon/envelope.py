@@ -49,13 +49,20 @@ class Envelope(BaseModel):
     command_type: NonEmpty
     timestamp: AwareDatetime
     content_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    raw_output: str
+    raw_output: str = ""
+    # Instead of the text, for listings too large for the broker: see procmon.object_store.
+    raw_output_ref: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = None
 
     @model_validator(mode="after")
     def _storable_and_intact(self) -> Envelope:
         for name, value in self:
             if isinstance(value, str) and "\x00" in value:
                 raise ValueError(f"{name} contains a NUL character, which cannot be stored")
+        if self.raw_output_ref is not None:
+            if self.raw_output:
+                raise ValueError("give raw_output or raw_output_ref, not both")
+            # The text is checked against content_hash when it is read from the store.
+            return self
         actual = content_hash(self.raw_output)
         if actual != self.content_hash:
             raise ValueError(
@@ -68,6 +75,21 @@ class Envelope(BaseModel):
     def key(self) -> bytes:
         """The Kafka key: the machine id, so one machine's listings stay in order."""
         return self.machine_id.encode("utf-8")
+
+    def by_reference(self, reference: str) -> Envelope:
+        """This envelope with ``reference`` to its raw output in the object store instead."""
+        return self.model_copy(update={"raw_output": "", "raw_output_ref": reference})
+
+    def with_raw_output(self, raw_output: str, context: MessageContext) -> Envelope:
+        """This envelope with its raw output read back, checked against ``content_hash``."""
+        try:
+            return Envelope.model_validate(
+                self.model_dump() | {"raw_output": raw_output, "raw_output_ref": None}
+            )
+        except ValidationError as exc:
+            raise EnvelopeError(
+                f"{_describe(exc)} (raw output read from {self.raw_output_ref})", context
+            ) from exc
 
     def to_bytes(self) -> bytes:
         """Serialize as compact UTF-8 JSON."""

@@ -8,6 +8,7 @@
     ├── EnvelopeError           a message is not a valid envelope (JSON, fields, hash)
     ├── SnapshotParseError      a valid envelope whose raw output does not parse
     ├── StorageError            PostgreSQL refused or could not be reached
+    ├── ObjectStoreError        an object (a large raw output) cannot be stored or read
     ├── DevStackError           `procmon up` could not start a component
     ├── ApiKeyError             an API key cannot be created or revoked as asked
     └── ApiError                the research API refused a client's request (procmon.client)
@@ -30,6 +31,7 @@ __all__ = [
     "DevStackError",
     "EnvelopeError",
     "MessageContext",
+    "ObjectStoreError",
     "ProcmonError",
     "SnapshotParseError",
     "StorageError",
@@ -100,6 +102,10 @@ class SnapshotParseError(_MessageError):
 
 class StorageError(ProcmonError):
     """PostgreSQL refused a write or stayed unreachable after the retries."""
+
+
+class ObjectStoreError(ProcmonError):
+    """An object of the object store cannot be stored or read (missing, unreadable, bad ref)."""
 
 
 class DevStackError(ProcmonError):

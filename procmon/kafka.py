@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from procmon.envelope import Envelope
 from procmon.errors import CollectorError
+from procmon.object_store import ObjectStore, open_store
 from procmon.settings import Settings
 
 __all__ = [
@@ -75,36 +76,53 @@ async def ensure_topics(settings: Settings) -> None:
 
 
 async def publish(settings: Settings, envelopes: Iterable[Envelope]) -> int:
-    """Publish envelopes keyed by machine id, waiting for the broker's acks; return the count."""
-    messages = [(envelope, envelope.to_bytes()) for envelope in envelopes]
-    for envelope, body in messages:
-        _check_size(settings, envelope, body)
-    return await publish_raw(settings, [(envelope.key, body) for envelope, body in messages])
+    """Publish envelopes keyed by machine id, waiting for the broker's acks; return the count.
+
+    A listing the broker would refuse even compressed goes to the object store, when one is
+    set, and its envelope carries the reference instead.
+    """
+    store = open_store(settings.object_store_url)
+    messages = [_message(settings, envelope, store) for envelope in envelopes]
+    return await publish_raw(settings, messages)
 
 
-def _check_size(settings: Settings, envelope: Envelope, body: bytes) -> None:
-    """Refuse a message the broker would refuse, saying the limit and the size.
+def _message(
+    settings: Settings, envelope: Envelope, store: ObjectStore | None
+) -> tuple[bytes, bytes]:
+    body = envelope.to_bytes()
+    problem = _size_problem(settings, envelope, body)
+    if problem is None:
+        return envelope.key, body
+    if store is None:
+        raise CollectorError(f"{problem}; set PROCMON_OBJECT_STORE_URL to send it by reference")
+    reference = store.put(envelope.raw_output.encode("utf-8"))
+    return envelope.key, envelope.by_reference(reference).to_bytes()
+
+
+def _size_problem(settings: Settings, envelope: Envelope, body: bytes) -> str | None:
+    """Why the broker would refuse the message, with the limit and the size; None if it won't.
 
     A message over the broker's limit can still go when the producer's compression brings it
     under; the compressed size is measured with the same codec.
     """
     limit = settings.kafka_max_message_bytes - _BATCH_OVERHEAD_BYTES
     if len(body) <= limit:
-        return
+        return None
     what = f"the listing of machine {envelope.machine_id} at {envelope.timestamp.isoformat()}"
     compress = _COMPRESSORS.get(settings.kafka_compression)
     if compress is None:
-        raise CollectorError(
+        return (
             f"{what} is {len(body)} bytes as a message, over the broker's limit of "
             f"{settings.kafka_max_message_bytes} bytes, and PROCMON_KAFKA_COMPRESSION is none"
         )
     compressed = len(compress(body))
     if len(body) > MAX_UNCOMPRESSED_BYTES or compressed > limit:
-        raise CollectorError(
+        return (
             f"{what} is {len(body)} bytes as a message ({compressed} bytes compressed with "
             f"{settings.kafka_compression}), over the broker's limit of "
             f"{settings.kafka_max_message_bytes} bytes"
         )
+    return None
 
 
 async def publish_raw(settings: Settings, messages: Sequence[tuple[bytes | None, bytes]]) -> int:

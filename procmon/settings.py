@@ -54,6 +54,11 @@ class Settings(BaseSettings):
         1_048_588,
         description="The broker's limit on a (compressed) message: Kafka's message.max.bytes.",
     )
+    object_store_url: str | None = Field(
+        None,
+        description="Object store (file:///path) for listings too large for the broker even "
+        "compressed; they are sent by reference. Unset: such listings are refused.",
+    )
     topic: str = Field("procmon.raw-outputs", description="Topic the collectors publish to.")
     dead_letter_topic: str = Field(
         "procmon.dead-letters", description="Topic of messages that could not be stored."

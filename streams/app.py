@@ -25,6 +25,7 @@ from faust.types import EventT, StreamT
 
 from procmon.cache import GENERATION, FailOpenRedis
 from procmon.kafka import compression_type, ensure_topics
+from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage
 from streams.dead_letters import publish_dead_letters
@@ -78,6 +79,7 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     )
     writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
     recent = RecentKeys(settings.dedupe_cache_size)
+    store = open_store(settings.object_store_url)
     cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
 
     def end_worker(events: Sequence[EventT[Any]]) -> NoReturn:
@@ -141,7 +143,7 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
                 batch.phases.add("consume", started - waiting_since)
             try:
                 for event in events:
-                    batch.add(_raw_message(event), recent)
+                    batch.add(_raw_message(event), recent, store)
                     # Let the batch in flight feed PostgreSQL more COPY data between two
                     # listings: its socket holds only a few milliseconds of the server's work.
                     await asyncio.sleep(0)

@@ -1,6 +1,7 @@
 """Turning a batch of raw Kafka messages into snapshots to store and dead letters to record.
 
-Pure: no broker, no database. Every message of a batch ends up in exactly one of four
+No broker, no database (only the object store, for the rare listing sent by reference).
+Every message of a batch ends up in exactly one of four
 places: a :class:`Snapshot` to store, a :class:`DeadLetter`, the count of duplicates within
 the batch (the same machine, time and content hash seen earlier in it), or the count of
 snapshots this worker stored recently.
@@ -14,7 +15,8 @@ from operator import attrgetter
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.envelope import Envelope, decode_envelope
-from procmon.errors import EnvelopeError, MessageContext, SnapshotParseError
+from procmon.errors import EnvelopeError, MessageContext, ObjectStoreError, SnapshotParseError
+from procmon.object_store import ObjectStore
 from streams.phases import PhaseTimes
 
 __all__ = [
@@ -99,14 +101,22 @@ class PreparedBatch:
     phases: PhaseTimes = field(default_factory=PhaseTimes, repr=False, compare=False)
     _seen: set[SnapshotKey] = field(default_factory=set, repr=False, compare=False)
 
-    def add(self, message: RawMessage, recently_stored: Container[SnapshotKey] = ()) -> None:
+    def add(
+        self,
+        message: RawMessage,
+        recently_stored: Container[SnapshotKey] = (),
+        store: ObjectStore | None = None,
+    ) -> None:
         """Decode, validate, dedupe and parse one more message into the batch.
 
         A message whose key is in ``recently_stored`` is counted and skipped before parsing.
+        An envelope carrying a reference has its raw output read from ``store`` first.
         """
         try:
             with self.phases.timing("decode"):
                 envelope = decode_envelope(message.value, message.context)
+                if envelope.raw_output_ref is not None:
+                    envelope = _read_raw_output(envelope, store, message)
             with self.phases.timing("dedupe"):
                 key = snapshot_key(envelope)
                 if key in recently_stored:
@@ -120,6 +130,39 @@ class PreparedBatch:
                 self.snapshots.append(_parse(envelope, message))
         except (EnvelopeError, SnapshotParseError) as exc:
             self.dead_letters.append(DeadLetter(message=message, error=exc))
+
+
+def _context(envelope: Envelope, message: RawMessage) -> MessageContext:
+    """Where a message came from, and whose listing it holds."""
+    return MessageContext(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        machine_id=envelope.machine_id,
+        content_hash=envelope.content_hash,
+    )
+
+
+def _read_raw_output(
+    envelope: Envelope, store: ObjectStore | None, message: RawMessage
+) -> Envelope:
+    """The envelope with the raw output its reference names; EnvelopeError if unreadable."""
+    context = _context(envelope, message)
+    reference = envelope.raw_output_ref or ""
+    if store is None:
+        raise EnvelopeError(
+            f"raw output {reference} is in an object store, and this worker has none"
+            " (PROCMON_OBJECT_STORE_URL)",
+            context,
+        )
+    try:
+        data = store.get(reference)
+        text = data.decode("utf-8")
+    except ObjectStoreError as exc:
+        raise EnvelopeError(f"raw output unavailable: {exc}", context) from exc
+    except UnicodeDecodeError as exc:
+        raise EnvelopeError(f"raw output {reference} is not UTF-8: {exc}", context) from exc
+    return envelope.with_raw_output(text, context)
 
 
 def snapshot_key(envelope: Envelope) -> SnapshotKey:
@@ -140,13 +183,7 @@ def _out_of_range(rows: list[ProcessRow]) -> tuple[ProcessRow, str] | None:
 
 def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:
     """Parse the envelope's raw output, raising :class:`SnapshotParseError` with context."""
-    context = MessageContext(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        machine_id=envelope.machine_id,
-        content_hash=envelope.content_hash,
-    )
+    context = _context(envelope, message)
     try:
         listing = parse_listing(
             envelope.raw_output,
@@ -164,13 +201,12 @@ def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:
 
 
 def prepare_batch(
-    messages: list[RawMessage], recently_stored: Container[SnapshotKey] = ()
+    messages: list[RawMessage],
+    recently_stored: Container[SnapshotKey] = (),
+    store: ObjectStore | None = None,
 ) -> PreparedBatch:
-    """Decode, validate, dedupe and parse a batch of messages.
-
-    A message whose key is in ``recently_stored`` is counted and skipped before parsing.
-    """
+    """Decode, validate, dedupe and parse a batch of messages (see :meth:`PreparedBatch.add`)."""
     batch = PreparedBatch()
     for message in messages:
-        batch.add(message, recently_stored)
+        batch.add(message, recently_stored, store)
     return batch

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer
 
+from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
 from streams.writer import SnapshotWriter
@@ -46,6 +47,7 @@ async def replay_topic(
     result = ReplayResult()
     await consumer.start()
     try:
+        store = open_store(settings.object_store_url)
         quiet_since = time.monotonic()
         while time.monotonic() - quiet_since < idle_seconds:
             fetched = await consumer.getmany(timeout_ms=500, max_records=settings.batch_size)
@@ -58,7 +60,7 @@ async def replay_topic(
                 for r in records
                 if since_ms is None or r.timestamp >= since_ms
             ]
-            batch = prepare_batch(messages)
+            batch = prepare_batch(messages, store=store)
             stored = await writer.write(batch)
             result.messages += len(messages)
             result.snapshots_stored += stored.snapshots_stored

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import random
 import re
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaConsumer
 
-from procmon.envelope import Envelope, make_envelope
+from procmon.envelope import Envelope, decode_envelope, make_envelope
 from procmon.errors import CollectorError
 from procmon.kafka import ensure_topics, producer_options, publish
+from procmon.object_store import open_store
 from procmon.settings import Settings
+from streams.batch import RawMessage, prepare_batch
 
 
 def test_defaults_suit_apache_kafka() -> None:
@@ -69,3 +75,53 @@ async def test_without_compression_the_limit_is_final() -> None:
     )
     with pytest.raises(CollectorError, match="PROCMON_KAFKA_COMPRESSION is none"):
         await publish(settings, [_envelope("x" * 20_000)])
+
+
+async def test_too_large_with_a_store_goes_by_reference_and_reads_back(
+    broker: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        kafka_bootstrap=broker,
+        kafka_idempotence=False,
+        kafka_max_message_bytes=100_000,
+        topic=f"ref-{uuid.uuid4().hex[:8]}",
+        object_store_url=f"file://{tmp_path}",
+    )
+    await ensure_topics(settings)
+    header = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
+    noise = random.Random(7).randbytes(100_000).hex()
+    listing = header + "".join(
+        f"root {pid} 0.0 0.1 1024 512 ? S 10:00 0:01 /bin/p {noise[pid * 100 : pid * 100 + 90]}\n"
+        for pid in range(1, 2001)
+    )
+    assert await publish(settings, [_envelope(listing)]) == 1
+    consumer = AIOKafkaConsumer(
+        settings.topic, bootstrap_servers=broker, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), 30)
+    finally:
+        await consumer.stop()
+    assert record.value is not None
+    assert len(record.value) < 1000
+    sent = decode_envelope(record.value)
+    assert sent.raw_output == ""
+    assert sent.raw_output_ref == f"sha256:{hashlib.sha256(listing.encode()).hexdigest()}"
+    batch = prepare_batch(
+        [RawMessage(record.topic, record.partition, record.offset, record.key, record.value)],
+        store=open_store(settings.object_store_url),
+    )
+    assert batch.dead_letters == []
+    (snapshot,) = batch.snapshots
+    assert snapshot.envelope.raw_output == listing
+    assert [row.pid for row in snapshot.rows] == list(range(1, 2001))
+
+
+async def test_too_large_without_a_store_says_how_to_send_it() -> None:
+    settings = Settings(kafka_max_message_bytes=100_000, kafka_bootstrap="127.0.0.1:1")
+    noise = random.Random(7).randbytes(300_000).hex()
+    with pytest.raises(
+        CollectorError, match="set PROCMON_OBJECT_STORE_URL to send it by reference"
+    ):
+        await publish(settings, [_envelope(noise)])
