@@ -131,7 +131,7 @@ class ProcessFilter:
     priority: IntFilter | None = None
     observed_at: DatetimeFilter | None = None
     machine_id: StringFilter | None = None
-    snapshot_id: IntFilter | None = None
+    snapshot_id: BigIntFilter | None = None
     machine_name: StringFilter | None = strawberry.field(
         default=None, description="The machine's name in the snapshot."
     )

@@ -18,6 +18,7 @@ from graphql_api.errors import UserInputError
 from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter
 
 __all__ = [
+    "MAX_CONDITIONS",
     "MAX_DEPTH",
     "MAX_LIST",
     "MAX_PATTERN",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 MAX_DEPTH = 8
+# Each condition costs a parameter, and PostgreSQL takes at most 65535 per statement.
+MAX_CONDITIONS = 1000
 MAX_LIST = 1000
 MAX_PATTERN = 500
 
@@ -79,6 +82,14 @@ class QueryParams:
         return psql.Placeholder(name)
 
 
+@dataclass(slots=True)
+class _Walk:
+    """What compiling one filter has seen so far: table aliases read, conditions made."""
+
+    aliases: set[str] = dataclasses.field(default_factory=set)
+    conditions: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
     """A WHERE condition, and whether it reads the snapshot's columns (``c``)."""
@@ -101,6 +112,9 @@ def _given(value: object) -> list[tuple[str, Any]]:
 
 
 def _check_value(path: str, value: object) -> None:
+    # PostgreSQL text cannot hold NUL: without this check the client would see an internal error.
+    if isinstance(value, str) and "\x00" in value:
+        raise UserInputError(f"{path}: text cannot contain the NUL character (\\u0000)")
     if isinstance(value, datetime) and value.utcoffset() is None:
         raise UserInputError(
             f"{path}: needs a UTC offset, e.g. 2024-05-01T12:00:00Z; got {value.isoformat()}"
@@ -150,7 +164,7 @@ def _compile(
     columns: dict[str, tuple[LiteralString, LiteralString]],
     params: QueryParams,
     depth: int,
-    aliases: set[str],
+    walk: _Walk,
 ) -> psql.Composable:
     if depth > MAX_DEPTH:
         raise UserInputError(f"{path}: and/or/not nested deeper than {MAX_DEPTH} levels")
@@ -159,19 +173,22 @@ def _compile(
         where = f"{path}.{_graphql_name(name)}"
         if name in ("and_", "or_"):
             inner = [
-                _compile(f"{where}[{i}]", item, columns, params, depth + 1, aliases)
+                _compile(f"{where}[{i}]", item, columns, params, depth + 1, walk)
                 for i, item in enumerate(given)
             ]
             empty = psql.SQL("TRUE" if name == "and_" else "FALSE")
             joiner = psql.SQL(" AND " if name == "and_" else " OR ")
             parts.append(psql.SQL("({})").format(joiner.join(inner)) if inner else empty)
         elif name == "not_":
-            inner_sql = _compile(where, given, columns, params, depth + 1, aliases)
+            inner_sql = _compile(where, given, columns, params, depth + 1, walk)
             # NOT of an unknown (a NULL compared) is unknown: such rows match neither way.
             parts.append(psql.SQL("NOT ({})").format(inner_sql))
         else:
             alias, column = columns[name]
-            aliases.add(alias)
+            walk.aliases.add(alias)
+            walk.conditions += 1
+            if walk.conditions > MAX_CONDITIONS:
+                raise UserInputError(f"{where}: a filter holds at most {MAX_CONDITIONS} fields")
             identifier = psql.Identifier(alias, column)
             parts.extend(_operators(where, identifier, column in _REAL_COLUMNS, given, params))
     return psql.SQL("({})").format(psql.SQL(" AND ").join(parts)) if parts else psql.SQL("TRUE")
@@ -196,12 +213,12 @@ def process_condition(
     end: datetime | None = None,
 ) -> Condition:
     """The condition selecting the processes of ``filter`` seen in [start, end)."""
-    aliases: set[str] = set()
+    walk = _Walk()
     parts = _time_bounds(psql.Identifier("p", "observed_at"), start, end, params)
     if filter is not None:
-        parts.append(_compile("filter", filter, _PROCESS_COLUMNS, params, 1, aliases))
+        parts.append(_compile("filter", filter, _PROCESS_COLUMNS, params, 1, walk))
     where = psql.SQL(" AND ").join(parts) if parts else psql.SQL("TRUE")
-    return Condition(sql=where, needs_snapshots="c" in aliases)
+    return Condition(sql=where, needs_snapshots="c" in walk.aliases)
 
 
 def snapshot_condition(
@@ -214,6 +231,6 @@ def snapshot_condition(
     """The condition selecting the snapshots of ``filter`` taken in [start, end)."""
     parts = _time_bounds(psql.Identifier("c", "timestamp"), start, end, params)
     if filter is not None:
-        parts.append(_compile("filter", filter, _SNAPSHOT_COLUMNS, params, 1, set()))
+        parts.append(_compile("filter", filter, _SNAPSHOT_COLUMNS, params, 1, _Walk()))
     where = psql.SQL(" AND ").join(parts) if parts else psql.SQL("TRUE")
     return Condition(sql=where, needs_snapshots=True)

@@ -138,6 +138,21 @@ def test_values_are_parameters_never_sql_text(database_url: str) -> None:
             id="depth",
         ),
         pytest.param(
+            {"processName": {"equalTo": "a\u0000b"}},
+            "filter.processName.equalTo: text cannot contain the NUL character (\\u0000)",
+            id="nul",
+        ),
+        pytest.param(
+            {"user": {"in": ["root", "\u0000"]}},
+            "filter.user.in: text cannot contain the NUL character (\\u0000)",
+            id="nul-in",
+        ),
+        pytest.param(
+            {"or": [{"pid": {"equalTo": n}} for n in range(1001)]},
+            "filter.or[1000].pid: a filter holds at most 1000 fields",
+            id="conditions",
+        ),
+        pytest.param(
             {"or": [{"pid": {}}]},
             "filter.or[0].pid: give at least one operator, e.g. {equalTo: ...}",
             id="empty-in-or",
