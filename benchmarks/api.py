@@ -24,10 +24,10 @@ import httpx
 import psycopg
 import redis
 import redis.asyncio
-from procmon.api_keys import create_api_key
 from psycopg.conninfo import make_conninfo
 
 from benchmarks.api_fleet import FLEET_END, Fleet, load_fleet
+from procmon.api_keys import create_api_key
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import free_port
