@@ -1,9 +1,11 @@
 """API latency on a realistic fleet: five research questions, uncached and cached, at 1 and 8
 concurrent clients, each beside the time of its bare SQL measured in the same run.
 
-The API runs as its own ``procmon api`` process, as in production; the clients are httpx in
-this process. "Uncached" requests follow a bump of the cache generation (what the worker does
-after each batch) made outside the timed part; "cached" ones repeat a request just answered.
+The API runs as its own ``procmon api`` process, as in production; the clients are minimal
+keep-alive HTTP/1.1 connections in this process (see benchmarks.http_client), so that the
+figures are the API's own. "Uncached" requests follow a bump of the cache generation (what
+the worker does after each batch) made outside the timed part; "cached" ones repeat a request
+just answered.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import redis.asyncio
 from psycopg.conninfo import make_conninfo
 
 from benchmarks.api_fleet import FLEET_END, Fleet, load_fleet
+from benchmarks.http_client import KeepAliveClient
 from procmon.api_keys import create_api_key
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
@@ -121,21 +124,26 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
 
 
 async def _timed_round(
+    port: int,
+    headers: dict[str, str],
+    body: dict[str, Any],
     clients: int,
     requests: int,
-    send: Callable[[], Awaitable[None]],
     prepare: Callable[[], Awaitable[object]] | None = None,
 ) -> dict[str, float]:
-    """``requests`` calls of ``send`` over ``clients`` concurrent tasks; ``prepare`` untimed."""
+    """``requests`` POSTs of ``body`` over ``clients`` connections at once; ``prepare`` untimed."""
     latencies: list[float] = []
 
     async def client() -> None:
-        for _ in range(requests // clients):
-            if prepare is not None:
-                await prepare()
-            started = time.perf_counter()
-            await send()
-            latencies.append(time.perf_counter() - started)
+        async with KeepAliveClient(port, headers) as http:
+            for _ in range(requests // clients):
+                if prepare is not None:
+                    await prepare()
+                started = time.perf_counter()
+                status, answer = await http.post_json("/graphql", body)
+                latencies.append(time.perf_counter() - started)
+                if status != 200 or answer.get("errors"):
+                    raise RuntimeError(f"the API refused a benchmark query: {answer}")
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(clients)))
@@ -155,39 +163,34 @@ def _sql_p50(database_url: str, question: Question, variables: dict[str, Any]) -
 
 
 async def _measure(
-    url: str, token: str, settings: Settings, fleet: Fleet, requests: int
+    port: int, token: str, settings: Settings, fleet: Fleet, requests: int
 ) -> dict[str, float]:
     variables = _variables(fleet)
     cache = redis.asyncio.Redis.from_url(settings.redis_url)
     generation = f"{settings.redis_prefix}:{GENERATION}"
     figures: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
-        for question in QUESTIONS:
-            body = {"query": question.query, "variables": variables}
 
-            async def ask(body: dict[str, Any] = body) -> None:
-                response = await http.post("/graphql", json=body)
-                answer = response.json()
-                if response.status_code != 200 or answer.get("errors"):
-                    raise RuntimeError(f"the API refused a benchmark query: {answer}")
+    async def retire_cached_answers() -> None:
+        # What the worker does after each batch: every cached answer is retired.
+        await cache.incr(generation)
 
-            async def retire_cached_answers() -> None:
-                # What the worker does after each batch: every cached answer is retired.
-                await cache.incr(generation)
-
-            await ask()
-            for clients in (1, 8):
-                rounds = {
-                    "uncached": await _timed_round(clients, requests, ask, retire_cached_answers),
-                    "cached": await _timed_round(clients, requests, ask),
-                }
-                for kind, result in rounds.items():
-                    for name, value in result.items():
-                        figures[f"api_{question.key}_{kind}_c{clients}_{name}"] = value
-            figures[f"api_{question.key}_sql_p50_ms"] = _sql_p50(
-                settings.database_url, question, variables
-            )
+    for question in QUESTIONS:
+        body = {"query": question.query, "variables": variables}
+        await _timed_round(port, headers, body, 1, 2)  # warm: plans, pool, cache
+        for clients in (1, 8):
+            rounds = {
+                "uncached": await _timed_round(
+                    port, headers, body, clients, requests, retire_cached_answers
+                ),
+                "cached": await _timed_round(port, headers, body, clients, requests),
+            }
+            for kind, result in rounds.items():
+                for name, value in result.items():
+                    figures[f"api_{question.key}_{kind}_c{clients}_{name}"] = value
+        figures[f"api_{question.key}_sql_p50_ms"] = _sql_p50(
+            settings.database_url, question, variables
+        )
     await cache.aclose()
     return figures
 
@@ -222,7 +225,7 @@ def bench_api(server_url: str, machines: int, snapshots: int, processes: int) ->
                     break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        figures = asyncio.run(_measure(url, token, settings, fleet, requests=200))
+        figures = asyncio.run(_measure(port, token, settings, fleet, requests=200))
     finally:
         if api is not None:
             api.terminate()

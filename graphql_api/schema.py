@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 
 from graphql_api import sql
@@ -146,9 +147,26 @@ _LIMIT_RULES = [
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 ]
 
+
+class _MemoizedNames(NameConverter):
+    """Strawberry's GraphQL names, remembered: reading a filter argument asks again, on every
+    request, for the name of every field of every input type (2 ms of a filtered query)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._names: dict[str, str] = {}
+
+    def apply_naming_config(self, name: str) -> str:
+        """The camelCase name of a Python name."""
+        converted = self._names.get(name)
+        if converted is None:
+            converted = self._names[name] = super().apply_naming_config(name)
+        return converted
+
+
 schema: strawberry.Schema = _Schema(
     query=Query,
-    config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR}),
+    config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR}, name_converter=_MemoizedNames()),
     extensions=[
         # Factories: strawberry makes each request its own extensions; the parser and
         # validation caches live at module level, shared between them all the same.
