@@ -208,11 +208,7 @@ def bench_api(server_url: str, machines: int, snapshots: int, processes: int) ->
         fleet = load_fleet(database_url, machines, snapshots, processes)
         token = create_api_key(database_url, name="bench", role="reader")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-        env |= {
-            f"PROCMON_{k.upper()}": str(v)
-            for k, v in settings.model_dump().items()
-            if v is not None
-        }
+        env |= settings.environment()
         api = subprocess.Popen(
             [sys.executable, "-m", "procmon", "api"],
             env=env | {"PROCMON_LOG_LEVEL": "WARNING"},

@@ -65,7 +65,7 @@ def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
 def _run_worker(settings: Settings, snapshots: int) -> dict[str, float]:
     """Run one worker until it stored ``snapshots``; return its seconds per phase."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-    env |= {f"PROCMON_{k.upper()}": str(v) for k, v in settings.model_dump().items()}
+    env |= settings.environment()
     worker = subprocess.Popen(
         [sys.executable, "-m", "procmon", "worker"],
         env=env,

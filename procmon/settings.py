@@ -109,6 +109,19 @@ class Settings(BaseSettings):
     )
     log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
 
+    def environment(self) -> dict[str, str]:
+        """The ``PROCMON_*`` variables that give a child process these settings.
+
+        Unset optional settings are left out: ``str(None)`` would set them to ``"None"``.
+        """
+        return {
+            f"{ENV_PREFIX}{name.upper()}": str(value).lower()
+            if isinstance(value, bool)
+            else str(value)
+            for name, value in self.model_dump().items()
+            if value is not None
+        }
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: object) -> object:

@@ -87,10 +87,10 @@ class Workers:
     def start(self, database_url: str | None = None) -> subprocess.Popen[bytes]:
         """Start one more worker (optionally against another database URL)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-        values = self.settings.model_dump() | {"metrics_port": 0}
+        changes: dict[str, object] = {"metrics_port": 0}
         if database_url is not None:
-            values["database_url"] = database_url
-        env |= {f"PROCMON_{name.upper()}": str(value) for name, value in values.items()}
+            changes["database_url"] = database_url
+        env |= self.settings.model_copy(update=changes).environment()
         log = (self.log_dir / f"worker-{len(self.processes)}.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "procmon", "worker"], env=env, stdout=log, stderr=log

@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from procmon.errors import ConfigurationError
-from procmon.settings import ENV_PREFIX, load_settings
+from procmon.settings import ENV_PREFIX, Settings, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -51,3 +51,16 @@ def test_log_level_is_case_insensitive_and_checked(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PROCMON_LOG_LEVEL", "chatty")
     with pytest.raises(ConfigurationError, match="PROCMON_LOG_LEVEL: Input should be 'DEBUG'"):
         load_settings()
+
+
+def test_the_environment_of_a_child_gives_it_the_same_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = Settings(kafka_idempotence=False, metrics_port=0, api_read_database_url=None)
+    environment = settings.environment()
+    assert "PROCMON_API_READ_DATABASE_URL" not in environment
+    assert "PROCMON_OBJECT_STORE_URL" not in environment
+    assert environment["PROCMON_KAFKA_IDEMPOTENCE"] == "false"
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert load_settings() == settings
