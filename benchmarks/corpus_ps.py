@@ -32,9 +32,11 @@ def _rows(*fixtures: str) -> tuple[str, list[str]]:
     return header, rows
 
 
-def _listing(header: str, rows: list[str], lines: int, renumber: re.Pattern[str]) -> str:
+def _listing(
+    header: str, rows: list[str], lines: int, renumber: re.Pattern[str], first: int = 1
+) -> str:
     out = [header]
-    for pid in range(1, lines + 1):
+    for pid in range(first, first + lines):
         row = rows[pid % len(rows)]
         match = renumber.match(row)
         assert match is not None, row
@@ -48,10 +50,13 @@ def _listing(header: str, rows: list[str], lines: int, renumber: re.Pattern[str]
     return "\n".join(out) + "\n"
 
 
-def ps_aux_listing(lines: int) -> str:
-    """A procps ``ps aux`` listing of ``lines`` processes."""
+def ps_aux_listing(lines: int, first_pid: int = 1) -> str:
+    """A procps ``ps aux`` listing of ``lines`` processes, pids from ``first_pid`` on.
+
+    Listings of different ``first_pid`` differ: each starts at another of the real rows.
+    """
     header, rows = _rows("linux-centos-7.7/ps-axu.out", "linux-ubuntu-18.04/ps-axu.out")
-    return _listing(header, rows, lines, _USER_PID)
+    return _listing(header, rows, lines, _USER_PID, first_pid)
 
 
 def ps_ef_listing(lines: int) -> str:

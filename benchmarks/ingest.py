@@ -1,6 +1,7 @@
 """End-to-end ingest rate of one worker beside the COPY floor, measured in the same run.
 
-K snapshots of ~150-process `ps aux` listings go to the dev broker; one `procmon worker`
+K snapshots of 150-process `ps aux` listings, made of real captured rows (benchmarks.corpus_ps),
+go to the dev broker; one `procmon worker`
 process stores them. Its rate counts the batches that began between the first and the last
 commit (``received_at`` is each batch's transaction start), so group joining is not counted.
 The floor is a plain ``COPY`` of exactly the rows the worker stored, in binary, into a fresh
@@ -28,7 +29,7 @@ import redis
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from benchmarks.corpus import ps_aux_listing
+from benchmarks.corpus_ps import ps_aux_listing
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import free_port, start_dev_broker
@@ -50,7 +51,7 @@ def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
     messages: list[tuple[bytes | None, bytes]] = []
     for n in range(snapshots):
         envelope = make_envelope(
-            raw_output=ps_aux_listing(PROCESSES_PER_SNAPSHOT, seed=n),
+            raw_output=ps_aux_listing(PROCESSES_PER_SNAPSHOT, first_pid=1 + n * 7),
             machine_id=f"bench-{n % 200}",
             machine_name=f"bench-{n % 200}",
             os_type="linux",
