@@ -49,8 +49,11 @@ class Envelope(BaseModel):
     command_type: NonEmpty
     timestamp: AwareDatetime
     content_hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    # Exactly one of the two is given. In memory, an envelope by reference has an empty
+    # raw_output until the worker reads the text (with_raw_output).
     raw_output: str = ""
     # Instead of the text, for listings too large for the broker: see procmon.object_store.
+    # A JSON null counts as absent.
     raw_output_ref: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = None
 
     @model_validator(mode="after")
@@ -58,11 +61,18 @@ class Envelope(BaseModel):
         for name, value in self:
             if isinstance(value, str) and "\x00" in value:
                 raise ValueError(f"{name} contains a NUL character, which cannot be stored")
+        # Given, not merely non-empty: an empty listing is still a listing.
+        text_given = "raw_output" in self.model_fields_set
         if self.raw_output_ref is not None:
-            if self.raw_output:
+            if text_given:
                 raise ValueError("give raw_output or raw_output_ref, not both")
             # The text is checked against content_hash when it is read from the store.
             return self
+        if not text_given:
+            raise ValueError(
+                "raw_output is missing (give the listing's text, or raw_output_ref for one in "
+                "the object store)"
+            )
         actual = content_hash(self.raw_output)
         if actual != self.content_hash:
             raise ValueError(
@@ -78,22 +88,30 @@ class Envelope(BaseModel):
 
     def by_reference(self, reference: str) -> Envelope:
         """This envelope with ``reference`` to its raw output in the object store instead."""
-        return self.model_copy(update={"raw_output": "", "raw_output_ref": reference})
+        fields = self.model_dump(exclude={"raw_output"}) | {"raw_output_ref": reference}
+        try:
+            return Envelope.model_validate(fields)
+        except ValidationError as exc:
+            raise EnvelopeError(_describe(exc), MessageContext(machine_id=self.machine_id)) from exc
 
     def with_raw_output(self, raw_output: str, context: MessageContext) -> Envelope:
         """This envelope with its raw output read back, checked against ``content_hash``."""
+        fields = self.model_dump(exclude={"raw_output_ref"}) | {"raw_output": raw_output}
         try:
-            return Envelope.model_validate(
-                self.model_dump() | {"raw_output": raw_output, "raw_output_ref": None}
-            )
+            return Envelope.model_validate(fields)
         except ValidationError as exc:
             raise EnvelopeError(
                 f"{_describe(exc)} (raw output read from {self.raw_output_ref})", context
             ) from exc
 
     def to_bytes(self) -> bytes:
-        """Serialize as compact UTF-8 JSON."""
-        return self.model_dump_json().encode("utf-8")
+        """Serialize as compact UTF-8 JSON, with the text or the reference, never both.
+
+        An envelope with its text has the same fields as before ``raw_output_ref`` existed, so
+        workers of earlier versions (which refuse unknown fields) still read it.
+        """
+        absent = "raw_output" if self.raw_output_ref is not None else "raw_output_ref"
+        return self.model_dump_json(exclude={absent}).encode("utf-8")
 
 
 def make_envelope(

@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 # The most a single message may hold before compression; the broker's own limit applies to the
-# compressed record batch, which _check_size estimates.
+# compressed record batch, which _size_problem estimates.
 MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
 # What a record batch adds around one message: headers, key, CRC, lengths.
 _BATCH_OVERHEAD_BYTES = 1024
@@ -89,6 +89,7 @@ async def publish(settings: Settings, envelopes: Iterable[Envelope]) -> int:
 def _message(
     settings: Settings, envelope: Envelope, store: ObjectStore | None
 ) -> tuple[bytes, bytes]:
+    """The (key, value) to send: the envelope, or, too large for the broker, its reference."""
     body = envelope.to_bytes()
     problem = _size_problem(settings, envelope, body)
     if problem is None:

@@ -16,23 +16,28 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from procmon.errors import ObjectStoreError
 
-__all__ = ["FilesystemStore", "ObjectStore", "open_store"]
+__all__ = ["FilesystemStore", "ObjectStore", "open_store", "store_root"]
 
 _REFERENCE = re.compile(r"sha256:([0-9a-f]{64})")
 
 
 class ObjectStore(Protocol):
-    """Where large raw outputs are kept, by reference."""
+    """Where large raw outputs are kept, by reference.
+
+    A reference is ``sha256:<hex>`` of the object's bytes, whatever the store: the envelope
+    accepts no other, and it lets the same object be found in any store that holds it.
+    """
 
     def put(self, data: bytes) -> str:
-        """Store ``data``; return its reference."""
+        """Store ``data``; return its reference. ObjectStoreError when it cannot be stored."""
         ...
 
     def get(self, reference: str) -> bytes:
@@ -41,7 +46,10 @@ class ObjectStore(Protocol):
 
 
 class FilesystemStore:
-    """Objects as files under a root directory, named by their SHA-256."""
+    """Objects as files under a root directory, named by their SHA-256.
+
+    ``<root>/<first two hex digits>/<hex>``: the fan-out keeps directories small.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -55,17 +63,36 @@ class FilesystemStore:
         return self.root / digest[:2] / digest
 
     def put(self, data: bytes) -> str:
-        """Store ``data`` atomically (a reader sees all of it or nothing); return its reference."""
+        """Store ``data`` atomically and durably; return its reference.
+
+        A reader sees the whole object or none, and the object is on disk before the reference
+        (which goes to the broker next) is returned.
+        """
         reference = "sha256:" + hashlib.sha256(data).hexdigest()
         path = self._path(reference)
-        if path.exists():
-            return reference
+        try:
+            # Already there: a file of the right size is the same object (named by its hash).
+            # One of another size was cut short by a crash of some other writer: replaced.
+            if path.stat().st_size == len(data):
+                return reference
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise ObjectStoreError(f"cannot store an object under {self.root}: {exc}") from exc
+        # Unique per writer, so that collectors putting the same listing never share a file.
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=path.parent, delete=False) as temporary:
-                temporary.write(data)
-            os.replace(temporary.name, path)
+            # open() creates the file with the umask's permissions (mkstemp would make it 0600,
+            # unreadable to a worker running as another user on a shared mount).
+            with temporary.open("xb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+            _sync_directory(path.parent)
         except OSError as exc:
+            temporary.unlink(missing_ok=True)
             raise ObjectStoreError(f"cannot store an object under {self.root}: {exc}") from exc
         return reference
 
@@ -80,13 +107,37 @@ class FilesystemStore:
             raise ObjectStoreError(f"cannot read object {reference}: {exc}") from exc
 
 
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (POSIX; Windows cannot open a directory)."""
+    if os.name != "posix":
+        return
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def store_root(url: str) -> Path:
+    """The directory a ``file:///absolute/path`` URL names; ObjectStoreError for any other URL."""
+    parsed = urlparse(url)
+    # url2pathname undoes %-escapes, and reads file:///C:/objects as C:\objects on Windows.
+    root = Path(url2pathname(parsed.path))
+    if (
+        parsed.scheme != "file"
+        or parsed.netloc not in ("", "localhost")
+        or parsed.query
+        or parsed.fragment
+        or not root.is_absolute()
+    ):
+        raise ObjectStoreError(
+            f"object store URL must be file:///absolute/path (the one store here), got {url!r}"
+        )
+    return root
+
+
 def open_store(url: str | None) -> ObjectStore | None:
     """The store of ``PROCMON_OBJECT_STORE_URL`` (``file:///path``), or None when unset."""
     if not url:
         return None
-    parsed = urlparse(url)
-    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost") or not parsed.path:
-        raise ObjectStoreError(
-            f"object store URL must be file:///absolute/path (the one store here), got {url!r}"
-        )
-    return FilesystemStore(Path(parsed.path))
+    return FilesystemStore(store_root(url))

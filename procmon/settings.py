@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from procmon.errors import ConfigurationError
+from procmon.errors import ConfigurationError, ObjectStoreError
+from procmon.object_store import store_root
 
 __all__ = ["ENV_PREFIX", "Settings", "load_settings"]
 
@@ -121,6 +122,19 @@ class Settings(BaseSettings):
             for name, value in self.model_dump().items()
             if value is not None
         }
+
+    @field_validator("object_store_url")
+    @classmethod
+    def _file_url_or_none(cls, value: str | None) -> str | None:
+        # Checked here so that every process refuses a bad URL at start-up, not when the first
+        # large listing comes. An empty variable (a compose file's `VAR=`) means unset.
+        if not value:
+            return None
+        try:
+            store_root(value)
+        except ObjectStoreError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

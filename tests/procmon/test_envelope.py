@@ -97,3 +97,102 @@ def test_error_message_does_not_echo_the_raw_output() -> None:
     with pytest.raises(EnvelopeError) as caught:
         decode_envelope(json.dumps(data).encode())
     assert "init" not in str(caught.value)
+
+
+REFERENCE = f"sha256:{content_hash(RAW)}"
+# The fields of every envelope before raw_output_ref existed, in their order on the wire.
+FIELDS_OF_VERSION_1 = [
+    "schema_version",
+    "machine_id",
+    "machine_name",
+    "os_type",
+    "os_version",
+    "command_type",
+    "timestamp",
+    "content_hash",
+    "raw_output",
+]
+
+
+def test_an_envelope_with_its_text_is_sent_as_before_references_existed() -> None:
+    # Workers of earlier versions refuse unknown fields: a `raw_output_ref: null` would make
+    # them dead-letter every listing of an upgraded collector.
+    assert list(json.loads(_envelope().to_bytes())) == FIELDS_OF_VERSION_1
+
+
+def test_a_message_of_before_references_decodes_as_it_always_did() -> None:
+    fields = {
+        "schema_version": 1,
+        "machine_id": "m-1",
+        "machine_name": "host-1",
+        "os_type": "linux",
+        "os_version": "6.1",
+        "command_type": "ps aux",
+        "timestamp": "2026-11-28T12:00:00+01:00",
+        "content_hash": content_hash(RAW),
+        "raw_output": RAW,
+    }
+    message = json.dumps(fields, separators=(",", ":")).encode()
+    decoded = decode_envelope(message)
+    assert decoded == _envelope()
+    assert decoded.raw_output_ref is None
+    assert decoded.to_bytes() == message
+
+
+def test_an_explicit_null_reference_is_no_reference() -> None:
+    data = json.loads(_envelope().to_bytes()) | {"raw_output_ref": None}
+    assert decode_envelope(json.dumps(data).encode()) == _envelope()
+
+
+def test_an_envelope_by_reference_carries_the_reference_and_no_text() -> None:
+    envelope = _envelope().by_reference(REFERENCE)
+    sent = json.loads(envelope.to_bytes())
+    assert "raw_output" not in sent
+    assert sent["raw_output_ref"] == REFERENCE
+    assert sent["content_hash"] == content_hash(RAW)
+    decoded = decode_envelope(envelope.to_bytes())
+    assert decoded == envelope
+    assert (decoded.raw_output, decoded.raw_output_ref) == ("", REFERENCE)
+
+
+def test_the_text_read_back_is_checked_against_the_hash() -> None:
+    envelope = decode_envelope(_envelope().by_reference(REFERENCE).to_bytes())
+    resolved = envelope.with_raw_output(RAW, MessageContext())
+    assert resolved == _envelope()
+    assert list(json.loads(resolved.to_bytes())) == FIELDS_OF_VERSION_1
+    context = MessageContext(topic="t", partition=2, offset=9, machine_id="m-1")
+    with pytest.raises(EnvelopeError, match="does not match the SHA-256") as caught:
+        envelope.with_raw_output(RAW + "altered", context)
+    assert f"(raw output read from {REFERENCE})" in caught.value.reason
+    assert caught.value.context == context
+
+
+def _by_reference_fields(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = json.loads(_envelope().by_reference(REFERENCE).to_bytes())
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize("raw_output", [RAW, ""])
+def test_the_text_and_a_reference_together_are_refused(raw_output: str) -> None:
+    data = _by_reference_fields(raw_output=raw_output)
+    with pytest.raises(EnvelopeError, match="give raw_output or raw_output_ref, not both"):
+        decode_envelope(json.dumps(data).encode())
+
+
+def test_neither_text_nor_reference_is_refused_saying_so() -> None:
+    data = json.loads(_envelope().to_bytes())
+    del data["raw_output"]
+    with pytest.raises(EnvelopeError, match=r"raw_output is missing .* or raw_output_ref"):
+        decode_envelope(json.dumps(data).encode())
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["sha256:../../etc/passwd", "file:///etc/passwd", "sha256:" + "A" * 64, "s3://b/k"],
+)
+def test_a_reference_must_name_an_object_by_its_hash(reference: str) -> None:
+    with pytest.raises(EnvelopeError, match="raw_output_ref: String should match pattern"):
+        decode_envelope(json.dumps(_by_reference_fields(raw_output_ref=reference)).encode())
+    with pytest.raises(EnvelopeError, match="raw_output_ref: String should match pattern"):
+        _envelope().by_reference(reference)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import random
 import re
 import uuid
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from procmon.envelope import Envelope, decode_envelope, make_envelope
-from procmon.errors import CollectorError
+from procmon.envelope import Envelope, make_envelope
+from procmon.errors import CollectorError, ObjectStoreError
 from procmon.kafka import ensure_topics, producer_options, publish
 from procmon.object_store import open_store
 from procmon.settings import Settings
@@ -77,6 +78,10 @@ async def test_without_compression_the_limit_is_final() -> None:
         await publish(settings, [_envelope("x" * 20_000)])
 
 
+def _object_names(root: Path) -> list[str]:
+    return [path.name for path in root.rglob("*") if path.is_file()]
+
+
 async def test_too_large_with_a_store_goes_by_reference_and_reads_back(
     broker: str, tmp_path: Path
 ) -> None:
@@ -89,33 +94,51 @@ async def test_too_large_with_a_store_goes_by_reference_and_reads_back(
     )
     await ensure_topics(settings)
     header = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
+    small = header + "root 1 0.0 0.1 1024 512 ? S 10:00 0:01 /sbin/init\n"
     noise = random.Random(7).randbytes(100_000).hex()
-    listing = header + "".join(
+    large = header + "".join(
         f"root {pid} 0.0 0.1 1024 512 ? S 10:00 0:01 /bin/p {noise[pid * 100 : pid * 100 + 90]}\n"
         for pid in range(1, 2001)
     )
-    assert await publish(settings, [_envelope(listing)]) == 1
+    assert await publish(settings, [_envelope(small), _envelope(large)]) == 2
     consumer = AIOKafkaConsumer(
         settings.topic, bootstrap_servers=broker, auto_offset_reset="earliest"
     )
     await consumer.start()
     try:
-        record = await asyncio.wait_for(consumer.getone(), 30)
+        records = [await asyncio.wait_for(consumer.getone(), 30) for _ in range(2)]
     finally:
         await consumer.stop()
-    assert record.value is not None
-    assert len(record.value) < 1000
-    sent = decode_envelope(record.value)
-    assert sent.raw_output == ""
-    assert sent.raw_output_ref == f"sha256:{hashlib.sha256(listing.encode()).hexdigest()}"
+    inline, by_reference = (json.loads(record.value or b"") for record in records)
+    # Under the limit, a listing goes inline as always, even with a store.
+    assert inline["raw_output"] == small
+    assert "raw_output_ref" not in inline
+    assert len(records[1].value or b"") < 1000
+    assert "raw_output" not in by_reference
+    digest = hashlib.sha256(large.encode()).hexdigest()
+    assert by_reference["raw_output_ref"] == f"sha256:{digest}"
+    assert _object_names(tmp_path) == [digest]
     batch = prepare_batch(
-        [RawMessage(record.topic, record.partition, record.offset, record.key, record.value)],
+        [RawMessage(r.topic, r.partition, r.offset, r.key, r.value or b"") for r in records],
         store=open_store(settings.object_store_url),
     )
     assert batch.dead_letters == []
-    (snapshot,) = batch.snapshots
-    assert snapshot.envelope.raw_output == listing
-    assert [row.pid for row in snapshot.rows] == list(range(1, 2001))
+    assert [snapshot.envelope.raw_output for snapshot in batch.snapshots] == [small, large]
+    assert [row.pid for row in batch.snapshots[1].rows] == list(range(1, 2001))
+
+
+async def test_a_store_that_cannot_take_the_listing_sends_nothing(tmp_path: Path) -> None:
+    root = tmp_path / "not-a-directory"
+    root.write_bytes(b"")
+    settings = Settings(
+        kafka_max_message_bytes=100_000,
+        kafka_bootstrap="127.0.0.1:1",
+        object_store_url=f"file://{root}",
+    )
+    noise = random.Random(7).randbytes(300_000).hex()
+    # Refused before the broker is contacted (it would fail with CollectorError).
+    with pytest.raises(ObjectStoreError, match=f"cannot store an object under {root}"):
+        await publish(settings, [_envelope(noise)])
 
 
 async def test_too_large_without_a_store_says_how_to_send_it() -> None:

@@ -1,40 +1,113 @@
-"""The filesystem object store, and envelopes that carry a reference instead of the text."""
+"""The filesystem object store: content-addressed, atomic, never outside its root."""
 
 from __future__ import annotations
 
 import hashlib
-import json
-from datetime import UTC, datetime
+import os
+import stat
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from procmon.envelope import decode_envelope, make_envelope
-from procmon.errors import EnvelopeError, ObjectStoreError
-from procmon.object_store import FilesystemStore, open_store
-from streams.batch import RawMessage, prepare_batch
+from procmon.errors import ObjectStoreError
+from procmon.object_store import FilesystemStore, ObjectStore, open_store, store_root
 
-LISTING = (
-    "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
-    "root 1 0.0 0.1 8 4 ? S 10:00 0:01 init\n"
-)
+
+def _files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """A known umask for the test, the usual one, restored afterwards."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
 
 
 def test_put_then_get_by_content_address(tmp_path: Path) -> None:
     store = FilesystemStore(tmp_path)
     reference = store.put(b"hello")
-    assert reference == "sha256:" + hashlib.sha256(b"hello").hexdigest()
+    digest = hashlib.sha256(b"hello").hexdigest()
+    assert reference == f"sha256:{digest}"
     assert store.get(reference) == b"hello"
-    assert store.put(b"hello") == reference
-    assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == [reference[7:]]
+    assert _files(tmp_path) == [tmp_path / digest[:2] / digest]
+
+
+def test_the_same_bytes_are_stored_once(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    first = store.put(b"listing")
+    written = _files(tmp_path)[0].stat().st_mtime_ns
+    assert store.put(b"listing") == first
+    assert [p.stat().st_mtime_ns for p in _files(tmp_path)] == [written]
+
+
+def test_concurrent_puts_of_one_listing_leave_one_whole_object(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    data = os.urandom(2_000_000)
+    references: list[str] = []
+    threads = [threading.Thread(target=lambda: references.append(store.put(data))) for _ in "1234"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(references)) == 1
+    assert len(_files(tmp_path)) == 1, "no temporary file is left behind"
+    assert store.get(references[0]) == data
+
+
+def test_an_object_cut_short_is_written_again(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    reference = store.put(b"the whole listing")
+    (path,) = _files(tmp_path)
+    path.write_bytes(b"the whole")
+    assert store.put(b"the whole listing") == reference
+    assert store.get(reference) == b"the whole listing"
+
+
+def test_objects_are_readable_by_a_worker_running_as_another_user(
+    tmp_path: Path, umask_022: None
+) -> None:
+    FilesystemStore(tmp_path).put(b"listing")
+    (path,) = _files(tmp_path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_a_failed_put_is_a_clear_error_and_leaves_no_temporary_file(tmp_path: Path) -> None:
+    digest = hashlib.sha256(b"x").hexdigest()
+    # A directory where the object should be: the data is written, the final rename fails.
+    blocker = tmp_path / digest[:2] / digest / "occupied"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_bytes(b"")
+    with pytest.raises(ObjectStoreError, match=f"cannot store an object under {tmp_path}"):
+        FilesystemStore(tmp_path).put(b"x")
+    assert _files(tmp_path) == [blocker]
+
+
+def test_a_store_that_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    root = tmp_path / "not-a-directory"
+    root.write_bytes(b"")
+    with pytest.raises(ObjectStoreError, match=f"cannot store an object under {root}"):
+        FilesystemStore(root).put(b"x")
 
 
 @pytest.mark.parametrize(
-    "reference", ["sha256:../../etc/passwd", "/etc/passwd", "sha256:" + "g" * 64, ""]
+    "reference",
+    [
+        "sha256:../../etc/passwd",
+        "sha256:../" + "0" * 61,
+        "/etc/passwd",
+        "sha256:" + "g" * 64,
+        "sha256:" + "0" * 64 + "/../x",
+        "SHA256:" + "0" * 64,
+        "",
+    ],
 )
 def test_a_reference_never_leaves_the_root(tmp_path: Path, reference: str) -> None:
     with pytest.raises(ObjectStoreError, match="not an object reference"):
-        FilesystemStore(tmp_path).get(reference)
+        FilesystemStore(tmp_path / "store").get(reference)
 
 
 def test_a_missing_object_is_a_clear_error(tmp_path: Path) -> None:
@@ -42,76 +115,43 @@ def test_a_missing_object_is_a_clear_error(tmp_path: Path) -> None:
         FilesystemStore(tmp_path).get("sha256:" + "0" * 64)
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/x", "file://host/x", "relative/path"])
+def test_an_unreadable_object_is_a_clear_error(tmp_path: Path) -> None:
+    reference = "sha256:" + "1" * 64
+    # A directory where the object should be: it exists, and cannot be read as one.
+    (tmp_path / "11" / ("1" * 64)).mkdir(parents=True)
+    with pytest.raises(ObjectStoreError, match=f"cannot read object {reference}"):
+        FilesystemStore(tmp_path).get(reference)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "s3://bucket/x",
+        "file://host/x",
+        "relative/path",
+        "file:relative/path",
+        "file:///tmp/x?versioned=1",
+    ],
+)
 def test_only_local_file_urls_open(url: str) -> None:
     with pytest.raises(ObjectStoreError, match="must be file:///absolute/path"):
         open_store(url)
 
 
+def test_a_file_url_names_its_directory_with_escapes_undone(tmp_path: Path) -> None:
+    assert store_root("file:///srv/procmon%20objects") == Path("/srv/procmon objects")
+    assert store_root("file://localhost/srv/objects") == Path("/srv/objects")
+    store = open_store(f"file://{tmp_path}")
+    assert isinstance(store, FilesystemStore)
+    assert store.root == tmp_path
+
+
 def test_no_url_no_store() -> None:
     assert open_store(None) is None
+    assert open_store("") is None
 
 
-def _by_reference(store: FilesystemStore, raw: str = LISTING) -> RawMessage:
-    envelope = make_envelope(
-        raw_output=raw,
-        machine_id="m",
-        machine_name="m",
-        os_type="linux",
-        os_version="",
-        command_type="ps aux",
-        timestamp=datetime(2026, 11, 28, tzinfo=UTC),
-    )
-    body = envelope.by_reference(store.put(raw.encode())).to_bytes()
-    return RawMessage("t", 0, 5, b"m", body)
-
-
-def test_the_worker_reads_a_referenced_listing(tmp_path: Path) -> None:
-    store = FilesystemStore(tmp_path)
-    batch = prepare_batch([_by_reference(store)], store=store)
-    (snapshot,) = batch.snapshots
-    assert snapshot.envelope.raw_output == LISTING
-    assert snapshot.envelope.raw_output_ref is None
-    assert snapshot.rows[0].process_name == "init"
-
-
-def test_a_missing_or_altered_object_is_a_dead_letter(tmp_path: Path) -> None:
-    store = FilesystemStore(tmp_path)
-    missing = _by_reference(store)
-    for path in tmp_path.rglob("*"):
-        if path.is_file():
-            path.unlink()
-    altered = _by_reference(store, LISTING + "root 2 0.0 0.1 8 4 ? S 10:00 0:01 x\n")
-    (next(p for p in tmp_path.rglob("*") if p.is_file())).write_text(LISTING)
-    batch = prepare_batch([missing, altered], store=store)
-    assert batch.snapshots == []
-    reasons = [letter.error.reason for letter in batch.dead_letters]
-    assert reasons[0].startswith("raw output unavailable: no object sha256:")
-    assert "does not match the SHA-256 of raw_output" in reasons[1]
-    assert all(letter.error.context.machine_id == "m" for letter in batch.dead_letters)
-
-
-def test_a_worker_without_a_store_dead_letters_a_reference(tmp_path: Path) -> None:
-    batch = prepare_batch([_by_reference(FilesystemStore(tmp_path))])
-    (letter,) = batch.dead_letters
-    assert "this worker has none (PROCMON_OBJECT_STORE_URL)" in letter.error.reason
-
-
-def test_an_envelope_has_the_text_or_a_reference_not_both() -> None:
-    fields = {
-        "machine_id": "m",
-        "machine_name": "m",
-        "os_type": "linux",
-        "os_version": "",
-        "command_type": "ps aux",
-        "timestamp": "2026-11-28T00:00:00Z",
-        "content_hash": "0" * 64,
-        "raw_output": "x",
-        "raw_output_ref": "sha256:" + "0" * 64,
-    }
-    with pytest.raises(EnvelopeError, match="give raw_output or raw_output_ref, not both"):
-        decode_envelope(json.dumps(fields).encode())
-    # An envelope of before the field existed reads as it always did.
-    del fields["raw_output_ref"]
-    with pytest.raises(EnvelopeError, match="does not match the SHA-256"):
-        decode_envelope(json.dumps(fields).encode())
+def test_the_filesystem_store_is_an_object_store(tmp_path: Path) -> None:
+    # Checked by mypy: the assignment fails type-checking if the class drifts from the interface.
+    store: ObjectStore = FilesystemStore(tmp_path)
+    assert store.get(store.put(b"")) == b""

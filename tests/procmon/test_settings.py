@@ -64,3 +64,25 @@ def test_the_environment_of_a_child_gives_it_the_same_settings(
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
     assert load_settings() == settings
+
+
+def test_the_object_store_is_off_unless_a_file_url_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings().object_store_url is None
+    # A compose file's `PROCMON_OBJECT_STORE_URL=` leaves it off rather than failing.
+    monkeypatch.setenv("PROCMON_OBJECT_STORE_URL", "")
+    assert load_settings().object_store_url is None
+    monkeypatch.setenv("PROCMON_OBJECT_STORE_URL", "file:///srv/procmon/objects")
+    assert load_settings().object_store_url == "file:///srv/procmon/objects"
+
+
+@pytest.mark.parametrize("url", ["s3://bucket/objects", "/srv/objects", "file:objects"])
+def test_an_object_store_url_procmon_cannot_open_is_refused_at_start(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    monkeypatch.setenv("PROCMON_OBJECT_STORE_URL", url)
+    with pytest.raises(
+        ConfigurationError, match=r"PROCMON_OBJECT_STORE_URL: .*must be file:///absolute/path"
+    ):
+        load_settings()

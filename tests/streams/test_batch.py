@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 from procmon.envelope import make_envelope
 from procmon.errors import EnvelopeError, SnapshotParseError
+from procmon.object_store import FilesystemStore
 from streams.batch import RawMessage, prepare_batch
 
 HEADER = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def _message(raw_output: str, offset: int, machine: str = "m1") -> RawMessage:
+def _message(
+    raw_output: str, offset: int, machine: str = "m1", store: FilesystemStore | None = None
+) -> RawMessage:
+    """A message of ``raw_output``; by reference to ``store`` when one is given."""
     envelope = make_envelope(
         raw_output=raw_output,
         machine_id=machine,
@@ -23,6 +28,8 @@ def _message(raw_output: str, offset: int, machine: str = "m1") -> RawMessage:
         command_type="ps aux",
         timestamp=WHEN,
     )
+    if store is not None:
+        envelope = envelope.by_reference(store.put(raw_output.encode()))
     return RawMessage("raw", 1, offset, machine.encode(), envelope.to_bytes())
 
 
@@ -108,3 +115,55 @@ def test_time_is_counted_in_the_phases_each_message_went_through() -> None:
     assert seconds["parse"] > 0
     # Writing is the writer's to count, waiting and acknowledging the worker's.
     assert seconds["copy"] == seconds["commit"] == seconds["consume"] == seconds["ack"] == 0
+
+
+LISTING = f"{HEADER}\nroot 1 0.0 0.1 8 4 ? S 10:00 0:01 init\n"
+
+
+def test_a_listing_by_reference_is_read_from_the_store(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    batch = prepare_batch([_message(LISTING, 0, store=store)], store=store)
+    assert batch.dead_letters == []
+    (snapshot,) = batch.snapshots
+    assert snapshot.envelope.raw_output == LISTING
+    assert snapshot.envelope.raw_output_ref is None
+    assert snapshot.rows[0].process_name == "init"
+
+
+def test_a_missing_or_altered_object_is_a_dead_letter_and_the_batch_goes_on(
+    tmp_path: Path,
+) -> None:
+    store = FilesystemStore(tmp_path)
+    missing = _message(f"{LISTING}root 2 0.0 0.1 8 4 ? S 10:00 0:01 sh\n", 0, "gone", store)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    altered = _message(LISTING, 1, "altered", store)
+    (stored,) = (p for p in tmp_path.rglob("*") if p.is_file())
+    stored.write_text(LISTING.replace("init", "evil"))
+    inline = _message(LISTING, 2, "inline")
+    batch = prepare_batch([missing, altered, inline], store=store)
+    assert [s.envelope.machine_id for s in batch.snapshots] == ["inline"]
+    gone, changed = batch.dead_letters
+    assert isinstance(gone.error, EnvelopeError)
+    assert gone.error.reason.startswith("raw output unavailable: no object sha256:")
+    assert (gone.error.context.machine_id, gone.error.context.offset) == ("gone", 0)
+    assert isinstance(changed.error, EnvelopeError)
+    assert "does not match the SHA-256 of raw_output" in changed.error.reason
+    assert changed.error.context.machine_id == "altered"
+
+
+def test_an_object_that_is_not_utf8_is_a_dead_letter(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    message = _message(LISTING, 0, store=store)
+    (stored,) = (p for p in tmp_path.rglob("*") if p.is_file())
+    stored.write_bytes(b"\xff" * len(LISTING))
+    (letter,) = prepare_batch([message], store=store).dead_letters
+    assert "is not UTF-8" in letter.error.reason
+
+
+def test_a_worker_without_a_store_dead_letters_a_reference(tmp_path: Path) -> None:
+    batch = prepare_batch([_message(LISTING, 0, store=FilesystemStore(tmp_path))])
+    assert batch.snapshots == []
+    (letter,) = batch.dead_letters
+    assert "this worker has none (PROCMON_OBJECT_STORE_URL)" in letter.error.reason
