@@ -102,7 +102,7 @@ def create_app(settings: Settings) -> Starlette:
     redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     cache = ResponseCache(redis, settings.cache_ttl)
     metrics = ApiMetrics(cache)
-    keys = KeyCheck(pool, settings.api_require_key)
+    keys = KeyCheck(pool, settings.api_require_key, settings.api_key_cache_seconds)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:

@@ -1,15 +1,14 @@
 """The API-key check in front of the API's data routes (``/graphql``, ``/export/...``).
 
 A request carries ``Authorization: Bearer <key>``; the key's role goes into the request's
-state for the context and the cache key. Verdicts are remembered for :data:`VERDICT_SECONDS`,
-so a busy client costs no database round trip per request, and a revoked key stops working
-within that time. The GraphiQL page itself is served without a key: it sends one with each
-query it runs (set it in the Headers tab).
+state for the context and the cache key. Verdicts are remembered for ``api_key_cache_seconds``
+(10 s by default), so a busy client costs no database round trip per request, and a revoked
+key stops working within that time. The GraphiQL page itself is served without a key: it
+sends one with each query it runs (set it in the Headers tab).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from functools import partial
@@ -21,13 +20,12 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graphql_api.db import ApiPool, using_connection
-from procmon.api_keys import Role, role_of
+from procmon.api_keys import Role, hash_token, role_of
 
-__all__ = ["VERDICT_SECONDS", "KeyCheck", "RequireKey"]
+__all__ = ["KeyCheck", "RequireKey"]
 
 log = logging.getLogger(__name__)
 
-VERDICT_SECONDS = 10.0
 _MISSING = (
     "missing API key: send 'Authorization: Bearer <key>'"
     " (create one with `procmon apikey create --name NAME`)"
@@ -44,12 +42,12 @@ def _unauthorized(message: str) -> JSONResponse:
 
 
 class KeyCheck:
-    """Who a request's key says the caller is."""
+    """Who a request's key says the caller is; verdicts are kept ``verdict_seconds``."""
 
-    def __init__(self, pool: ApiPool, required: bool) -> None:
+    def __init__(self, pool: ApiPool, required: bool, verdict_seconds: float) -> None:
         self._pool = pool
         self._required = required
-        self._verdict_seconds = VERDICT_SECONDS
+        self._verdict_seconds = verdict_seconds
         self._verdicts: dict[bytes, tuple[Role | None, float]] = {}
 
     async def role(self, request: Request) -> Role | JSONResponse:
@@ -60,7 +58,7 @@ class KeyCheck:
         if scheme.lower() != "bearer" or not token.strip():
             return _unauthorized(_MISSING)
         token = token.strip()
-        digest = hashlib.sha256(token.encode()).digest()
+        digest = hash_token(token)
         cached = self._verdicts.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             role = cached[0]

@@ -7,6 +7,7 @@ with a name and a role: ``reader`` or ``admin``. The plaintext is shown once, at
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -62,6 +63,9 @@ def create_api_key(database_url: str, name: str, role: str = "reader") -> str:
         raise ApiKeyError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     if not name.strip():
         raise ApiKeyError("a key needs a name, e.g. --name alice-notebook")
+    if re.fullmatch("[0-9]+", name):
+        # `revoke` takes an id or a name: a numeric name would revoke the key of that id too.
+        raise ApiKeyError(f"a key's name cannot be a number (it reads as a key id): {name!r}")
     token = _PREFIX + secrets.token_urlsafe(32)
     with psycopg.connect(database_url) as conn:
         conn.execute(_INSERT, (name, hash_token(token), role))

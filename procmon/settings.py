@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     api_require_key: bool = Field(
         True, description="Refuse API requests without a valid key (`procmon apikey create`)."
     )
+    api_key_cache_seconds: Annotated[float, Field(ge=0)] = Field(
+        10.0,
+        description="Seconds the API remembers a key's verdict: a revoked key works this long "
+        "at most; 0 checks the database on every request.",
+    )
     api_page_size: PositiveInt = Field(
         100, description="Rows of a page of processes or snapshots when `first` is not given."
     )

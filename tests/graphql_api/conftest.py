@@ -116,16 +116,20 @@ def fleet(clean_database: str) -> Fleet:
 def serve(redis_prefix: str) -> Serve:
     """Serve the real app over a database URL, lifespan included, to an HTTP client.
 
-    The client sends a reader key created in that database, unless ``require_key`` is off
-    (for databases without the schema), when the app serves without keys.
+    The client sends a reader key named ``tests``, created in that database, unless
+    ``require_key`` is off (for databases without the schema), when the app serves without
+    keys. Other keyword arguments are settings of the app.
     """
 
     @asynccontextmanager
     async def serving(
-        database_url: str, require_key: bool = True
+        database_url: str, require_key: bool = True, **settings_: Any
     ) -> AsyncIterator[httpx.AsyncClient]:
         settings = Settings(
-            database_url=database_url, redis_prefix=redis_prefix, api_require_key=require_key
+            database_url=database_url,
+            redis_prefix=redis_prefix,
+            api_require_key=require_key,
+            **settings_,
         )
         headers = {}
         if require_key:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import httpx
 import psycopg
-import pytest
 
 from graphql_api import create_app
 from procmon.api_keys import create_api_key, revoke_api_key
@@ -37,25 +39,31 @@ async def test_no_key_wrong_key_and_other_schemes_get_401(
     assert wrong.json() == {"errors": [{"message": "invalid or revoked API key"}]}
 
 
-async def test_a_revoked_key_stops_working_once_its_verdict_expires(
-    fleet: Fleet, database_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+async def test_a_revoked_key_works_until_its_verdict_expires(
+    fleet: Fleet, database_url: str, serve: Serve
 ) -> None:
-    monkeypatch.setattr("graphql_api.auth.VERDICT_SECONDS", 0.0)
-    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
-    token = create_api_key(database_url, name="soon-gone", role="reader")
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://t",
-            headers={"Authorization": f"Bearer {token}"},
-        ) as client,
-    ):
+    window = 2.0
+    async with serve(database_url, api_key_cache_seconds=window) as client:
         before = await client.post("/graphql", json=QUERY)
-        revoke_api_key(database_url, "soon-gone")
+        # The verdict was taken during that request, so it expires by `checked + window`.
+        checked = time.monotonic()
+        revoke_api_key(database_url, "tests")
+        within = await client.post("/graphql", json=QUERY)
+        await asyncio.sleep(checked + window - time.monotonic() + 0.05)
         after = await client.post("/graphql", json=QUERY)
-    assert before.status_code == 200
+    assert before.status_code == within.status_code == 200
     assert after.status_code == 401
+    assert after.json() == {"errors": [{"message": "invalid or revoked API key"}]}
+
+
+async def test_without_a_verdict_cache_revocation_is_immediate(
+    fleet: Fleet, database_url: str, serve: Serve
+) -> None:
+    async with serve(database_url, api_key_cache_seconds=0) as client:
+        before = await client.post("/graphql", json=QUERY)
+        revoke_api_key(database_url, "tests")
+        after = await client.post("/graphql", json=QUERY)
+    assert (before.status_code, after.status_code) == (200, 401)
 
 
 async def test_health_metrics_and_the_ide_page_need_no_key(database_url: str, serve: Serve) -> None:

@@ -57,3 +57,12 @@ def test_a_bad_role_is_refused(clean_database: str) -> None:
     result = _apikey(clean_database, "create", "--name", "x", "--role", "root")
     assert result.returncode == 2
     assert "invalid choice: 'root'" in result.stderr
+
+
+def test_a_numeric_name_is_refused(clean_database: str) -> None:
+    # `revoke 1` means the key of id 1; a key named "1" would be revoked with it.
+    result = _apikey(clean_database, "create", "--name", "1")
+    assert result.returncode == 2
+    assert "a key's name cannot be a number" in result.stderr
+    with psycopg.connect(clean_database) as conn:
+        assert conn.execute("SELECT count(*) FROM api_keys").fetchone() == (0,)
