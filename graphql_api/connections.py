@@ -224,25 +224,23 @@ async def snapshot_processes(
     size = page_size("processes", first, info.context.page_size, info.context.max_page_size)
     order = process_order(order_by)
     if after is not None:
+        # Checked here, so that a bad cursor fails this field, not the batch it would load in.
         decode_cursor("processes", order.name, after, order.types)
     request = ProcessPage(root.command_id, order_by, size, after, filter)
     rows = await info.context.processes.load(request)
 
-    async def count() -> int:
-        if filter is None:
-            return root.process_count
-        params = QueryParams()
-        where = process_condition(filter, params)
-        statement = _statement(
-            sql.PROCESS_COUNT,
-            join=_join(where),
-            where=psql.SQL("p.command_id = {} AND {}").format(
-                params.add(root.command_id), where.sql
-            ),
+    def condition(params: QueryParams) -> Condition:
+        selected = process_condition(filter, params)
+        of_snapshot = psql.SQL("p.command_id = {} AND {}").format(
+            params.add(root.command_id), selected.sql
         )
-        rows = await fetch_all(info.context.pool, statement, params.values)
-        total: int = rows[0]["total"]
-        return total
+        return Condition(sql=of_snapshot, needs_snapshots=selected.needs_snapshots)
+
+    count_filtered = _counter(info, sql.PROCESS_COUNT, condition)
+
+    async def count() -> int:
+        # Unfiltered, the snapshot's own process count answers without a query.
+        return root.process_count if filter is None else await count_filtered()
 
     return _page(rows, order, size, after, Process.from_row, count, ProcessConnection)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, LiteralString
 
 from psycopg.rows import DictRow
 from strawberry.dataloader import DataLoader
@@ -52,22 +52,27 @@ class ApiContext:
     max_page_size: int = 1000
 
 
+async def _rows_by(
+    pool: ApiPool, query: LiteralString, params: dict[str, list[Any]], key_column: str
+) -> dict[Any, DictRow]:
+    """The rows of a loader's query, by their ``key_column``."""
+    rows = await fetch_all(pool, query, params)
+    return {row[key_column]: row for row in rows}
+
+
 async def _load_machines(pool: ApiPool, machine_ids: list[str]) -> list[DictRow]:
-    rows = await fetch_all(pool, sql.MACHINES_BY_IDS, {"machine_ids": machine_ids})
-    by_id = {row["machine_id"]: row for row in rows}
+    by_id = await _rows_by(pool, sql.MACHINES_BY_IDS, {"machine_ids": machine_ids}, "machine_id")
     return [by_id[machine_id] for machine_id in machine_ids]
 
 
 async def _load_latest_snapshots(pool: ApiPool, machine_ids: list[str]) -> list[DictRow | None]:
-    rows = await fetch_all(pool, sql.LATEST_SNAPSHOTS, {"machine_ids": machine_ids})
-    by_id = {row["machine_id"]: row for row in rows}
+    by_id = await _rows_by(pool, sql.LATEST_SNAPSHOTS, {"machine_ids": machine_ids}, "machine_id")
     return [by_id.get(machine_id) for machine_id in machine_ids]
 
 
 async def _load_raw_outputs(pool: ApiPool, snapshot_ids: list[int]) -> list[str]:
-    rows = await fetch_all(pool, sql.RAW_OUTPUTS, {"ids": snapshot_ids})
-    by_id = {row["id"]: row["raw_output"] for row in rows}
-    return [by_id[snapshot_id] for snapshot_id in snapshot_ids]
+    by_id = await _rows_by(pool, sql.RAW_OUTPUTS, {"ids": snapshot_ids}, "id")
+    return [by_id[snapshot_id]["raw_output"] for snapshot_id in snapshot_ids]
 
 
 def new_context(
