@@ -1,16 +1,14 @@
-"""``GET /export/processes``: every process a filter selects, streamed as CSV or NDJSON.
+"""``GET /export/processes``: every process a filter selects, streamed as CSV, NDJSON or Parquet.
 
 The query parameters are those of the GraphQL ``processes`` field: ``filter`` (the same
-ProcessFilter, as JSON), ``from``, ``to``, and ``format`` (``csv``, the default, or
-``ndjson``). Rows come from a server-side cursor a batch at a time, in snapshot and listing
-order, so memory stays the same whatever the export's size; each FETCH is a statement of its
-own, under the API's statement timeout.
+ProcessFilter, as JSON), ``from``, ``to``, and ``format`` (``csv``, the default, ``ndjson`` or
+``parquet``; see :mod:`graphql_api.export_encoders`). Rows come from a server-side cursor a
+batch at a time, in snapshot and listing order, so memory stays the same whatever the export's
+size; each FETCH is a statement of its own, under the API's statement timeout.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -28,6 +26,7 @@ from graphql_api import sql
 from graphql_api.arguments import time_range
 from graphql_api.db import ApiPool
 from graphql_api.errors import UserInputError
+from graphql_api.export_encoders import ENCODERS, ExportEncoder
 from graphql_api.filter_inputs import ProcessFilter
 from graphql_api.filters import QueryParams, process_condition
 from graphql_api.schema import schema
@@ -35,7 +34,6 @@ from graphql_api.schema import schema
 __all__ = ["EXPORT_BATCH_ROWS", "export_processes"]
 
 EXPORT_BATCH_ROWS = 2000
-_MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
 
 
 def _filter(text: str | None) -> ProcessFilter | None:
@@ -75,25 +73,8 @@ def _time(name: str, text: str | None) -> datetime | None:
         raise UserInputError(f"{name}: not an ISO 8601 time: {text!r}") from exc
 
 
-def _json_value(value: object) -> object:
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def _encode(rows: list[tuple[Any, ...]], columns: list[str], kind: str) -> bytes:
-    out = io.StringIO()
-    if kind == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        for row in rows:
-            writer.writerow("|".join(v) if isinstance(v, list) else _json_value(v) for v in row)
-    else:
-        for row in rows:
-            record = {c: _json_value(v) for c, v in zip(columns, row, strict=True)}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return out.getvalue().encode()
-
-
 async def _stream(
-    pool: ApiPool, statement: psql.Composed, params: dict[str, Any], kind: str
+    pool: ApiPool, statement: psql.Composed, params: dict[str, Any], encoder: ExportEncoder
 ) -> AsyncIterator[bytes]:
     # A named cursor: rows stay in PostgreSQL until fetched, a batch at a time.
     async with (
@@ -102,11 +83,13 @@ async def _stream(
         conn.cursor(name="procmon_export", row_factory=tuple_row) as cursor,
     ):
         await cursor.execute(statement, params)
-        columns = [column.name for column in cursor.description or ()]
-        if kind == "csv":
-            yield (",".join(columns) + "\n").encode()
+        if header := encoder.start([column.name for column in cursor.description or ()]):
+            yield header
         while rows := await cursor.fetchmany(EXPORT_BATCH_ROWS):
-            yield _encode(rows, columns, kind)
+            if data := encoder.encode(rows):
+                yield data
+        if footer := encoder.finish():
+            yield footer
 
 
 async def export_processes(request: Request, pool: ApiPool) -> Response:
@@ -114,8 +97,8 @@ async def export_processes(request: Request, pool: ApiPool) -> Response:
     query = request.query_params
     kind = query.get("format", "csv")
     try:
-        if kind not in _MEDIA_TYPES:
-            raise UserInputError(f"format must be csv or ndjson, got {kind!r}")
+        if kind not in ENCODERS:
+            raise UserInputError(f"format must be csv, ndjson or parquet, got {kind!r}")
         start, end = time_range(
             "export", _time("from", query.get("from")), _time("to", query.get("to"))
         )
@@ -127,8 +110,9 @@ async def export_processes(request: Request, pool: ApiPool) -> Response:
         join=psql.SQL(sql.COMMANDS_JOIN if condition.needs_snapshots else ""),
         where=condition.sql,
     )
+    encoder = ENCODERS[kind]()
     return StreamingResponse(
-        _stream(pool, statement, params.values, kind),
-        media_type=_MEDIA_TYPES[kind],
+        _stream(pool, statement, params.values, encoder),
+        media_type=encoder.media_type,
         headers={"Content-Disposition": f'attachment; filename="processes.{kind}"'},
     )

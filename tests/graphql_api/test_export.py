@@ -1,4 +1,4 @@
-"""GET /export/processes: the same filter as GraphQL, streamed as CSV or NDJSON in batches."""
+"""GET /export/processes: the same filter as GraphQL, streamed as CSV, NDJSON or Parquet."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import asyncio
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from graphql_api import create_app
@@ -71,12 +74,10 @@ async def test_ndjson_with_a_filter_and_range(big: str, serve: Serve) -> None:
     assert records[0]["start_time"] is None
 
 
-async def test_rows_are_sent_in_batches_as_they_are_fetched(
-    big: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("graphql_api.export.EXPORT_BATCH_ROWS", 1000)
-    app = create_app(Settings(database_url=big, redis_prefix=redis_prefix))
-    token = create_api_key(big, name="export", role="reader")
+async def _response_bodies(database_url: str, redis_prefix: str, query: bytes) -> list[bytes]:
+    """The body chunks of one export, as the app hands them to the server, in order."""
+    app = create_app(Settings(database_url=database_url, redis_prefix=redis_prefix))
+    token = create_api_key(database_url, name="export", role="reader")
     bodies: list[bytes] = []
     requested = asyncio.Event()
 
@@ -96,7 +97,7 @@ async def test_rows_are_sent_in_batches_as_they_are_fetched(
         "method": "GET",
         "path": "/export/processes",
         "raw_path": b"/export/processes",
-        "query_string": b"format=ndjson",
+        "query_string": query,
         "headers": [(b"authorization", f"Bearer {token}".encode())],
         "scheme": "http",
         "server": ("t", 80),
@@ -106,7 +107,59 @@ async def test_rows_are_sent_in_batches_as_they_are_fetched(
     }
     async with app.router.lifespan_context(app):
         await app(scope, receive, send)  # type: ignore[arg-type]
+    return bodies
+
+
+async def test_rows_are_sent_in_batches_as_they_are_fetched(
+    big: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("graphql_api.export.EXPORT_BATCH_ROWS", 1000)
+    bodies = await _response_bodies(big, redis_prefix, b"format=ndjson")
     assert [body.count(b"\n") for body in bodies] == [1000, 1000, 500]
+
+
+async def test_parquet_has_every_row_with_the_columns_types(big: str, serve: Serve) -> None:
+    async with serve(big) as client:
+        response = await client.get("/export/processes", params={"format": "parquet"})
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.apache.parquet"
+    table = pq.read_table(io.BytesIO(response.content))
+    assert table.num_rows == ROWS
+    assert table.schema.field("pid").type == pa.int32()
+    assert table.schema.field("rss_bytes").type == pa.int64()
+    assert table.schema.field("observed_at").type == pa.timestamp("us", tz="UTC")
+    assert table.schema.field("truncated_fields").type == pa.list_(pa.string())
+    first = table.slice(0, 1).to_pylist()[0]
+    assert (first["pid"], first["user"], first["command_line"]) == (1, "u1", 'run, "quoted" 1')
+    assert first["observed_at"] == datetime(2024, 5, 1, tzinfo=UTC)
+    assert first["truncated_fields"] == ["user"]
+    assert first["start_time"] is None
+    assert table.column("cpu_percent")[30].as_py() == pytest.approx(0.31)
+    assert table.column("line_number").to_pylist() == list(range(1, ROWS + 1))
+
+
+async def test_parquet_is_sent_a_row_group_at_a_time(
+    big: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("graphql_api.export.EXPORT_BATCH_ROWS", 500)
+    monkeypatch.setattr("graphql_api.export_encoders.PARQUET_ROW_GROUP_ROWS", 1000)
+    bodies = await _response_bodies(big, redis_prefix, b"format=parquet")
+    # Two full row groups as soon as they are written, then the last one with the footer.
+    assert len(bodies) == 3
+    assert bodies[0].startswith(b"PAR1")
+    assert bodies[-1].endswith(b"PAR1")
+    parquet = pq.ParquetFile(io.BytesIO(b"".join(bodies)))
+    assert parquet.metadata.num_row_groups == 3
+    assert [parquet.metadata.row_group(n).num_rows for n in range(3)] == [1000, 1000, 500]
+
+
+async def test_an_empty_parquet_export_is_a_file_without_rows(big: str, serve: Serve) -> None:
+    params = {"format": "parquet", "filter": json.dumps({"pid": {"lessThan": 0}})}
+    async with serve(big) as client:
+        response = await client.get("/export/processes", params=params)
+    table = pq.read_table(io.BytesIO(response.content))
+    assert table.num_rows == 0
+    assert "machine_id" in table.column_names
 
 
 @pytest.mark.parametrize(
@@ -123,7 +176,9 @@ async def test_rows_are_sent_in_batches_as_they_are_fetched(
             "filter.rssBytes.greaterThan: BigInt must be an integer",
             id="bad-value",
         ),
-        pytest.param({"format": "xml"}, "format must be csv or ndjson, got 'xml'", id="format"),
+        pytest.param(
+            {"format": "xml"}, "format must be csv, ndjson or parquet, got 'xml'", id="format"
+        ),
         pytest.param({"from": "yesterday"}, "from: not an ISO 8601 time: 'yesterday'", id="time"),
         pytest.param(
             {"from": "2024-05-01T00:00:00"}, "export: 'from' needs a UTC offset", id="naive"
