@@ -106,9 +106,12 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
             status = statuses.get(stat)
             if status is None:
                 status = statuses[stat] = unix_status(stat)
-            name = names.get(command)
+            # The name depends on the first word only (on the whole of a bracketed one),
+            # which repeats where whole command lines do not.
+            program = command if command[0] == "[" else command.partition(" ")[0]
+            name = names.get(program)
             if name is None:
-                name = names[command] = process_name(command)
+                name = names[program] = process_name(program)
             append(
                 row_of(
                     (

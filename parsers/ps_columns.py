@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = ["COLUMN_SPECS", "Column", "ColumnSpec", "Layout", "layout_of"]
 
@@ -164,8 +165,11 @@ def _count_error(expected: int, found: int) -> ValueError:
     return ValueError(f"expected {expected} columns, found {found}")
 
 
+@lru_cache(maxsize=256)
 def layout_of(header: str) -> Layout | None:
     """The layout of a ps header, or ``None`` when this package cannot read its lines.
+
+    The last headers asked about are remembered: a stream of listings repeats a few.
 
     It must name only columns of :data:`COLUMN_SPECS`, PID and a command or name column
     among them; of the text columns, one at most can stand before the last column, with no

@@ -110,9 +110,12 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
                     time_value = cpu_times[time] = parse_cpu_time(time)
             except ValueError:
                 refuse_line(layout, observed_at, line_number, line)
-            name = names.get(command)
+            # The name depends on the first word only (on the whole of a bracketed one),
+            # which repeats where whole command lines do not.
+            program = command if command[0] == "[" else command.partition(" ")[0]
+            name = names.get(program)
             if name is None:
-                name = names[command] = process_name(command)
+                name = names[program] = process_name(program)
             append(
                 row_of(
                     (

@@ -50,8 +50,6 @@ DECIMAL_PATTERN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
 _SCALED_SIZE = re.compile(r"([0-9]{1,15})(?:\.([0-9]{1,6}))?([BbKkMmGgTtPpEe]?)")
 _UNIT_POWERS = {"b": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 # A kernel thread, or a zombie shown as "[name] <defunct>": no argv, only the name in brackets.
-_BRACKETED_NAME = re.compile(r"\[([^\]]+)\]")
-
 
 def unix_status(code: str) -> ProcessStatus:
     """The shared state of a Unix state code (``Ss``, ``R+``, ``I<``...): its first letter."""
@@ -91,8 +89,11 @@ def decimal(text: str) -> float:
 
 def process_name(command: str) -> str:
     """The program's name: base name of the first word, or the bracketed kernel thread name."""
-    if command[:1] == "[" and (bracketed := _BRACKETED_NAME.match(command)):
-        return bracketed[1]
+    if command[:1] == "[":
+        # Up to the first "]", and not empty: found without a regex, kernel threads are many.
+        end = command.find("]")
+        if end > 1:
+            return command[1:end]
     first_word = command.split(None, 1)[0]
     return first_word.rstrip("/").rsplit("/", 1)[-1] or first_word
 

@@ -12,6 +12,7 @@ restarting the agent in an unknown state.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import time
@@ -172,6 +173,18 @@ def _record_lag(app: faust.App, metrics: WorkerMetrics, events: Sequence[EventT[
             metrics.consumer_lag.labels(str(tp.partition)).set(max(highwater - offset - 1, 0))
 
 
+def _tune_garbage_collection() -> None:
+    """Spare the worker the full collections its stream of rows sets off.
+
+    Rows live a batch long, long enough to reach the oldest generation, and each full
+    collection then scans every object the process holds: a seventh of the worker's time was
+    measured there. What exists at start-up (modules, Faust, aiokafka) is frozen out of
+    collection, and the young generation is collected ten times less often.
+    """
+    gc.freeze()
+    gc.set_threshold(7000, 10, 10)
+
+
 def run_worker(settings: Settings) -> None:
     """Create the topic if needed, then run the worker until it is stopped."""
     # One loop for both, because Faust's worker runs on the loop current when it is built.
@@ -183,6 +196,7 @@ def run_worker(settings: Settings) -> None:
         serve_metrics(metrics, settings.metrics_host, settings.metrics_port)
         log.info("metrics at http://%s:%d/metrics", settings.metrics_host, settings.metrics_port)
     app = build_app(settings, metrics)
+    _tune_garbage_collection()
     worker = faust.Worker(
         app, loop=loop, loglevel=settings.log_level, override_logging=False, quiet=True
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 from dataclasses import dataclass, field
-from operator import attrgetter
+from typing import Any
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.envelope import Envelope, decode_envelope
@@ -33,18 +33,22 @@ SnapshotKey = tuple[str, object, str]
 
 _INT32 = 2**31 - 1
 _INT64 = 2**63 - 1
-# The integer columns of `processes` and the largest value each holds.
-_INTEGER_LIMITS = {
-    "line_number": _INT32,
-    "pid": _INT32,
-    "ppid": _INT32,
-    "rss_bytes": _INT64,
-    "vsz_bytes": _INT64,
-    "memory_usage_bytes": _INT64,
-    "threads": _INT32,
-    "nice": _INT32,
-    "priority": _INT32,
-}
+# The integer columns of `processes`, by their index in a ProcessRow, and the largest value
+# each holds.
+_INTEGER_LIMITS = tuple(
+    (ProcessRow._fields.index(name), limit)
+    for name, limit in (
+        ("line_number", _INT32),
+        ("pid", _INT32),
+        ("ppid", _INT32),
+        ("rss_bytes", _INT64),
+        ("vsz_bytes", _INT64),
+        ("memory_usage_bytes", _INT64),
+        ("threads", _INT32),
+        ("nice", _INT32),
+        ("priority", _INT32),
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,12 +176,24 @@ def snapshot_key(envelope: Envelope) -> SnapshotKey:
 
 def _out_of_range(rows: list[ProcessRow]) -> tuple[ProcessRow, str] | None:
     """The first row with an integer its PostgreSQL column cannot hold, and the problem."""
-    for name, limit in _INTEGER_LIMITS.items():
-        values = [value for value in map(attrgetter(name), rows) if value is not None]
-        # One pass of min and max per column: checking row by row costs as much as parsing.
-        if values and (min(values) < -limit - 1 or max(values) > limit):
-            row = next(r for r in rows if not -limit - 1 <= (getattr(r, name) or 0) <= limit)
-            return row, f"{name} {getattr(row, name)} is out of range"
+    if not rows:
+        return None
+    # Whole columns at once (min, max and a count of the Nones, which fill a column the format
+    # lacks): checking row by row in Python costs as much as parsing.
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True))
+    for index, limit in _INTEGER_LIMITS:
+        values = columns[index]
+        missing = values.count(None)
+        if missing == len(values):
+            continue
+        present = [value for value in values if value is not None] if missing else values
+        if min(present) < -limit - 1 or max(present) > limit:
+            row, value = next(
+                (row, value)
+                for row, value in zip(rows, values, strict=True)
+                if value is not None and not -limit - 1 <= value <= limit
+            )
+            return row, f"{ProcessRow._fields[index]} {value} is out of range"
     return None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "COPY_PROCESSES",
+    "COPY_UNTRUNCATED_PROCESSES",
     "INSERT_COMMANDS",
     "INSERT_INGEST_ERRORS",
     "LIST_DEAD_LETTERS",
@@ -15,14 +16,16 @@ __all__ = [
 
 # Snapshot rows of a batch in one statement; an already stored key is skipped, and only
 # newly stored snapshots come back, so their processes are written and the others are not.
+# The arrays go in binary (%b): as text, quoting and escaping a batch's raw outputs cost the
+# worker a microsecond per process row.
 INSERT_COMMANDS = """
 INSERT INTO commands (
     machine_id, machine_name, os_type, os_version, command_type, "timestamp",
     content_hash, schema_version, format, process_count, metadata, raw_output
 )
 SELECT * FROM unnest(
-    %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::timestamptz[],
-    %s::text[], %s::smallint[], %s::text[], %s::integer[], %s::jsonb[], %s::text[]
+    %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
+    %b::text[], %b::smallint[], %b::text[], %b::integer[], %b::jsonb[], %b::text[]
 )
 ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
 RETURNING id, machine_id, "timestamp", content_hash
@@ -58,8 +61,11 @@ _PROCESS_COLUMNS_AND_TYPES: tuple[tuple[str, str], ...] = (
 PROCESS_COLUMNS = tuple(name for name, _ in _PROCESS_COLUMNS_AND_TYPES)
 PROCESS_COLUMN_TYPES = tuple(type_name for _, type_name in _PROCESS_COLUMNS_AND_TYPES)
 
-COPY_PROCESSES = "COPY processes ({}) FROM STDIN (FORMAT binary)".format(
-    ", ".join(f'"{column}"' for column in PROCESS_COLUMNS)
+_COPY = "COPY processes ({}) FROM STDIN (FORMAT binary)"
+COPY_PROCESSES = _COPY.format(", ".join(f'"{column}"' for column in PROCESS_COLUMNS))
+# Every column but the last, truncated_fields, which then takes its default, '{}'.
+COPY_UNTRUNCATED_PROCESSES = _COPY.format(
+    ", ".join(f'"{column}"' for column in PROCESS_COLUMNS[:-1])
 )
 
 # A redelivered bad message is recorded once.

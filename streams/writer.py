@@ -18,6 +18,7 @@ from streams.batch import DeadLetter, PreparedBatch, Snapshot, SnapshotKey
 from streams.phases import PhaseTimes
 from streams.sql import (
     COPY_PROCESSES,
+    COPY_UNTRUNCATED_PROCESSES,
     INSERT_COMMANDS,
     INSERT_INGEST_ERRORS,
     PROCESS_COLUMN_TYPES,
@@ -142,8 +143,11 @@ class SnapshotWriter:
             with phases.timing("commands"):
                 await self._insert_commands(cur, batch, stored)
             copy_started = time.perf_counter()
-            async with cur.copy(COPY_PROCESSES) as copy:
-                copy.set_types(PROCESS_COLUMN_TYPES)
+            # Rows with truncated fields, the few, are copied apart: an array is dumped in
+            # Python, and the others take the column's default, the empty array.
+            truncated: list[tuple[object, ...]] = []
+            async with cur.copy(COPY_UNTRUNCATED_PROCESSES) as copy:
+                copy.set_types(PROCESS_COLUMN_TYPES[:-1])
                 for snapshot in batch.snapshots:
                     command_id = stored.get(snapshot.key)
                     if command_id is None:
@@ -151,17 +155,23 @@ class SnapshotWriter:
                     observed_at = snapshot.envelope.timestamp
                     machine_id = snapshot.envelope.machine_id
                     for row in snapshot.rows:
-                        await copy.write_row(
-                            (
-                                command_id,
-                                row.line_number,
-                                machine_id,
-                                observed_at,
-                                *_row_values(row),
-                                list(row.truncated_fields),
-                            )
+                        values = (
+                            command_id,
+                            row.line_number,
+                            machine_id,
+                            observed_at,
+                            *_row_values(row),
                         )
-                        process_rows += 1
+                        if row.truncated_fields:
+                            truncated.append((*values, list(row.truncated_fields)))
+                        else:
+                            await copy.write_row(values)
+                    process_rows += len(snapshot.rows)
+            if truncated:
+                async with cur.copy(COPY_PROCESSES) as copy:
+                    copy.set_types(PROCESS_COLUMN_TYPES)
+                    for values in truncated:
+                        await copy.write_row(values)
             phases.add("copy", time.perf_counter() - copy_started)
             if batch.dead_letters:
                 letters = [_dead_letter_values(letter) for letter in batch.dead_letters]

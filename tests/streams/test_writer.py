@@ -79,6 +79,19 @@ async def test_batch_is_stored_with_normalized_values(clean_database: str) -> No
     )
 
 
+async def test_truncated_fields_are_stored_row_by_row_in_listing_order(
+    clean_database: str,
+) -> None:
+    writer = SnapshotWriter(clean_database, retry_attempts=1)
+    await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 4, 0)]))
+    await writer.close()
+    with psycopg.connect(clean_database) as conn:
+        rows = conn.execute(
+            "SELECT line_number, pid, truncated_fields FROM processes ORDER BY line_number"
+        ).fetchall()
+    assert rows == [(2, 100, []), (3, 101, ["user"]), (4, 102, []), (5, 103, [])]
+
+
 async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> None:
     writer = SnapshotWriter(clean_database, retry_attempts=1)
     first = await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 0)]))
