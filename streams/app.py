@@ -174,15 +174,15 @@ def _record_lag(app: faust.App, metrics: WorkerMetrics, events: Sequence[EventT[
 
 
 def _tune_garbage_collection() -> None:
-    """Spare the worker the full collections its stream of rows sets off.
+    """Spare the worker most of the collections its stream of rows sets off.
 
-    Rows live a batch long, long enough to reach the oldest generation, and each full
-    collection then scans every object the process holds: a seventh of the worker's time was
-    measured there. What exists at start-up (modules, Faust, aiokafka) is frozen out of
-    collection, and the young generation is collected ten times less often.
+    The worker makes hundreds of thousands of objects a second, and collections triggered by
+    them took a tenth of its CPU (py-spy). What exists at start-up (modules, Faust, aiokafka)
+    is frozen out of collection, and each generation is collected far less often: a 600k-row
+    ingest took 11% less worker CPU. Reference cycles are still collected, later.
     """
     gc.freeze()
-    gc.set_threshold(7000, 10, 10)
+    gc.set_threshold(100_000, 50, 100)
 
 
 def run_worker(settings: Settings) -> None:
