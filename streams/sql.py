@@ -32,16 +32,18 @@ RETURNING id, machine_id, "timestamp", content_hash
 """
 
 # The columns each COPY row carries, in order, with their types: COPY is binary, which
-# spares both Python and PostgreSQL the text formatting and parsing of every value.
+# spares both Python and PostgreSQL the text formatting and parsing of every value. The
+# snapshot's three come first, then a ProcessRow's fields in its own order, so that a row is
+# written as the snapshot's values and the row itself, unpacked by no one.
 _PROCESS_COLUMNS_AND_TYPES: tuple[tuple[str, str], ...] = (
     ("command_id", "int8"),
-    ("line_number", "int4"),
     ("machine_id", "text"),
     ("observed_at", "timestamptz"),
+    ("line_number", "int4"),
     ("pid", "int4"),
+    ("process_name", "text"),
     ("ppid", "int4"),
     ("user", "text"),
-    ("process_name", "text"),
     ("command_line", "text"),
     ("cpu_percent", "float4"),
     ("memory_percent", "float4"),

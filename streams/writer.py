@@ -8,7 +8,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -22,7 +21,6 @@ from streams.sql import (
     INSERT_COMMANDS,
     INSERT_INGEST_ERRORS,
     PROCESS_COLUMN_TYPES,
-    PROCESS_COLUMNS,
 )
 
 __all__ = ["BatchResult", "SnapshotWriter"]
@@ -81,11 +79,6 @@ def _dead_letter_values(letter: DeadLetter) -> tuple[object, ...]:
         error.context.machine_id,
         error.context.content_hash,
     )
-
-
-# The row's own fields, in the order PROCESS_COLUMNS lists them between the snapshot's four
-# and the truncated fields, which go last because a tuple must become a list to be an array.
-_row_values = attrgetter(*PROCESS_COLUMNS[4:-1])
 
 
 class SnapshotWriter:
@@ -152,20 +145,14 @@ class SnapshotWriter:
                     command_id = stored.get(snapshot.key)
                     if command_id is None:
                         continue
-                    observed_at = snapshot.envelope.timestamp
-                    machine_id = snapshot.envelope.machine_id
+                    envelope = snapshot.envelope
+                    # COPY's columns: the snapshot's three, then a row's fields in its order.
+                    head = (command_id, envelope.machine_id, envelope.timestamp)
                     for row in snapshot.rows:
-                        values = (
-                            command_id,
-                            row.line_number,
-                            machine_id,
-                            observed_at,
-                            *_row_values(row),
-                        )
                         if row.truncated_fields:
-                            truncated.append((*values, list(row.truncated_fields)))
+                            truncated.append((*head, *row[:-1], list(row.truncated_fields)))
                         else:
-                            await copy.write_row(values)
+                            await copy.write_row(head + row[:-1])
                     process_rows += len(snapshot.rows)
             if truncated:
                 async with cur.copy(COPY_PROCESSES) as copy:

@@ -11,6 +11,7 @@ from parsers import Listing, ProcessRow, ProcessStatus
 from procmon.envelope import make_envelope
 from procmon.errors import EnvelopeError, MessageContext, StorageError
 from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot
+from streams.sql import PROCESS_COLUMNS
 from streams.writer import SnapshotWriter
 from tests.conftest import stored_counts
 
@@ -77,6 +78,12 @@ async def test_batch_is_stored_with_normalized_values(clean_database: str) -> No
         "ps aux",
         {"load_average": [0.5, 1.0]},
     )
+
+
+def test_copy_columns_are_the_snapshots_then_a_rows_fields_in_order() -> None:
+    # The writer sends a row as it stands after the snapshot's values.
+    assert PROCESS_COLUMNS[:3] == ("command_id", "machine_id", "observed_at")
+    assert PROCESS_COLUMNS[3:] == ProcessRow._fields
 
 
 async def test_truncated_fields_are_stored_row_by_row_in_listing_order(
