@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from functools import partial
 
@@ -13,20 +13,25 @@ import jc
 from benchmarks.corpora import ParserCorpus
 from parsers import parse_listing
 
-__all__ = ["CORPUS_LINES", "bench_parsers", "median_seconds"]
+__all__ = ["CORPUS_LINES", "bench_parsers", "medians_seconds"]
 
 CORPUS_LINES = 200_000
 OBSERVED_AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def median_seconds(run: Callable[[], object], repeat: int = 3) -> float:
-    """The median wall-clock time of ``repeat`` calls of ``run``."""
-    timings = []
+def medians_seconds(runs: Sequence[Callable[[], object]], repeat: int = 3) -> list[float]:
+    """The median wall-clock time of each of ``runs``, called in turn ``repeat`` times.
+
+    Taking turns, rather than timing one then the other, lets a change in the shared
+    machine's speed weigh on every run alike.
+    """
+    timings: list[list[float]] = [[] for _ in runs]
     for _ in range(repeat):
-        started = time.perf_counter()
-        run()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        for run, times in zip(runs, timings, strict=True):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+    return [statistics.median(times) for times in timings]
 
 
 def bench_parsers(corpora: Iterable[ParserCorpus]) -> dict[str, float]:
@@ -44,13 +49,14 @@ def bench_parsers(corpora: Iterable[ParserCorpus]) -> dict[str, float]:
             command=corpus.command,
             observed_at=OBSERVED_AT,
         )
-        rate = lines / median_seconds(ours, repeat=3)
         figures[f"parse_{key}_lines"] = lines
-        figures[f"parse_{key}_lines_per_s"] = rate
-        if corpus.jc_parser is not None:
-            # The same text, so that both rates are of the same work.
-            theirs = partial(jc.parse, corpus.jc_parser, text, quiet=True)
-            jc_rate = lines / median_seconds(theirs, repeat=1)
-            figures[f"jc_{key}_lines_per_s"] = jc_rate
-            figures[f"parse_{key}_vs_jc"] = rate / jc_rate
+        if corpus.jc_parser is None:
+            figures[f"parse_{key}_lines_per_s"] = lines / medians_seconds([ours])[0]
+            continue
+        # The same text, so that both rates are of the same work.
+        theirs = partial(jc.parse, corpus.jc_parser, text, quiet=True)
+        our_seconds, their_seconds = medians_seconds([ours, theirs])
+        figures[f"parse_{key}_lines_per_s"] = lines / our_seconds
+        figures[f"jc_{key}_lines_per_s"] = lines / their_seconds
+        figures[f"parse_{key}_vs_jc"] = their_seconds / our_seconds
     return figures
