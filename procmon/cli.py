@@ -201,8 +201,12 @@ def _cmd_apikey_revoke(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _cmd_settings(settings: Settings, args: argparse.Namespace) -> None:
-    for name, value in settings.model_dump().items():
-        print(f"PROCMON_{name.upper()}={value}")
+    # Lines a shell or an env file reads back as they are; an unset one is a comment, since
+    # any value, even an empty one, would set it.
+    given = settings.environment()
+    for name in Settings.model_fields:
+        variable = f"PROCMON_{name.upper()}"
+        print(f"{variable}={given[variable]}" if variable in given else f"# {variable} is unset")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -81,3 +81,28 @@ def test_bad_setting_is_reported_by_name() -> None:
     )
     assert result.returncode == 2
     assert "PROCMON_BATCH_SIZE" in result.stderr
+
+
+def test_settings_print_lines_that_read_back_as_the_same_settings() -> None:
+    env = {"PATH": "/usr/bin:/bin", "PROCMON_BATCH_SIZE": "7", "PROCMON_KAFKA_IDEMPOTENCE": "false"}
+    printed = subprocess.run(
+        [sys.executable, "-m", "procmon", "settings"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    assert "PROCMON_BATCH_SIZE=7" in printed
+    assert "PROCMON_KAFKA_IDEMPOTENCE=false" in printed
+    assert "# PROCMON_OBJECT_STORE_URL is unset" in printed
+    given = dict(line.split("=", 1) for line in printed if not line.startswith("#"))
+    again = subprocess.run(
+        [sys.executable, "-m", "procmon", "settings"],
+        env={"PATH": "/usr/bin:/bin", **given},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    assert again == printed
