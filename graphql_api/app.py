@@ -11,6 +11,7 @@ import uvicorn
 from cross_web import AsyncHTTPRequestAdapter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, request_response
@@ -20,6 +21,7 @@ from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from graphql_api.auth import KeyCheck, RequireKey
+from graphql_api.body_limit import LimitBody
 from graphql_api.cache import ResponseCache
 from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_pool
@@ -93,7 +95,7 @@ def create_app(settings: Settings) -> Starlette:
     ``/healthz``, ``/metrics``.
 
     ``/graphql`` and ``/export/processes`` need an API key unless ``api_require_key`` is off
-    (see graphql_api.auth).
+    (see graphql_api.auth). No request body over ``api_max_body_bytes`` is read.
 
     The pool opens in the lifespan without waiting for PostgreSQL, so the API starts, and
     reports itself unavailable on ``/healthz``, while the database is unreachable.
@@ -138,6 +140,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
+        middleware=[Middleware(LimitBody, max_bytes=settings.api_max_body_bytes)],
         lifespan=lifespan,
     )
 

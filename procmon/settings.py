@@ -113,6 +113,10 @@ class Settings(BaseSettings):
     api_max_page_size: PositiveInt = Field(
         1000, description="The most rows a page may have (`first`); larger asks are refused."
     )
+    api_max_body_bytes: PositiveInt = Field(
+        1_048_576,
+        description="The largest request body the API reads; a larger one gets 413.",
+    )
     log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
 
     def environment(self) -> dict[str, str]:
