@@ -20,7 +20,8 @@ from typing import TextIO
 from procmon.collector import envelope_from_file
 from procmon.envelope import Envelope
 from procmon.errors import CollectorError, ProcmonError
-from procmon.kafka import publish
+from procmon.kafka import message_for, publish_raw
+from procmon.object_store import open_store
 from procmon.settings import Settings
 
 __all__ = [
@@ -126,27 +127,31 @@ def import_paths(
     summary = ImportSummary()
     manifests: dict[Path, Manifest] = {}
     seen: set[tuple[str, datetime, str]] = set()
-    pending: list[Envelope] = []
+    store = open_store(settings.object_store_url)
+    pending: list[tuple[bytes | None, bytes]] = []
     for number, path in enumerate(files, start=1):
         try:
             entry = _manifest(path.parent, manifests).get(path.name)
             envelope = envelope_for_file(path, defaults, entry)
+            key = (envelope.machine_id, envelope.timestamp, envelope.content_hash)
+            if key in seen:
+                summary.skipped += 1
+                continue
+            # Made here, file by file, so that a listing too large to send is this file's
+            # rejection rather than the end of the import.
+            message = message_for(settings, envelope, store)
         except (ProcmonError, OSError, ValueError, KeyError) as exc:
             summary.rejected.append((path, f"{type(exc).__name__}: {exc}"))
             continue
-        key = (envelope.machine_id, envelope.timestamp, envelope.content_hash)
-        if key in seen:
-            summary.skipped += 1
-            continue
         seen.add(key)
-        pending.append(envelope)
+        pending.append(message)
         if len(pending) >= _CHUNK:
-            summary.sent += asyncio.run(publish(settings, pending))
+            summary.sent += asyncio.run(publish_raw(settings, pending))
             pending = []
         if progress.isatty():
             print(f"\r{number}/{len(files)} files, {summary.sent} sent", end="", file=progress)
     if pending:
-        summary.sent += asyncio.run(publish(settings, pending))
+        summary.sent += asyncio.run(publish_raw(settings, pending))
     if progress.isatty():
         print(file=progress)
     return summary

@@ -24,6 +24,7 @@ from procmon.settings import Settings
 __all__ = [
     "compression_type",
     "ensure_topics",
+    "message_for",
     "producer_options",
     "publish",
     "publish_raw",
@@ -82,14 +83,18 @@ async def publish(settings: Settings, envelopes: Iterable[Envelope]) -> int:
     set, and its envelope carries the reference instead.
     """
     store = open_store(settings.object_store_url)
-    messages = [_message(settings, envelope, store) for envelope in envelopes]
+    messages = [message_for(settings, envelope, store) for envelope in envelopes]
     return await publish_raw(settings, messages)
 
 
-def _message(
+def message_for(
     settings: Settings, envelope: Envelope, store: ObjectStore | None
 ) -> tuple[bytes, bytes]:
-    """The (key, value) to send: the envelope, or, too large for the broker, its reference."""
+    """The (key, value) to send: the envelope, or, too large for the broker, its reference.
+
+    Raises CollectorError, saying the limit and the sizes, for a listing too large without a
+    store, and ObjectStoreError when the store cannot keep it.
+    """
     body = envelope.to_bytes()
     problem = _size_problem(settings, envelope, body)
     if problem is None:

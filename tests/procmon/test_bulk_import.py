@@ -83,3 +83,37 @@ def test_files_without_manifest_or_flags_are_rejected(tmp_path: Path, broker: st
     summary = import_paths(settings, [tmp_path], ImportDefaults(), progress=io.StringIO())
     assert summary.sent == 0
     assert "--machine-id, --os and --command not given" in summary.rejected[0][1]
+
+
+def test_a_listing_too_large_to_send_is_rejected_and_the_rest_sent(
+    tmp_path: Path, broker: str
+) -> None:
+    rows = "".join(
+        f"root {pid} 0 0 1 1 ? S 10:00 0:00 /bin/worker --id {pid}\n" for pid in range(1, 400)
+    )
+    (tmp_path / "big.out").write_text(LISTING + rows)
+    (tmp_path / "small.out").write_text(LISTING + "root 1 0 0 1 1 ? S 10:00 0:00 init\n")
+    settings = Settings(
+        kafka_bootstrap=broker,
+        kafka_idempotence=False,
+        kafka_compression="none",
+        kafka_max_message_bytes=4096,
+        topic=f"import-{uuid.uuid4().hex[:8]}",
+    )
+    asyncio.run(ensure_topics(settings))
+    defaults = ImportDefaults(
+        machine_id="m-1",
+        os_type="linux",
+        command_type="ps aux",
+        timestamp=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+
+    summary = import_paths(settings, [tmp_path], defaults, progress=io.StringIO())
+
+    assert summary.sent == 1
+    [(path, reason)] = summary.rejected
+    assert path.name == "big.out"
+    assert reason.startswith("CollectorError: the listing of machine m-1")
+    assert "over the broker's limit of 4096 bytes" in reason
+    [message] = asyncio.run(_read(settings, 1))
+    assert "init" in str(message["raw_output"])
