@@ -16,6 +16,13 @@ from procmon.kafka import ensure_topics
 from procmon.settings import Settings
 
 LISTING = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
+# What the flags say of files no manifest describes.
+LOOSE = ImportDefaults(
+    machine_id="loose-1",
+    os_type="linux",
+    command_type="ps aux",
+    timestamp=datetime(2026, 11, 2, tzinfo=UTC),
+)
 
 
 async def _read(settings: Settings, count: int) -> list[dict[str, object]]:
@@ -55,14 +62,7 @@ def test_tree_with_manifest_flags_duplicates_and_bad_files(tmp_path: Path, broke
         kafka_bootstrap=broker, kafka_idempotence=False, topic=f"import-{uuid.uuid4().hex[:8]}"
     )
     asyncio.run(ensure_topics(settings))
-    defaults = ImportDefaults(
-        machine_id="loose-1",
-        os_type="linux",
-        command_type="ps aux",
-        timestamp=datetime(2026, 11, 2, tzinfo=UTC),
-    )
-
-    summary = import_paths(settings, [tmp_path / "fleet"], defaults, progress=io.StringIO())
+    summary = import_paths(settings, [tmp_path / "fleet"], LOOSE, progress=io.StringIO())
 
     assert (summary.sent, summary.skipped) == (3, 1)
     assert [(path.name, reason.split(":")[0]) for path, reason in summary.rejected] == [
@@ -101,19 +101,12 @@ def test_a_listing_too_large_to_send_is_rejected_and_the_rest_sent(
         topic=f"import-{uuid.uuid4().hex[:8]}",
     )
     asyncio.run(ensure_topics(settings))
-    defaults = ImportDefaults(
-        machine_id="m-1",
-        os_type="linux",
-        command_type="ps aux",
-        timestamp=datetime(2026, 11, 2, tzinfo=UTC),
-    )
-
-    summary = import_paths(settings, [tmp_path], defaults, progress=io.StringIO())
+    summary = import_paths(settings, [tmp_path], LOOSE, progress=io.StringIO())
 
     assert summary.sent == 1
     [(path, reason)] = summary.rejected
     assert path.name == "big.out"
-    assert reason.startswith("CollectorError: the listing of machine m-1")
+    assert reason.startswith("CollectorError: the listing of machine loose-1")
     assert "over the broker's limit of 4096 bytes" in reason
     [message] = asyncio.run(_read(settings, 1))
     assert "init" in str(message["raw_output"])
