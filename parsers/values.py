@@ -49,7 +49,6 @@ DECIMAL_PATTERN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
 # A size as top prints it: a number, maybe with a fraction, maybe with a binary unit letter.
 _SCALED_SIZE = re.compile(r"([0-9]{1,15})(?:\.([0-9]{1,6}))?([BbKkMmGgTtPpEe]?)")
 _UNIT_POWERS = {"b": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
-# A kernel thread, or a zombie shown as "[name] <defunct>": no argv, only the name in brackets.
 
 
 def unix_status(code: str) -> ProcessStatus:
@@ -91,7 +90,8 @@ def decimal(text: str) -> float:
 def process_name(command: str) -> str:
     """The program's name: base name of the first word, or the bracketed kernel thread name."""
     if command[:1] == "[":
-        # Up to the first "]", and not empty: found without a regex, kernel threads are many.
+        # A kernel thread, or a zombie shown as "[name] <defunct>": no argv, only the name in
+        # brackets, up to the first "]" and not empty (found without a regex: they are many).
         end = command.find("]")
         if end > 1:
             return command[1:end]
