@@ -97,3 +97,26 @@ def test_errors_carry_the_api_message(served: Served) -> None:
         Client(served.url, token=served.token).query("{ machines { bogus } }")
     with pytest.raises(ApiError, match="invalid or revoked API key"):
         Client(served.url, token="pmk_wrong").query("{ machines { machineId } }")
+
+
+def test_export_pulls_every_selected_row_as_parquet(served: Served) -> None:
+    frame = Client(served.url, token=served.token).export(
+        {"pid": {"lessThan": 21}}, from_="2024-05-01T00:00:00Z"
+    )
+    assert len(frame) == SNAPSHOTS * 20
+    assert sorted(frame["pid"].unique()) == list(range(1, 21))
+    assert frame["rss_bytes"].max() == 20 * 2**33
+    assert isinstance(frame["observed_at"].dtype, pd.DatetimeTZDtype)
+    assert frame["start_time"].isna().sum() == SNAPSHOTS * 10
+    # Snapshot and listing order.
+    assert list(frame["line_number"][:20]) == list(range(1, 21))
+
+
+async def test_async_export_and_its_errors(served: Served) -> None:
+    api = AsyncClient(served.url, token=served.token)
+    frame = await api.export(to="2024-05-01T01:30:00Z")
+    assert len(frame) == ROWS
+    with pytest.raises(ApiError, match="HTTP 400: filter: .* unknown field 'pidd'"):
+        await api.export({"pidd": {"equalTo": 1}})
+    with pytest.raises(ApiError, match="HTTP 401: missing API key"):
+        await AsyncClient(served.url).export()
