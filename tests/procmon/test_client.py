@@ -116,7 +116,7 @@ async def test_async_export_and_its_errors(served: Served) -> None:
     api = AsyncClient(served.url, token=served.token)
     frame = await api.export(to="2024-05-01T01:30:00Z")
     assert len(frame) == ROWS
-    with pytest.raises(ApiError, match="HTTP 400: filter: .* unknown field 'pidd'"):
+    with pytest.raises(ApiError, match=r"HTTP 400: filter: .* unknown field 'pidd'"):
         await api.export({"pidd": {"equalTo": 1}})
     with pytest.raises(ApiError, match="HTTP 401: missing API key"):
         await AsyncClient(served.url).export()
