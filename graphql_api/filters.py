@@ -167,7 +167,9 @@ def _compile(
     walk: _Walk,
 ) -> psql.Composable:
     if depth > MAX_DEPTH:
-        raise UserInputError(f"{path}: and/or/not nested deeper than {MAX_DEPTH} levels")
+        raise UserInputError(
+            f"{path}: filters nested more than {MAX_DEPTH} deep (the whole filter is the first)"
+        )
     parts: list[psql.Composable] = []
     for name, given in _given(value):
         where = f"{path}.{_graphql_name(name)}"

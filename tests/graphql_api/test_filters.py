@@ -134,7 +134,8 @@ def test_values_are_parameters_never_sql_text(database_url: str) -> None:
         ),
         pytest.param(
             _nested_not(8),
-            "filter.not.not.not.not.not.not.not.not: and/or/not nested deeper than 8 levels",
+            "filter.not.not.not.not.not.not.not.not: filters nested more than 8 deep"
+            " (the whole filter is the first)",
             id="depth",
         ),
         pytest.param(
@@ -164,3 +165,10 @@ async def test_unreasonable_filters_are_refused_with_where(
 ) -> None:
     body = await post(client, PIDS, filter=filter)
     assert [error["message"] for error in body["errors"]] == [message]
+
+
+async def test_filters_nested_as_deep_as_allowed_are_answered(client: httpx.AsyncClient) -> None:
+    # The whole filter and seven nots: eight filters deep, the most allowed.
+    selected = await _pids(client, filter=_nested_not(7))
+    assert selected
+    assert {pid for pid, _ in selected} == {pid for pid, _ in EVERY} - {1}
