@@ -3,6 +3,11 @@
 A log call may pass message context as ``extra`` (``machine_id``, ``topic``, ``partition``,
 ``offset``, ``content_hash``); the JSON form carries those as fields of their own, so that a
 log pipeline can find every line about one machine or one message.
+
+aiokafka logs each failed reconnection, ten times a second while the broker is away: a message
+of its logged again and again is written once per :data:`REPEAT_WINDOW_SECONDS`, and the next
+one written says how many were held back. procmon's own records all go through: two of them
+alike in text may differ in their context.
 """
 
 from __future__ import annotations
@@ -10,10 +15,20 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TextIO
 
-__all__ = ["CONTEXT_FIELDS", "JsonFormatter", "configure_logging"]
+__all__ = [
+    "CONTEXT_FIELDS",
+    "REPEAT_WINDOW_SECONDS",
+    "JsonFormatter",
+    "RepeatFilter",
+    "configure_logging",
+]
+
+REPEAT_WINDOW_SECONDS = 30.0
 
 CONTEXT_FIELDS = ("machine_id", "topic", "partition", "offset", "content_hash")
 _TERMINAL_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -39,13 +54,57 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class RepeatFilter(logging.Filter):
+    """Let a message of the ``loggers`` through once per ``window`` seconds; count the rest.
+
+    Messages are the same when their logger, level and text are. The first one after a window
+    has passed goes through with ``(N more like this in the last S s)`` appended. Records of
+    other loggers all go through.
+    """
+
+    def __init__(
+        self,
+        loggers: tuple[str, ...] = ("aiokafka",),
+        window: float = REPEAT_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._prefixes = loggers + tuple(f"{name}." for name in loggers)
+        self._window = window
+        self._clock = clock
+        # (logger, level, text) -> (when last let through, repeats held back since)
+        self._seen: dict[tuple[str, int, str], tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether to write ``record`` (rewriting its message to count held-back repeats)."""
+        if record.name not in self._prefixes and not record.name.startswith(self._prefixes):
+            return True
+        text = record.getMessage()
+        key = (record.name, record.levelno, text)
+        now = self._clock()
+        last = self._seen.get(key)
+        if last is not None and now - last[0] < self._window:
+            self._seen[key] = (last[0], last[1] + 1)
+            return False
+        if len(self._seen) > 10_000:
+            # Bounded: forget everything rather than grow with ever-new texts.
+            self._seen.clear()
+        self._seen[key] = (now, 0)
+        if last is not None and last[1]:
+            record.msg = f"{text} ({last[1]} more like this in the last {now - last[0]:.0f} s)"
+            record.args = None
+        return True
+
+
 def configure_logging(level: str, stream: TextIO | None = None) -> None:
-    """Send every logger's records at ``level`` and above to ``stream`` (stderr by default)."""
+    """Send every logger's records at ``level`` and above to ``stream`` (stderr by default),
+    repeats held back as :class:`RepeatFilter` says."""
     stream = stream or sys.stderr
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         logging.Formatter(_TERMINAL_FORMAT) if stream.isatty() else JsonFormatter()
     )
+    handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from procmon.logs import configure_logging
+from procmon.logs import RepeatFilter, configure_logging
 
 
 @pytest.fixture
@@ -38,3 +38,52 @@ def test_json_lines_carry_message_context_and_exceptions() -> None:
     assert "partition" not in first
     assert second["partition"] == 3
     assert "RuntimeError: boom" in second["exception"]
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _record(name: str, message: str, *args: object) -> logging.LogRecord:
+    return logging.LogRecord(name, logging.ERROR, __file__, 1, message, args, None)
+
+
+def test_repeated_broker_errors_are_written_once_per_window_with_a_count() -> None:
+    clock = _Clock()
+    repeats = RepeatFilter(window=30, clock=clock)
+    written = []
+    for step in range(25):
+        clock.now = 1000.0 + step * 0.1
+        record = _record("aiokafka", "Unable connect to node with id %s", 111)
+        if repeats.filter(record):
+            written.append(record.getMessage())
+    other = _record("aiokafka.consumer.fetcher", "Failed fetch messages from 111")
+    assert repeats.filter(other), "another message goes through"
+    clock.now = 1031.0
+    late = _record("aiokafka", "Unable connect to node with id %s", 111)
+    assert repeats.filter(late)
+    assert written == ["Unable connect to node with id 111"]
+    assert (
+        late.getMessage()
+        == "Unable connect to node with id 111 (24 more like this in the last 31 s)"
+    )
+
+
+def test_procmon_records_alike_in_text_all_go_through() -> None:
+    repeats = RepeatFilter(window=30, clock=_Clock())
+    records = [_record("streams.app", "dead letter: %s", "bad listing") for _ in range(3)]
+    assert all(repeats.filter(record) for record in records)
+    assert [record.getMessage() for record in records] == ["dead letter: bad listing"] * 3
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_configured_logging_holds_back_repeats() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    for _ in range(5):
+        logging.getLogger("aiokafka").error("Unable to update metadata from [111]")
+    assert len(stream.getvalue().splitlines()) == 1
