@@ -114,13 +114,12 @@ class PreparedBatch:
         """Decode, validate, dedupe and parse one more message into the batch.
 
         A message whose key is in ``recently_stored`` is counted and skipped before parsing.
-        An envelope carrying a reference has its raw output read from ``store`` first.
+        An envelope carrying a reference has its raw output read from ``store`` once it is
+        known not to be a duplicate (the key is in the envelope itself).
         """
         try:
             with self.phases.timing("decode"):
                 envelope = decode_envelope(message.value, message.context)
-                if envelope.raw_output_ref is not None:
-                    envelope = _read_raw_output(envelope, store, message)
             with self.phases.timing("dedupe"):
                 key = snapshot_key(envelope)
                 if key in recently_stored:
@@ -129,7 +128,12 @@ class PreparedBatch:
                 if key in self._seen:
                     self.duplicates_in_batch += 1
                     return
-                self._seen.add(key)
+            if envelope.raw_output_ref is not None:
+                with self.phases.timing("decode"):
+                    envelope = _read_raw_output(envelope, store, message)
+            # Only now: a copy of the snapshot later in the batch stands in for one whose
+            # object could not be read.
+            self._seen.add(key)
             with self.phases.timing("parse"):
                 self.snapshots.append(_parse(envelope, message))
         except (EnvelopeError, SnapshotParseError) as exc:

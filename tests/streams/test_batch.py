@@ -167,3 +167,29 @@ def test_a_worker_without_a_store_dead_letters_a_reference(tmp_path: Path) -> No
     assert batch.snapshots == []
     (letter,) = batch.dead_letters
     assert "this worker has none (PROCMON_OBJECT_STORE_URL)" in letter.error.reason
+
+
+def test_a_recently_stored_reference_is_skipped_without_reading_the_store(
+    tmp_path: Path,
+) -> None:
+    store = FilesystemStore(tmp_path)
+    message = _message(LISTING, 0, store=store)
+    key = prepare_batch([message], store=store).snapshots[0].key
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    # The object is gone: reading it would make a dead letter, but the snapshot is stored.
+    batch = prepare_batch([message], recently_stored={key}, store=store)
+    assert (batch.recently_stored, batch.dead_letters, batch.snapshots) == (1, [], [])
+
+
+def test_an_inline_copy_stands_in_for_a_reference_that_cannot_be_read(tmp_path: Path) -> None:
+    store = FilesystemStore(tmp_path)
+    by_reference = _message(LISTING, 0, store=store)
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    batch = prepare_batch([by_reference, _message(LISTING, 1)], store=store)
+    assert len(batch.dead_letters) == 1
+    assert [s.message.offset for s in batch.snapshots] == [1]
+    assert batch.duplicates_in_batch == 0
