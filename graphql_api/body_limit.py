@@ -37,7 +37,7 @@ class LimitBody:
             message = await receive()
             if message["type"] != "http.request":
                 # The client left: the app sees that, as it would have.
-                await self._app(scope, _replay([message], receive), send)
+                await self._app(scope, _replay(message, receive), send)
                 return
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
@@ -46,7 +46,7 @@ class LimitBody:
                 return
             more = message.get("more_body", False)
         body = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-        await self._app(scope, _replay([body], receive), send)
+        await self._app(scope, _replay(body, receive), send)
 
     async def _refuse(self, what: str, scope: Scope, receive: Receive, send: Send) -> None:
         message = (
@@ -57,13 +57,11 @@ class LimitBody:
         await response(scope, receive, send)
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
-    """A receive that hands out ``messages`` first, then whatever ``receive`` gives."""
-    pending = list(messages)
+def _replay(first: Message, receive: Receive) -> Receive:
+    """A receive that hands out ``first``, then whatever ``receive`` gives."""
+    pending = [first]
 
     async def replayed() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
+        return pending.pop() if pending else await receive()
 
     return replayed

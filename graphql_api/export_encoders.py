@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -210,7 +210,7 @@ class ParquetEncoder:
         return self._sink.take()
 
 
-ENCODERS: dict[str, type[CsvEncoder] | type[NdjsonEncoder] | type[ParquetEncoder]] = {
+ENCODERS: dict[str, Callable[[], ExportEncoder]] = {
     "csv": CsvEncoder,
     "ndjson": NdjsonEncoder,
     "parquet": ParquetEncoder,

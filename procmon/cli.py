@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from procmon.envelope import OS_TYPES
 from procmon.errors import ProcmonError
 from procmon.logs import configure_logging
-from procmon.settings import Settings, load_settings
+from procmon.settings import ENV_PREFIX, Settings, load_settings
 
 if TYPE_CHECKING:
     from procmon.bulk_import import ImportDefaults
@@ -205,7 +205,7 @@ def _cmd_settings(settings: Settings, args: argparse.Namespace) -> None:
     # any value, even an empty one, would set it.
     given = settings.environment()
     for name in Settings.model_fields:
-        variable = f"PROCMON_{name.upper()}"
+        variable = f"{ENV_PREFIX}{name.upper()}"
         print(f"{variable}={given[variable]}" if variable in given else f"# {variable} is unset")
 
 

@@ -69,7 +69,8 @@ class RepeatFilter(logging.Filter):
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__()
-        self._prefixes = loggers + tuple(f"{name}." for name in loggers)
+        self._loggers = loggers
+        self._children = tuple(f"{name}." for name in loggers)
         self._window = window
         self._clock = clock
         # (logger, level, text) -> (when last let through, repeats held back since)
@@ -77,7 +78,7 @@ class RepeatFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Whether to write ``record`` (rewriting its message to count held-back repeats)."""
-        if record.name not in self._prefixes and not record.name.startswith(self._prefixes):
+        if record.name not in self._loggers and not record.name.startswith(self._children):
             return True
         text = record.getMessage()
         key = (record.name, record.levelno, text)
