@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: install demo test lint bench clean
 
-$(STAMP): pyproject.toml
+# hatch_build.py compiles parsers/_row_assembly.c on install: a change to either reinstalls.
+$(STAMP): pyproject.toml hatch_build.py parsers/_row_assembly.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

@@ -25,6 +25,7 @@ from benchmarks.corpus_top import CORPORA as TOP_CORPORA
 from benchmarks.corpus_windows_ps import CORPORA as WINDOWS_PS_CORPORA
 from benchmarks.ingest import bench_ingest
 from benchmarks.parsing import bench_parsers
+from parsers.row_assembly import ASSEMBLER
 
 RESULTS = Path("bench-results.json")
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -39,7 +40,11 @@ def _machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    # Which row assembler the ps parsers use: the compiled one, or its Python twin.
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()},"
+        f" row assembler: {ASSEMBLER}"
+    )
 
 
 def _print_api_table(results: dict[str, float]) -> None:

@@ -7,13 +7,13 @@ from functools import partial
 
 from parsers.errors import ParseError
 from parsers.formats import rows_format
-from parsers.gc_pause import collection_paused
 from parsers.ps_columns import layout_of
-from parsers.ps_readers import USER_TRUNCATED, listing_lines
-from parsers.ps_table import refuse_line
-from parsers.rows import ProcessRow, ProcessStatus, row_of
+from parsers.ps_readers import listing_lines, user_truncation
+from parsers.ps_table import read_rows
+from parsers.row_assembly import count, lookup, program_lookup, row_plan, text
+from parsers.rows import ProcessRow
 from parsers.times import parse_cpu_time, resolve_start_time
-from parsers.values import NO_TERMINAL, decimal, process_name, unix_status
+from parsers.values import decimal, process_name, terminal, unix_status
 
 __all__ = ["FORMATS", "PS_AUX_HEADERS", "is_ps_aux_header", "parse_ps_aux"]
 
@@ -56,89 +56,23 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
     layout = layout_of(header)
     if layout is None:  # pragma: no cover - every ps aux header has a layout
         raise ParseError("unreadable ps aux header", line_number=first_number - 1, line=header)
-    start = partial(resolve_start_time, observed_at=observed_at)
-    # Per-listing memos: these columns repeat the same few texts from row to row.
-    percents: dict[str, float] = {}
-    starts: dict[str, datetime | None] = {}
-    cpu_times: dict[str, float] = {}
-    names: dict[str, str] = {}
-    statuses: dict[str, ProcessStatus] = {}
-    rows: list[ProcessRow] = []
-    append = rows.append
-    with collection_paused():
-        for line_number, line in enumerate(lines, first_number):
-            fields = line.split(None, _LAST)
-            if len(fields) <= _LAST:
-                if not fields:
-                    continue
-                refuse_line(layout, observed_at, line_number, line)
-            user, pid, cpu, mem, vsz, rss, tty, stat, started, time, command = fields
-            # ps pads columns with spaces, so trailing ones say nothing about the command.
-            if command[-1].isspace():
-                command = command.rstrip()
-            # integer()'s test, inlined (a call costs more); anything in doubt goes to
-            # refuse_line, which names the column at fault.
-            digits = pid + vsz + rss
-            if not (
-                digits.isdigit()
-                and digits.isascii()
-                and len(pid) < 16
-                and len(vsz) < 16
-                and len(rss) < 16
-            ):
-                refuse_line(layout, observed_at, line_number, line)
-            try:
-                cpu_value = percents.get(cpu)
-                if cpu_value is None:
-                    cpu_value = percents[cpu] = decimal(cpu)
-                mem_value = percents.get(mem)
-                if mem_value is None:
-                    mem_value = percents[mem] = decimal(mem)
-                if started in starts:
-                    start_value = starts[started]
-                else:
-                    start_value = starts[started] = start(started)
-                time_value = cpu_times.get(time)
-                if time_value is None:
-                    time_value = cpu_times[time] = parse_cpu_time(time)
-            except ValueError:
-                refuse_line(layout, observed_at, line_number, line)
-            status = statuses.get(stat)
-            if status is None:
-                status = statuses[stat] = unix_status(stat)
-            # The name depends on the first word only (on the whole of a bracketed one),
-            # which repeats where whole command lines do not.
-            program = command if command[0] == "[" else command.partition(" ")[0]
-            name = names.get(program)
-            if name is None:
-                name = names[program] = process_name(program)
-            append(
-                row_of(
-                    (
-                        line_number,
-                        int(pid),
-                        name,
-                        None,
-                        user,
-                        command,
-                        cpu_value,
-                        mem_value,
-                        int(rss) * 1024,
-                        int(vsz) * 1024,
-                        None,
-                        status,
-                        stat,
-                        start_value,
-                        time_value,
-                        None if tty in NO_TERMINAL else tty,
-                        None,
-                        None,
-                        None,
-                        USER_TRUNCATED if user[-1] == "+" else (),
-                    )
-                )
-            )
-    return rows
+    plan = row_plan(
+        pid=count(1),
+        process_name=program_lookup(_LAST, process_name),
+        user=text(0),
+        command_line=text(_LAST),
+        cpu_percent=lookup(2, decimal),
+        memory_percent=lookup(3, decimal),
+        rss_bytes=count(5, 1024),
+        vsz_bytes=count(4, 1024),
+        status=lookup(7, unix_status),
+        status_raw=text(7),
+        start_time=lookup(8, partial(resolve_start_time, observed_at=observed_at)),
+        cpu_time_seconds=lookup(9, parse_cpu_time),
+        tty=lookup(6, terminal),
+        truncated_fields=lookup(0, user_truncation),
+    )
+    return read_rows(layout, observed_at, lines, first_number, plan)
 
 
 FORMATS = (

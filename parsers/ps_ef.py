@@ -8,13 +8,13 @@ from functools import partial
 from parsers.bsd_ps import is_ps_aux_header
 from parsers.errors import ParseError
 from parsers.formats import rows_format
-from parsers.gc_pause import collection_paused
 from parsers.ps_columns import layout_of
-from parsers.ps_readers import USER_TRUNCATED, listing_lines
-from parsers.ps_table import parse_ps_listing, refuse_line
-from parsers.rows import ProcessRow, row_of
+from parsers.ps_readers import listing_lines, user_truncation
+from parsers.ps_table import parse_ps_listing, read_rows
+from parsers.row_assembly import count, lookup, program_lookup, row_plan, text
+from parsers.rows import ProcessRow
 from parsers.times import parse_cpu_time, resolve_start_time
-from parsers.values import NO_TERMINAL, process_name
+from parsers.values import process_name, terminal, whole_percent
 
 __all__ = [
     "FORMATS",
@@ -73,76 +73,19 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
     layout = layout_of(header)
     if layout is None:  # pragma: no cover - the ps -ef header has a layout
         raise ParseError("unreadable ps -ef header", line_number=first_number - 1, line=header)
-    start = partial(resolve_start_time, observed_at=observed_at)
-    # Per-listing memos: these columns repeat the same few texts from row to row.
-    percents: dict[str, float] = {}
-    starts: dict[str, datetime | None] = {}
-    cpu_times: dict[str, float] = {}
-    names: dict[str, str] = {}
-    rows: list[ProcessRow] = []
-    append = rows.append
-    with collection_paused():
-        for line_number, line in enumerate(lines, first_number):
-            fields = line.split(None, _LAST)
-            if len(fields) <= _LAST:
-                if not fields:
-                    continue
-                refuse_line(layout, observed_at, line_number, line)
-            user, pid, ppid, cpu, started, tty, time, command = fields
-            if command[-1].isspace():
-                command = command.rstrip()
-            # parsers.values.integer's test, inlined; refuse_line names the column at fault.
-            digits = pid + ppid
-            if not (digits.isdigit() and digits.isascii() and len(pid) < 16 and len(ppid) < 16):
-                refuse_line(layout, observed_at, line_number, line)
-            try:
-                cpu_value = percents.get(cpu)
-                if cpu_value is None:
-                    if not (cpu.isdigit() and cpu.isascii() and len(cpu) < 16):
-                        raise ValueError(cpu)
-                    cpu_value = percents[cpu] = float(cpu)
-                if started in starts:
-                    start_value = starts[started]
-                else:
-                    start_value = starts[started] = start(started)
-                time_value = cpu_times.get(time)
-                if time_value is None:
-                    time_value = cpu_times[time] = parse_cpu_time(time)
-            except ValueError:
-                refuse_line(layout, observed_at, line_number, line)
-            # The name depends on the first word only (on the whole of a bracketed one),
-            # which repeats where whole command lines do not.
-            program = command if command[0] == "[" else command.partition(" ")[0]
-            name = names.get(program)
-            if name is None:
-                name = names[program] = process_name(program)
-            append(
-                row_of(
-                    (
-                        line_number,
-                        int(pid),
-                        name,
-                        int(ppid),
-                        user,
-                        command,
-                        cpu_value,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        None,
-                        start_value,
-                        time_value,
-                        None if tty in NO_TERMINAL else tty,
-                        None,
-                        None,
-                        None,
-                        USER_TRUNCATED if user[-1] == "+" else (),
-                    )
-                )
-            )
-    return rows
+    plan = row_plan(
+        pid=count(1),
+        process_name=program_lookup(_LAST, process_name),
+        ppid=count(2),
+        user=text(0),
+        command_line=text(_LAST),
+        cpu_percent=lookup(3, whole_percent),
+        start_time=lookup(4, partial(resolve_start_time, observed_at=observed_at)),
+        cpu_time_seconds=lookup(6, parse_cpu_time),
+        tty=lookup(5, terminal),
+        truncated_fields=lookup(0, user_truncation),
+    )
+    return read_rows(layout, observed_at, lines, first_number, plan)
 
 
 def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:

@@ -23,19 +23,21 @@ from parsers.ps_readers import (
     start_time,
     user_truncation,
 )
+from parsers.row_assembly import PlanEntry, assemble_rows
 from parsers.rows import ProcessRow, row_of
 from parsers.times import parse_cpu_time
 from parsers.values import (
-    NO_TERMINAL,
     decimal,
     integer,
     memoized,
     process_name,
     read_column,
+    terminal,
     unix_status,
+    whole_percent,
 )
 
-__all__ = ["parse_ps_listing", "parse_table", "refuse_line"]
+__all__ = ["parse_ps_listing", "parse_table", "read_rows", "refuse_line"]
 
 _T = TypeVar("_T")
 _ROW_FIELDS = ProcessRow._fields
@@ -45,8 +47,8 @@ def _readers(observed_at: datetime) -> dict[str, Callable[[str], Any]]:
     """One memoized reader per column kind, for one listing."""
     plain: dict[str, Callable[[str], Any]] = {
         "decimal": decimal,
-        "whole_percent": lambda text: float(integer(text)),
-        "tty": lambda text: None if text in NO_TERMINAL else text,
+        "whole_percent": whole_percent,
+        "tty": terminal,
         "start": start_time(observed_at),
         "elapsed": elapsed_start(observed_at),
         "cpu_time": parse_cpu_time,
@@ -172,6 +174,24 @@ def _careful_split(layout: Layout, line: str) -> list[str]:
         return layout.split(line.removesuffix("\r"))
     except ValueError:
         return [""]
+
+
+def read_rows(
+    layout: Layout,
+    observed_at: datetime,
+    lines: list[str],
+    first_number: int,
+    plan: tuple[PlanEntry, ...],
+) -> list[ProcessRow]:
+    """The rows of a listing of ``layout``'s columns read by ``plan`` (see parsers.row_assembly).
+
+    A line that does not read is refused as :func:`refuse_line` does.
+    """
+    with collection_paused():
+        rows = assemble_rows(lines, first_number, len(layout.columns), plan, ProcessRow)
+    if isinstance(rows, int):
+        refuse_line(layout, observed_at, first_number + rows, lines[rows])
+    return rows
 
 
 def refuse_line(layout: Layout, observed_at: datetime, line_number: int, line: str) -> NoReturn:

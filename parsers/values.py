@@ -22,7 +22,9 @@ __all__ = [
     "process_name",
     "read_column",
     "scaled_bytes",
+    "terminal",
     "unix_status",
+    "whole_percent",
 ]
 
 _T = TypeVar("_T")
@@ -49,6 +51,16 @@ DECIMAL_PATTERN = re.compile(r"[0-9]{1,15}(?:\.[0-9]{1,15})?")
 # A size as top prints it: a number, maybe with a fraction, maybe with a binary unit letter.
 _SCALED_SIZE = re.compile(r"([0-9]{1,15})(?:\.([0-9]{1,6}))?([BbKkMmGgTtPpEe]?)")
 _UNIT_POWERS = {"b": 0, "k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
+
+
+def terminal(tty: str) -> str | None:
+    """A TTY column's terminal: ``None`` for the marks of no terminal (``?``, ``??``, ``-``)."""
+    return None if tty in NO_TERMINAL else tty
+
+
+def whole_percent(text: str) -> float:
+    """An integer percentage, as ps' C column prints it."""
+    return float(integer(text))
 
 
 def unix_status(code: str) -> ProcessStatus:

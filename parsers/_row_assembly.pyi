@@ -1,0 +1,14 @@
+from typing import Any, TypeVar
+
+from parsers.row_assembly import PlanEntry
+
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
+
+def assemble_rows(
+    lines: list[str],
+    first_number: int,
+    field_count: int,
+    plan: tuple[PlanEntry, ...],
+    row_type: type[_Row],
+    /,
+) -> list[_Row] | int: ...
