@@ -58,19 +58,19 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
         raise ParseError("unreadable ps aux header", line_number=first_number - 1, line=header)
     plan = row_plan(
         pid=count(1),
-        process_name=program_lookup(_LAST, process_name),
+        process_name=program_lookup(_LAST, process_name, shared=True),
         user=text(0),
         command_line=text(_LAST),
-        cpu_percent=lookup(2, decimal),
-        memory_percent=lookup(3, decimal),
+        cpu_percent=lookup(2, decimal, shared=True),
+        memory_percent=lookup(3, decimal, shared=True),
         rss_bytes=count(5, 1024),
         vsz_bytes=count(4, 1024),
-        status=lookup(7, unix_status),
+        status=lookup(7, unix_status, shared=True),
         status_raw=text(7),
         start_time=lookup(8, partial(resolve_start_time, observed_at=observed_at)),
-        cpu_time_seconds=lookup(9, parse_cpu_time),
-        tty=lookup(6, terminal),
-        truncated_fields=lookup(0, user_truncation),
+        cpu_time_seconds=lookup(9, parse_cpu_time, shared=True),
+        tty=lookup(6, terminal, shared=True),
+        truncated_fields=lookup(0, user_truncation, shared=True),
     )
     return read_rows(layout, observed_at, lines, first_number, plan)
 

@@ -75,15 +75,15 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
         raise ParseError("unreadable ps -ef header", line_number=first_number - 1, line=header)
     plan = row_plan(
         pid=count(1),
-        process_name=program_lookup(_LAST, process_name),
+        process_name=program_lookup(_LAST, process_name, shared=True),
         ppid=count(2),
         user=text(0),
         command_line=text(_LAST),
-        cpu_percent=lookup(3, whole_percent),
+        cpu_percent=lookup(3, whole_percent, shared=True),
         start_time=lookup(4, partial(resolve_start_time, observed_at=observed_at)),
-        cpu_time_seconds=lookup(6, parse_cpu_time),
-        tty=lookup(5, terminal),
-        truncated_fields=lookup(0, user_truncation),
+        cpu_time_seconds=lookup(6, parse_cpu_time, shared=True),
+        tty=lookup(5, terminal, shared=True),
+        truncated_fields=lookup(0, user_truncation, shared=True),
     )
     return read_rows(layout, observed_at, lines, first_number, plan)
 

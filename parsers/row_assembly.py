@@ -31,6 +31,7 @@ __all__ = [
     "lookup",
     "program_lookup",
     "row_plan",
+    "shared_memo",
     "text",
 ]
 
@@ -52,6 +53,8 @@ PlanEntry = tuple[Source, int, Any]
 """(source, column, argument): the argument is a constant, a multiplier or (memo, reader)."""
 
 _MAX_DIGITS: Final = 15
+_SHARED_MEMO_SIZE: Final = 65_536
+_shared_memos: dict[Callable[[str], object], dict[str, object]] = {}
 
 
 def line_number() -> PlanEntry:
@@ -74,18 +77,42 @@ def count(column: int, multiplier: int = 1) -> PlanEntry:
     return (Source.COUNT, column, multiplier)
 
 
-def lookup(column: int, reader: Callable[[str], object]) -> PlanEntry:
-    """``reader(text)`` of the column, remembered by text; its ValueError refuses the line."""
-    return (Source.LOOKUP, column, ({}, reader))
+def lookup(column: int, reader: Callable[[str], object], *, shared: bool = False) -> PlanEntry:
+    """``reader(text)`` of the column, remembered by text; its ValueError refuses the line.
+
+    Remembered for the listing, or with ``shared`` for every listing read by the same
+    ``reader`` (see :func:`shared_memo`): only for a reader whose result depends on the text
+    alone.
+    """
+    return (Source.LOOKUP, column, (_memo(reader, shared), reader))
 
 
-def program_lookup(column: int, reader: Callable[[str], object]) -> PlanEntry:
+def program_lookup(
+    column: int, reader: Callable[[str], object], *, shared: bool = False
+) -> PlanEntry:
     """``reader`` of the column's first word (all of it when it starts with ``[``), remembered.
 
     For process names: they depend on the program only, which repeats where whole command
-    lines do not.
+    lines do not. ``shared`` as for :func:`lookup`.
     """
-    return (Source.PROGRAM_LOOKUP, column, ({}, reader))
+    return (Source.PROGRAM_LOOKUP, column, (_memo(reader, shared), reader))
+
+
+def shared_memo(reader: Callable[[str], object]) -> dict[str, object]:
+    """The memo of ``reader`` that every listing shares, emptied once it holds 65,536 texts.
+
+    A stream of small listings (the worker's: about 150 rows each) repeats the same process
+    names, times and states from listing to listing far more than within one; remembered
+    per listing, most of them were read again.
+    """
+    memo = _shared_memos.setdefault(reader, {})
+    if len(memo) >= _SHARED_MEMO_SIZE:
+        memo.clear()
+    return memo
+
+
+def _memo(reader: Callable[[str], object], shared: bool) -> dict[str, object]:
+    return shared_memo(reader) if shared else {}
 
 
 def row_plan(**entries: PlanEntry) -> tuple[PlanEntry, ...]:

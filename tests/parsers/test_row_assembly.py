@@ -25,6 +25,7 @@ from parsers.row_assembly import (
     lookup,
     program_lookup,
     row_plan,
+    shared_memo,
     text,
 )
 from parsers.rows import ProcessRow
@@ -208,3 +209,34 @@ def test_listings_read_alike_by_both(
     with pytest.raises(ParseError) as from_compiled:
         parse_listing(broken, os_type=os_type, command=command, observed_at=OBSERVED_AT)
     assert str(from_compiled.value) == str(from_python.value)
+
+
+class CountingUpper:
+    """A reader that says what it was asked to read."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+
+    def __call__(self, word: str) -> str:
+        self.calls.append(word)
+        return word.upper()
+
+
+def test_shared_memos_span_listings_and_are_bounded() -> None:
+    counted_upper = CountingUpper()
+    for _ in range(2):
+        shared_plan = row_plan(pid=count(1), process_name=lookup(0, counted_upper, shared=True))
+        assert assemble_rows(["a 1", "b 2", "a 3"], 1, 2, shared_plan, ProcessRow) != 0
+    assert counted_upper.calls == ["a", "b"]
+    memo = shared_memo(counted_upper)
+    assert memo == {"a": "A", "b": "B"}
+    memo.update((str(n), str(n)) for n in range(65_536))
+    assert shared_memo(counted_upper) == {}
+
+
+def test_unshared_memos_are_per_listing() -> None:
+    counted_upper = CountingUpper()
+    for _ in range(2):
+        own_plan = row_plan(pid=count(1), process_name=lookup(0, counted_upper))
+        assemble_rows(["a 1", "a 2"], 1, 2, own_plan, ProcessRow)
+    assert counted_upper.calls == ["a", "a"]
