@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     batch_timeout: PositiveFloat = Field(
         1.0, description="Seconds a worker waits to fill a batch before writing what it has."
     )
+    writer_connections: PositiveInt = Field(
+        2,
+        description="Batches a worker writes at once, each over its own PostgreSQL connection; "
+        "acknowledged in order all the same.",
+    )
     dedupe_cache_size: PositiveInt = Field(
         100_000, description="Snapshot keys a worker remembers to skip redeliveries cheaply."
     )

@@ -16,6 +16,7 @@ import gc
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, NoReturn, cast
@@ -78,7 +79,12 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     dead_letter_topic = app.topic(
         settings.dead_letter_topic, key_serializer="raw", value_serializer="raw"
     )
-    writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
+    # One connection per batch in flight: a single COPY keeps one PostgreSQL backend busy,
+    # and the commit, the commands insert and the worker's own turns leave it idle between.
+    writers = [
+        SnapshotWriter(settings.database_url, settings.db_retry_attempts)
+        for _ in range(settings.writer_connections)
+    ]
     recent = RecentKeys(settings.dedupe_cache_size)
     store = open_store(settings.object_store_url)
     cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
@@ -96,11 +102,19 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         os._exit(EXIT_UNRECOVERABLE)
 
     async def commit_and_ack(
-        source: Stream[Any], events: Sequence[EventT[Any]], batch: PreparedBatch, started: float
+        source: Stream[Any],
+        events: Sequence[EventT[Any]],
+        batch: PreparedBatch,
+        started: float,
+        writer: SnapshotWriter,
+        previous: asyncio.Task[None] | None,
     ) -> None:
         try:
             await publish_dead_letters(dead_letter_topic, batch.dead_letters)
             result = await writer.write(batch)
+            # Acknowledged in order: a batch's offsets follow those of the batch before it.
+            if previous is not None:
+                await previous
         except Exception:
             end_worker(events)
         recent.remember(snapshot.key for snapshot in batch.snapshots)
@@ -129,9 +143,10 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     async def ingest(stream: StreamT[Any]) -> None:
         source = cast(Stream[Any], stream)
         batches = source.noack_take(settings.batch_size, within=settings.batch_timeout)
-        # While PostgreSQL stores one batch, the next is parsed: one batch in flight at most,
-        # committed and acknowledged in order.
-        in_flight: asyncio.Task[None] | None = None
+        # While PostgreSQL stores batches, the next is parsed: a batch in flight per writer
+        # connection at most, each acknowledged after those before it.
+        in_flight: deque[asyncio.Task[None]] = deque()
+        batch_number = 0
         # Waiting for the first batch is joining the group, not consuming: it is not counted.
         waiting_since: float | None = None
         async for values in batches:
@@ -150,12 +165,20 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
                     await asyncio.sleep(0)
             except Exception:
                 end_worker(events)
-            if in_flight is not None:
-                await in_flight
-            in_flight = asyncio.create_task(commit_and_ack(source, events, batch, started))
+            if len(in_flight) == len(writers):
+                # The oldest is done, and with it its writer, the one this batch takes.
+                await in_flight.popleft()
+            writer = writers[batch_number % len(writers)]
+            previous = in_flight[-1] if in_flight else None
+            in_flight.append(
+                asyncio.create_task(
+                    commit_and_ack(source, events, batch, started, writer, previous)
+                )
+            )
+            batch_number += 1
             waiting_since = time.perf_counter()
-        if in_flight is not None:
-            await in_flight
+        for task in in_flight:
+            await task
 
     app.agent(topic, name="procmon.ingest")(ingest)
     return app

@@ -183,7 +183,10 @@ class SnapshotWriter:
         """Insert the batch's snapshots; record the id of each one stored now in ``stored``."""
         if not batch.snapshots:
             return
-        commands = [_command_values(snapshot) for snapshot in batch.snapshots]
+        # In key order: two batches written at once that share keys (a redelivery) then take
+        # the unique index's locks in the same order, and cannot deadlock.
+        ordered = sorted(batch.snapshots, key=lambda snapshot: snapshot.key)
+        commands = [_command_values(snapshot) for snapshot in ordered]
         await cur.execute(INSERT_COMMANDS, _as_columns(commands))
         for command_id, machine_id, timestamp, content_hash in await cur.fetchall():
             stored[(str(machine_id), _aware(timestamp), str(content_hash))] = int(

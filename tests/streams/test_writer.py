@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -113,6 +114,23 @@ async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> Non
     for phase in ("commands", "copy", "commit"):
         assert again.phases.seconds[phase] > 0, phase
     assert again.phases.seconds["parse"] == 0
+
+
+async def test_two_writers_sharing_snapshots_store_each_once_without_deadlock(
+    clean_database: str,
+) -> None:
+    # As two batches in flight at once hold a redelivery: the same snapshots, in opposite
+    # orders. One attempt each: a deadlock (or any retry) would fail the write.
+    snapshots = [_snapshot(f"m{n}", n, 1, n) for n in range(300)]
+    writers = [SnapshotWriter(clean_database, retry_attempts=1) for _ in range(2)]
+    results = await asyncio.gather(
+        writers[0].write(PreparedBatch(snapshots=snapshots)),
+        writers[1].write(PreparedBatch(snapshots=snapshots[::-1])),
+    )
+    for writer in writers:
+        await writer.close()
+    assert sum(result.snapshots_stored for result in results) == 300
+    assert stored_counts(clean_database) == (300, 300, 0)
 
 
 async def test_dead_letters_keep_the_whole_message_once(clean_database: str) -> None:
