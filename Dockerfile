@@ -1,5 +1,5 @@
 # The image of the worker, the API and the one-shot migration (see docker-compose.yml).
-# The wheel is built in a stage of its own: it compiles parsers/_row_assembly.c, and the
+# The wheel is built in a stage of its own: it compiles the C twins (hatch_build.py), and the
 # compiler stays out of the image.
 FROM python:3.11-slim AS wheel
 

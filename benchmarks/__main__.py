@@ -26,6 +26,7 @@ from benchmarks.corpus_windows_ps import CORPORA as WINDOWS_PS_CORPORA
 from benchmarks.ingest import bench_ingest
 from benchmarks.parsing import bench_parsers
 from parsers.row_assembly import ASSEMBLER
+from streams.copy_rows import ENCODER
 
 RESULTS = Path("bench-results.json")
 SERVER_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -40,10 +41,10 @@ def _machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    # Which row assembler the ps parsers use: the compiled one, or its Python twin.
+    # Which twins are used: the compiled ones, or the Python ones.
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" row assembler: {ASSEMBLER}"
+        f" row assembler: {ASSEMBLER}, COPY encoder: {ENCODER}"
     )
 
 

@@ -73,7 +73,7 @@ class Settings(BaseSettings):
         1.0, description="Seconds a worker waits to fill a batch before writing what it has."
     )
     writer_connections: PositiveInt = Field(
-        2,
+        3,
         description="Batches a worker writes at once, each over its own PostgreSQL connection; "
         "acknowledged in order all the same.",
     )

@@ -12,8 +12,10 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
+from parsers import ProcessRow
 from procmon.errors import StorageError
 from streams.batch import DeadLetter, PreparedBatch, Snapshot, SnapshotKey
+from streams.copy_rows import COPY_SIGNATURE, COPY_TRAILER, encode_rows
 from streams.phases import PhaseTimes
 from streams.sql import (
     COPY_PROCESSES,
@@ -29,6 +31,7 @@ log = logging.getLogger(__name__)
 
 _FIRST_BACKOFF_SECONDS = 0.5
 _MAX_BACKOFF_SECONDS = 10.0
+_UNTRUNCATED_TYPES = PROCESS_COLUMN_TYPES[:-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,7 @@ class SnapshotWriter:
             # Python, and the others take the column's default, the empty array.
             truncated: list[tuple[object, ...]] = []
             async with cur.copy(COPY_UNTRUNCATED_PROCESSES) as copy:
-                copy.set_types(PROCESS_COLUMN_TYPES[:-1])
+                await copy.write(COPY_SIGNATURE)
                 for snapshot in batch.snapshots:
                     command_id = stored.get(snapshot.key)
                     if command_id is None:
@@ -148,12 +151,11 @@ class SnapshotWriter:
                     envelope = snapshot.envelope
                     # COPY's columns: the snapshot's three, then a row's fields in its order.
                     head = (command_id, envelope.machine_id, envelope.timestamp)
-                    for row in snapshot.rows:
-                        if row.truncated_fields:
-                            truncated.append((*head, *row[:-1], list(row.truncated_fields)))
-                        else:
-                            await copy.write_row(head + row[:-1])
+                    cut: list[ProcessRow] = []
+                    await copy.write(encode_rows(head, snapshot.rows, _UNTRUNCATED_TYPES, cut))
+                    truncated += ((*head, *row[:-1], list(row.truncated_fields)) for row in cut)
                     process_rows += len(snapshot.rows)
+                await copy.write(COPY_TRAILER)
             if truncated:
                 async with cur.copy(COPY_PROCESSES) as copy:
                     copy.set_types(PROCESS_COLUMN_TYPES)

@@ -1,0 +1,11 @@
+from typing import Any, TypeVar
+
+_Row = TypeVar("_Row", bound=tuple[Any, ...])
+
+def encode_rows(
+    head: tuple[object, ...],
+    rows: list[_Row],
+    types: tuple[str, ...],
+    truncated: list[_Row],
+    /,
+) -> bytes: ...
