@@ -30,11 +30,11 @@ def compile_extension(root: Path, name: str, output: Path) -> Path:
     distribution = Distribution({"ext_modules": [extension], "script_name": "hatch_build.py"})
     distribution.src_root = str(root)
     build_ext = distribution.get_command_obj("build_ext")
-    build_ext.build_lib = str(output)  # type: ignore[attr-defined]
-    build_ext.build_temp = str(output / "temp")  # type: ignore[attr-defined]
+    build_ext.build_lib = str(output)
+    build_ext.build_temp = str(output / "temp")
     build_ext.ensure_finalized()
     build_ext.run()
-    built: str = build_ext.get_ext_fullpath(name)  # type: ignore[attr-defined]
+    built: str = build_ext.get_ext_fullpath(name)
     return Path(built)
 
 
