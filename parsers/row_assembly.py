@@ -2,8 +2,8 @@
 
 A plan says, for each field of :class:`~parsers.rows.ProcessRow`, where its value comes from:
 the line number, a constant, a column's text, a column read as a count, or a column passed
-to a reader whose results are remembered for the listing (these columns repeat the same few
-texts from row to row). :func:`assemble_rows` carries a plan out over a listing's lines.
+to a reader whose results are remembered, for the listing or across listings (these columns
+repeat the same few texts). :func:`assemble_rows` carries a plan out over a listing's lines.
 
 It is compiled (``parsers/_row_assembly.c``, built on install) where a C compiler was found,
 because a row made by the interpreter costs about 1 µs, most of a ps line's parsing;
