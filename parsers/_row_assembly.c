@@ -17,6 +17,7 @@ enum { LINE_NUMBER = 0, CONSTANT = 1, TEXT = 2, COUNT = 3, LOOKUP = 4, PROGRAM_L
 /* parsers.values.integer reads at most 15 digits: a value that fits a C long long. */
 #define MAX_DIGITS 15
 
+/* A plan entry read; its objects are borrowed from the plan, which the caller holds. */
 typedef struct {
     int kind;
     Py_ssize_t field;
@@ -294,8 +295,6 @@ assemble_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     if (read_plan(args[3], field_count, columns, &column_count) < 0) {
         return NULL;
     }
-    /* The plan's objects are borrowed from it: hold it while readers run Python code. */
-    PyObject *plan = Py_NewRef(args[3]);
     PyObject *rows = PyList_New(0);
     Py_ssize_t starts[MAX_FIELDS];
     Py_ssize_t ends[MAX_FIELDS];
@@ -324,7 +323,6 @@ assemble_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         Py_DECREF(line);
         if (refused) {
             Py_DECREF(rows);
-            Py_DECREF(plan);
             return PyLong_FromSsize_t(index);
         }
         if (row == NULL || PyList_Append(rows, row) < 0) {
@@ -332,7 +330,6 @@ assemble_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         Py_XDECREF(row);
     }
-    Py_DECREF(plan);
     return rows;
 }
 

@@ -19,6 +19,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict
+from itertools import cycle
 from typing import Any, NoReturn, cast
 
 import faust
@@ -146,7 +147,8 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         # While PostgreSQL stores batches, the next is parsed: a batch in flight per writer
         # connection at most, each acknowledged after those before it.
         in_flight: deque[asyncio.Task[None]] = deque()
-        batch_number = 0
+        # In turn: when a batch takes a writer, the batch that last had it is done.
+        turns = cycle(writers)
         # Waiting for the first batch is joining the group, not consuming: it is not counted.
         waiting_since: float | None = None
         async for values in batches:
@@ -168,14 +170,12 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
             if len(in_flight) == len(writers):
                 # The oldest is done, and with it its writer, the one this batch takes.
                 await in_flight.popleft()
-            writer = writers[batch_number % len(writers)]
             previous = in_flight[-1] if in_flight else None
             in_flight.append(
                 asyncio.create_task(
-                    commit_and_ack(source, events, batch, started, writer, previous)
+                    commit_and_ack(source, events, batch, started, next(turns), previous)
                 )
             )
-            batch_number += 1
             waiting_since = time.perf_counter()
         for task in in_flight:
             await task
