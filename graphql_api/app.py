@@ -30,9 +30,10 @@ from graphql_api.export import export_processes
 from graphql_api.metrics import ApiMetrics
 from graphql_api.schema import schema
 from procmon.cache import FailOpenRedis
-from procmon.settings import Settings
+from procmon.logs import configure_logging
+from procmon.settings import Settings, load_settings
 
-__all__ = ["create_app", "run_api"]
+__all__ = ["app_from_environment", "create_app", "run_api"]
 
 
 def _role(request: Request | WebSocket) -> str:
@@ -104,7 +105,7 @@ def create_app(settings: Settings) -> Starlette:
     redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     cache = ResponseCache(redis, settings.cache_ttl)
     metrics = ApiMetrics(cache)
-    keys = KeyCheck(pool, settings.api_require_key, settings.api_key_cache_seconds)
+    keys = KeyCheck(pool, redis, settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -145,14 +146,30 @@ def create_app(settings: Settings) -> Starlette:
     )
 
 
-def run_api(settings: Settings) -> None:
-    """Serve the API on ``settings.api_host:settings.api_port`` until interrupted."""
+def run_api(settings: Settings, workers: int = 1) -> None:
+    """Serve the API on ``settings.api_host:settings.api_port`` until interrupted or SIGTERM.
+
+    With more than one worker, uvicorn's parent process holds the socket and starts ``workers``
+    processes that accept from it; each builds its app with :func:`app_from_environment`,
+    reading its settings from the environment as every procmon process does, so ``settings``
+    must be the environment's (as ``procmon api`` has them). SIGTERM to the parent stops the
+    workers, each finishing its requests in flight, then the parent.
+    """
     level = logging.getLevelNamesMapping()[settings.log_level]
     uvicorn.run(
-        create_app(settings),
+        create_app(settings) if workers == 1 else f"{__name__}:{app_from_environment.__name__}",
+        factory=workers > 1,
+        workers=workers,
         host=settings.api_host,
         port=settings.api_port,
         log_level=level,
         # A lifespan failure must stop the server rather than leave it serving without a pool.
         lifespan="on",
     )
+
+
+def app_from_environment() -> Starlette:
+    """The app of one API worker process, from the ``PROCMON_*`` settings it was started with."""
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -23,11 +23,11 @@ __all__ = [
     "ROLES",
     "ApiKey",
     "Role",
+    "active_keys",
     "create_api_key",
     "hash_token",
     "list_api_keys",
     "revoke_api_key",
-    "role_of",
 ]
 
 Role = Literal["reader", "admin"]
@@ -38,7 +38,7 @@ _INSERT = "INSERT INTO api_keys (name, key_hash, role) VALUES (%s, %s, %s)"
 _LIST = "SELECT id, name, role, created_at, revoked_at FROM api_keys ORDER BY id"
 _REVOKE = """UPDATE api_keys SET revoked_at = now()
              WHERE revoked_at IS NULL AND (name = %(key)s OR id::text = %(key)s)"""
-_ROLE_OF = "SELECT role FROM api_keys WHERE key_hash = %s AND revoked_at IS NULL"
+_ACTIVE_KEYS = "SELECT key_hash, role FROM api_keys WHERE revoked_at IS NULL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +87,9 @@ def revoke_api_key(database_url: str, id_or_name: str) -> int:
     return revoked
 
 
-async def role_of(conn: AsyncConnection[Any], token: str) -> Role | None:
-    """The role of an active key, or None for a wrong or revoked one."""
-    if not token.startswith(_PREFIX):
-        return None
+async def active_keys(conn: AsyncConnection[Any]) -> dict[bytes, Role]:
+    """The SHA-256 of every active key, with its role."""
     async with conn.cursor(row_factory=tuple_row) as cursor:
-        await cursor.execute(_ROLE_OF, (hash_token(token),))
-        row = await cursor.fetchone()
-    if row is None:
-        return None
-    role = row[0]
-    return "admin" if role == "admin" else "reader"
+        await cursor.execute(_ACTIVE_KEYS)
+        rows = await cursor.fetchall()
+    return {bytes(digest): "admin" if role == "admin" else "reader" for digest, role in rows}

@@ -1,4 +1,5 @@
-"""Redis for the response cache, failing open: when Redis is away, callers carry on without it.
+"""Redis for the response cache and the rate limit, failing open: when Redis is away,
+callers carry on without it.
 
 Calls have short timeouts; after a failure a circuit breaker skips Redis for a while, so an
 outage costs one timeout per ``retry_after`` seconds rather than one per request, and it is
@@ -49,7 +50,8 @@ class FailOpenRedis:
         if not self._down:
             self._down = True
             log.warning(
-                "Redis unavailable, carrying on without the cache (next try in %.0f s): %s",
+                "Redis unavailable, carrying on without the cache and rate limit"
+                " (next try in %.0f s): %s",
                 self._retry_after,
                 exc,
             )
@@ -57,7 +59,7 @@ class FailOpenRedis:
     def _succeeded(self) -> None:
         if self._down:
             self._down = False
-            log.info("Redis is back; the cache is in use again")
+            log.info("Redis is back; the cache and rate limit are in use again")
 
     async def _call(self, command: Callable[[], Awaitable[_T]]) -> _T | None:
         if time.monotonic() < self._closed_until:
@@ -90,6 +92,22 @@ class FailOpenRedis:
     async def incr(self, name: str) -> None:
         """Add one to the counter ``name``, unless Redis is unavailable."""
         await self._call(lambda: self._client.incr(self._name(name)))
+
+    async def count(self, name: str, ttl_seconds: int) -> int | None:
+        """Add one to the counter ``name`` and return it, or ``None`` if Redis is unavailable.
+
+        The counter expires ``ttl_seconds`` after its last count. INCR and EXPIRE go as one
+        MULTI/EXEC in one write: one round trip, and no counter is left without an expiry.
+        """
+
+        async def incr_and_expire() -> list[object]:
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.incr(self._name(name))
+                pipe.expire(self._name(name), ttl_seconds)
+                return await pipe.execute()
+
+        replies = await self._call(incr_and_expire)
+        return replies[0] if replies is not None and isinstance(replies[0], int) else None
 
     async def close(self) -> None:
         """Close the connections."""

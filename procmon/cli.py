@@ -39,6 +39,13 @@ def _timestamp(text: str) -> datetime:
     return value
 
 
+def _positive(text: str) -> int:
+    """Parse a whole number above zero."""
+    if not text.isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"not a whole number above 0: {text!r}")
+    return int(text)
+
+
 def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
     from procmon.database import migrate
 
@@ -55,7 +62,7 @@ def _cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
 def _cmd_api(settings: Settings, args: argparse.Namespace) -> None:
     from graphql_api import run_api
 
-    run_api(settings)
+    run_api(settings, workers=args.workers or settings.api_workers)
 
 
 def _cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
@@ -223,7 +230,8 @@ def _parser() -> argparse.ArgumentParser:
 
     add("migrate", _cmd_migrate, "create the database if needed and apply schema.sql")
     add("worker", _cmd_worker, "run a Faust worker that stores listings from the topic")
-    add("api", _cmd_api, "serve the GraphQL API (GraphiQL at /graphql)")
+    api = add("api", _cmd_api, "serve the GraphQL API (GraphiQL at /graphql)")
+    api.add_argument("--workers", type=_positive, help="API processes (PROCMON_API_WORKERS)")
     collect = add("collect", _cmd_collect, "take this machine's process listing and publish it")
     collect.add_argument("--interval", type=float, help="repeat every INTERVAL seconds")
     submit = add("submit", _cmd_submit, "publish a saved listing")

@@ -97,20 +97,35 @@ class Settings(BaseSettings):
     api_port: Annotated[int, Field(ge=1, le=65535)] = Field(
         8000, description="Port the GraphQL API listens on."
     )
+    api_workers: PositiveInt = Field(
+        1,
+        description="API processes serving one port (`procmon api --workers`), each with its "
+        "own pool of `api_pool_size` connections; about one per core the API may use.",
+    )
+    api_rate_limit: Annotated[int, Field(ge=0)] = Field(
+        600,
+        description="Requests one API key may make per `api_rate_window` seconds, counted in "
+        "Redis across API processes; more get 429. 0 turns the limit off.",
+    )
+    api_rate_window: PositiveInt = Field(
+        10, description="Seconds of the rate limit's fixed window (the longest Retry-After)."
+    )
     api_read_database_url: str | None = Field(
         None, description="A read replica's URL; when given, the API queries it instead."
     )
     api_statement_timeout: PositiveFloat = Field(
         5.0, description="Seconds one API query may run before PostgreSQL cancels it."
     )
-    api_pool_size: PositiveInt = Field(8, description="Most PostgreSQL connections of the API.")
+    api_pool_size: PositiveInt = Field(
+        8, description="Most PostgreSQL connections of one API process (`api_workers`)."
+    )
     api_require_key: bool = Field(
         True, description="Refuse API requests without a valid key (`procmon apikey create`)."
     )
     api_key_cache_seconds: Annotated[float, Field(ge=0)] = Field(
         10.0,
-        description="Seconds the API remembers a key's verdict: a revoked key works this long "
-        "at most; 0 checks the database on every request.",
+        description="Seconds the API uses its set of active keys before reading it again: a "
+        "revoked key works this long at most; 0 reads it on every request.",
     )
     api_page_size: PositiveInt = Field(
         100, description="Rows of a page of processes or snapshots when `first` is not given."

@@ -1,14 +1,21 @@
-"""The API's key check: 401s that say why, roles in the cache key, open health endpoints."""
+"""The API's key check: 401s that say why, roles in the cache key, open health endpoints,
+and keys checked against the set in memory, so that wrong keys cost no database round trip."""
 
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
+from contextlib import AbstractAsyncContextManager
+from typing import Any
 
 import httpx
 import psycopg
+import pytest
 
 from graphql_api import create_app
+from graphql_api.auth import RELOAD_ON_MISS_SECONDS
+from graphql_api.db import ApiPool, create_pool
 from procmon.api_keys import create_api_key, revoke_api_key
 from procmon.settings import Settings
 from tests.graphql_api.conftest import Fleet, Serve, post
@@ -113,3 +120,70 @@ async def test_a_database_without_keys_is_503_not_500(
     }
     with psycopg.connect(empty_database_url) as conn:
         assert conn.execute("SELECT to_regclass('api_keys')").fetchone() == (None,)
+
+
+@pytest.fixture
+def lendings(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """When the app's pool lent a connection: each is a database round trip or more."""
+    times: list[float] = []
+
+    def counting_pool(settings: Settings) -> ApiPool:
+        pool = create_pool(settings)
+        lend = pool.connection
+
+        def connection(*args: Any, **kwargs: Any) -> AbstractAsyncContextManager[Any]:
+            times.append(time.monotonic())
+            return lend(*args, **kwargs)
+
+        monkeypatch.setattr(pool, "connection", connection)
+        return pool
+
+    monkeypatch.setattr("graphql_api.app.create_pool", counting_pool)
+    return times
+
+
+def _random_key() -> dict[str, str]:
+    return {"Authorization": f"Bearer pmk_{secrets.token_urlsafe(32)}"}
+
+
+async def test_wrong_keys_each_different_cost_no_database_round_trip(
+    fleet: Fleet, database_url: str, serve: Serve, lendings: list[float]
+) -> None:
+    async with serve(database_url) as client:
+        assert (await client.post("/graphql", json=QUERY)).status_code == 200
+        before = len(lendings)
+        started = time.monotonic()
+        statuses = {
+            (await client.post("/graphql", json=QUERY, headers=_random_key())).status_code
+            for _ in range(200)
+        }
+        elapsed = time.monotonic() - started
+    assert statuses == {401}
+    # The key set is read again at most once a second on a miss; 200 lookups were made before.
+    assert len(lendings) - before <= 1 + elapsed / RELOAD_ON_MISS_SECONDS
+
+
+async def test_concurrent_requests_wait_for_one_read_of_the_keys(
+    fleet: Fleet, database_url: str, serve: Serve, lendings: list[float]
+) -> None:
+    async with serve(database_url) as client:
+        started = time.monotonic()
+        answers = await asyncio.gather(
+            *(client.post("/graphql", json=QUERY, headers=_random_key()) for _ in range(30))
+        )
+        elapsed = time.monotonic() - started
+    assert {answer.status_code for answer in answers} == {401}
+    assert 1 <= len(lendings) <= 1 + elapsed / RELOAD_ON_MISS_SECONDS
+
+
+async def test_a_key_created_while_serving_works_within_a_second(
+    fleet: Fleet, database_url: str, serve: Serve
+) -> None:
+    async with serve(database_url) as client:
+        assert (await client.post("/graphql", json=QUERY)).status_code == 200
+        token = create_api_key(database_url, name="newcomer", role="admin")
+        await asyncio.sleep(RELOAD_ON_MISS_SECONDS)
+        answer = await client.post(
+            "/graphql", json=QUERY, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert answer.status_code == 200

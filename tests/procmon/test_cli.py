@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import psutil
+import pytest
+
+from procmon.devstack import free_port
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -106,3 +114,72 @@ def test_settings_print_lines_that_read_back_as_the_same_settings() -> None:
         check=True,
     ).stdout.splitlines()
     assert again == printed
+
+
+def _healthz_over_new_connection(port: int) -> socket.socket:
+    """A connection to the API that has had a 200 from /healthz, left open."""
+    connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+    connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    assert connection.recv(65536).startswith(b"HTTP/1.1 200 ")
+    return connection
+
+
+def _answering_pid(api: psutil.Process, port: int, client_port: int) -> int:
+    """The API process that holds the server end of the connection from ``client_port``."""
+    for process in api.children(recursive=True):
+        for held in process.net_connections(kind="tcp"):
+            if held.laddr.port == port and held.raddr and held.raddr.port == client_port:
+                return process.pid
+    raise AssertionError(f"no API process holds the connection from port {client_port}")
+
+
+@pytest.mark.timeout(120)
+def test_api_workers_answer_from_two_processes_and_stop_on_sigterm(
+    database_url: str, redis_prefix: str
+) -> None:
+    port = free_port()
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PROCMON_DATABASE_URL": database_url,
+        "PROCMON_REDIS_PREFIX": redis_prefix,
+        "PROCMON_API_PORT": str(port),
+        "PROCMON_LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "procmon", "api", "--workers", "2"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    api = psutil.Process(server.pid)
+    connections: list[socket.socket] = []
+    pids: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        # The kernel hands each connection to whichever worker accepts first: ask until both
+        # have answered (each of them sees every new connection, so this takes a few).
+        while len(pids) < 2 and time.monotonic() < deadline:
+            try:
+                connection = _healthz_over_new_connection(port)
+            except OSError:
+                time.sleep(0.2)
+                continue
+            connections.append(connection)
+            pids.add(_answering_pid(api, port, connection.getsockname()[1]))
+        children = api.children(recursive=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=60)
+        for connection in connections:
+            connection.close()
+    assert len(pids) == 2
+    assert server.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    # The workers are joined before the parent exits; its resource tracker follows it out.
+    assert psutil.wait_procs(children, timeout=10)[1] == []
+
+
+def test_api_workers_must_be_a_positive_number() -> None:
+    result = _procmon("api", "--workers", "0")
+    assert result.returncode == 2
+    assert "not a whole number above 0: '0'" in result.stderr
