@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import TextIO
 
 from procmon.collector import envelope_from_file
-from procmon.envelope import Envelope
-from procmon.errors import CollectorError, ProcmonError
+from procmon.envelope import Envelope, timestamp_problem
+from procmon.errors import CollectorError, EnvelopeError, ProcmonError
 from procmon.kafka import message_for, publish_raw
 from procmon.object_store import open_store
 from procmon.settings import Settings
@@ -87,7 +87,19 @@ def _manifest(
 def envelope_for_file(
     path: Path, defaults: ImportDefaults, entry: dict[str, str] | None = None
 ) -> Envelope:
-    """The envelope of a saved listing, described by its manifest ``entry`` or the defaults."""
+    """The envelope of a saved listing, described by its manifest ``entry`` or the defaults.
+
+    An empty file is refused: the worker could only dead-letter it.
+    """
+    envelope = _described_envelope(path, defaults, entry)
+    if not envelope.raw_output.strip():
+        raise CollectorError(f"{path} is empty: there is no listing in it to send")
+    return envelope
+
+
+def _described_envelope(
+    path: Path, defaults: ImportDefaults, entry: dict[str, str] | None
+) -> Envelope:
     if entry is not None:
         return envelope_from_file(
             path,
@@ -133,6 +145,11 @@ def import_paths(
         try:
             entry = _manifest(path.parent, manifests).get(path.name)
             envelope = envelope_for_file(path, defaults, entry)
+            # Checked here too, so that a file the workers would refuse (a modification time
+            # of 1970, say) is this file's rejection rather than a dead letter.
+            problem = timestamp_problem(envelope.timestamp, settings, datetime.now(UTC))
+            if problem is not None:
+                raise EnvelopeError(problem)
             key = (envelope.machine_id, envelope.timestamp, envelope.content_hash)
             if key in seen:
                 summary.skipped += 1

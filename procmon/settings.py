@@ -7,9 +7,10 @@ The README's settings table lists every variable; ``procmon settings`` prints th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from procmon.errors import ConfigurationError, ObjectStoreError
@@ -79,6 +80,15 @@ class Settings(BaseSettings):
     )
     dedupe_cache_size: PositiveInt = Field(
         100_000, description="Snapshot keys a worker remembers to skip redeliveries cheaply."
+    )
+    earliest_timestamp: AwareDatetime = Field(
+        datetime(1990, 1, 1, tzinfo=UTC),
+        description="Listings dated before this are refused (dead letters saying so).",
+    )
+    max_clock_ahead_seconds: PositiveFloat = Field(
+        86_400.0,
+        description="Listings dated more than this many seconds ahead of the worker's clock "
+        "are refused (dead letters saying so).",
     )
     session_timeout: PositiveFloat = Field(
         10.0, description="Kafka consumer session timeout in seconds (worker takeover time)."

@@ -161,7 +161,7 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
                 batch.phases.add("consume", started - waiting_since)
             try:
                 for event in events:
-                    batch.add(_raw_message(event), recent, store)
+                    batch.add(_raw_message(event), recent, store, settings)
                     # Let the batch in flight feed PostgreSQL more COPY data between two
                     # listings: its socket holds only a few milliseconds of the server's work.
                     await asyncio.sleep(0)

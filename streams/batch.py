@@ -11,15 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Container
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
-from procmon.envelope import Envelope, decode_envelope
+from procmon.envelope import Envelope, TimestampLimits, decode_envelope, timestamp_problem
 from procmon.errors import EnvelopeError, MessageContext, ObjectStoreError, SnapshotParseError
 from procmon.object_store import ObjectStore
+from procmon.settings import Settings
 from streams.phases import PhaseTimes
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DeadLetter",
     "PreparedBatch",
     "RawMessage",
@@ -30,6 +33,11 @@ __all__ = [
 ]
 
 SnapshotKey = tuple[str, object, str]
+
+# The limits of the settings' defaults, for callers that pass none; never the environment's.
+DEFAULT_LIMITS: TimestampLimits = Settings.model_construct()
+# A Kafka key shown in an error is cut to this many bytes.
+_SHOWN_KEY_BYTES = 80
 
 _INT32 = 2**31 - 1
 _INT64 = 2**63 - 1
@@ -96,13 +104,18 @@ class DeadLetter:
 
 @dataclass(slots=True)
 class PreparedBatch:
-    """What one batch of messages comes to."""
+    """What one batch of messages comes to.
+
+    ``now`` is the worker's clock as the batch began: listings dated too far past it are
+    dead letters (PROCMON_MAX_CLOCK_AHEAD_SECONDS).
+    """
 
     snapshots: list[Snapshot] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
     duplicates_in_batch: int = 0
     recently_stored: int = 0
     phases: PhaseTimes = field(default_factory=PhaseTimes, repr=False, compare=False)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC), repr=False, compare=False)
     _seen: set[SnapshotKey] = field(default_factory=set, repr=False, compare=False)
 
     def add(
@@ -110,16 +123,22 @@ class PreparedBatch:
         message: RawMessage,
         recently_stored: Container[SnapshotKey] = (),
         store: ObjectStore | None = None,
+        limits: TimestampLimits = DEFAULT_LIMITS,
     ) -> None:
         """Decode, validate, dedupe and parse one more message into the batch.
 
-        A message whose key is in ``recently_stored`` is counted and skipped before parsing.
-        An envelope carrying a reference has its raw output read from ``store`` once it is
-        known not to be a duplicate (the key is in the envelope itself).
+        A message is refused whose timestamp is outside ``limits`` or whose Kafka key is not
+        its machine id. One whose snapshot key is in ``recently_stored`` is counted and skipped
+        before parsing. An envelope carrying a reference has its raw output read from
+        ``store`` once it is known not to be a duplicate (the key is in the envelope itself).
         """
         try:
             with self.phases.timing("decode"):
                 envelope = decode_envelope(message.value, message.context)
+                problem = timestamp_problem(envelope.timestamp, limits, self.now)
+                if problem is not None:
+                    raise EnvelopeError(problem, _context(envelope, message))
+                _check_key(envelope, message)
             with self.phases.timing("dedupe"):
                 key = snapshot_key(envelope)
                 if key in recently_stored:
@@ -173,6 +192,23 @@ def _read_raw_output(
     return envelope.with_raw_output(text, context)
 
 
+def _check_key(envelope: Envelope, message: RawMessage) -> None:
+    """Refuse a message whose Kafka key is not its machine id: it went to the wrong partition."""
+    if message.key == envelope.key:
+        return
+    expected = f"the machine_id {envelope.machine_id!r} in UTF-8"
+    if message.key is None:
+        problem = f"the message has no Kafka key, and the key must be {expected}"
+    else:
+        shown = message.key[:_SHOWN_KEY_BYTES]
+        cut = "..." if len(message.key) > _SHOWN_KEY_BYTES else ""
+        problem = f"the Kafka key {shown!r}{cut} is not {expected}"
+    raise EnvelopeError(
+        f"{problem}: a machine's listings share a partition so that they are stored in order",
+        _context(envelope, message),
+    )
+
+
 def snapshot_key(envelope: Envelope) -> SnapshotKey:
     """The dedupe key: machine, time of the listing, content hash."""
     return (envelope.machine_id, envelope.timestamp, envelope.content_hash)
@@ -224,9 +260,10 @@ def prepare_batch(
     messages: list[RawMessage],
     recently_stored: Container[SnapshotKey] = (),
     store: ObjectStore | None = None,
+    limits: TimestampLimits = DEFAULT_LIMITS,
 ) -> PreparedBatch:
     """Decode, validate, dedupe and parse a batch of messages (see :meth:`PreparedBatch.add`)."""
     batch = PreparedBatch()
     for message in messages:
-        batch.add(message, recently_stored, store)
+        batch.add(message, recently_stored, store, limits)
     return batch

@@ -60,7 +60,7 @@ async def replay_topic(
                 for r in records
                 if since_ms is None or r.timestamp >= since_ms
             ]
-            batch = prepare_batch(messages, store=store)
+            batch = prepare_batch(messages, store=store, limits=settings)
             stored = await writer.write(batch)
             result.messages += len(messages)
             result.snapshots_stored += stored.snapshots_stored

@@ -8,8 +8,17 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from procmon.envelope import Envelope, content_hash, decode_envelope, make_envelope
+from procmon.envelope import (
+    MAX_MESSAGE_BYTES,
+    Envelope,
+    content_hash,
+    decode_envelope,
+    make_envelope,
+    timestamp_problem,
+)
 from procmon.errors import EnvelopeError, MessageContext
+from procmon.kafka import MAX_UNCOMPRESSED_BYTES
+from procmon.settings import Settings
 
 RAW = (
     "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
@@ -196,3 +205,118 @@ def test_a_reference_must_name_an_object_by_its_hash(reference: str) -> None:
         decode_envelope(json.dumps(_by_reference_fields(raw_output_ref=reference)).encode())
     with pytest.raises(EnvelopeError, match="raw_output_ref: String should match pattern"):
         _envelope().by_reference(reference)
+
+
+def _message(**changes: object) -> bytes:
+    """A valid envelope's JSON with ``changes`` to its fields (the hash left as it was)."""
+    data: dict[str, object] = json.loads(_envelope().to_bytes())
+    data.update(changes)
+    return json.dumps(data).encode()
+
+
+@pytest.mark.parametrize(
+    "timestamp",
+    # Valid in their own zone, after year 9999 or before year 1 in UTC.
+    ["9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00+14:00"],
+)
+def test_a_timestamp_that_overflows_in_utc_is_refused(timestamp: str) -> None:
+    with pytest.raises(EnvelopeError, match="outside years 1 to 9999 once converted to UTC"):
+        decode_envelope(_message(timestamp=timestamp))
+    with pytest.raises(EnvelopeError, match="outside years 1 to 9999"):
+        _envelope(timestamp=datetime.fromisoformat(timestamp))
+
+
+@pytest.mark.parametrize("timestamp", [1764000000, 1764000000.5, "1764000000", True, None])
+def test_a_timestamp_must_be_an_iso_8601_string(timestamp: object) -> None:
+    with pytest.raises(EnvelopeError, match=r"timestamp: .*ISO 8601") as caught:
+        decode_envelope(_message(timestamp=timestamp))
+    assert caught.value.context.machine_id == "m-1"
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["2026-11-28T12:00:00+01:00", "2026-11-28 11:00:00Z", "20261128T110000+0000"]
+)
+def test_iso_8601_timestamps_with_an_offset_are_read(timestamp: str) -> None:
+    decoded = decode_envelope(_message(timestamp=timestamp))
+    assert decoded.timestamp == datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
+
+
+def test_a_long_bad_timestamp_is_not_echoed_whole() -> None:
+    with pytest.raises(EnvelopeError) as caught:
+        decode_envelope(_message(timestamp="x" * 10_000))
+    assert "... (10000 characters) is not an ISO 8601 date" in caught.value.reason
+    assert len(caught.value.reason) < 200
+
+
+def test_json_nested_100000_deep_is_refused_naming_the_bound() -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    for message in (deep, f'{{"machine_id": {deep}}}', '{"a":' * 100_000 + "1" + "}" * 100_000):
+        with pytest.raises(EnvelopeError, match="nested deeper than one level") as caught:
+            decode_envelope(message.encode())
+        assert "an envelope is one flat object" in caught.value.reason
+
+
+def test_a_nested_value_is_refused_naming_its_field() -> None:
+    with pytest.raises(EnvelopeError, match=r"field 'os_version' holds a dict") as caught:
+        decode_envelope(_message(os_version={"kernel": "6.1"}))
+    assert "nested deeper than one level" in caught.value.reason
+    assert caught.value.context.machine_id == "m-1"
+
+
+def test_a_message_over_the_size_bound_is_refused_unread() -> None:
+    padded = _envelope().to_bytes() + b" " * MAX_MESSAGE_BYTES
+    with pytest.raises(EnvelopeError) as caught:
+        decode_envelope(padded)
+    assert caught.value.reason == (
+        f"message is {len(padded)} bytes, over the {MAX_MESSAGE_BYTES} bytes an envelope may have"
+    )
+
+
+def test_the_size_bound_is_what_a_collector_may_send() -> None:
+    assert MAX_MESSAGE_BYTES == MAX_UNCOMPRESSED_BYTES
+
+
+def test_an_integer_too_long_to_convert_is_refused() -> None:
+    # The json module raised a ValueError of its own here, which no one caught.
+    with pytest.raises(EnvelopeError, match="message is not JSON: number out of range"):
+        decode_envelope(
+            _message().replace(b'"schema_version": 1', b'"schema_version": ' + b"9" * 5000)
+        )
+
+
+def test_a_message_that_is_not_utf8_inside_a_string_says_so() -> None:
+    with pytest.raises(EnvelopeError, match="message is not UTF-8"):
+        decode_envelope(_message(machine_name="PLACEHOLDER").replace(b"PLACEHOLDER", b"\xff"))
+
+
+LIMITS = Settings(earliest_timestamp=datetime(2020, 1, 1, tzinfo=UTC), max_clock_ahead_seconds=60)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "problem"),
+    [
+        (
+            datetime(2019, 12, 31, 23, 59, tzinfo=UTC),
+            "timestamp 2019-12-31T23:59:00+00:00 is before 2020-01-01T00:00:00+00:00, the "
+            "earliest accepted (PROCMON_EARLIEST_TIMESTAMP)",
+        ),
+        (datetime(2020, 1, 1, tzinfo=UTC), None),
+        (NOW + timedelta(seconds=60), None),
+        (
+            NOW + timedelta(seconds=61),
+            "timestamp 2026-11-28T12:01:01+00:00 is more than 60 seconds ahead of the clock "
+            "checking it (2026-11-28T12:00:00+00:00; PROCMON_MAX_CLOCK_AHEAD_SECONDS)",
+        ),
+        # The same instant in another zone is just as far ahead.
+        (datetime(2026, 11, 28, 14, 1, 1, tzinfo=timezone(timedelta(hours=2))), "ahead"),
+    ],
+)
+def test_timestamps_outside_the_limits_are_named_with_the_bound(
+    timestamp: datetime, problem: str | None
+) -> None:
+    found = timestamp_problem(timestamp, LIMITS, NOW)
+    if problem is None or found is None:
+        assert found == problem
+    else:
+        assert problem in found

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from procmon.envelope import make_envelope
+import pytest
+
+from procmon.envelope import MAX_MESSAGE_BYTES, make_envelope
 from procmon.errors import EnvelopeError, SnapshotParseError
 from procmon.object_store import FilesystemStore
-from streams.batch import RawMessage, prepare_batch
+from procmon.settings import Settings
+from streams.batch import PreparedBatch, RawMessage, prepare_batch
 
 HEADER = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND"
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -193,3 +196,105 @@ def test_an_inline_copy_stands_in_for_a_reference_that_cannot_be_read(tmp_path: 
     assert len(batch.dead_letters) == 1
     assert [s.message.offset for s in batch.snapshots] == [1]
     assert batch.duplicates_in_batch == 0
+
+
+def test_a_message_keyed_other_than_its_machine_id_is_a_dead_letter() -> None:
+    good = _message(LISTING, 0)
+    rekeyed = RawMessage("raw", 1, 1, b"m2", _message(LISTING, 1, "m1").value)
+    unkeyed = RawMessage("raw", 1, 2, None, _message(LISTING, 2, "m3").value)
+    batch = prepare_batch([rekeyed, unkeyed, good])
+    assert [s.message.offset for s in batch.snapshots] == [0]
+    wrong, missing = batch.dead_letters
+    assert isinstance(wrong.error, EnvelopeError)
+    assert wrong.error.reason.startswith(
+        "the Kafka key b'm2' is not the machine_id 'm1' in UTF-8: a machine's listings share"
+    )
+    assert (wrong.error.context.machine_id, wrong.error.context.offset) == ("m1", 1)
+    assert missing.error.reason.startswith(
+        "the message has no Kafka key, and the key must be the machine_id 'm3' in UTF-8"
+    )
+
+
+def test_a_long_wrong_key_is_shown_cut_short() -> None:
+    message = RawMessage("raw", 1, 0, b"k" * 10_000, _message(LISTING, 0).value)
+    (letter,) = prepare_batch([message]).dead_letters
+    assert f"the Kafka key b'{'k' * 80}'... is not the machine_id 'm1'" in letter.error.reason
+    assert len(letter.error.reason) < 300
+
+
+def _dated(timestamp: str, offset: int) -> RawMessage:
+    """A valid message of machine m1 dated ``timestamp`` (an ISO 8601 string)."""
+    data = json.loads(_message(LISTING, offset).value) | {"timestamp": timestamp}
+    return RawMessage("raw", 1, offset, b"m1", json.dumps(data).encode())
+
+
+def test_timestamps_out_of_range_are_dead_letters_saying_which_bound() -> None:
+    now = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    batch = PreparedBatch(now=now)
+    for offset, timestamp in enumerate(
+        [
+            "1989-12-31T23:59:59Z",
+            "1990-01-01T00:00:00Z",
+            "2026-11-29T12:00:00Z",
+            "2026-11-29T12:00:01Z",
+            # The snapshot that became a machine's lastSeen for ever.
+            "9999-12-30T00:00:00Z",
+        ]
+    ):
+        batch.add(_dated(timestamp, offset))
+    assert [s.message.offset for s in batch.snapshots] == [1, 2]
+    early, ahead, far = (letter.error for letter in batch.dead_letters)
+    assert isinstance(early, EnvelopeError)
+    assert early.reason == (
+        "timestamp 1989-12-31T23:59:59+00:00 is before 1990-01-01T00:00:00+00:00, the earliest "
+        "accepted (PROCMON_EARLIEST_TIMESTAMP)"
+    )
+    assert (early.context.machine_id, early.context.offset) == ("m1", 0)
+    assert ahead.reason == (
+        "timestamp 2026-11-29T12:00:01+00:00 is more than 86400 seconds ahead of the clock "
+        "checking it (2026-11-28T12:00:00+00:00; PROCMON_MAX_CLOCK_AHEAD_SECONDS)"
+    )
+    assert far.reason.startswith("timestamp 9999-12-30T00:00:00+00:00 is more than 86400")
+
+
+def test_the_limits_are_those_given() -> None:
+    limits = Settings(
+        earliest_timestamp=datetime(2026, 11, 28, tzinfo=UTC), max_clock_ahead_seconds=1
+    )
+    batch = prepare_batch(
+        [_dated("2026-11-27T23:59:59Z", 0), _dated(datetime.now(UTC).isoformat(), 1)],
+        limits=limits,
+    )
+    assert [s.message.offset for s in batch.snapshots] == [1]
+    (letter,) = batch.dead_letters
+    assert "before 2026-11-28T00:00:00+00:00, the earliest accepted" in letter.error.reason
+
+
+def test_the_worker_clock_is_now_by_default() -> None:
+    ahead = (datetime.now(UTC) + timedelta(days=1, minutes=5)).isoformat()
+    (letter,) = prepare_batch([_dated(ahead, 0)]).dead_letters
+    assert "seconds ahead of the clock checking it" in letter.error.reason
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"machine_id": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"schema_version": ' + b"9" * 5000 + b"}",
+    ],
+    ids=["nested", "nested-field", "long-integer"],
+)
+def test_poison_bytes_are_dead_letters_and_the_batch_goes_on(value: bytes) -> None:
+    batch = prepare_batch([RawMessage("raw", 1, 0, b"m1", value), _message(LISTING, 1)])
+    assert [s.message.offset for s in batch.snapshots] == [1]
+    (letter,) = batch.dead_letters
+    assert isinstance(letter.error, EnvelopeError)
+
+
+def test_a_valid_envelope_over_the_size_bound_is_a_dead_letter() -> None:
+    padded = _message(LISTING, 0).value + b" " * MAX_MESSAGE_BYTES
+    batch = prepare_batch([RawMessage("raw", 1, 0, b"m1", padded)])
+    assert batch.snapshots == []
+    (letter,) = batch.dead_letters
+    assert letter.error.reason.startswith(f"message is {len(padded)} bytes, over the")
