@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
@@ -13,6 +14,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from graphql_api import sql
 from graphql_api.errors import UserInputError
+from procmon.database import WriteAccessCheck, api_database_url
 from procmon.settings import Settings
 
 __all__ = [
@@ -41,27 +43,35 @@ async def _use_utc(conn: ApiConnection) -> None:
     await conn.execute(sql.SET_UTC)
 
 
+async def _configure(conn: ApiConnection, check_role: WriteAccessCheck) -> None:
+    await _use_utc(conn)
+    await check_role(conn)
+
+
 def create_pool(settings: Settings) -> ApiPool:
     """Build the API's pool, not yet open.
 
     The owner opens it with ``await pool.open(wait=False)`` so that the API starts even
     while PostgreSQL is unreachable (``/healthz`` then says so) and connects once it is back.
-    It reads from the replica of ``api_read_database_url`` when one is given.
+    It reads from the replica of ``api_read_database_url`` when one is given, as the
+    read-only role of ``api_database_role`` (warning once if that role could write).
     Connections are in autocommit (the API only reads, so no transaction is left idle),
     return rows as dicts, speak UTC, and cancel a statement after ``api_statement_timeout``.
     """
     return AsyncConnectionPool(
-        settings.api_read_database_url or settings.database_url,
+        api_database_url(settings),
         min_size=1,
         max_size=settings.api_pool_size,
         open=False,
         timeout=CONNECTION_TIMEOUT,
-        configure=_use_utc,
+        configure=partial(_configure, check_role=WriteAccessCheck()),
         kwargs={
             "autocommit": True,
             "row_factory": dict_row,
-            # Every query of a request stops at the timeout, so one request can't hog the pool.
-            "options": f"-c statement_timeout={round(settings.api_statement_timeout * 1000)}",
+            # Every query of a request stops at the timeout, so one request can't hog the pool;
+            # read-only even if the role is not (a role can turn this off, but only on purpose).
+            "options": f"-c statement_timeout={round(settings.api_statement_timeout * 1000)}"
+            " -c default_transaction_read_only=on",
         },
         connection_class=AsyncConnection[DictRow],
         name="procmon-api",

@@ -47,9 +47,9 @@ def _positive(text: str) -> int:
 
 
 def _cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
-    from procmon.database import migrate
+    from procmon.database import migrate_for
 
-    migrate(settings.database_url)
+    migrate_for(settings)
     print("schema applied", file=sys.stderr)
 
 

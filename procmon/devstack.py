@@ -29,7 +29,7 @@ import psycopg
 import redis
 
 from procmon.api_keys import create_api_key
-from procmon.database import migrate
+from procmon.database import migrate_for
 from procmon.errors import DevStackError, ProcmonError
 from procmon.kafka import ensure_topics, publish
 from procmon.settings import ENV_PREFIX, Settings
@@ -242,7 +242,7 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
         stack.resolve_redis()
         stack.choose_ports()
         effective = stack.effective()
-        migrate(effective.database_url)
+        migrate_for(effective)
         asyncio.run(ensure_topics(effective))
         stack.spawn_procmon("worker")
         stack.spawn_procmon("api")

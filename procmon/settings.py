@@ -123,6 +123,16 @@ class Settings(BaseSettings):
     api_read_database_url: str | None = Field(
         None, description="A read replica's URL; when given, the API queries it instead."
     )
+    api_database_role: str = Field(
+        "procmon_api",
+        description="PostgreSQL role the API connects as (read-only, created by `procmon "
+        "migrate`); empty: the user of the API's database URL.",
+    )
+    api_database_password: str | None = Field(
+        None,
+        description="Password of the API's role, set by `procmon migrate` and used by the API; "
+        "unset or empty: none (trust or peer authentication).",
+    )
     api_statement_timeout: PositiveFloat = Field(
         5.0, description="Seconds one API query may run before PostgreSQL cancels it."
     )

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from psycopg.conninfo import conninfo_to_dict
 
+from procmon.database import api_database_url
 from procmon.settings import ENV_PREFIX, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,3 +65,28 @@ def test_image_installs_the_project_and_runs_procmon() -> None:
     assert 'ENTRYPOINT ["procmon"]' in dockerfile
     for package in ("procmon", "parsers", "streams", "graphql_api"):
         assert f"COPY {package} ./{package}" in dockerfile
+
+
+def test_the_api_logs_in_as_the_read_only_role_that_migrate_creates() -> None:
+    migrate_env = SERVICES["migrate"]["environment"]
+    api_env = SERVICES["api"]["environment"]
+    for name in ("PROCMON_API_DATABASE_ROLE", "PROCMON_API_DATABASE_PASSWORD"):
+        assert api_env[name] == migrate_env[name], name
+    owner = conninfo_to_dict(migrate_env["PROCMON_DATABASE_URL"])
+    assert owner["user"] == SERVICES["postgres"]["environment"]["POSTGRES_USER"]
+    # The API is given neither the owner's name nor the owner's password.
+    api_url = conninfo_to_dict(api_env["PROCMON_DATABASE_URL"])
+    assert "user" not in api_url
+    assert "password" not in api_url
+    connects_as = conninfo_to_dict(api_database_url(Settings.model_validate(_fields(api_env))))
+    assert connects_as["user"] == migrate_env["PROCMON_API_DATABASE_ROLE"] != owner["user"]
+    assert connects_as["password"] == migrate_env["PROCMON_API_DATABASE_PASSWORD"]
+    assert connects_as["password"] != owner["password"]
+    assert connects_as["dbname"] == owner["dbname"]
+    # Only the services that need the role's password have it.
+    assert "PROCMON_API_DATABASE_PASSWORD" not in SERVICES["worker"]["environment"]
+
+
+def _fields(environment: dict[str, str]) -> dict[str, str]:
+    """Settings fields of a service's ``PROCMON_*`` variables."""
+    return {name.removeprefix(ENV_PREFIX).lower(): value for name, value in environment.items()}

