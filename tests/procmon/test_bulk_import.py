@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,5 +109,43 @@ def test_a_listing_too_large_to_send_is_rejected_and_the_rest_sent(
     assert path.name == "big.out"
     assert reason.startswith("CollectorError: the listing of machine loose-1")
     assert "over the broker's limit of 4096 bytes" in reason
+    [message] = asyncio.run(_read(settings, 1))
+    assert "init" in str(message["raw_output"])
+
+
+def test_empty_files_and_times_the_workers_refuse_are_rejected(tmp_path: Path, broker: str) -> None:
+    (tmp_path / "empty.out").write_text("")
+    (tmp_path / "blank.out").write_text("\n  \n")
+    (tmp_path / "good.out").write_text(LISTING + "root 1 0 0 1 1 ? S 10:00 0:00 init\n")
+    undated = tmp_path / "undated.out"
+    undated.write_text(LISTING + "root 2 0 0 1 1 ? S 10:00 0:00 sh\n")
+    # An archive unpacked without times: modified at the epoch.
+    os.utime(undated, (0, 0))
+    (tmp_path / "future.out").write_text(LISTING + "root 3 0 0 1 1 ? S 10:00 0:00 cron\n")
+    (tmp_path / MANIFEST_NAME).write_text(
+        "file,machine_id,machine_name,os,os_version,command,timestamp\n"
+        "future.out,web-9,,linux,6.1,ps aux,2126-01-01T00:00:00+00:00\n"
+    )
+    settings = Settings(
+        kafka_bootstrap=broker, kafka_idempotence=False, topic=f"import-{uuid.uuid4().hex[:8]}"
+    )
+    asyncio.run(ensure_topics(settings))
+    loose = ImportDefaults(machine_id="loose-1", os_type="linux", command_type="ps aux")
+    summary = import_paths(settings, [tmp_path], loose, progress=io.StringIO())
+
+    rejected = {path.name: reason for path, reason in summary.rejected}
+    assert summary.sent == 1
+    assert set(rejected) == {"empty.out", "blank.out", "undated.out", "future.out"}
+    assert rejected["empty.out"] == (
+        f"CollectorError: {tmp_path / 'empty.out'} is empty: there is no listing in it to send"
+    )
+    assert "is empty" in rejected["blank.out"]
+    assert rejected["undated.out"] == (
+        "EnvelopeError: timestamp 1970-01-01T00:00:00+00:00 is before "
+        "1990-01-01T00:00:00+00:00, the earliest accepted (PROCMON_EARLIEST_TIMESTAMP)"
+    )
+    assert rejected["future.out"].startswith(
+        "EnvelopeError: timestamp 2126-01-01T00:00:00+00:00 is more than 86400 seconds ahead"
+    )
     [message] = asyncio.run(_read(settings, 1))
     assert "init" in str(message["raw_output"])

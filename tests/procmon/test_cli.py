@@ -78,6 +78,16 @@ def test_submit_of_a_missing_file_says_so_without_a_traceback(tmp_path: Path) ->
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("text", ["", "\n \t\n"])
+def test_submit_refuses_an_empty_file_in_one_line(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "ps.out"
+    path.write_text(text)
+    # Nothing answers on the default broker address: the file is refused before any publishing.
+    result = _submit(path, "--timestamp", "2026-11-28T12:00:00+00:00")
+    assert result.returncode == 2
+    assert result.stderr == f"procmon: error: {path} is empty: there is no listing in it to send\n"
+
+
 def test_bad_setting_is_reported_by_name() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "procmon", "settings"],
