@@ -3,18 +3,43 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import overload
 
 import strawberry
 
 from graphql_api.errors import UserInputError
 
-__all__ = ["aware", "snapshot_id", "time_range"]
+__all__ = ["aware", "check_offset", "snapshot_id", "text", "time_range"]
 
 _MAX_BIGINT = 2**63 - 1
 # Bounded so that int() never meets a huge string (Python refuses over 4300 digits).
 _ID_DIGITS = re.compile(r"[0-9]{1,19}")
+# PostgreSQL reads UTC offsets of less than 16 hours either way (Python's go up to 24).
+_MAX_OFFSET = timedelta(hours=16)
+
+
+def text(field: str, argument: str, value: str) -> str:
+    """Refuse text that PostgreSQL cannot hold: NUL, or a lone surrogate (not UTF-8)."""
+    if "\x00" in value:
+        raise UserInputError(f"{field}: {argument} cannot contain the NUL character (\\u0000)")
+    try:
+        value.encode()
+    except UnicodeEncodeError as exc:
+        raise UserInputError(
+            f"{field}: {argument} is not valid Unicode text (a lone surrogate"
+            f" {value[exc.start]!r} at {exc.start})"
+        ) from exc
+    return value
+
+
+def check_offset(where: str, value: datetime) -> None:
+    """Refuse a time whose UTC offset PostgreSQL cannot read."""
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) >= _MAX_OFFSET:
+        raise UserInputError(
+            f"{where}: a UTC offset must be less than 16 hours either way; got {value.isoformat()}"
+        )
 
 
 def snapshot_id(field: str, value: strawberry.ID) -> int:
@@ -35,6 +60,8 @@ def aware(field: str, argument: str, value: datetime | None) -> datetime | None:
             f"{field}: {argument!r} needs a UTC offset, e.g. 2024-05-01T12:00:00Z;"
             f" got {value.isoformat()}"
         )
+    if value is not None:
+        check_offset(f"{field}: {argument!r}", value)
     return value
 
 

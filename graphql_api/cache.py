@@ -74,11 +74,12 @@ class ResponseCache:
         data: dict[str, Any] = json.loads(payload)
         return data, generation
 
-    async def put(self, key: str, generation: bytes, data: Mapping[str, Any]) -> None:
-        """Cache ``data``, computed at ``generation``, for the TTL give or take the jitter.
+    async def put(self, key: str, generation: bytes, payload: bytes) -> None:
+        """Cache ``payload`` (an answer's data as JSON), computed at ``generation``, for the TTL
+        give or take the jitter.
 
         A batch committed meanwhile has bumped the generation: the answer then never hits.
         """
         ttl = self._ttl * (1 + random.uniform(0, _JITTER))  # noqa: S311 - spreading expiry, not secrecy
-        value = generation + b"\n" + json.dumps(data).encode()
+        value = generation + b"\n" + payload
         await self._redis.set(key, value, ttl)

@@ -17,8 +17,8 @@ from psycopg.rows import DictRow
 
 from graphql_api import sql
 from graphql_api.arguments import time_range
+from graphql_api.budget import Fetch
 from graphql_api.context import ApiContext, ProcessPage
-from graphql_api.db import fetch_all
 from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter, StringFilter
 from graphql_api.filters import Condition, QueryParams, process_condition, snapshot_condition
 from graphql_api.orders import (
@@ -139,7 +139,7 @@ def _counter(
         params = QueryParams()
         where = condition(params)
         statement = _statement(template, join=_join(where), where=where.sql)
-        rows = await fetch_all(info.context.pool, statement, params.values)
+        rows = await info.context.fetch(statement, params.values, max_rows=1)
         total: int = rows[0]["total"]
         return total
 
@@ -173,7 +173,7 @@ async def processes(
         order=order.order_by(),
         limit=params.add(size + 1),
     )
-    rows = await fetch_all(info.context.pool, statement, params.values)
+    rows = await info.context.fetch(statement, params.values, max_rows=size + 1)
     count = _counter(info, sql.PROCESS_COUNT, condition)
     return _page(rows, order, size, after, Process.from_row, count, ProcessConnection)
 
@@ -207,7 +207,7 @@ async def snapshots(
         order=order.order_by(),
         limit=params.add(size + 1),
     )
-    rows = await fetch_all(info.context.pool, statement, params.values)
+    rows = await info.context.fetch(statement, params.values, max_rows=size + 1)
     count = _counter(info, sql.SNAPSHOT_COUNT, condition)
     return _page(rows, order, size, after, Snapshot.from_row, count, SnapshotConnection)
 
@@ -245,10 +245,7 @@ async def snapshot_processes(
     return _page(rows, order, size, after, Process.from_row, count, ProcessConnection)
 
 
-async def load_process_pages(
-    pool_fetch: Callable[[psql.Composed, Mapping[str, Any]], Awaitable[list[DictRow]]],
-    requests: Sequence[ProcessPage],
-) -> list[list[DictRow]]:
+async def load_process_pages(fetch: Fetch, requests: Sequence[ProcessPage]) -> list[list[DictRow]]:
     """The rows of each request's page: one statement per distinct page asked."""
     groups: dict[tuple[object, ...], list[int]] = {}
     for request in requests:
@@ -272,6 +269,7 @@ async def load_process_pages(
         )
         for snapshot_id in ids:
             rows_by_request[(snapshot_id, request.page_key)] = []
-        for row in await pool_fetch(statement, params.values):
+        most = len(ids) * (request.size + 1)
+        for row in await fetch(statement, params.values, max_rows=most):
             rows_by_request[(row["command_id"], request.page_key)].append(row)
     return [rows_by_request[(r.snapshot_id, r.page_key)] for r in requests]

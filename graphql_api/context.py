@@ -1,5 +1,5 @@
-"""What every resolver of one request can reach: the pool, the caller's role, page sizes and
-the data loaders."""
+"""What every resolver of one request can reach: the pool, the request's budget and its way to
+run statements, the caller's role, page sizes and the data loaders."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from psycopg.rows import DictRow
 from strawberry.dataloader import DataLoader
 
 from graphql_api import sql
-from graphql_api.db import ApiPool, fetch_all
+from graphql_api.budget import Budget, Fetch, budgeted_fetch, fetcher
+from graphql_api.db import ApiPool
 
 __all__ = ["ApiContext", "ProcessPage", "new_context"]
 
@@ -43,9 +44,12 @@ class ApiContext:
     """The per-request context; loaders live here because their cache must not outlive it."""
 
     pool: ApiPool
+    budget: Budget
+    fetch: Fetch
     processes: DataLoader[ProcessPage, list[DictRow]]
     machines: DataLoader[str, DictRow]
     latest_snapshots: DataLoader[str, DictRow | None]
+    raw_output_sizes: DataLoader[int, int]
     raw_outputs: DataLoader[int, str]
     role: str = "reader"
     page_size: int = 100
@@ -53,32 +57,41 @@ class ApiContext:
 
 
 async def _rows_by(
-    pool: ApiPool, query: LiteralString, params: dict[str, list[Any]], key_column: str
+    fetch: Fetch, query: LiteralString, params: dict[str, list[Any]], key_column: str
 ) -> dict[Any, DictRow]:
     """The rows of a loader's query, by their ``key_column``."""
-    rows = await fetch_all(pool, query, params)
+    rows = await fetch(query, params)
     return {row[key_column]: row for row in rows}
 
 
-async def _load_machines(pool: ApiPool, machine_ids: list[str]) -> list[DictRow]:
-    by_id = await _rows_by(pool, sql.MACHINES_BY_IDS, {"machine_ids": machine_ids}, "machine_id")
+async def _load_machines(fetch: Fetch, machine_ids: list[str]) -> list[DictRow]:
+    by_id = await _rows_by(fetch, sql.MACHINES_BY_IDS, {"machine_ids": machine_ids}, "machine_id")
     return [by_id[machine_id] for machine_id in machine_ids]
 
 
-async def _load_latest_snapshots(pool: ApiPool, machine_ids: list[str]) -> list[DictRow | None]:
-    by_id = await _rows_by(pool, sql.LATEST_SNAPSHOTS, {"machine_ids": machine_ids}, "machine_id")
+async def _load_latest_snapshots(fetch: Fetch, machine_ids: list[str]) -> list[DictRow | None]:
+    by_id = await _rows_by(fetch, sql.LATEST_SNAPSHOTS, {"machine_ids": machine_ids}, "machine_id")
     return [by_id.get(machine_id) for machine_id in machine_ids]
 
 
-async def _load_raw_outputs(pool: ApiPool, snapshot_ids: list[int]) -> list[str]:
-    by_id = await _rows_by(pool, sql.RAW_OUTPUTS, {"ids": snapshot_ids}, "id")
+async def _load_raw_output_sizes(fetch: Fetch, snapshot_ids: list[int]) -> list[int]:
+    by_id = await _rows_by(fetch, sql.RAW_OUTPUT_SIZES, {"ids": snapshot_ids}, "id")
+    return [by_id[snapshot_id]["size"] for snapshot_id in snapshot_ids]
+
+
+async def _load_raw_outputs(fetch: Fetch, snapshot_ids: list[int]) -> list[str]:
+    by_id = await _rows_by(fetch, sql.RAW_OUTPUTS, {"ids": snapshot_ids}, "id")
     return [by_id[snapshot_id]["raw_output"] for snapshot_id in snapshot_ids]
 
 
 def new_context(
-    pool: ApiPool, role: str = "reader", page_size: int = 100, max_page_size: int = 1000
+    pool: ApiPool,
+    budget: Budget,
+    role: str = "reader",
+    page_size: int = 100,
+    max_page_size: int = 1000,
 ) -> ApiContext:
-    """Build the context of one request.
+    """Build the context of one request, whose statements all draw on ``budget``.
 
     Nested fields load through one loader per kind, so a page of snapshots costs one
     processes query, and a list of machines one latest-snapshot query (no N+1).
@@ -86,12 +99,17 @@ def new_context(
     # The page loader composes filters and orders, which build on the types of this module.
     from graphql_api.connections import load_process_pages
 
+    # The loaders' own binding (not ``fetch``'s), so that tests can watch the loaders alone.
+    load: Fetch = partial(budgeted_fetch, pool, budget)
     return ApiContext(
         pool=pool,
-        processes=DataLoader(load_fn=partial(load_process_pages, partial(fetch_all, pool))),
-        machines=DataLoader(load_fn=partial(_load_machines, pool)),
-        latest_snapshots=DataLoader(load_fn=partial(_load_latest_snapshots, pool)),
-        raw_outputs=DataLoader(load_fn=partial(_load_raw_outputs, pool)),
+        budget=budget,
+        fetch=fetcher(pool, budget),
+        processes=DataLoader(load_fn=partial(load_process_pages, load)),
+        machines=DataLoader(load_fn=partial(_load_machines, load)),
+        latest_snapshots=DataLoader(load_fn=partial(_load_latest_snapshots, load)),
+        raw_output_sizes=DataLoader(load_fn=partial(_load_raw_output_sizes, load)),
+        raw_outputs=DataLoader(load_fn=partial(_load_raw_outputs, load)),
         role=role,
         page_size=page_size,
         max_page_size=max_page_size,

@@ -23,6 +23,7 @@ __all__ = [
     "ApiConnection",
     "ApiPool",
     "check_health",
+    "create_export_pool",
     "create_pool",
     "fetch_all",
     "using_connection",
@@ -48,8 +49,10 @@ async def _configure(conn: ApiConnection, check_role: WriteAccessCheck) -> None:
     await check_role(conn)
 
 
-def create_pool(settings: Settings) -> ApiPool:
-    """Build the API's pool, not yet open.
+def create_pool(
+    settings: Settings, *, size: int | None = None, name: str = "procmon-api"
+) -> ApiPool:
+    """Build the API's pool (of ``size`` connections, else ``api_pool_size``), not yet open.
 
     The owner opens it with ``await pool.open(wait=False)`` so that the API starts even
     while PostgreSQL is unreachable (``/healthz`` then says so) and connects once it is back.
@@ -61,7 +64,7 @@ def create_pool(settings: Settings) -> ApiPool:
     return AsyncConnectionPool(
         api_database_url(settings),
         min_size=1,
-        max_size=settings.api_pool_size,
+        max_size=size or settings.api_pool_size,
         open=False,
         timeout=CONNECTION_TIMEOUT,
         configure=partial(_configure, check_role=WriteAccessCheck()),
@@ -74,8 +77,17 @@ def create_pool(settings: Settings) -> ApiPool:
             " -c default_transaction_read_only=on",
         },
         connection_class=AsyncConnection[DictRow],
-        name="procmon-api",
+        name=name,
     )
+
+
+def create_export_pool(settings: Settings) -> ApiPool:
+    """The exports' own pool of ``api_export_connections``, as :func:`create_pool` makes them.
+
+    An export holds its connection while its client reads; apart, exports never take the
+    connections GraphQL, key checks and ``/healthz`` need.
+    """
+    return create_pool(settings, size=settings.api_export_connections, name="procmon-export")
 
 
 async def using_connection(pool: ApiPool, use: Callable[[ApiConnection], Awaitable[_T]]) -> _T:

@@ -15,9 +15,8 @@ import strawberry
 from psycopg.rows import DictRow
 
 from graphql_api import sql
-from graphql_api.arguments import snapshot_id, time_range
+from graphql_api.arguments import snapshot_id, text, time_range
 from graphql_api.context import ApiContext
-from graphql_api.db import fetch_all
 from graphql_api.errors import UserInputError
 from graphql_api.types import Machine, Process, Snapshot
 
@@ -121,8 +120,12 @@ async def machines_running(
 ) -> list[MachineRun]:
     """The machines whose snapshots in [from, to) show a process named ``process_name``."""
     start, end = time_range("machinesRunning", from_, to)
-    params = {"process_name": process_name, "from": start, "to": end}
-    rows = await fetch_all(info.context.pool, sql.MACHINES_RUNNING, params)
+    params = {
+        "process_name": text("machinesRunning", "processName", process_name),
+        "from": start,
+        "to": end,
+    }
+    rows = await info.context.fetch(sql.MACHINES_RUNNING, params)
     return [
         MachineRun(
             machine_id=row["machine_id"],
@@ -138,7 +141,7 @@ async def machines_running(
 async def _snapshot_rows(info: Info, field: str, *ids: strawberry.ID) -> list[DictRow]:
     """The snapshots' rows in the order asked, refusing an id that names none."""
     wanted = [snapshot_id(field, value) for value in ids]
-    rows = await fetch_all(info.context.pool, sql.SNAPSHOTS_BY_IDS, {"ids": wanted})
+    rows = await info.context.fetch(sql.SNAPSHOTS_BY_IDS, {"ids": wanted})
     by_id = {row["id"]: row for row in rows}
     for value, number in zip(ids, wanted, strict=True):
         if number not in by_id:
@@ -149,7 +152,7 @@ async def _snapshot_rows(info: Info, field: str, *ids: strawberry.ID) -> list[Di
 async def _all_processes(info: Info, snapshot_ids: list[int]) -> dict[int, list[DictRow]]:
     """Every process of each snapshot, in listing order."""
     params = {"snapshot_ids": snapshot_ids, "limit": None}
-    rows = await fetch_all(info.context.pool, sql.PROCESSES_OF_SNAPSHOTS, params)
+    rows = await info.context.fetch(sql.PROCESSES_OF_SNAPSHOTS, params)
     by_snapshot: dict[int, list[DictRow]] = {number: [] for number in snapshot_ids}
     for row in rows:
         by_snapshot[row["command_id"]].append(row)

@@ -8,12 +8,15 @@ becomes a named parameter: no value is ever written into the SQL text.
 from __future__ import annotations
 
 import dataclasses
+import math
+import struct
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString
 
 from psycopg import sql as psql
 
+from graphql_api.arguments import check_offset, text
 from graphql_api.errors import UserInputError
 from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter
 
@@ -111,13 +114,42 @@ def _given(value: object) -> list[tuple[str, Any]]:
     ]
 
 
-def _check_value(path: str, value: object) -> None:
-    # PostgreSQL text cannot hold NUL: without this check the client would see an internal error.
-    if isinstance(value, str) and "\x00" in value:
-        raise UserInputError(f"{path}: text cannot contain the NUL character (\\u0000)")
+def _check_value(path: str, value: object, real: bool) -> None:
+    # Each check stands for an error PostgreSQL would raise, which the client would see as an
+    # internal one: text it cannot hold, a double that a real cannot hold.
+    if isinstance(value, str):
+        text(path, "text", value)
+    if real and isinstance(value, float) and not _fits_real(value):
+        raise UserInputError(
+            f"{path}: {value!r} is outside the range of the column (a 4-byte real: magnitudes"
+            f" from about 1.2e-38 to 3.4e38, or 0)"
+        )
+    if isinstance(value, datetime):
+        check_offset(path, value)
     if isinstance(value, datetime) and value.utcoffset() is None:
         raise UserInputError(
             f"{path}: needs a UTC offset, e.g. 2024-05-01T12:00:00Z; got {value.isoformat()}"
+        )
+
+
+def _fits_real(value: float) -> bool:
+    """Whether PostgreSQL's cast of a double to real keeps ``value`` (no overflow, no
+    underflow to zero)."""
+    try:
+        (as_real,) = struct.unpack("f", struct.pack("f", value))
+    except OverflowError:
+        return False
+    return math.isfinite(as_real) and (as_real != 0.0 or value == 0.0)
+
+
+def _check_pattern(path: str, pattern: str) -> None:
+    if len(pattern) > MAX_PATTERN:
+        raise UserInputError(f"{path}: a pattern of at most {MAX_PATTERN} characters")
+    # An odd run of backslashes at the end escapes nothing; PostgreSQL refuses such a pattern.
+    trailing = len(pattern) - len(pattern.rstrip("\\"))
+    if trailing % 2:
+        raise UserInputError(
+            f"{path}: the pattern ends with an escaping backslash; write \\\\ for a backslash"
         )
 
 
@@ -140,7 +172,7 @@ def _operators(
             if len(value) > MAX_LIST:
                 raise UserInputError(f"{where}: at most {MAX_LIST} values, got {len(value)}")
             for item in value:
-                _check_value(where, item)
+                _check_value(where, item, real)
             if not value:
                 # In nothing: no row; in none of nothing: every row, with or without a value.
                 parts.append(psql.SQL("FALSE" if name == "in_" else "TRUE"))
@@ -148,9 +180,9 @@ def _operators(
             template: LiteralString = "{} = ANY({})" if name == "in_" else "{} <> ALL({})"
             parts.append(psql.SQL(template).format(column, value_of(list(value))))
         else:
-            _check_value(where, value)
-            if name == "like" and len(value) > MAX_PATTERN:
-                raise UserInputError(f"{where}: a pattern of at most {MAX_PATTERN} characters")
+            _check_value(where, value, real)
+            if name == "like":
+                _check_pattern(where, value)
             operator = psql.SQL(_COMPARISONS[name])
             parts.append(psql.SQL("{} {} {}").format(column, operator, value_of(value)))
     if not parts:

@@ -16,6 +16,7 @@ from typing import Any
 
 import strawberry
 
+from graphql_api.arguments import text
 from graphql_api.errors import UserInputError
 
 __all__ = ["PageInfo", "decode_cursor", "encode_cursor", "page_size"]
@@ -85,4 +86,9 @@ def decode_cursor(field: str, kind: str, cursor: str, types: Sequence[type]) -> 
         fits = isinstance(value, expected) or (expected is float and type(value) is int)
         if not fits or type(value) is bool:
             raise UserInputError(problem)
+        if isinstance(value, str):
+            try:
+                text(field, "after", value)
+            except UserInputError as exc:
+                raise UserInputError(problem) from exc
     return key

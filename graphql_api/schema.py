@@ -20,10 +20,9 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 
 from graphql_api import sql
-from graphql_api.arguments import snapshot_id
+from graphql_api.arguments import snapshot_id, text
 from graphql_api.connections import ProcessConnection, SnapshotConnection, processes, snapshots
 from graphql_api.context import ApiContext
-from graphql_api.db import fetch_all
 from graphql_api.domain import (
     MachineRun,
     ProcessTreeNode,
@@ -44,21 +43,20 @@ Info = strawberry.Info[ApiContext, None]
 
 async def _machines(info: Info) -> list[Machine]:
     """List the machines with a summary of their snapshots."""
-    rows = await fetch_all(info.context.pool, sql.MACHINES, {})
+    rows = await info.context.fetch(sql.MACHINES, {})
     return [Machine.from_row(row) for row in rows]
 
 
 async def _machine(info: Info, id: str) -> Machine | None:
     """Fetch one machine by id."""
-    rows = await fetch_all(info.context.pool, sql.MACHINES_BY_IDS, {"machine_ids": [id]})
+    machine_ids = [text("machine", "id", id)]
+    rows = await info.context.fetch(sql.MACHINES_BY_IDS, {"machine_ids": machine_ids})
     return Machine.from_row(rows[0]) if rows else None
 
 
 async def _snapshot(info: Info, id: strawberry.ID) -> Snapshot | None:
     """Fetch one snapshot by id."""
-    rows = await fetch_all(
-        info.context.pool, sql.SNAPSHOT_BY_ID, {"id": snapshot_id("snapshot", id)}
-    )
+    rows = await info.context.fetch(sql.SNAPSHOT_BY_ID, {"id": snapshot_id("snapshot", id)})
     return Snapshot.from_row(rows[0]) if rows else None
 
 

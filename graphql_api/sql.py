@@ -21,6 +21,7 @@ __all__ = [
     "PROCESS_PAGES_OF_SNAPSHOTS",
     "PROCESS_STATS",
     "RAW_OUTPUTS",
+    "RAW_OUTPUT_SIZES",
     "SET_UTC",
     "SNAPSHOTS_BY_IDS",
     "SNAPSHOT_BY_ID",
@@ -224,3 +225,9 @@ LIMIT {limit}
 
 # The whole listings, only for the snapshots whose rawOutput a query selects.
 RAW_OUTPUTS = "SELECT id, raw_output FROM commands WHERE id = ANY(%(ids)s::bigint[])"
+
+# A listing's size in bytes, read from its TOAST pointer: the text is not fetched or
+# decompressed, so it can be charged to the request's answer before it is read.
+RAW_OUTPUT_SIZES = (
+    "SELECT id, octet_length(raw_output) AS size FROM commands WHERE id = ANY(%(ids)s::bigint[])"
+)

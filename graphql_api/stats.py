@@ -17,7 +17,6 @@ from psycopg import sql as psql
 from graphql_api import sql
 from graphql_api.arguments import time_range
 from graphql_api.context import ApiContext
-from graphql_api.db import fetch_all
 from graphql_api.errors import UserInputError
 from graphql_api.filter_inputs import ProcessFilter
 from graphql_api.filters import QueryParams, process_condition
@@ -134,7 +133,7 @@ async def process_stats(
         group=psql.SQL(", ").join([*keys, psql.SQL("p.command_id")]),
         limit=params.add(limit),
     )
-    rows = await fetch_all(info.context.pool, query, params.values)
+    rows = await info.context.fetch(query, params.values, max_rows=limit)
     return [
         ProcessStatsGroup(
             machine_id=row["machine_id"],

@@ -101,7 +101,13 @@ async def _processes_of(
 
 
 async def _raw_output_of(root: Snapshot, info: strawberry.Info[ApiContext, None]) -> str:
-    """Load the whole listing, only when asked, through the request's batching loader."""
+    """Load the whole listing, only when asked, through the request's batching loader.
+
+    Its size is charged to the answer first, for each field asking (aliases of one snapshot
+    load it once but send it each time), so a listing too large for the answer is not read.
+    """
+    size = await info.context.raw_output_sizes.load(root.command_id)
+    info.context.budget.charge_bytes("rawOutput", size)
     return await info.context.raw_outputs.load(root.command_id)
 
 

@@ -130,6 +130,12 @@ def _export_request(
     return f"{base}/export/processes", params
 
 
+def _export_cut(exc: Exception) -> ApiError:
+    """The error of an export whose response ended before its end (the API cuts an export
+    that fails once streaming; its log says why)."""
+    return ApiError(f"the export was cut short, not every row arrived: {exc}")
+
+
 def _export_frame(response: httpx.Response) -> pd.DataFrame:
     """The export's Parquet file as a DataFrame, or the API's complaint as an ApiError."""
     if response.status_code != 200:
@@ -139,8 +145,13 @@ def _export_frame(response: httpx.Response) -> pd.DataFrame:
             message = response.text
         raise ApiError(f"the API answered HTTP {response.status_code}: {message}")
     import pandas as pd
+    import pyarrow as pa
 
-    return pd.read_parquet(io.BytesIO(response.content))
+    try:
+        return pd.read_parquet(io.BytesIO(response.content))
+    except pa.ArrowInvalid as exc:
+        # A body that is not a whole Parquet file: only an export cut short gives one.
+        raise _export_cut(exc) from exc
 
 
 def _frame(nodes: list[dict[str, Any]]) -> pd.DataFrame:
@@ -215,7 +226,11 @@ class AsyncClient:
         """
         url, params = _export_request(self._url, filter, from_, to)
         async with httpx.AsyncClient(headers=self._headers, timeout=self._timeout) as http:
-            return _export_frame(await http.get(url, params=params))
+            try:
+                response = await http.get(url, params=params)
+            except httpx.RemoteProtocolError as exc:
+                raise _export_cut(exc) from exc
+        return _export_frame(response)
 
 
 class Client:
@@ -267,4 +282,8 @@ class Client:
         """Every process the filter selects, as Parquet: see :meth:`AsyncClient.export`."""
         url, params = _export_request(self._url, filter, from_, to)
         with httpx.Client(headers=self._headers, timeout=self._timeout) as http:
-            return _export_frame(http.get(url, params=params))
+            try:
+                response = http.get(url, params=params)
+            except httpx.RemoteProtocolError as exc:
+                raise _export_cut(exc) from exc
+        return _export_frame(response)

@@ -164,6 +164,34 @@ class Settings(BaseSettings):
 
         Unset optional settings are left out: ``str(None)`` would set them to ``"None"``.
         """
+    api_export_connections: PositiveInt = Field(
+        4,
+        description="PostgreSQL connections for exports, apart from the GraphQL pool; an "
+        "export finding none free within a second gets 503 with Retry-After.",
+    )
+    api_export_write_timeout: PositiveFloat = Field(
+        30.0,
+        description="Seconds an export waits for its client to take the next chunk before it "
+        "cuts the response and frees its connection.",
+    )
+    api_request_seconds: PositiveFloat = Field(
+        15.0,
+        description="Time budget of one GraphQL request across all its statements (and waits "
+        "for a connection); what runs past it is cancelled with an error.",
+    )
+    api_request_rows: PositiveInt = Field(
+        100_000,
+        description="Rows one GraphQL request may fetch across all its fields, each charged "
+        "its most (a page's size, a limit) before it runs.",
+    )
+    api_max_response_bytes: PositiveInt = Field(
+        67_108_864,
+        description="The largest GraphQL answer; rawOutput is charged its size before it is "
+        "read, and an answer over the limit is refused with an error.",
+    )
+    api_cache_max_bytes: PositiveInt = Field(
+        1_048_576, description="Answers larger than this are not written to the cache."
+    )
         return {
             f"{ENV_PREFIX}{name.upper()}": str(value).lower()
             if isinstance(value, bool)

@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, LiteralString
 
 import httpx
 import psycopg
 import pytest
+import uvicorn
 from psycopg.rows import DictRow
 
 from graphql_api import create_app
-from graphql_api.db import ApiPool, fetch_all
+from graphql_api.budget import Budget, budgeted_fetch
+from graphql_api.db import ApiPool
 from procmon.api_keys import create_api_key
 from procmon.database import create_database, drop_database
+from procmon.devstack import free_port
 from procmon.settings import Settings
-from tests.conftest import fresh_database_url
+from tests.conftest import fresh_database_url, migrated_database
 
-__all__ = ["BIG_RSS", "BIG_VSZ", "Fleet", "Serve", "at", "post"]
+__all__ = [
+    "BIG_ROWS",
+    "BIG_RSS",
+    "BIG_VSZ",
+    "Fleet",
+    "Serve",
+    "at",
+    "killing_export",
+    "post",
+    "uvicorn_server",
+]
 
 # Above GraphQL Int's 2^31 - 1: these only fit the BigInt scalar.
 BIG_RSS = 5_000_000_000
@@ -106,6 +121,91 @@ async def post(client: httpx.AsyncClient, query: str, **variables: Any) -> dict[
     return body
 
 
+# Rows of the big snapshot: its export is far larger than any socket buffer, and statements
+# over it take a while.
+BIG_ROWS = 300_000
+
+
+@pytest.fixture(scope="session")
+def big_database() -> Iterator[str]:
+    """A database of its own with one snapshot of :data:`BIG_ROWS` processes (its listing
+    1 MB), for exports and budgets; nothing writes to it."""
+    with migrated_database("procmon_big") as url:
+        with psycopg.connect(url) as conn:
+            conn.execute(
+                """WITH snapshot AS (
+                     INSERT INTO commands (machine_id, machine_name, os_type, os_version,
+                         command_type, "timestamp", content_hash, schema_version, format,
+                         process_count, raw_output)
+                     VALUES ('big', 'big', 'linux', '6', 'ps', '2024-05-01T00:00:00Z',
+                             repeat('b', 64), 1, 'ps aux', %(rows)s, repeat('x', 1000000))
+                     RETURNING id)
+                   INSERT INTO processes (command_id, line_number, machine_id, observed_at,
+                       pid, "user", process_name, command_line, cpu_percent)
+                   SELECT snapshot.id, n, 'big', '2024-05-01T00:00:00Z'::timestamptz
+                              + (n %% 1000) * interval '1 minute', n, 'u' || (n %% 7),
+                          'p' || n, 'cmd ' || md5(n::text) || md5((n + 1)::text), n %% 100
+                   FROM snapshot, generate_series(1, %(rows)s) AS n""",
+                {"rows": BIG_ROWS},
+            )
+            conn.execute("ANALYZE")
+        yield url
+
+
+@contextmanager
+def uvicorn_server(settings: Settings) -> Iterator[str]:
+    """Serve the app of ``settings`` with uvicorn on a free port, in a thread; yield its base
+    URL. Real sockets, so flow control and cut responses behave as in production."""
+    port = free_port()
+    app = create_app(settings)
+    config = uvicorn.Config(app, port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+def _kill_export_when_streaming(
+    database_url: str, stop: threading.Event, killed: threading.Event
+) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while not stop.is_set():
+            rows = conn.execute(
+                """SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                   WHERE datname = current_database() AND pid <> pg_backend_pid()
+                     AND state = 'idle in transaction' AND query LIKE 'FETCH%%procmon_export%%'"""
+            ).fetchall()
+            if rows:
+                killed.set()
+                return
+            time.sleep(0.01)
+
+
+@contextmanager
+def killing_export(database_url: str) -> Iterator[threading.Event]:
+    """Terminate the backend of the first export that has fetched a batch and sits between
+    fetches, so that its next fetch fails after the status line went out; yield an event set
+    once it was."""
+    stop, killed = threading.Event(), threading.Event()
+    thread = threading.Thread(
+        target=_kill_export_when_streaming, args=(database_url, stop, killed), daemon=True
+    )
+    thread.start()
+    try:
+        yield killed
+    finally:
+        stop.set()
+        thread.join(10)
+
+
 @pytest.fixture
 def fleet(clean_database: str) -> Fleet:
     """Three machines with six snapshots in the (emptied) session database."""
@@ -162,13 +262,18 @@ def loader_queries(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Mapping[s
     """The queries the request's data loaders run, with their parameters, as they run."""
     calls: list[tuple[str, Mapping[str, Any]]] = []
 
-    async def counting_fetch_all(
-        pool: ApiPool, query: LiteralString, params: Mapping[str, Any]
+    async def counting_fetch(
+        pool: ApiPool,
+        budget: Budget,
+        query: LiteralString,
+        params: Mapping[str, Any],
+        *,
+        max_rows: int | None = None,
     ) -> list[DictRow]:
         calls.append((query, params))
-        return await fetch_all(pool, query, params)
+        return await budgeted_fetch(pool, budget, query, params, max_rows=max_rows)
 
-    monkeypatch.setattr("graphql_api.context.fetch_all", counting_fetch_all)
+    monkeypatch.setattr("graphql_api.context.budgeted_fetch", counting_fetch)
     return calls
 
 

@@ -241,6 +241,6 @@ async def test_raw_output_is_read_only_when_asked(
         "raw z-host-1@2024-05-01T10:05:00",
         "raw z-host-1@2024-05-01T10:00:00",
     ]
-    # Three snapshots' listings, one statement.
-    assert [q for q, _ in loader_queries] == [sql.RAW_OUTPUTS]
+    # Three snapshots' listings: their sizes, then their text, one statement each.
+    assert [q for q, _ in loader_queries] == [sql.RAW_OUTPUT_SIZES, sql.RAW_OUTPUTS]
     assert len(without["data"]["snapshots"]["nodes"]) == 3

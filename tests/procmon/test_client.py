@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
 import psycopg
 import pytest
-import uvicorn
 
-from graphql_api import create_app
 from procmon.api_keys import create_api_key
 from procmon.client import PROCESS_COLUMNS, AsyncClient, Client
-from procmon.devstack import free_port
 from procmon.errors import ApiError
 from procmon.settings import Settings
+from tests.graphql_api import conftest as api_fixtures
+from tests.graphql_api.conftest import killing_export, uvicorn_server
+
+# The API tests' session fixture: one snapshot of 300,000 processes in a database of its own.
+big_database = api_fixtures.big_database
 
 SNAPSHOTS = 3
 ROWS = 25
@@ -49,18 +49,9 @@ def served(clean_database: str, redis_prefix: str) -> Iterator[Served]:
                FROM snapshots, generate_series(1, %(rows)s) AS n""",
             {"rows": ROWS, "snapshots": SNAPSHOTS},
         )
-    port = free_port()
-    app = create_app(Settings(database_url=clean_database, redis_prefix=redis_prefix))
-    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield Served(f"http://127.0.0.1:{port}/graphql", create_api_key(clean_database, "client"))
-    server.should_exit = True
-    thread.join(10)
+    settings = Settings(database_url=clean_database, redis_prefix=redis_prefix)
+    with uvicorn_server(settings) as base:
+        yield Served(f"{base}/graphql", create_api_key(clean_database, "client"))
 
 
 def test_processes_follow_every_page_into_a_frame(served: Served) -> None:
@@ -120,3 +111,25 @@ async def test_async_export_and_its_errors(served: Served) -> None:
         await api.export({"pidd": {"equalTo": 1}})
     with pytest.raises(ApiError, match="HTTP 401: missing API key"):
         await AsyncClient(served.url).export()
+
+
+@pytest.fixture
+def cut_export(big_database: str, redis_prefix: str) -> Iterator[Served]:
+    """The API serving the big snapshot, whose first export's backend is terminated midway."""
+    settings = Settings(database_url=big_database, redis_prefix=redis_prefix)
+    token = create_api_key(big_database, f"cut-{redis_prefix}")
+    with uvicorn_server(settings) as base, killing_export(big_database) as killed:
+        yield Served(f"{base}/graphql", token)
+    assert killed.is_set(), "the export's backend was terminated"
+
+
+@pytest.mark.timeout(120)
+def test_an_export_cut_midway_raises_api_error(cut_export: Served) -> None:
+    with pytest.raises(ApiError, match="the export was cut short, not every row arrived"):
+        Client(cut_export.url, token=cut_export.token).export()
+
+
+@pytest.mark.timeout(120)
+async def test_an_async_export_cut_midway_raises_api_error(cut_export: Served) -> None:
+    with pytest.raises(ApiError, match="the export was cut short, not every row arrived"):
+        await AsyncClient(cut_export.url, token=cut_export.token).export()
