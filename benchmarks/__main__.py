@@ -1,8 +1,9 @@
 """``make bench``: every benchmark, a table with the machine and input sizes, bench-results.json.
 
 Parsers against jc, ingest against the COPY floor, the API's five questions against their bare
-SQL; ``--skip-parsers``, ``--skip-ingest``, ``--skip-api`` leave one out, ``--api-machines``,
-``--api-snapshots`` and ``--api-processes`` size the API's fleet (default 200 x 500 x 100).
+SQL (served by one API process, then by two); ``--skip-parsers``, ``--skip-ingest``,
+``--skip-api`` leave one out, ``--api-machines``, ``--api-snapshots`` and ``--api-processes``
+size the API's fleet (default 200 x 500 x 100).
 
 Figures are medians of a few runs (parsers) or one long run (ingest) on whatever machine this
 is; compare runs on the same machine. ``--ingest-rows`` sets the ingest size (default 2,000,000
@@ -49,7 +50,8 @@ def _machine() -> str:
 
 
 def _print_api_table(results: dict[str, float]) -> None:
-    """The API's five questions: p50 at 1 client uncached and cached, beside the bare SQL."""
+    """The API's five questions: p50 at 1 client uncached and cached, beside the bare SQL, and
+    requests per second at 1 and 8 clients, and at 8 clients over 2 API processes."""
     print(
         f"\nAPI on {results['api_fleet_process_rows']:,.0f} process rows"
         f" ({results['api_fleet_machines']:.0f} machines x"
@@ -58,7 +60,7 @@ def _print_api_table(results: dict[str, float]) -> None:
     print(
         f"{'question':<32} {'SQL p50':>8} {'uncached p50/p95/p99':>22} {'cached p50/p95/p99':>20}"
     )
-    print(f"{'':<32} {'':>8} {'(rps at 1 | 8 clients)':>22} {'(rps at 1 | 8)':>20}")
+    print(f"{'':<32} {'':>8} {'(rps)':>22} {'(rps)':>20}")
     for question in QUESTIONS:
         key = f"api_{question.key}"
 
@@ -68,15 +70,19 @@ def _print_api_table(results: dict[str, float]) -> None:
             )
 
         def rps(kind: str, key: str = key) -> str:
-            return (
-                f"({results[f'{key}_{kind}_c1_rps']:.0f} | {results[f'{key}_{kind}_c8_rps']:.0f})"
-            )
+            rates = (results[f"{key}_{kind}_{run}_rps"] for run in ("c1", "c8", "c8_w2"))
+            return f"({' | '.join(f'{rate:.0f}' for rate in rates)})"
 
         print(
             f"{question.key:<32} {results[f'{key}_sql_p50_ms']:>8.2f} {cell('uncached'):>22}"
             f" {cell('cached'):>20}"
         )
         print(f"{'':<32} {'':>8} {rps('uncached'):>22} {rps('cached'):>20}")
+    print(
+        "rps: requests per second at 1 client | 8 clients | 8 clients over 2 API processes"
+        f" (the busier one held {results['api_w2_busiest_process_connection_share']:.0%}"
+        " of the 8 connections)"
+    )
 
 
 def main() -> int:

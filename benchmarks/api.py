@@ -1,5 +1,7 @@
 """API latency on a realistic fleet: five research questions, uncached and cached, at 1 and 8
-concurrent clients, each beside the time of its bare SQL measured in the same run.
+concurrent clients, each beside the time of its bare SQL measured in the same run; then the
+same at 8 clients over ``procmon api --workers 2``, with the share of the connections its
+busier process held. The rate limit is off: the clients ask far more than one key may.
 
 The API runs as its own ``procmon api`` process, as in production; the clients are minimal
 keep-alive HTTP/1.1 connections in this process (see benchmarks.http_client), so that the
@@ -17,12 +19,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, LiteralString
 
 import httpx
+import psutil
 import psycopg
 import redis
 import redis.asyncio
@@ -163,13 +167,17 @@ def _sql_p50(database_url: str, question: Question, variables: dict[str, Any]) -
 
 
 async def _measure(
-    port: int, token: str, settings: Settings, fleet: Fleet, requests: int
+    port: int, token: str, settings: Settings, fleet: Fleet, requests: int, *, workers: int
 ) -> dict[str, float]:
+    """Each question at 1 and 8 clients, uncached and cached; with more than one API process
+    at 8 clients only (one client leaves the others idle)."""
     variables = _variables(fleet)
     cache = redis.asyncio.Redis.from_url(settings.redis_url)
     generation = f"{settings.redis_prefix}:{GENERATION}"
     figures: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {token}"}
+    client_counts = (1, 8) if workers == 1 else (8,)
+    suffix = "" if workers == 1 else f"_w{workers}"
 
     async def retire_cached_answers() -> None:
         # What the worker does after each batch: every cached answer is retired.
@@ -177,8 +185,8 @@ async def _measure(
 
     for question in QUESTIONS:
         body = {"query": question.query, "variables": variables}
-        await _timed_round(port, headers, body, 1, 2)  # warm: plans, pool, cache
-        for clients in (1, 8):
+        await _timed_round(port, headers, body, 8, 16)  # warm: plans, pools, cache
+        for clients in client_counts:
             rounds = {
                 "uncached": await _timed_round(
                     port, headers, body, clients, requests, retire_cached_answers
@@ -187,45 +195,80 @@ async def _measure(
             }
             for kind, result in rounds.items():
                 for name, value in result.items():
-                    figures[f"api_{question.key}_{kind}_c{clients}_{name}"] = value
-        figures[f"api_{question.key}_sql_p50_ms"] = _sql_p50(
-            settings.database_url, question, variables
-        )
+                    figures[f"api_{question.key}_{kind}_c{clients}{suffix}_{name}"] = value
     await cache.aclose()
     return figures
 
 
+async def _busiest_share(port: int, headers: dict[str, str], api_pid: int) -> float:
+    """The share of 8 clients' connections (opened at once, as a round opens them) that the
+    busiest API process holds: the kernel gives each to whichever process accepts first."""
+    body = {"query": "{ machines { machineId } }"}
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(KeepAliveClient(port, headers)) for _ in range(8)
+        ]
+        await asyncio.gather(*(client.post_json("/graphql", body) for client in clients))
+        held = [
+            sum(1 for c in child.net_connections("tcp") if c.laddr.port == port and c.raddr)
+            for child in psutil.Process(api_pid).children()
+        ]
+    return max(held) / len(clients)
+
+
+@contextmanager
+def _serving(settings: Settings, workers: int) -> Iterator[int]:
+    """``procmon api --workers N`` on ``settings``, until the block ends; yields its pid."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+    env |= settings.environment() | {"PROCMON_LOG_LEVEL": "WARNING"}
+    api = subprocess.Popen(
+        [sys.executable, "-m", "procmon", "api", "--workers", str(workers)], env=env
+    )
+    try:
+        url = f"http://127.0.0.1:{settings.api_port}/healthz"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield api.pid
+    finally:
+        api.terminate()
+        api.wait(30)
+
+
 def bench_api(server_url: str, machines: int, snapshots: int, processes: int) -> dict[str, float]:
-    """Load the fleet into a new database, serve it with ``procmon api``, and measure."""
+    """Load the fleet into a new database, serve it with ``procmon api`` (one process, then
+    two), and measure."""
     name = f"bench-api-{uuid.uuid4().hex[:8]}"
     database_url = make_conninfo(server_url, dbname=f"procmon_bench_api_{uuid.uuid4().hex[:8]}")
-    port = free_port()
-    settings = Settings(database_url=database_url, redis_prefix=name, api_port=port)
+    # No rate limit: the benchmark's clients ask far more than one key may.
+    settings = Settings(
+        database_url=database_url, redis_prefix=name, api_port=free_port(), api_rate_limit=0
+    )
     create_database(database_url)
-    api: subprocess.Popen[bytes] | None = None
     try:
         migrate(database_url)
         fleet = load_fleet(database_url, machines, snapshots, processes)
         token = create_api_key(database_url, name="bench", role="reader")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-        env |= settings.environment()
-        api = subprocess.Popen(
-            [sys.executable, "-m", "procmon", "api"],
-            env=env | {"PROCMON_LOG_LEVEL": "WARNING"},
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        figures = asyncio.run(_measure(port, token, settings, fleet, requests=200))
+        figures: dict[str, float] = {}
+        for workers in (1, 2):
+            with _serving(settings, workers) as api_pid:
+                figures |= asyncio.run(
+                    _measure(settings.api_port, token, settings, fleet, 200, workers=workers)
+                )
+                if workers > 1:
+                    figures[f"api_w{workers}_busiest_process_connection_share"] = asyncio.run(
+                        _busiest_share(
+                            settings.api_port, {"Authorization": f"Bearer {token}"}, api_pid
+                        )
+                    )
+        variables = _variables(fleet)
+        for question in QUESTIONS:
+            figures[f"api_{question.key}_sql_p50_ms"] = _sql_p50(database_url, question, variables)
     finally:
-        if api is not None:
-            api.terminate()
-            api.wait(30)
         drop_database(database_url)
         client = redis.Redis.from_url(settings.redis_url)
         keys = list(client.scan_iter(f"{name}:*"))

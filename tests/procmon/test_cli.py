@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import socket
@@ -12,7 +13,9 @@ from pathlib import Path
 
 import psutil
 import pytest
+import uvicorn
 
+from graphql_api.app import app_from_environment, listening_socket
 from procmon.devstack import free_port
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -193,3 +196,21 @@ def test_api_workers_must_be_a_positive_number() -> None:
     result = _procmon("api", "--workers", "0")
     assert result.returncode == 2
     assert "not a whole number above 0: '0'" in result.stderr
+
+
+async def test_api_workers_accept_connections_that_send_without_delay() -> None:
+    port = free_port()
+    listening = listening_socket(uvicorn.Config(app_from_environment, port=port))
+    accepted: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    def on_connection(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        held = writer.get_extra_info("socket")
+        accepted.set_result(held.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+        writer.close()
+
+    async with await asyncio.start_server(on_connection, sock=listening):
+        _, client = await asyncio.open_connection("127.0.0.1", port)
+        nodelay = await asyncio.wait_for(accepted, 10)
+        client.close()
+    # Without TCP_NODELAY each answer on a kept-alive connection waits for a delayed ACK.
+    assert nodelay != 0
