@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -10,7 +11,8 @@ from functools import partial
 from typing import Any
 
 import uvicorn
-from cross_web import AsyncHTTPRequestAdapter
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -27,7 +29,8 @@ from graphql_api.auth import KeyCheck, RequireKey
 from graphql_api.body_limit import LimitBody
 from graphql_api.cache import ResponseCache
 from graphql_api.context import ApiContext, new_context
-from graphql_api.db import ApiPool, check_health, create_pool
+from graphql_api.db import ApiPool, check_health, create_export_pool, create_pool
+from graphql_api.budget import Budget
 from graphql_api.errors import is_internal_error
 from graphql_api.export import export_processes
 from graphql_api.metrics import ApiMetrics
@@ -45,7 +48,26 @@ def _role(request: Request | WebSocket) -> str:
 
 
 class _GraphQL(GraphQL[ApiContext, None]):
-    """Strawberry's ASGI view: a fresh :class:`ApiContext` per request, answers cached."""
+    """Strawberry's ASGI view: a fresh :class:`ApiContext` (and budget) per request, answers
+    within a size limit, those not too large cached."""
+
+# Deeper request bodies are refused before graphql-core walks them (recursively).
+MAX_BODY_DEPTH = 64
+
+
+def _depth(value: object) -> int:
+    """How deeply JSON arrays and objects nest in ``value``, without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if not isinstance(item, dict | list):
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_BODY_DEPTH:
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
+
 
     def __init__(
         self, pool: ApiPool, cache: ResponseCache, metrics: ApiMetrics, settings: Settings
@@ -58,6 +80,38 @@ class _GraphQL(GraphQL[ApiContext, None]):
 
     async def execute_single(
         self,
+        self._settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        """The request's JSON, which must be an object (or a list, refused as a batch)."""
+        try:
+            value = json.loads(data)
+        except RecursionError as exc:
+            raise HTTPException(400, f"request body nests deeper than {MAX_BODY_DEPTH}") from exc
+        except UnicodeDecodeError as exc:
+            raise HTTPException(400, f"request body is not UTF-8: {exc.reason}") from exc
+        except ValueError as exc:
+            raise HTTPException(400, f"request body is not JSON: {exc}") from exc
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, 'request body must be a JSON object: {"query": "...", ...}')
+        if _depth(value) > MAX_BODY_DEPTH:
+            raise HTTPException(400, f"request body nests deeper than {MAX_BODY_DEPTH}")
+        return value
+
+    def _sized(self, result: ExecutionResult) -> tuple[ExecutionResult, bytes | None]:
+        """The result, or an error in its place when its data is over the size limit; and
+        its data as JSON."""
+        if result.data is None:
+            return result, None
+        payload = json.dumps(result.data, separators=(",", ":")).encode()
+        limit = self._settings.api_max_response_bytes
+        if len(payload) <= limit:
+            return result, payload
+        message = (
+            f"the answer is {len(payload)} bytes, over the limit of {limit} bytes"
+            " (PROCMON_API_MAX_RESPONSE_BYTES); ask for fewer fields, rows or aliases"
+        )
+        return ExecutionResult(data=None, errors=[GraphQLError(message)]), None
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
         sub_response: Response,
@@ -78,11 +132,15 @@ class _GraphQL(GraphQL[ApiContext, None]):
                 data, generation = await self._cache.get(key)
                 if data is not None:
                     return ExecutionResult(data=data, errors=None)
-            result = await super().execute_single(
-                request, request_adapter, sub_response, context, root_value, request_data
+            result, payload = self._sized(
+                await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
             )
-            if key is not None and result.data is not None and not result.errors:
-                await self._cache.put(key, generation, result.data)
+            # An answer too large to cache would only make Redis slow for every client.
+            cacheable = payload is not None and len(payload) <= self._settings.api_cache_max_bytes
+            if key is not None and payload is not None and cacheable and not result.errors:
+                await self._cache.put(key, generation, payload)
         for error in result.errors or ():
             self._metrics.errors.labels("server" if is_internal_error(error) else "client").inc()
         return result
@@ -90,8 +148,13 @@ class _GraphQL(GraphQL[ApiContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> ApiContext:
-        """Build the context of one request."""
-        return new_context(self._pool, _role(request), *self._page_sizes)
+        """Build the context of one request, with the whole of its budget."""
+        budget = Budget.start(
+            self._settings.api_request_seconds,
+            self._settings.api_request_rows,
+            self._settings.api_max_response_bytes,
+        )
+        return new_context(self._pool, budget, _role(request), *self._page_sizes)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -108,6 +171,7 @@ def create_app(settings: Settings) -> Starlette:
     redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     cache = ResponseCache(redis, settings.cache_ttl)
     metrics = ApiMetrics(cache)
+    export_pool = create_export_pool(settings)
     keys = KeyCheck(pool, redis, settings)
 
     @asynccontextmanager
@@ -116,9 +180,11 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+        await export_pool.open(wait=False)
             await pool.close()
             await redis.close()
 
+            await export_pool.close()
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
@@ -138,7 +204,16 @@ def create_app(settings: Settings) -> Starlette:
             ),
             Route(
                 "/export/processes",
-                RequireKey(request_response(partial(export_processes, pool=pool)), keys),
+                RequireKey(
+                    request_response(
+                        partial(
+                            export_processes,
+                            pool=export_pool,
+                            write_timeout=settings.api_export_write_timeout,
+                        )
+                    ),
+                    keys,
+                ),
                 methods=["GET"],
             ),
             Route("/healthz", healthz, methods=["GET"]),
