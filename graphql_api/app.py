@@ -27,10 +27,10 @@ from uvicorn.supervisors import Multiprocess
 
 from graphql_api.auth import KeyCheck, RequireKey
 from graphql_api.body_limit import LimitBody
+from graphql_api.budget import Budget
 from graphql_api.cache import ResponseCache
 from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_export_pool, create_pool
-from graphql_api.budget import Budget
 from graphql_api.errors import is_internal_error
 from graphql_api.export import export_processes
 from graphql_api.metrics import ApiMetrics
@@ -46,10 +46,6 @@ def _role(request: Request | WebSocket) -> str:
     """The role :class:`graphql_api.auth.RequireKey` found for the request's key."""
     return str(getattr(request.state, "role", "reader"))
 
-
-class _GraphQL(GraphQL[ApiContext, None]):
-    """Strawberry's ASGI view: a fresh :class:`ApiContext` (and budget) per request, answers
-    within a size limit, those not too large cached."""
 
 # Deeper request bodies are refused before graphql-core walks them (recursively).
 MAX_BODY_DEPTH = 64
@@ -69,6 +65,10 @@ def _depth(value: object) -> int:
     return deepest
 
 
+class _GraphQL(GraphQL[ApiContext, None]):
+    """Strawberry's ASGI view: a fresh :class:`ApiContext` (and budget) per request, answers
+    within a size limit, those not too large cached."""
+
     def __init__(
         self, pool: ApiPool, cache: ResponseCache, metrics: ApiMetrics, settings: Settings
     ) -> None:
@@ -77,9 +77,6 @@ def _depth(value: object) -> int:
         self._page_sizes = (settings.api_page_size, settings.api_max_page_size)
         self._cache = cache
         self._metrics = metrics
-
-    async def execute_single(
-        self,
         self._settings = settings
 
     def decode_json(self, data: str | bytes) -> object:
@@ -112,6 +109,9 @@ def _depth(value: object) -> int:
             " (PROCMON_API_MAX_RESPONSE_BYTES); ask for fewer fields, rows or aliases"
         )
         return ExecutionResult(data=None, errors=[GraphQLError(message)]), None
+
+    async def execute_single(
+        self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
         sub_response: Response,
@@ -168,23 +168,23 @@ def create_app(settings: Settings) -> Starlette:
     reports itself unavailable on ``/healthz``, while the database is unreachable.
     """
     pool = create_pool(settings)
+    export_pool = create_export_pool(settings)
     redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     cache = ResponseCache(redis, settings.cache_ttl)
     metrics = ApiMetrics(cache)
-    export_pool = create_export_pool(settings)
     keys = KeyCheck(pool, redis, settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await pool.open(wait=False)
+        await export_pool.open(wait=False)
         try:
             yield
         finally:
-        await export_pool.open(wait=False)
+            await export_pool.close()
             await pool.close()
             await redis.close()
 
-            await export_pool.close()
     async def metrics_endpoint(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 

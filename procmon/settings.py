@@ -157,13 +157,6 @@ class Settings(BaseSettings):
         1_048_576,
         description="The largest request body the API reads; a larger one gets 413.",
     )
-    log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
-
-    def environment(self) -> dict[str, str]:
-        """The ``PROCMON_*`` variables that give a child process these settings.
-
-        Unset optional settings are left out: ``str(None)`` would set them to ``"None"``.
-        """
     api_export_connections: PositiveInt = Field(
         4,
         description="PostgreSQL connections for exports, apart from the GraphQL pool; an "
@@ -192,6 +185,13 @@ class Settings(BaseSettings):
     api_cache_max_bytes: PositiveInt = Field(
         1_048_576, description="Answers larger than this are not written to the cache."
     )
+    log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
+
+    def environment(self) -> dict[str, str]:
+        """The ``PROCMON_*`` variables that give a child process these settings.
+
+        Unset optional settings are left out: ``str(None)`` would set them to ``"None"``.
+        """
         return {
             f"{ENV_PREFIX}{name.upper()}": str(value).lower()
             if isinstance(value, bool)
