@@ -149,7 +149,7 @@ def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def _cmd_dead_letters_list(settings: Settings, args: argparse.Namespace) -> None:
-    from streams.dead_letter_admin import list_dead_letters
+    from streams.dead_letter_admin import list_dead_letters, list_parked
 
     records = list_dead_letters(settings, since=args.since, limit=args.limit)
     print("id\treceived_at\tsource\tmachine\terror\treplayed\treason")
@@ -160,13 +160,30 @@ def _cmd_dead_letters_list(settings: Settings, args: argparse.Namespace) -> None
             f"{r.id}\t{r.received_at.isoformat()}\t{source}\t{r.machine_id or '-'}\t"
             f"{r.error_class}\t{replayed}\t{r.reason}"
         )
+    # Rows PostgreSQL would not take: marked PARKED in place of an id, with both reasons.
+    parked, unreadable = list_parked(settings, since=args.since)
+    for p in parked:
+        source = f"{p.topic}/{p.partition}@{p.offset}"
+        replayed = p.replayed_at.isoformat() if p.replayed_at else "-"
+        print(
+            f"PARKED\t{p.parked_at.isoformat()}\t{source}\t-\t{p.error_class}\t{replayed}\t"
+            f"{p.reason}; not in ingest_errors: {p.storage_error}; file {p.path}"
+        )
+    for path, why in unreadable:
+        print(f"PARKED\t-\t-\t-\t-\t-\tunreadable file {path}: {why}")
 
 
 def _cmd_dead_letters_replay(settings: Settings, args: argparse.Namespace) -> None:
     from streams.dead_letter_admin import replay_dead_letters
 
-    count = asyncio.run(replay_dead_letters(settings, ids=args.id, since=args.since))
-    print(f"replayed {count} dead letters to {settings.topic}", file=sys.stderr)
+    outcome = asyncio.run(replay_dead_letters(settings, ids=args.id, since=args.since))
+    print(
+        f"replayed {outcome.replayed} dead letters and {outcome.parked_replayed} parked "
+        f"messages to {settings.topic}",
+        file=sys.stderr,
+    )
+    for path, why in outcome.not_replayed:
+        print(f"  parked file {path}: {why}", file=sys.stderr)
 
 
 def _cmd_replay(settings: Settings, args: argparse.Namespace) -> None:

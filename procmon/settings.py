@@ -8,8 +8,10 @@ The README's settings table lists every variable; ``procmon settings`` prints th
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Literal
 
+from platformdirs import user_state_dir
 from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -98,6 +100,11 @@ class Settings(BaseSettings):
     )
     db_retry_attempts: PositiveInt = Field(
         8, description="Attempts to write a batch when PostgreSQL is unreachable before exiting."
+    )
+    parking_dir: Path = Field(
+        default_factory=lambda: Path(user_state_dir("procmon")) / "parked",
+        description="Directory of messages the database refused even as dead letters: each a "
+        "file with its exact bytes, key, coordinates and reasons (`procmon dead-letters`).",
     )
     metrics_host: str = Field("127.0.0.1", description="Address of a worker's metrics server.")
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = Field(

@@ -32,6 +32,7 @@ from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage
 from streams.dead_letters import publish_dead_letters
+from streams.failures import failures_of
 from streams.metrics import WorkerMetrics, serve_metrics
 from streams.recent import RecentKeys
 from streams.writer import SnapshotWriter
@@ -67,6 +68,8 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         broker_heartbeat_interval=settings.heartbeat_interval,
         consumer_auto_offset_reset="earliest",
         producer_compression_type=compression_type(settings),
+        # One limit for what the worker sends: a dead letter over it goes by reference.
+        producer_max_request_size=settings.kafka_max_message_bytes,
         web_enabled=False,
         loghandlers=[],
     )
@@ -83,7 +86,11 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     # One connection per batch in flight: a single COPY keeps one PostgreSQL backend busy,
     # and the commit, the commands insert and the worker's own turns leave it idle between.
     writers = [
-        SnapshotWriter(settings.database_url, settings.db_retry_attempts)
+        SnapshotWriter(
+            settings.database_url,
+            retry_attempts=settings.db_retry_attempts,
+            parking_dir=settings.parking_dir,
+        )
         for _ in range(settings.writer_connections)
     ]
     recent = RecentKeys(settings.dedupe_cache_size)
@@ -110,20 +117,28 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         writer: SnapshotWriter,
         previous: asyncio.Task[None] | None,
     ) -> None:
+        limit = settings.kafka_max_message_bytes
         try:
-            await publish_dead_letters(dead_letter_topic, batch.dead_letters)
+            await publish_dead_letters(dead_letter_topic, failures_of(batch.dead_letters), limit)
             result = await writer.write(batch)
+            await publish_dead_letters(dead_letter_topic, result.refused, limit)
             # Acknowledged in order: a batch's offsets follow those of the batch before it.
             if previous is not None:
                 await previous
         except Exception:
             end_worker(events)
-        recent.remember(snapshot.key for snapshot in batch.snapshots)
+        # A refused snapshot is not stored: a replay of it must not be skipped as recent.
+        refused = {(f.message.partition, f.message.offset) for f in result.refused}
+        recent.remember(
+            s.key for s in batch.snapshots if (s.message.partition, s.message.offset) not in refused
+        )
         if result.snapshots_stored:
             # New data: every answer the API cached before it is retired.
             await cache.incr(GENERATION)
         for letter in batch.dead_letters:
             log.warning("dead letter: %s", letter.error, extra=asdict(letter.error.context))
+        for failure in result.refused:
+            log.warning("dead letter: %s", failure.reason, extra=asdict(failure.context))
         with batch.phases.timing("ack"):
             for event in events:
                 await source.ack(event)

@@ -43,7 +43,11 @@ async def replay_topic(
         auto_offset_reset="earliest",
         enable_auto_commit=False,
     )
-    writer = SnapshotWriter(settings.database_url, settings.db_retry_attempts)
+    writer = SnapshotWriter(
+        settings.database_url,
+        retry_attempts=settings.db_retry_attempts,
+        parking_dir=settings.parking_dir,
+    )
     result = ReplayResult()
     await consumer.start()
     try:

@@ -1,4 +1,11 @@
-"""Writing a prepared batch to PostgreSQL in one transaction, idempotently, with retries."""
+"""Writing a prepared batch to PostgreSQL in one transaction, idempotently, with retries.
+
+When PostgreSQL refuses the batch for what it holds (a DataError, a constraint: any error that
+is not the database being away), the batch is written again message by message, each in a
+transaction of its own: a snapshot it refuses becomes a dead letter with the database's
+reason, and a dead letter it refuses is parked in a file (streams.parking). The batch can then
+be acknowledged; nothing of it is lost, and one message cannot stop a partition.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,17 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import psycopg
 from psycopg.types.json import Jsonb
 
 from parsers import ProcessRow
 from procmon.errors import StorageError
-from streams.batch import DeadLetter, PreparedBatch, Snapshot, SnapshotKey
+from streams.batch import PreparedBatch, Snapshot, SnapshotKey
 from streams.copy_rows import COPY_SIGNATURE, COPY_TRAILER, encode_rows
+from streams.failures import Failure, describe_refusal, failures_of
+from streams.parking import park
 from streams.phases import PhaseTimes
 from streams.sql import (
     COPY_PROCESSES,
@@ -32,6 +42,10 @@ log = logging.getLogger(__name__)
 _FIRST_BACKOFF_SECONDS = 0.5
 _MAX_BACKOFF_SECONDS = 10.0
 _UNTRUNCATED_TYPES = PROCESS_COLUMN_TYPES[:-1]
+# What PostgreSQL (or psycopg, dumping a value) refuses for the data itself, and would refuse
+# again: a lone surrogate has no UTF-8 form (UnicodeEncodeError, a ValueError). Losing the
+# connection is an OperationalError, caught before these and retried.
+_REFUSALS = (psycopg.Error, ValueError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +57,10 @@ class BatchResult:
     process_rows: int
     dead_letters: int
     phases: PhaseTimes
+    # Snapshots PostgreSQL refused, now dead letters (counted in dead_letters) to publish.
+    refused: tuple[Failure, ...] = ()
+    # Files of dead letters PostgreSQL refused even in ingest_errors.
+    parked: tuple[Path, ...] = ()
 
 
 def _as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
@@ -68,28 +86,30 @@ def _command_values(snapshot: Snapshot) -> tuple[object, ...]:
     )
 
 
-def _dead_letter_values(letter: DeadLetter) -> tuple[object, ...]:
-    message, error = letter.message, letter.error
+def _failure_values(failure: Failure) -> tuple[object, ...]:
+    failure = failure.storable()
+    message = failure.message
     return (
         message.topic,
         message.partition,
         message.offset,
         message.key,
         message.value,
-        type(error).__name__,
-        error.reason,
-        error.line_number,
-        error.context.machine_id,
-        error.context.content_hash,
+        failure.error_class,
+        failure.reason,
+        failure.line_number,
+        failure.machine_id,
+        failure.content_hash,
     )
 
 
 class SnapshotWriter:
     """Stores batches over one PostgreSQL connection, reconnecting when it is lost."""
 
-    def __init__(self, database_url: str, retry_attempts: int) -> None:
+    def __init__(self, database_url: str, *, retry_attempts: int, parking_dir: Path) -> None:
         self._database_url = database_url
         self._retry_attempts = retry_attempts
+        self._parking_dir = parking_dir
         self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
 
     async def close(self) -> None:
@@ -102,7 +122,9 @@ class SnapshotWriter:
         """Store the batch in one transaction, retrying with backoff while PostgreSQL is away.
 
         Raises :class:`StorageError` when every attempt failed; nothing of the batch is then
-        committed, and the caller must not acknowledge its messages.
+        committed, and the caller must not acknowledge its messages. A batch PostgreSQL refuses
+        for its data is stored message by message (see the module's docstring); ``OSError``
+        from parking means a refused message had nowhere to go, and it must not be acknowledged.
         """
         delay = _FIRST_BACKOFF_SECONDS
         for attempt in range(1, self._retry_attempts + 1):
@@ -132,19 +154,80 @@ class SnapshotWriter:
 
     async def _write_once(self, batch: PreparedBatch) -> BatchResult:
         conn = await self._connection()
+        failures = failures_of(batch.dead_letters)
+        try:
+            return await self._write_together(conn, batch.snapshots, failures)
+        except psycopg.OperationalError:
+            raise
+        except _REFUSALS as exc:
+            log.warning(
+                "PostgreSQL refused a batch of %d messages (%s); storing them one by one",
+                len(batch.snapshots) + len(failures),
+                describe_refusal(exc),
+            )
+        return await self._write_each(conn, batch.snapshots, failures)
+
+    async def _write_each(
+        self,
+        conn: psycopg.AsyncConnection[tuple[object, ...]],
+        snapshots: Sequence[Snapshot],
+        failures: Sequence[Failure],
+    ) -> BatchResult:
+        """Store each message in a transaction of its own; what is refused is kept elsewhere."""
+        results: list[BatchResult] = []
+        refused: list[Failure] = []
+        for snapshot in snapshots:
+            try:
+                results.append(await self._write_together(conn, [snapshot], []))
+            except psycopg.OperationalError:
+                raise
+            except _REFUSALS as exc:
+                refused.append(Failure.refused(snapshot, exc))
+        parked: list[Path] = []
+        for failure in [*failures, *refused]:
+            try:
+                results.append(await self._write_together(conn, [], [failure]))
+            except psycopg.OperationalError:
+                raise
+            except _REFUSALS as exc:
+                reason = describe_refusal(exc)
+                path = park(self._parking_dir, failure, reason)
+                log.error("PostgreSQL refused a dead letter (%s); parked it in %s", reason, path)
+                parked.append(path)
+        phases = PhaseTimes()
+        for result in results:
+            for phase, seconds in result.phases.seconds.items():
+                phases.add(phase, seconds)
+        return BatchResult(
+            snapshots_stored=sum(result.snapshots_stored for result in results),
+            snapshots_already_stored=sum(r.snapshots_already_stored for r in results),
+            process_rows=sum(result.process_rows for result in results),
+            dead_letters=len(failures) + len(refused),
+            phases=phases,
+            refused=tuple(refused),
+            parked=tuple(parked),
+        )
+
+    async def _write_together(
+        self,
+        conn: psycopg.AsyncConnection[tuple[object, ...]],
+        snapshots: Sequence[Snapshot],
+        failures: Sequence[Failure],
+    ) -> BatchResult:
+        """Store snapshots and failures in one transaction."""
         stored: dict[SnapshotKey, int] = {}
         process_rows = 0
         phases = PhaseTimes()
         async with conn.transaction(), conn.cursor() as cur:
             with phases.timing("commands"):
-                await self._insert_commands(cur, batch, stored)
+                await self._insert_commands(cur, snapshots, stored)
             copy_started = time.perf_counter()
             # Rows with truncated fields, the few, are copied apart: an array is dumped in
             # Python, and the others take the column's default, the empty array.
             truncated: list[tuple[object, ...]] = []
             async with cur.copy(COPY_UNTRUNCATED_PROCESSES) as copy:
                 await copy.write(COPY_SIGNATURE)
-                for snapshot in batch.snapshots:
+                for snapshot in snapshots:
                     command_id = stored.get(snapshot.key)
                     if command_id is None:
                         continue
@@ -162,32 +245,32 @@ class SnapshotWriter:
                     for values in truncated:
                         await copy.write_row(values)
             phases.add("copy", time.perf_counter() - copy_started)
-            if batch.dead_letters:
-                letters = [_dead_letter_values(letter) for letter in batch.dead_letters]
-                await cur.execute(INSERT_INGEST_ERRORS, _as_columns(letters))
+            if failures:
+                rows = [_failure_values(failure) for failure in failures]
+                await cur.execute(INSERT_INGEST_ERRORS, _as_columns(rows))
             # The transaction commits when this block ends: that is the commit phase.
             commit_started = time.perf_counter()
         phases.add("commit", time.perf_counter() - commit_started)
         return BatchResult(
             snapshots_stored=len(stored),
-            snapshots_already_stored=len(batch.snapshots) - len(stored),
+            snapshots_already_stored=len(snapshots) - len(stored),
             process_rows=process_rows,
-            dead_letters=len(batch.dead_letters),
+            dead_letters=len(failures),
             phases=phases,
         )
 
     @staticmethod
     async def _insert_commands(
         cur: psycopg.AsyncCursor[tuple[object, ...]],
-        batch: PreparedBatch,
+        snapshots: Sequence[Snapshot],
         stored: dict[SnapshotKey, int],
     ) -> None:
-        """Insert the batch's snapshots; record the id of each one stored now in ``stored``."""
-        if not batch.snapshots:
+        """Insert the snapshots; record the id of each one stored now in ``stored``."""
+        if not snapshots:
             return
         # In key order: two batches written at once that share keys (a redelivery) then take
         # the unique index's locks in the same order, and cannot deadlock.
-        ordered = sorted(batch.snapshots, key=lambda snapshot: snapshot.key)
+        ordered = sorted(snapshots, key=lambda snapshot: snapshot.key)
         commands = [_command_values(snapshot) for snapshot in ordered]
         await cur.execute(INSERT_COMMANDS, _as_columns(commands))
         for command_id, machine_id, timestamp, content_hash in await cur.fetchall():

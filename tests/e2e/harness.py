@@ -14,12 +14,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from procmon.envelope import Envelope, make_envelope
 from procmon.settings import Settings
@@ -187,3 +189,68 @@ def proxy_to(port: int) -> Iterator[CuttableProxy]:
         yield proxy
     finally:
         proxy.close()
+
+
+def worker_settings(
+    bootstrap: str, database: str, redis_prefix: str, **changes: object
+) -> Settings:
+    """Settings of a worker group of its own (topic, dead-letter topic, group) for a test."""
+    name = f"e2e-{uuid.uuid4().hex[:8]}"
+    fields: dict[str, object] = {
+        "kafka_bootstrap": bootstrap,
+        "kafka_idempotence": False,
+        "topic": name,
+        "dead_letter_topic": f"{name}-dead",
+        "consumer_group": name,
+        "database_url": database,
+        "session_timeout": 6,
+        "heartbeat_interval": 1,
+        "batch_size": 20,
+        "batch_timeout": 0.2,
+        "redis_prefix": redis_prefix,
+    }
+    return Settings.model_validate(fields | changes)
+
+
+async def _produce_raw(
+    bootstrap: str, topic: str, messages: Sequence[tuple[bytes | None, bytes]]
+) -> list[tuple[int, int]]:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, linger_ms=5, compression_type="lz4", max_request_size=2**24
+    )
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value, key=key) for key, value in messages]
+        acked = await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
+    return [(record.partition, record.offset) for record in acked]
+
+
+def produce_raw(
+    bootstrap: str, topic: str, messages: Sequence[tuple[bytes | None, bytes]]
+) -> list[tuple[int, int]]:
+    """Publish (key, value) messages as they are; return each one's (partition, offset)."""
+    return asyncio.run(_produce_raw(bootstrap, topic, messages))
+
+
+async def _read_topic(bootstrap: str, topic: str, count: int, seconds: float) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        async with asyncio.timeout(seconds):
+            async for record in consumer:
+                found.append(record)
+                if len(found) == count:
+                    break
+    finally:
+        await consumer.stop()
+    return found
+
+
+def read_topic(bootstrap: str, topic: str, count: int, timeout: float = 30.0) -> list[Any]:
+    """The first ``count`` records of ``topic`` (aiokafka ConsumerRecords)."""
+    return asyncio.run(_read_topic(bootstrap, topic, count, timeout))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer
 
@@ -37,8 +38,10 @@ async def _read(settings: Settings, count: int) -> list[tuple[bytes | None, byte
     return found
 
 
-async def test_replay_sends_each_letter_back_once(clean_database: str, broker: str) -> None:
-    writer = SnapshotWriter(clean_database, retry_attempts=1)
+async def test_replay_sends_each_letter_back_once(
+    clean_database: str, broker: str, tmp_path: Path
+) -> None:
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
     await writer.write(PreparedBatch(dead_letters=[_letter(1), _letter(2), _letter(3)]))
     await writer.close()
     settings = Settings(
@@ -46,14 +49,15 @@ async def test_replay_sends_each_letter_back_once(clean_database: str, broker: s
         kafka_bootstrap=broker,
         kafka_idempotence=False,
         topic=f"replay-{uuid.uuid4().hex[:8]}",
+        parking_dir=tmp_path,
     )
     await ensure_topics(settings)
     ids = [record.id for record in list_dead_letters(settings)]
     assert len(ids) == 3
 
-    assert await replay_dead_letters(settings, ids=[min(ids)]) == 1
-    assert await replay_dead_letters(settings) == 2
-    assert await replay_dead_letters(settings) == 0
+    assert (await replay_dead_letters(settings, ids=[min(ids)])).replayed == 1
+    assert (await replay_dead_letters(settings)).replayed == 2
+    assert (await replay_dead_letters(settings)).replayed == 0
 
     replayed = sorted(await _read(settings, 3))
     assert replayed == [(b"k1", b"body 1"), (b"k2", b"body 2"), (b"k3", b"body 3")]

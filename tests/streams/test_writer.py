@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -54,8 +55,8 @@ def _snapshot(machine: str, minute: int, rows: int, offset: int) -> Snapshot:
     return Snapshot(envelope=envelope, listing=listing, message=message)
 
 
-async def test_batch_is_stored_with_normalized_values(clean_database: str) -> None:
-    writer = SnapshotWriter(clean_database, retry_attempts=1)
+async def test_batch_is_stored_with_normalized_values(clean_database: str, tmp_path: Path) -> None:
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
     batch = PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 0), _snapshot("m2", 0, 2, 1)])
     result = await writer.write(batch)
     await writer.close()
@@ -88,9 +89,9 @@ def test_copy_columns_are_the_snapshots_then_a_rows_fields_in_order() -> None:
 
 
 async def test_truncated_fields_are_stored_row_by_row_in_listing_order(
-    clean_database: str,
+    clean_database: str, tmp_path: Path
 ) -> None:
-    writer = SnapshotWriter(clean_database, retry_attempts=1)
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
     await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 4, 0)]))
     await writer.close()
     with psycopg.connect(clean_database) as conn:
@@ -100,8 +101,8 @@ async def test_truncated_fields_are_stored_row_by_row_in_listing_order(
     assert rows == [(2, 100, []), (3, 101, ["user"]), (4, 102, []), (5, 103, [])]
 
 
-async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> None:
-    writer = SnapshotWriter(clean_database, retry_attempts=1)
+async def test_redelivered_snapshots_are_stored_once(clean_database: str, tmp_path: Path) -> None:
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
     first = await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 0)]))
     again = await writer.write(
         PreparedBatch(snapshots=[_snapshot("m1", 0, 3, 5), _snapshot("m1", 1, 1, 6)])
@@ -117,12 +118,14 @@ async def test_redelivered_snapshots_are_stored_once(clean_database: str) -> Non
 
 
 async def test_two_writers_sharing_snapshots_store_each_once_without_deadlock(
-    clean_database: str,
+    clean_database: str, tmp_path: Path
 ) -> None:
     # As two batches in flight at once hold a redelivery: the same snapshots, in opposite
     # orders. One attempt each: a deadlock (or any retry) would fail the write.
     snapshots = [_snapshot(f"m{n}", n, 1, n) for n in range(300)]
-    writers = [SnapshotWriter(clean_database, retry_attempts=1) for _ in range(2)]
+    writers = [
+        SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path) for _ in range(2)
+    ]
     results = await asyncio.gather(
         writers[0].write(PreparedBatch(snapshots=snapshots)),
         writers[1].write(PreparedBatch(snapshots=snapshots[::-1])),
@@ -133,11 +136,13 @@ async def test_two_writers_sharing_snapshots_store_each_once_without_deadlock(
     assert stored_counts(clean_database) == (300, 300, 0)
 
 
-async def test_dead_letters_keep_the_whole_message_once(clean_database: str) -> None:
+async def test_dead_letters_keep_the_whole_message_once(
+    clean_database: str, tmp_path: Path
+) -> None:
     message = RawMessage("topic", 2, 41, b"m9", b"\xffnot json")
     error = EnvelopeError("message is not UTF-8", MessageContext(partition=2, offset=41))
     batch = PreparedBatch(dead_letters=[DeadLetter(message=message, error=error)])
-    writer = SnapshotWriter(clean_database, retry_attempts=1)
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
     await writer.write(batch)
     await writer.write(batch)
     await writer.close()
@@ -151,7 +156,9 @@ async def test_dead_letters_keep_the_whole_message_once(clean_database: str) -> 
     ]
 
 
-async def test_unreachable_database_raises_storage_error_after_retries() -> None:
-    writer = SnapshotWriter("postgresql://postgres@127.0.0.1:1/none", retry_attempts=2)
+async def test_unreachable_database_raises_storage_error_after_retries(tmp_path: Path) -> None:
+    writer = SnapshotWriter(
+        "postgresql://postgres@127.0.0.1:1/none", retry_attempts=2, parking_dir=tmp_path
+    )
     with pytest.raises(StorageError, match="unreachable after 2 attempts"):
         await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 1, 0)]))
