@@ -72,7 +72,17 @@ class RawMessage:
     @property
     def context(self) -> MessageContext:
         """The message's Kafka coordinates, for errors and logs."""
-        return MessageContext(topic=self.topic, partition=self.partition, offset=self.offset)
+        return self.context_of(None, None)
+
+    def context_of(self, machine_id: str | None, content_hash: str | None) -> MessageContext:
+        """The message's Kafka coordinates with the machine and content hash it carries."""
+        return MessageContext(
+            topic=self.topic,
+            partition=self.partition,
+            offset=self.offset,
+            machine_id=machine_id,
+            content_hash=content_hash,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,13 +171,7 @@ class PreparedBatch:
 
 def _context(envelope: Envelope, message: RawMessage) -> MessageContext:
     """Where a message came from, and whose listing it holds."""
-    return MessageContext(
-        topic=message.topic,
-        partition=message.partition,
-        offset=message.offset,
-        machine_id=envelope.machine_id,
-        content_hash=envelope.content_hash,
-    )
+    return message.context_of(envelope.machine_id, envelope.content_hash)
 
 
 def _read_raw_output(

@@ -76,14 +76,7 @@ class Failure:
     @property
     def context(self) -> MessageContext:
         """Where the message came from and whose it is, for logs."""
-        message = self.message
-        return MessageContext(
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            machine_id=self.machine_id,
-            content_hash=self.content_hash,
-        )
+        return self.message.context_of(self.machine_id, self.content_hash)
 
     def storable(self) -> Failure:
         """This failure with its text fields escaped where PostgreSQL cannot hold them.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,6 @@ import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from procmon.devstack import free_port, start_dev_broker
-from procmon.settings import Settings
 from tests.conftest import migrated_database, stored_counts
 from tests.e2e.harness import (
     ROWS_PER_SNAPSHOT,
@@ -27,6 +25,7 @@ from tests.e2e.harness import (
     proxy_to,
     snapshot_envelopes,
     wait_for,
+    worker_settings,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -39,20 +38,8 @@ def database() -> Iterator[str]:
 
 
 def _worker_group(bootstrap: str, database: str, redis_prefix: str, log_dir: Path) -> Workers:
-    name = f"faults-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        kafka_bootstrap=bootstrap,
-        kafka_idempotence=False,
-        topic=name,
-        dead_letter_topic=f"{name}-dead",
-        consumer_group=name,
-        database_url=database,
-        session_timeout=6,
-        heartbeat_interval=1,
-        batch_size=20,
-        batch_timeout=0.2,
-        db_retry_attempts=40,
-        redis_prefix=redis_prefix,
+    settings = worker_settings(
+        bootstrap, database, redis_prefix, db_retry_attempts=40, parking_dir=log_dir / "parked"
     )
     return Workers(settings, log_dir)
 

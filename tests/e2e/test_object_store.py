@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,9 +19,8 @@ import pytest
 from procmon.envelope import Envelope, make_envelope
 from procmon.kafka import ensure_topics, publish, publish_raw
 from procmon.object_store import FilesystemStore
-from procmon.settings import Settings
 from tests.conftest import migrated_database, stored_counts
-from tests.e2e.harness import BASE_TIME, HEADER, Workers, wait_for
+from tests.e2e.harness import BASE_TIME, HEADER, Workers, wait_for, worker_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -37,18 +35,13 @@ def database() -> Iterator[str]:
 
 @pytest.fixture
 def workers(broker: str, database: str, redis_prefix: str, tmp_path: Path) -> Iterator[Workers]:
-    name = f"objects-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        kafka_bootstrap=broker,
-        kafka_idempotence=False,
+    settings = worker_settings(
+        broker,
+        database,
+        redis_prefix,
         kafka_max_message_bytes=100_000,
         object_store_url=f"file://{tmp_path / 'store'}",
-        topic=name,
-        dead_letter_topic=f"{name}-dead",
-        consumer_group=name,
-        database_url=database,
-        batch_timeout=0.2,
-        redis_prefix=redis_prefix,
+        parking_dir=tmp_path / "parked",
     )
     (tmp_path / "logs").mkdir()
     group = Workers(settings, tmp_path / "logs")
