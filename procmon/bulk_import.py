@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from procmon.collector import envelope_from_file
-from procmon.envelope import Envelope, timestamp_problem
+from procmon.envelope import Envelope, TimestampLimits, timestamp_problem
 from procmon.errors import CollectorError, EnvelopeError, ProcmonError
 from procmon.kafka import message_for, publish_raw
 from procmon.object_store import open_store
@@ -85,15 +85,22 @@ def _manifest(
 
 
 def envelope_for_file(
-    path: Path, defaults: ImportDefaults, entry: dict[str, str] | None = None
+    path: Path,
+    defaults: ImportDefaults,
+    limits: TimestampLimits,
+    entry: dict[str, str] | None = None,
 ) -> Envelope:
     """The envelope of a saved listing, described by its manifest ``entry`` or the defaults.
 
-    An empty file is refused: the worker could only dead-letter it.
+    What the workers could only dead-letter is refused here, as this file's error: an empty
+    file, and a time outside ``limits`` (a modification time of 1970, say).
     """
     envelope = _described_envelope(path, defaults, entry)
     if not envelope.raw_output.strip():
         raise CollectorError(f"{path} is empty: there is no listing in it to send")
+    problem = timestamp_problem(envelope.timestamp, limits, datetime.now(UTC))
+    if problem is not None:
+        raise EnvelopeError(problem)
     return envelope
 
 
@@ -144,12 +151,7 @@ def import_paths(
     for number, path in enumerate(files, start=1):
         try:
             entry = _manifest(path.parent, manifests).get(path.name)
-            envelope = envelope_for_file(path, defaults, entry)
-            # Checked here too, so that a file the workers would refuse (a modification time
-            # of 1970, say) is this file's rejection rather than a dead letter.
-            problem = timestamp_problem(envelope.timestamp, settings, datetime.now(UTC))
-            if problem is not None:
-                raise EnvelopeError(problem)
+            envelope = envelope_for_file(path, defaults, settings, entry)
             key = (envelope.machine_id, envelope.timestamp, envelope.content_hash)
             if key in seen:
                 summary.skipped += 1

@@ -103,7 +103,7 @@ def _cmd_submit(settings: Settings, args: argparse.Namespace) -> None:
     from procmon.bulk_import import envelope_for_file
     from procmon.kafka import publish
 
-    envelope = envelope_for_file(args.file, _defaults(args))
+    envelope = envelope_for_file(args.file, _defaults(args), settings)
     asyncio.run(publish(settings, [envelope]))
     print(f"published {args.file} as {envelope.content_hash}", file=sys.stderr)
 

@@ -16,7 +16,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from procmon.envelope import Envelope
+from procmon.envelope import MAX_MESSAGE_BYTES, Envelope
 from procmon.errors import CollectorError
 from procmon.object_store import ObjectStore, open_store
 from procmon.settings import Settings
@@ -30,9 +30,9 @@ __all__ = [
     "publish_raw",
 ]
 
-# The most a single message may hold before compression; the broker's own limit applies to the
-# compressed record batch, which _size_problem estimates.
-MAX_UNCOMPRESSED_BYTES = 64 * 1024 * 1024
+# The most a single message may hold before compression is what a worker decodes at most
+# (MAX_MESSAGE_BYTES); the broker's own limit applies to the compressed record batch, which
+# _size_problem estimates.
 # What a record batch adds around one message: headers, key, CRC, lengths.
 _BATCH_OVERHEAD_BYTES = 1024
 _COMPRESSORS: dict[str, Callable[[bytes], Sized]] = {
@@ -55,7 +55,7 @@ def producer_options(settings: Settings) -> dict[str, Any]:
         "enable_idempotence": settings.kafka_idempotence,
         "acks": "all",
         "compression_type": compression_type(settings),
-        "max_request_size": MAX_UNCOMPRESSED_BYTES + _BATCH_OVERHEAD_BYTES,
+        "max_request_size": MAX_MESSAGE_BYTES + _BATCH_OVERHEAD_BYTES,
     }
 
 
@@ -122,7 +122,7 @@ def _size_problem(settings: Settings, envelope: Envelope, body: bytes) -> str | 
             f"{settings.kafka_max_message_bytes} bytes, and PROCMON_KAFKA_COMPRESSION is none"
         )
     compressed = len(compress(body))
-    if len(body) > MAX_UNCOMPRESSED_BYTES or compressed > limit:
+    if len(body) > MAX_MESSAGE_BYTES or compressed > limit:
         return (
             f"{what} is {len(body)} bytes as a message ({compressed} bytes compressed with "
             f"{settings.kafka_compression}), over the broker's limit of "

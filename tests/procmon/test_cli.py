@@ -91,6 +91,17 @@ def test_submit_refuses_an_empty_file_in_one_line(tmp_path: Path, text: str) -> 
     assert result.stderr == f"procmon: error: {path} is empty: there is no listing in it to send\n"
 
 
+def test_submit_refuses_a_time_the_workers_would_refuse_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "ps.out"
+    path.write_text("USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n")
+    result = _submit(path, "--timestamp", "1989-12-31T23:59:59+00:00")
+    assert result.returncode == 2
+    assert result.stderr == (
+        "procmon: error: timestamp 1989-12-31T23:59:59+00:00 is before 1990-01-01T00:00:00+00:00,"
+        " the earliest accepted (PROCMON_EARLIEST_TIMESTAMP)\n"
+    )
+
+
 def test_bad_setting_is_reported_by_name() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "procmon", "settings"],

@@ -17,7 +17,6 @@ from procmon.envelope import (
     timestamp_problem,
 )
 from procmon.errors import EnvelopeError, MessageContext
-from procmon.kafka import MAX_UNCOMPRESSED_BYTES
 from procmon.settings import Settings
 
 RAW = (
@@ -270,10 +269,6 @@ def test_a_message_over_the_size_bound_is_refused_unread() -> None:
     assert caught.value.reason == (
         f"message is {len(padded)} bytes, over the {MAX_MESSAGE_BYTES} bytes an envelope may have"
     )
-
-
-def test_the_size_bound_is_what_a_collector_may_send() -> None:
-    assert MAX_MESSAGE_BYTES == MAX_UNCOMPRESSED_BYTES
 
 
 def test_an_integer_too_long_to_convert_is_refused() -> None:
