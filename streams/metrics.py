@@ -53,6 +53,12 @@ class WorkerMetrics:
             ["error_class"],
             registry=self.registry,
         )
+        self.parked = Counter(
+            "procmon_parked_messages",
+            "Dead letters PostgreSQL refused even in ingest_errors, parked as files"
+            " (PROCMON_PARKING_DIR; `procmon dead-letters list` shows them).",
+            registry=self.registry,
+        )
         self.batch_size = Histogram(
             "procmon_batch_messages",
             "Messages per batch.",
@@ -96,6 +102,9 @@ class WorkerMetrics:
         self.duplicates.labels("database").inc(result.snapshots_already_stored)
         for letter in batch.dead_letters:
             self.dead_letters.labels(type(letter.error).__name__).inc()
+        for failure in result.refused:
+            self.dead_letters.labels(failure.error_class).inc()
+        self.parked.inc(len(result.parked))
         self.record_phases(batch.phases)
         self.record_phases(result.phases)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 
 from procmon.devstack import free_port
 from procmon.errors import EnvelopeError
 from streams.batch import DeadLetter, PreparedBatch, RawMessage
+from streams.failures import Failure
 from streams.metrics import WorkerMetrics, serve_metrics
 from streams.phases import PhaseTimes
 from streams.writer import BatchResult
@@ -23,8 +26,10 @@ def _batch() -> tuple[PreparedBatch, BatchResult]:
         snapshots_stored=4,
         snapshots_already_stored=5,
         process_rows=600,
-        dead_letters=1,
+        dead_letters=2,
         phases=written,
+        refused=(Failure(RawMessage("t", 0, 4, None, b"y"), "StorageError", "refused"),),
+        parked=(Path("t-0-5.json"),),
     )
     return batch, result
 
@@ -49,6 +54,9 @@ def test_counters_move_and_are_served() -> None:
     assert 'procmon_duplicates_skipped_total{found_in="recent"} 2.0' in text
     assert 'procmon_duplicates_skipped_total{found_in="database"} 10.0' in text
     assert 'procmon_dead_letters_total{error_class="EnvelopeError"} 2.0' in text
+    # Snapshots PostgreSQL refused are dead letters too; what it refused even then is parked.
+    assert 'procmon_dead_letters_total{error_class="StorageError"} 2.0' in text
+    assert "procmon_parked_messages_total 2.0" in text
     assert "procmon_batch_messages_count 2.0" in text
     assert 'procmon_worker_phase_seconds_total{phase="parse"} 1.0' in text
     assert 'procmon_worker_phase_seconds_total{phase="copy"} 2.5' in text
