@@ -4,6 +4,13 @@ Each file's machine, OS, command and time come from a ``procmon-manifest.csv`` i
 directory when it is listed there (columns ``file, machine_id, machine_name, os, os_version,
 command, timestamp``), else from the command's flags, with the file's modification time as
 the timestamp unless one is given.
+
+Nothing the workers could only dead-letter is sent: each file is parsed here first, and one
+that does not parse is rejected with the parser's reason, as are an empty file, a time the
+workers refuse, a manifest without the columns it needs (each file of its directory) and a
+manifest row naming a file that is not there. ``skipped`` counts listings sent twice within
+one import (same machine, time and content); a listing sent by an earlier import is sent
+again, and the workers store it once.
 """
 
 from __future__ import annotations
@@ -17,23 +24,38 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from parsers import ParseError, parse_listing
 from procmon.collector import envelope_from_file
 from procmon.envelope import Envelope, TimestampLimits, timestamp_problem
-from procmon.errors import CollectorError, EnvelopeError, ProcmonError
+from procmon.errors import CollectorError, EnvelopeError, ProcmonError, SnapshotParseError
 from procmon.kafka import message_for, publish_raw
 from procmon.object_store import open_store
 from procmon.settings import Settings
 
 __all__ = [
+    "MANIFEST_COLUMNS",
     "MANIFEST_NAME",
     "ImportDefaults",
     "ImportSummary",
     "envelope_for_file",
     "import_paths",
+    "read_manifest",
 ]
 
 MANIFEST_NAME = "procmon-manifest.csv"
 _CHUNK = 500
+MANIFEST_COLUMNS = (
+    "file",
+    "machine_id",
+    "machine_name",
+    "os",
+    "os_version",
+    "command",
+    "timestamp",
+)
+# Without these a row cannot describe its file; machine_name and os_version have defaults.
+_DESCRIBING = ("machine_id", "os", "command", "timestamp")
+_REQUIRED_COLUMNS = ("file", *_DESCRIBING)
 # A manifest's rows by file name.
 Manifest = dict[str, dict[str, str]]
 
@@ -71,17 +93,46 @@ def _files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def _manifest(
-    directory: Path, cache: dict[Path, dict[str, dict[str, str]]]
-) -> dict[str, dict[str, str]]:
-    if directory not in cache:
-        manifest = directory / MANIFEST_NAME
-        rows: Manifest = {}
-        if manifest.is_file():
-            with manifest.open(newline="", encoding="utf-8") as handle:
-                rows = {row["file"]: row for row in csv.DictReader(handle)}
-        cache[directory] = rows
-    return cache[directory]
+def _manifest_dirs(paths: Iterable[Path]) -> Iterator[Path]:
+    """The directories under ``paths`` that hold a manifest."""
+    for path in paths:
+        if path.is_dir():
+            yield from (m.parent for m in sorted(path.rglob(MANIFEST_NAME)) if m.is_file())
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """The rows of ``directory``'s manifest by file name (none without one); else an error.
+
+    A manifest that is not UTF-8 CSV with the columns a row needs is a CollectorError, so
+    that its files are rejected with why rather than sent as whatever the flags say.
+    """
+    manifest = directory / MANIFEST_NAME
+    if not manifest.is_file():
+        return {}
+    try:
+        with manifest.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in _REQUIRED_COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise CollectorError(
+                    f"{manifest} lacks the column(s) {', '.join(missing)}; its header must be "
+                    f"{','.join(MANIFEST_COLUMNS)}"
+                )
+            return {row["file"]: row for row in reader}
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise CollectorError(f"cannot read {manifest}: {exc}") from exc
+
+
+def _manifests(paths: list[Path], files: list[Path]) -> dict[Path, Manifest | CollectorError]:
+    """Each manifest of the import by its directory, or the reason it cannot be used."""
+    found: dict[Path, Manifest | CollectorError] = {}
+    for directory in [*_manifest_dirs(paths), *(f.parent for f in files)]:
+        if directory not in found:
+            try:
+                found[directory] = read_manifest(directory)
+            except CollectorError as exc:
+                found[directory] = exc
+    return found
 
 
 def envelope_for_file(
@@ -108,12 +159,16 @@ def _described_envelope(
     path: Path, defaults: ImportDefaults, entry: dict[str, str] | None
 ) -> Envelope:
     if entry is not None:
+        if not all(entry.get(column) for column in _DESCRIBING):
+            raise CollectorError(
+                f"its manifest row leaves one of {', '.join(_DESCRIBING)} empty: {entry}"
+            )
         return envelope_from_file(
             path,
             machine_id=entry["machine_id"],
             machine_name=entry.get("machine_name") or entry["machine_id"],
             os_type=entry["os"],
-            os_version=entry.get("os_version", ""),
+            os_version=entry.get("os_version") or "",
             command_type=entry["command"],
             timestamp=datetime.fromisoformat(entry["timestamp"]),
         )
@@ -134,6 +189,20 @@ def _described_envelope(
     )
 
 
+def _parse_problem(envelope: Envelope) -> SnapshotParseError | None:
+    """Why the workers could not parse ``envelope``'s listing, as they would say it."""
+    try:
+        parse_listing(
+            envelope.raw_output,
+            os_type=envelope.os_type,
+            command=envelope.command_type,
+            observed_at=envelope.timestamp,
+        )
+    except ParseError as exc:
+        return SnapshotParseError(str(exc), line_number=exc.line_number)
+    return None
+
+
 def import_paths(
     settings: Settings,
     paths: Iterable[Path],
@@ -141,25 +210,38 @@ def import_paths(
     progress: TextIO | None = None,
 ) -> ImportSummary:
     """Publish every file under ``paths``; a file that cannot be sent is rejected with why."""
-    files = list(_files(paths))
+    roots = list(paths)
+    files = list(_files(roots))
     progress = progress or sys.stderr
     summary = ImportSummary()
-    manifests: dict[Path, Manifest] = {}
+    manifests = _manifests(roots, files)
+    for directory, manifest in manifests.items():
+        if isinstance(manifest, dict):
+            summary.rejected.extend(
+                (directory / name, f"listed in {MANIFEST_NAME}, but there is no such file")
+                for name in manifest
+                if not (directory / name).is_file()
+            )
     seen: set[tuple[str, datetime, str]] = set()
     store = open_store(settings.object_store_url)
     pending: list[tuple[bytes | None, bytes]] = []
     for number, path in enumerate(files, start=1):
         try:
-            entry = _manifest(path.parent, manifests).get(path.name)
-            envelope = envelope_for_file(path, defaults, settings, entry)
+            manifest = manifests[path.parent]
+            if isinstance(manifest, CollectorError):
+                raise manifest
+            envelope = envelope_for_file(path, defaults, settings, manifest.get(path.name))
             key = (envelope.machine_id, envelope.timestamp, envelope.content_hash)
             if key in seen:
                 summary.skipped += 1
                 continue
+            problem = _parse_problem(envelope)
+            if problem is not None:
+                raise problem
             # Made here, file by file, so that a listing too large to send is this file's
             # rejection rather than the end of the import.
             message = message_for(settings, envelope, store)
-        except (ProcmonError, OSError, ValueError, KeyError) as exc:
+        except (ProcmonError, OSError, ValueError) as exc:
             summary.rejected.append((path, f"{type(exc).__name__}: {exc}"))
             continue
         seen.add(key)

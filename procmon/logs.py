@@ -8,12 +8,16 @@ aiokafka logs each failed reconnection, ten times a second while the broker is a
 of its logged again and again is written once per :data:`REPEAT_WINDOW_SECONDS`, and the next
 one written says how many were held back. procmon's own records all go through: two of them
 alike in text may differ in their context.
+
+Passwords never reach a log line: both formats pass what they write through
+:func:`mask_secrets` (a database URL may be part of an error's text).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -22,16 +26,37 @@ from typing import TextIO
 
 __all__ = [
     "CONTEXT_FIELDS",
+    "MASK",
     "REPEAT_WINDOW_SECONDS",
     "JsonFormatter",
+    "MaskingFormatter",
     "RepeatFilter",
     "configure_logging",
+    "mask_secrets",
 ]
 
 REPEAT_WINDOW_SECONDS = 30.0
 
 CONTEXT_FIELDS = ("machine_id", "topic", "partition", "offset", "content_hash")
 _TERMINAL_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MASK = "***"
+# The password of a URL (scheme://user:password@host) and of a libpq conninfo (password=...).
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
+_CONNINFO_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with the password of every URL and conninfo in it replaced by ``***``."""
+    text = _URL_PASSWORD.sub(rf"\g<head>:{MASK}@", text)
+    return _CONNINFO_PASSWORD.sub(rf"\g<head>{MASK}", text)
+
+
+class MaskingFormatter(logging.Formatter):
+    """The terminal's format, passwords masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render ``record`` as the terminal format says, with :func:`mask_secrets`."""
+        return mask_secrets(super().format(record))
 
 
 class JsonFormatter(logging.Formatter):
@@ -43,14 +68,14 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": mask_secrets(record.getMessage()),
         }
         for name in CONTEXT_FIELDS:
             value = record.__dict__.get(name)
             if value is not None:
                 entry[name] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = mask_secrets(self.formatException(record.exc_info))
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
@@ -102,9 +127,7 @@ def configure_logging(level: str, stream: TextIO | None = None) -> None:
     repeats held back as :class:`RepeatFilter` says."""
     stream = stream or sys.stderr
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(
-        logging.Formatter(_TERMINAL_FORMAT) if stream.isatty() else JsonFormatter()
-    )
+    handler.setFormatter(MaskingFormatter(_TERMINAL_FORMAT) if stream.isatty() else JsonFormatter())
     handler.addFilter(RepeatFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

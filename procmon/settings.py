@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from procmon.errors import ConfigurationError, ObjectStoreError
+from procmon.logs import MASK, mask_secrets
 from procmon.object_store import store_root
 
 __all__ = ["ENV_PREFIX", "Settings", "load_settings"]
@@ -205,6 +206,19 @@ class Settings(BaseSettings):
             else str(value)
             for name, value in self.model_dump().items()
             if value is not None
+        }
+
+    def masked_environment(self) -> dict[str, str]:
+        """:meth:`environment` with every password masked, for printing.
+
+        A password may be a URL's (any ``*_url`` setting) or a setting of its own
+        (``api_database_password``); an empty one stays empty, so that it still reads as none.
+        """
+        return {
+            variable: MASK
+            if variable == f"{ENV_PREFIX}API_DATABASE_PASSWORD" and value
+            else mask_secrets(value)
+            for variable, value in self.environment().items()
         }
 
     @field_validator("object_store_url")

@@ -44,6 +44,15 @@ async def _read(settings: Settings, count: int) -> list[dict[str, object]]:
     return found
 
 
+def _fresh_topic(broker: str) -> Settings:
+    """Settings that send to a topic of this test's own, created."""
+    settings = Settings(
+        kafka_bootstrap=broker, kafka_idempotence=False, topic=f"import-{uuid.uuid4().hex[:8]}"
+    )
+    asyncio.run(ensure_topics(settings))
+    return settings
+
+
 def test_tree_with_manifest_flags_duplicates_and_bad_files(tmp_path: Path, broker: str) -> None:
     listed = tmp_path / "fleet" / "web"
     listed.mkdir(parents=True)
@@ -59,10 +68,7 @@ def test_tree_with_manifest_flags_duplicates_and_bad_files(tmp_path: Path, broke
     (loose / "c.out").write_text(LISTING + "root 2 0 0 1 1 ? S 10:00 0:00 sh\n")
     (loose / "copy-of-c.out").write_text(LISTING + "root 2 0 0 1 1 ? S 10:00 0:00 sh\n")
     (loose / "binary.out").write_bytes(b"\xff\xfe\x00")
-    settings = Settings(
-        kafka_bootstrap=broker, kafka_idempotence=False, topic=f"import-{uuid.uuid4().hex[:8]}"
-    )
-    asyncio.run(ensure_topics(settings))
+    settings = _fresh_topic(broker)
     summary = import_paths(settings, [tmp_path / "fleet"], LOOSE, progress=io.StringIO())
 
     assert (summary.sent, summary.skipped) == (3, 1)
@@ -126,10 +132,7 @@ def test_empty_files_and_times_the_workers_refuse_are_rejected(tmp_path: Path, b
         "file,machine_id,machine_name,os,os_version,command,timestamp\n"
         "future.out,web-9,,linux,6.1,ps aux,2126-01-01T00:00:00+00:00\n"
     )
-    settings = Settings(
-        kafka_bootstrap=broker, kafka_idempotence=False, topic=f"import-{uuid.uuid4().hex[:8]}"
-    )
-    asyncio.run(ensure_topics(settings))
+    settings = _fresh_topic(broker)
     loose = ImportDefaults(machine_id="loose-1", os_type="linux", command_type="ps aux")
     summary = import_paths(settings, [tmp_path], loose, progress=io.StringIO())
 
@@ -149,3 +152,61 @@ def test_empty_files_and_times_the_workers_refuse_are_rejected(tmp_path: Path, b
     )
     [message] = asyncio.run(_read(settings, 1))
     assert "init" in str(message["raw_output"])
+
+
+def test_what_the_workers_could_not_parse_is_rejected_with_the_parsers_reason(
+    tmp_path: Path, broker: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("shopping list:\n- milk\n")
+    (tmp_path / "good.out").write_text(LISTING + "root 1 0 0 1 1 ? S 10:00 0:00 init\n")
+    settings = _fresh_topic(broker)
+    summary = import_paths(settings, [tmp_path], LOOSE, progress=io.StringIO())
+
+    assert summary.sent == 1
+    [(path, reason)] = summary.rejected
+    assert path.name == "notes.txt"
+    assert reason.startswith("SnapshotParseError: ")
+    [message] = asyncio.run(_read(settings, 1))
+    assert "init" in str(message["raw_output"])
+
+
+def test_a_manifest_without_its_columns_rejects_its_files_and_says_which(
+    tmp_path: Path, broker: str
+) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "a.out").write_text(LISTING + "root 1 0 0 1 1 ? S 10:00 0:00 init\n")
+    (broken / MANIFEST_NAME).write_text("file,host,when\na.out,web-1,2026-11-01T10:00:00Z\n")
+    settings = Settings(
+        kafka_bootstrap=broker, kafka_idempotence=False, topic=f"import-{uuid.uuid4().hex[:8]}"
+    )
+    summary = import_paths(settings, [tmp_path], LOOSE, progress=io.StringIO())
+
+    assert summary.sent == 0
+    [(path, reason)] = summary.rejected
+    assert path.name == "a.out"
+    assert reason.startswith(f"CollectorError: {broken / MANIFEST_NAME} lacks the column(s) ")
+    assert "machine_id, os, command, timestamp" in reason
+
+
+def test_a_manifest_row_naming_a_missing_file_is_rejected(tmp_path: Path, broker: str) -> None:
+    (tmp_path / "a.out").write_text(LISTING + "root 1 0 0 1 1 ? S 10:00 0:00 init\n")
+    (tmp_path / MANIFEST_NAME).write_text(
+        "file,machine_id,machine_name,os,os_version,command,timestamp\n"
+        "a.out,web-1,,linux,6.1,ps aux,2026-11-01T10:00:00+00:00\n"
+        "gone.out,web-2,,linux,6.1,ps aux,2026-11-01T10:00:00+00:00\n"
+    )
+    empty = tmp_path / "only-a-manifest"
+    empty.mkdir()
+    (empty / MANIFEST_NAME).write_text(
+        "file,machine_id,machine_name,os,os_version,command,timestamp\n"
+        "lost.out,web-3,,linux,6.1,ps aux,2026-11-01T10:00:00+00:00\n"
+    )
+    settings = _fresh_topic(broker)
+    summary = import_paths(settings, [tmp_path], LOOSE, progress=io.StringIO())
+
+    assert summary.sent == 1
+    assert sorted((path.name, reason) for path, reason in summary.rejected) == [
+        ("gone.out", f"listed in {MANIFEST_NAME}, but there is no such file"),
+        ("lost.out", f"listed in {MANIFEST_NAME}, but there is no such file"),
+    ]

@@ -21,14 +21,17 @@ from procmon.devstack import free_port
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
-def _procmon(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _procmon(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "procmon", *args],
         input=stdin,
+        env=env,
         capture_output=True,
         text=True,
         timeout=60,
-        check=False,
+        check=check,
     )
 
 
@@ -103,39 +106,20 @@ def test_submit_refuses_a_time_the_workers_would_refuse_in_one_line(tmp_path: Pa
 
 
 def test_bad_setting_is_reported_by_name() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "procmon", "settings"],
-        env={"PROCMON_BATCH_SIZE": "many", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _procmon("settings", env={"PROCMON_BATCH_SIZE": "many", "PATH": "/usr/bin:/bin"})
     assert result.returncode == 2
     assert "PROCMON_BATCH_SIZE" in result.stderr
 
 
 def test_settings_print_lines_that_read_back_as_the_same_settings() -> None:
     env = {"PATH": "/usr/bin:/bin", "PROCMON_BATCH_SIZE": "7", "PROCMON_KAFKA_IDEMPOTENCE": "false"}
-    printed = subprocess.run(
-        [sys.executable, "-m", "procmon", "settings"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.splitlines()
+    printed = _procmon("settings", env=env, check=True).stdout.splitlines()
     assert "PROCMON_BATCH_SIZE=7" in printed
     assert "PROCMON_KAFKA_IDEMPOTENCE=false" in printed
     assert "# PROCMON_OBJECT_STORE_URL is unset" in printed
     given = dict(line.split("=", 1) for line in printed if not line.startswith("#"))
-    again = subprocess.run(
-        [sys.executable, "-m", "procmon", "settings"],
-        env={"PATH": "/usr/bin:/bin", **given},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
+    again = _procmon(
+        "settings", env={"PATH": "/usr/bin:/bin", **given}, check=True
     ).stdout.splitlines()
     assert again == printed
 
@@ -225,3 +209,105 @@ async def test_api_workers_accept_connections_that_send_without_delay() -> None:
         client.close()
     # Without TCP_NODELAY each answer on a kept-alive connection waits for a delayed ACK.
     assert nodelay != 0
+
+
+def test_version_names_the_package_version() -> None:
+    from procmon import __version__
+
+    result = _procmon("--version")
+    assert (result.returncode, result.stdout) == (0, f"procmon {__version__}\n")
+
+
+def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("procmon: error: ")
+    return line
+
+
+def test_parse_of_a_missing_or_non_utf8_file_is_one_line(tmp_path: Path) -> None:
+    missing = _one_error_line(_procmon("parse", str(tmp_path / "absent.out")))
+    assert (
+        missing
+        == f"procmon: error: cannot read {tmp_path / 'absent.out'}: No such file or directory"
+    )
+    (tmp_path / "latin1.out").write_bytes("USER PID\nrené 1\n".encode("latin-1"))
+    assert "is not UTF-8 text" in _one_error_line(_procmon("parse", str(tmp_path / "latin1.out")))
+
+
+def test_parse_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    rows = "".join(f"root {pid} 0 0 1 1 ? S 10:00 0:00 sh\n" for pid in range(1, 50_000))
+    (tmp_path / "ps.out").write_text(
+        "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n" + rows
+    )
+    # What `procmon parse ps.out | head -n 1` does: the reader goes after one line.
+    with subprocess.Popen(
+        [sys.executable, "-m", "procmon", "parse", str(tmp_path / "ps.out")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as parse:
+        assert parse.stdout is not None
+        assert parse.stderr is not None
+        assert json.loads(parse.stdout.readline())["pid"] == 1
+        parse.stdout.close()
+        assert parse.wait(timeout=60) == 141
+        assert parse.stderr.read() == b""
+
+
+def test_an_unreachable_database_is_one_line_without_its_password() -> None:
+    url = f"postgresql://owner:s3cret@127.0.0.1:{free_port()}/procmon"
+    result = _procmon("apikey", "list", env={"PATH": "/usr/bin:/bin", "PROCMON_DATABASE_URL": url})
+    line = _one_error_line(result)
+    assert line.startswith("procmon: error: cannot reach PostgreSQL: ")
+    assert "s3cret" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_settings_mask_passwords_unless_asked() -> None:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PROCMON_DATABASE_URL": "postgresql://owner:s3cret@db/procmon",
+        "PROCMON_API_DATABASE_PASSWORD": "hunter2",
+    }
+    masked = _procmon("settings", env=env, check=True).stdout.splitlines()
+    assert "PROCMON_DATABASE_URL=postgresql://owner:***@db/procmon" in masked
+    assert "PROCMON_API_DATABASE_PASSWORD=***" in masked
+    shown = _procmon("settings", "--show-secrets", env=env, check=True).stdout.splitlines()
+    assert "PROCMON_DATABASE_URL=postgresql://owner:s3cret@db/procmon" in shown
+    assert "PROCMON_API_DATABASE_PASSWORD=hunter2" in shown
+
+
+def test_a_server_command_on_a_client_install_says_what_to_install() -> None:
+    # A client's install has no Faust: the finder below makes it so for this process.
+    script = (
+        "import sys\n"
+        "class NoFaust:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'faust':\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r}', name=name)\n"
+        "sys.meta_path.insert(0, NoFaust())\n"
+        "from procmon.cli import main\n"
+        "sys.exit(main(['worker']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    line = _one_error_line(result)
+    assert "pip install 'procmon-fleet[server]'" in line
+
+
+def test_ctrl_c_ends_up_with_0_and_other_commands_with_130(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import procmon.cli_ingest
+    import procmon.devstack
+    from procmon.cli import main
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(procmon.devstack, "run_dev_stack", interrupted)
+    monkeypatch.setattr(procmon.cli_ingest, "read_text", interrupted)
+    assert main(["up"]) == 0
+    assert main(["parse", str(tmp_path / "x.out")]) == 130

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 
 import pytest
 from pydantic import ValidationError
 
 from procmon.errors import ConfigurationError
+from procmon.logs import configure_logging
 from procmon.settings import ENV_PREFIX, Settings, load_settings
 
 
@@ -86,3 +90,38 @@ def test_an_object_store_url_procmon_cannot_open_is_refused_at_start(
         ConfigurationError, match=r"PROCMON_OBJECT_STORE_URL: .*must be file:///absolute/path"
     ):
         load_settings()
+
+
+def test_printed_settings_mask_every_password_and_nothing_else() -> None:
+    settings = Settings(
+        database_url="postgresql://procmon:s3cret@db:5432/procmon",
+        redis_url="redis://:r3dis@cache:6379/0",
+        api_read_database_url="postgresql://reader@replica/procmon",
+        api_database_password="hunter2",
+    )
+    masked = settings.masked_environment()
+    assert masked["PROCMON_DATABASE_URL"] == "postgresql://procmon:***@db:5432/procmon"
+    assert masked["PROCMON_REDIS_URL"] == "redis://:***@cache:6379/0"
+    assert masked["PROCMON_API_READ_DATABASE_URL"] == "postgresql://reader@replica/procmon"
+    assert masked["PROCMON_API_DATABASE_PASSWORD"] == "***"
+    secret = {"PROCMON_DATABASE_URL", "PROCMON_REDIS_URL", "PROCMON_API_DATABASE_PASSWORD"}
+    clear = {k: v for k, v in settings.environment().items() if k not in secret}
+    assert {k: v for k, v in masked.items() if k not in secret} == clear
+    assert not any(secret in str(masked) for secret in ("s3cret", "r3dis", "hunter2"))
+
+
+def test_log_lines_mask_passwords_in_urls_and_conninfo() -> None:
+    stream = io.StringIO()
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("INFO", stream)
+    try:
+        logging.getLogger("procmon.test").error(
+            "cannot reach %s nor %s", "postgresql://u:pw1@db/x", "host=db password=pw2 user=u"
+        )
+    finally:
+        root.handlers[:], root.level = handlers, level
+    [line] = stream.getvalue().splitlines()
+    assert json.loads(line)["message"] == (
+        "cannot reach postgresql://u:***@db/x nor host=db password=*** user=u"
+    )

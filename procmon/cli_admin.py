@@ -1,0 +1,137 @@
+"""The commands that run and look after the system: services, replays, keys, settings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from procmon.settings import ENV_PREFIX, Settings
+
+__all__ = [
+    "cmd_api",
+    "cmd_apikey_create",
+    "cmd_apikey_list",
+    "cmd_apikey_revoke",
+    "cmd_dead_letters_list",
+    "cmd_dead_letters_replay",
+    "cmd_migrate",
+    "cmd_replay",
+    "cmd_settings",
+    "cmd_worker",
+]
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    """Create the database if needed and apply the schema."""
+    from procmon.database import migrate_for
+
+    migrate_for(settings)
+    print("schema applied", file=sys.stderr)
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
+    """Run a Faust worker."""
+    from streams.app import run_worker
+
+    run_worker(settings)
+
+
+def cmd_api(settings: Settings, args: argparse.Namespace) -> None:
+    """Serve the GraphQL API."""
+    from graphql_api import run_api
+
+    run_api(settings, workers=args.workers or settings.api_workers)
+
+
+def cmd_dead_letters_list(settings: Settings, args: argparse.Namespace) -> None:
+    """Print the newest dead letters, then the parked messages."""
+    from streams.dead_letter_admin import list_dead_letters, list_parked
+
+    records = list_dead_letters(settings, since=args.since, limit=args.limit)
+    print("id\treceived_at\tsource\tmachine\terror\treplayed\treason")
+    for r in records:
+        source = f"{r.topic}/{r.partition}@{r.offset}"
+        replayed = r.replayed_at.isoformat() if r.replayed_at else "-"
+        print(
+            f"{r.id}\t{r.received_at.isoformat()}\t{source}\t{r.machine_id or '-'}\t"
+            f"{r.error_class}\t{replayed}\t{r.reason}"
+        )
+    # Rows PostgreSQL would not take: marked PARKED in place of an id, with both reasons.
+    parked, unreadable = list_parked(settings, since=args.since)
+    for p in parked:
+        source = f"{p.topic}/{p.partition}@{p.offset}"
+        replayed = p.replayed_at.isoformat() if p.replayed_at else "-"
+        print(
+            f"PARKED\t{p.parked_at.isoformat()}\t{source}\t-\t{p.error_class}\t{replayed}\t"
+            f"{p.reason}; not in ingest_errors: {p.storage_error}; file {p.path}"
+        )
+    for path, why in unreadable:
+        print(f"PARKED\t-\t-\t-\t-\t-\tunreadable file {path}: {why}")
+
+
+def cmd_dead_letters_replay(settings: Settings, args: argparse.Namespace) -> None:
+    """Send dead letters and parked messages not yet replayed back to the topic."""
+    from streams.dead_letter_admin import replay_dead_letters
+
+    outcome = asyncio.run(replay_dead_letters(settings, ids=args.id, since=args.since))
+    print(
+        f"replayed {outcome.replayed} dead letters and {outcome.parked_replayed} parked "
+        f"messages to {settings.topic}",
+        file=sys.stderr,
+    )
+    for path, why in outcome.not_replayed:
+        print(f"  parked file {path}: {why}", file=sys.stderr)
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
+    """Reprocess the topic's history into the database."""
+    from streams.replay import replay_topic
+
+    result = asyncio.run(replay_topic(settings, since=args.since))
+    print(
+        f"read {result.messages} messages: {result.snapshots_stored} snapshots stored, "
+        f"{result.snapshots_already_stored} already stored, {result.dead_letters} dead letters",
+        file=sys.stderr,
+    )
+
+
+def cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> None:
+    """Create an API key and print it, the only time it is shown."""
+    from procmon.api_keys import create_api_key
+
+    token = create_api_key(settings.database_url, args.name, args.role)
+    print(token)
+    print(
+        f"created {args.role} key {args.name!r}; this is the only time it is shown",
+        file=sys.stderr,
+    )
+
+
+def cmd_apikey_list(settings: Settings, args: argparse.Namespace) -> None:
+    """Print every API key, without the keys."""
+    from procmon.api_keys import list_api_keys
+
+    keys = list_api_keys(settings.database_url)
+    print("id\tname\trole\tcreated_at\trevoked_at")
+    for key in keys:
+        revoked = key.revoked_at.isoformat() if key.revoked_at else "-"
+        print(f"{key.id}\t{key.name}\t{key.role}\t{key.created_at.isoformat()}\t{revoked}")
+
+
+def cmd_apikey_revoke(settings: Settings, args: argparse.Namespace) -> None:
+    """Revoke the active keys of an id or a name."""
+    from procmon.api_keys import revoke_api_key
+
+    count = revoke_api_key(settings.database_url, args.key)
+    print(f"revoked {count} key(s) named or numbered {args.key!r}", file=sys.stderr)
+
+
+def cmd_settings(settings: Settings, args: argparse.Namespace) -> None:
+    """Print the settings in force, passwords masked unless ``--show-secrets``."""
+    # Lines a shell or an env file reads back as they are; an unset one is a comment, since
+    # any value, even an empty one, would set it.
+    given = settings.environment() if args.show_secrets else settings.masked_environment()
+    for name in Settings.model_fields:
+        variable = f"{ENV_PREFIX}{name.upper()}"
+        print(f"{variable}={given[variable]}" if variable in given else f"# {variable} is unset")
