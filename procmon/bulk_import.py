@@ -8,9 +8,9 @@ the timestamp unless one is given.
 Nothing the workers could only dead-letter is sent: each file is parsed here first, and one
 that does not parse is rejected with the parser's reason, as are an empty file, a time the
 workers refuse, a manifest without the columns it needs (each file of its directory) and a
-manifest row naming a file that is not there. ``skipped`` counts listings sent twice within
-one import (same machine, time and content); a listing sent by an earlier import is sent
-again, and the workers store it once.
+manifest row naming a file that is not there. ``skipped`` counts listings the database
+already holds (an earlier import's, when the database can be asked: :mod:`procmon.stored_keys`)
+and listings twice in one import (same machine, time and content).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from procmon.errors import CollectorError, EnvelopeError, ProcmonError, Snapshot
 from procmon.kafka import message_for, publish_raw
 from procmon.object_store import open_store
 from procmon.settings import Settings
+from procmon.stored_keys import SnapshotKey, StoredKeys
 
 __all__ = [
     "MANIFEST_COLUMNS",
@@ -79,6 +80,8 @@ class ImportSummary:
     sent: int = 0
     skipped: int = 0
     rejected: list[tuple[Path, str]] = field(default_factory=list)
+    # Whether ``skipped`` includes what earlier imports stored (the database could be asked).
+    checked_database: bool = True
 
 
 def _files(paths: Iterable[Path]) -> Iterator[Path]:
@@ -222,9 +225,18 @@ def import_paths(
                 for name in manifest
                 if not (directory / name).is_file()
             )
-    seen: set[tuple[str, datetime, str]] = set()
+    seen: set[SnapshotKey] = set()
     store = open_store(settings.object_store_url)
-    pending: list[tuple[bytes | None, bytes]] = []
+    stored = StoredKeys(settings.database_url)
+    pending: list[tuple[SnapshotKey, tuple[bytes | None, bytes]]] = []
+
+    def send() -> None:
+        already = stored.among([key for key, _ in pending])
+        summary.skipped += len(already)
+        fresh = [message for key, message in pending if key not in already]
+        summary.sent += asyncio.run(publish_raw(settings, fresh)) if fresh else 0
+        pending.clear()
+
     for number, path in enumerate(files, start=1):
         try:
             manifest = manifests[path.parent]
@@ -245,14 +257,14 @@ def import_paths(
             summary.rejected.append((path, f"{type(exc).__name__}: {exc}"))
             continue
         seen.add(key)
-        pending.append(message)
+        pending.append((key, message))
         if len(pending) >= _CHUNK:
-            summary.sent += asyncio.run(publish_raw(settings, pending))
-            pending = []
+            send()
         if progress.isatty():
             print(f"\r{number}/{len(files)} files, {summary.sent} sent", end="", file=progress)
     if pending:
-        summary.sent += asyncio.run(publish_raw(settings, pending))
+        send()
     if progress.isatty():
         print(file=progress)
+    summary.checked_database = stored.available
     return summary

@@ -73,8 +73,9 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> None:
     from procmon.bulk_import import import_paths
 
     summary = import_paths(settings, args.paths, _defaults(args))
+    stored = "already stored or" if summary.checked_database else "database not asked;"
     print(
-        f"sent {summary.sent}, skipped {summary.skipped} (duplicates within this import), "
+        f"sent {summary.sent}, skipped {summary.skipped} ({stored} repeated in this import), "
         f"rejected {len(summary.rejected)}",
         file=sys.stderr,
     )

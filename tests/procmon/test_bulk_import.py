@@ -13,8 +13,10 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer
 
 from procmon.bulk_import import MANIFEST_NAME, ImportDefaults, import_paths
+from procmon.devstack import free_port
 from procmon.kafka import ensure_topics
 from procmon.settings import Settings
+from streams.replay import replay_topic
 
 LISTING = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
 # What the flags say of files no manifest describes.
@@ -210,3 +212,35 @@ def test_a_manifest_row_naming_a_missing_file_is_rejected(tmp_path: Path, broker
         ("gone.out", f"listed in {MANIFEST_NAME}, but there is no such file"),
         ("lost.out", f"listed in {MANIFEST_NAME}, but there is no such file"),
     ]
+
+
+def test_a_reimport_skips_what_the_database_already_holds(
+    tmp_path: Path, broker: str, database_url: str
+) -> None:
+    machine = f"re-{uuid.uuid4().hex[:8]}"
+    for number in range(3):
+        (tmp_path / f"{number}.out").write_text(
+            LISTING + f"root {number + 1} 0 0 1 1 ? S 10:00 0:00 init\n"
+        )
+    settings = _fresh_topic(broker).model_copy(update={"database_url": database_url})
+    flags = ImportDefaults(
+        machine_id=machine, os_type="linux", command_type="ps aux", timestamp=LOOSE.timestamp
+    )
+    first = import_paths(settings, [tmp_path], flags, progress=io.StringIO())
+    assert (first.sent, first.skipped, first.checked_database) == (3, 0, True)
+    # Stored as the workers store them (the replay shares their write path).
+    assert asyncio.run(replay_topic(settings, idle_seconds=1.5)).snapshots_stored == 3
+    (tmp_path / "new.out").write_text(LISTING + "root 9 0 0 1 1 ? S 10:00 0:00 cron\n")
+
+    again = import_paths(settings, [tmp_path], flags, progress=io.StringIO())
+    assert (again.sent, again.skipped, again.rejected) == (1, 3, [])
+
+
+def test_without_a_database_to_ask_a_reimport_sends_everything(tmp_path: Path, broker: str) -> None:
+    (tmp_path / "a.out").write_text(LISTING + "root 1 0 0 1 1 ? S 10:00 0:00 init\n")
+    settings = _fresh_topic(broker).model_copy(
+        update={"database_url": f"postgresql://nobody@127.0.0.1:{free_port()}/procmon"}
+    )
+    for _ in range(2):
+        summary = import_paths(settings, [tmp_path], LOOSE, progress=io.StringIO())
+        assert (summary.sent, summary.skipped, summary.checked_database) == (1, 0, False)
