@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import signal
 import socket
 import subprocess
@@ -307,6 +308,10 @@ def test_ctrl_c_ends_up_with_0_and_other_commands_with_130(
     def interrupted(*args: object, **kwargs: object) -> None:
         raise KeyboardInterrupt
 
+    # main configures the root logger: the test's changes to it are undone afterwards.
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
     monkeypatch.setattr(procmon.devstack, "run_dev_stack", interrupted)
     monkeypatch.setattr(procmon.cli_ingest, "read_text", interrupted)
     assert main(["up"]) == 0
