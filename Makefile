@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint chromium bench clean
 
 # hatch_build.py compiles the C twins on install: a change to one reinstalls.
 $(STAMP): pyproject.toml hatch_build.py parsers/_row_assembly.c streams/_copy_rows.c
@@ -23,7 +23,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
+# The GraphiQL test drives Debian's chromium (installed once, when missing).
+chromium:
+	.ci/install-chromium
+
+test: lint chromium
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -33,6 +33,7 @@ from graphql_api.context import ApiContext, new_context
 from graphql_api.db import ApiPool, check_health, create_export_pool, create_pool
 from graphql_api.errors import is_internal_error
 from graphql_api.export import export_processes
+from graphql_api.graphiql import ASSET_ROUTE, asset, ide_page
 from graphql_api.metrics import ApiMetrics
 from graphql_api.schema import schema
 from procmon.cache import FailOpenRedis
@@ -78,6 +79,10 @@ class _GraphQL(GraphQL[ApiContext, None]):
         self._cache = cache
         self._metrics = metrics
         self._settings = settings
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """procmon's GraphiQL page, its assets served by the API (no CDN)."""
+        return ide_page()
 
     def decode_json(self, data: str | bytes) -> object:
         """The request's JSON, which must be an object (or a list, refused as a batch)."""
@@ -158,8 +163,8 @@ class _GraphQL(GraphQL[ApiContext, None]):
 
 
 def create_app(settings: Settings) -> Starlette:
-    """Build the API: ``/graphql`` (GraphiQL on GET from a browser), ``/export/processes``,
-    ``/healthz``, ``/metrics``.
+    """Build the API: ``/graphql`` (GraphiQL on GET from a browser, its assets under
+    ``/graphiql/``), ``/export/processes``, ``/healthz``, ``/metrics``.
 
     ``/graphql`` and ``/export/processes`` need an API key unless ``api_require_key`` is off
     (see graphql_api.auth). No request body over ``api_max_body_bytes`` is read.
@@ -216,6 +221,7 @@ def create_app(settings: Settings) -> Starlette:
                 ),
                 methods=["GET"],
             ),
+            Route(ASSET_ROUTE, asset, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
         ],
