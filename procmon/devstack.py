@@ -256,7 +256,7 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
             f"  metrics:  http://{effective.metrics_host}:{effective.metrics_port}/metrics\n"
             f"  GraphiQL: {base}/graphql\n"
             f"  API key:  {key}\n"
-            f'            (GraphiQL: Headers tab, {{"Authorization": "Bearer {key}"}})\n'
+            f"  browser:  {base}/graphql#key={key}  (GraphiQL, the key in its Headers tab)\n"
             f"  example:  curl -s {base}/graphql -H 'Authorization: Bearer {key}' "
             f"-H 'content-type: application/json' -d '{{\"query\": \"{_EXAMPLE_QUERY}\"}}'\n"
             "Press Ctrl-C to stop.\n",
