@@ -60,7 +60,8 @@ def win32_process_row(
     ProcessId, ParentProcessId, Name (image name with its ``.exe``), CommandLine,
     CreationDate (CIM datetime with its own offset, or a .NET date string read as wall-clock
     time in ``zone``, the snapshot's; given in ``zone``), ThreadCount, WorkingSetSize
-    (bytes, Windows' "memory usage", so ``memory_usage_bytes``; not copied into ``rss_bytes``),
+    (bytes, Windows' "memory usage", so ``memory_usage_bytes``, and resident memory, so
+    ``rss_bytes`` too),
     VirtualSize (bytes, ``vsz_bytes``), KernelModeTime + UserModeTime (100 ns ticks, summed into
     ``cpu_time_seconds`` only when both are known) and Priority. Win32_Process has no owner
     or state property: user and status stay ``None``. ``truncated`` is passed on as the
@@ -72,6 +73,7 @@ def win32_process_row(
     kernel = _optional(properties, "KernelModeTime")
     user = _optional(properties, "UserModeTime")
     pid = read_column("ProcessId", integer, properties.get("ProcessId", ""))
+    working_set = _optional(properties, "WorkingSetSize")
     return ProcessRow(
         line_number,
         pid,
@@ -81,9 +83,9 @@ def win32_process_row(
         properties.get("CommandLine") or None,
         None,
         None,
-        None,
+        working_set,
         _optional(properties, "VirtualSize"),
-        _optional(properties, "WorkingSetSize"),
+        working_set,
         None,
         None,
         _creation_date(properties.get("CreationDate", ""), zone),

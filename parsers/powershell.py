@@ -98,6 +98,7 @@ def _fast_row(layout: _Layout, line_number: int, line: str) -> ProcessRow | None
             fields[field] = read(cells[index])
     except ValueError as exc:
         raise ParseError(str(exc), line_number=line_number, line=line) from exc
+    working_set = _whole(fields.get("memory_usage_bytes"))
     return ProcessRow(
         line_number,
         int(fields["pid"]),
@@ -107,9 +108,9 @@ def _fast_row(layout: _Layout, line_number: int, line: str) -> ProcessRow | None
         None,
         None,
         None,
-        None,
+        working_set,
         _whole(fields.get("vsz_bytes")),
-        _whole(fields.get("memory_usage_bytes")),
+        working_set,
         None,
         None,
         None,
@@ -198,12 +199,14 @@ def _row(layout: _Layout, line_number: int, line: str) -> ProcessRow:
         truncated.append("user")
     if _truncated(name):
         truncated.append("process_name")
+    working_set = _whole(fields.get("memory_usage_bytes"))
     return ProcessRow(
         line_number=line_number,
         pid=int(fields["pid"]),
         process_name=name,
         user=user or None,
-        memory_usage_bytes=_whole(fields.get("memory_usage_bytes")),
+        rss_bytes=working_set,
+        memory_usage_bytes=working_set,
         vsz_bytes=_whole(fields.get("vsz_bytes")),
         cpu_time_seconds=fields.get("cpu_time_seconds"),
         truncated_fields=tuple(truncated),
@@ -222,12 +225,13 @@ def parse_get_process(raw: str, observed_at: datetime) -> list[ProcessRow]:
     Id, SI, UserName and ProcessName (2-5.1), and PowerShell 7's PM(M), WS(M) with decimals.
     The header must be followed by its ruler of dashes. Memory is converted to bytes, from
     KiB or MiB as the label says, so to within half a unit of what the tool rounded; the
-    working set is ``memory_usage_bytes`` (Windows' "memory usage"; ``rss_bytes`` stays
-    ``None``), VM is ``vsz_bytes``, CPU(s) ``cpu_time_seconds`` (``None`` when blank: access
-    denied). CPU(s) and PowerShell 7's MiB are read in en-US or another culture's digits
-    (``1,234.56``, ``1.234,56``). NPM, PM, Handles and SI (the session) are read, not kept.
-    Rows are read by the header's positions; rows that lost their indentation, as in
-    copied text, are read word by word when the table has no UserName and no blank cell.
+    working set is ``memory_usage_bytes`` (Windows' "memory usage") and ``rss_bytes`` (what
+    other systems call resident memory), VM is ``vsz_bytes``, CPU(s) ``cpu_time_seconds``
+    (``None`` when blank: access denied). CPU(s) and PowerShell 7's MiB are read in en-US or
+    another culture's digits (``1,234.56``, ``1.234,56``). NPM, PM, Handles and SI (the
+    session) are read, not kept. Rows are read by the header's positions; rows that lost
+    their indentation, as in copied text, are read word by word when the table has no
+    UserName and no blank cell.
 
     Raises ParseError for empty input, a header or ruler that is not a Get-Process table's,
     and a row that does not line up or whose value does not read (naming the line); ValueError

@@ -172,6 +172,7 @@ def _get_process_reader(header: list[str]) -> Callable[[int, list[str], tzinfo],
         if not process_name:
             raise ValueError("ProcessName: empty")
         started = _text(fields, start)
+        resident = _integer(fields, working_set)
         return ProcessRow(
             number,
             read_column("Id", integer, _text(fields, pid)),
@@ -181,9 +182,9 @@ def _get_process_reader(header: list[str]) -> Callable[[int, list[str], tzinfo],
             _text(fields, command) or None,
             None,
             None,
-            None,
+            resident,
             _integer(fields, virtual),
-            _integer(fields, working_set),
+            resident,
             None,
             None,
             read_column("StartTime", partial(dotnet_datetime, zone=zone), started)
@@ -235,9 +236,9 @@ def parse_get_process_csv(raw: str, observed_at: datetime) -> list[ProcessRow]:
 
     Reads Id, ProcessName (or Name), UserName (``-IncludeUserName``), CommandLine
     (PowerShell 7), WorkingSet64 (else WS, WorkingSet: the first column the header has) as
-    ``memory_usage_bytes``, VirtualMemorySize64 (else VM, VirtualMemorySize) as
-    ``vsz_bytes``, TotalProcessorTime (else CPU, when empty) as ``cpu_time_seconds``,
-    BasePriority as ``priority`` and StartTime, a
+    ``memory_usage_bytes`` and ``rss_bytes`` (resident memory), VirtualMemorySize64 (else VM,
+    VirtualMemorySize) as ``vsz_bytes``, TotalProcessorTime (else CPU, when empty) as
+    ``cpu_time_seconds``, BasePriority as ``priority`` and StartTime, a
     DateTime in en-US, invariant or ISO 8601 form, read in the snapshot's time zone when it
     has no offset (other cultures' dates raise ParseError rather than be guessed at). Threads
     holds its collection's type name, not a count: ``threads`` is ``None``. Empty fields

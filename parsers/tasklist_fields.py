@@ -2,8 +2,9 @@
 
 tasklist prints the same nine values everywhere (five without ``/v``): Image Name, PID,
 Session Name, Session#, Mem Usage, then Status, User Name, CPU Time, Window Title. Mem Usage
-is the working set in KiB: ``memory_usage_bytes``, Windows' own "memory usage", and not
-copied into ``rss_bytes`` (as in the Get-Process and Win32_Process parsers). Session Name,
+is the working set in KiB: ``memory_usage_bytes``, Windows' own "memory usage", and also
+``rss_bytes``, since the working set is what other systems call resident memory (as in the
+Get-Process and Win32_Process parsers). Session Name,
 Session# and Window Title have no field in the row: Session# is only checked, the others
 skipped.
 """
@@ -142,7 +143,7 @@ class TasklistReader:
             None,
             None,
             None,
-            None,
+            memory_bytes,
             None,
             memory_bytes,
             status,

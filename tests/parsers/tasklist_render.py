@@ -221,6 +221,7 @@ def expected(process: Process, line_number: int, verbose: bool, table: bool) -> 
             line_number=line_number,
             pid=process.pid,
             process_name=image,
+            rss_bytes=process.kib * 1024,
             memory_usage_bytes=process.kib * 1024,
             truncated_fields=cut,
         )
@@ -228,6 +229,7 @@ def expected(process: Process, line_number: int, verbose: bool, table: bool) -> 
         line_number=line_number,
         pid=process.pid,
         process_name=image,
+        rss_bytes=process.kib * 1024,
         memory_usage_bytes=process.kib * 1024,
         cpu_time_seconds=float(process.cpu_seconds),
         user=process.user,

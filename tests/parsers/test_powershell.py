@@ -43,6 +43,7 @@ def test_ps51_default_table() -> None:
             line_number=3,
             pid=2604,
             process_name="powershell",
+            rss_bytes=40740 * KIB,
             memory_usage_bytes=40740 * KIB,
             cpu_time_seconds=6.48,
         ),
@@ -51,6 +52,7 @@ def test_ps51_default_table() -> None:
             line_number=4,
             pid=3576,
             process_name="powershel",
+            rss_bytes=24372 * KIB,
             memory_usage_bytes=24372 * KIB,
             cpu_time_seconds=23.53,
         ),
@@ -64,6 +66,7 @@ def test_ps3_table_whose_indentation_was_lost() -> None:
             line_number=3,
             pid=5632,
             process_name="powershell",
+            rss_bytes=61780 * KIB,
             memory_usage_bytes=61780 * KIB,
             vsz_bytes=567 * MIB,
             cpu_time_seconds=3.18,
@@ -73,6 +76,7 @@ def test_ps3_table_whose_indentation_was_lost() -> None:
             line_number=4,
             pid=5888,
             process_name=r"powershell PS C:\>get-process -id $pid",
+            rss_bytes=63384 * KIB,
             memory_usage_bytes=63384 * KIB,
             vsz_bytes=575 * MIB,
             cpu_time_seconds=3.88,
@@ -87,6 +91,7 @@ def test_ps5_vm_overflow_and_blank_cpu() -> None:
         line_number=3,
         pid=3128,
         process_name="dns",
+        rss_bytes=461596 * KIB,
         memory_usage_bytes=461596 * KIB,
         truncated_fields=("vsz_bytes",),
     )
@@ -94,6 +99,7 @@ def test_ps5_vm_overflow_and_blank_cpu() -> None:
         line_number=5,
         pid=7180,
         process_name="ServerManager",
+        rss_bytes=89572 * KIB,
         memory_usage_bytes=89572 * KIB,
         vsz_bytes=840 * MIB,
     )
@@ -107,6 +113,7 @@ def test_ps51_include_user_name() -> None:
             pid=2188,
             process_name="powershell",
             user="DOMAIN01\\user01",
+            rss_bytes=132080 * KIB,
             memory_usage_bytes=132080 * KIB,
             cpu_time_seconds=2.08,
         )
@@ -127,6 +134,7 @@ def test_ps7_table_in_mib() -> None:
             line_number=3,
             pid=1192,
             process_name="pwsh",
+            rss_bytes=111_096_627,
             memory_usage_bytes=111_096_627,
             cpu_time_seconds=4.33,
         ),
@@ -135,6 +143,7 @@ def test_ps7_table_in_mib() -> None:
             line_number=4,
             pid=10580,
             process_name="pwsh",
+            rss_bytes=123_323_023,
             memory_usage_bytes=123_323_023,
             cpu_time_seconds=2.16,
         ),
@@ -160,6 +169,7 @@ def test_user_names_with_spaces_blank_and_cut() -> None:
         pid=944,
         process_name="svchost host",
         user="NT AUTHORITY\\LOC...",
+        rss_bytes=14208 * KIB,
         memory_usage_bytes=14208 * KIB,
         cpu_time_seconds=0.5,
         truncated_fields=("user",),
@@ -237,7 +247,9 @@ def test_a_blank_cpu_does_not_shift_a_numeric_name_into_the_numbers() -> None:
     [row] = parse_get_process(
         table("      0       0        0          0                 4   1 7"), AT
     )
-    assert row == ProcessRow(line_number=4, pid=4, process_name="7", memory_usage_bytes=0)
+    assert row == ProcessRow(
+        line_number=4, pid=4, process_name="7", rss_bytes=0, memory_usage_bytes=0
+    )
 
 
 def test_a_shifted_row_with_every_number_is_read_word_by_word() -> None:

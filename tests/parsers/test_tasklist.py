@@ -44,13 +44,25 @@ def test_en_us_default_without_the_elision() -> None:
     rows = parse_tasklist(kept, AT)
     assert len(rows) == 14
     assert rows[0] == ProcessRow(
-        line_number=3, pid=0, process_name="System Idle Process", memory_usage_bytes=8 * KIB
+        line_number=3,
+        pid=0,
+        process_name="System Idle Process",
+        rss_bytes=8 * KIB,
+        memory_usage_bytes=8 * KIB,
     )
     assert rows[2] == ProcessRow(
-        line_number=5, pid=120, process_name="Registry", memory_usage_bytes=85_324 * KIB
+        line_number=5,
+        pid=120,
+        process_name="Registry",
+        rss_bytes=85_324 * KIB,
+        memory_usage_bytes=85_324 * KIB,
     )
     assert rows[-1] == ProcessRow(
-        line_number=16, pid=15488, process_name="tasklist.exe", memory_usage_bytes=10_096 * KIB
+        line_number=16,
+        pid=15488,
+        process_name="tasklist.exe",
+        rss_bytes=10_096 * KIB,
+        memory_usage_bytes=10_096 * KIB,
     )
 
 
@@ -59,18 +71,24 @@ def test_fr_fr_default() -> None:
     assert name == "tasklist"
     assert len(rows) == 34
     assert rows[1] == ProcessRow(
-        line_number=4, pid=4, process_name="System", memory_usage_bytes=1_836 * KIB
+        line_number=4,
+        pid=4,
+        process_name="System",
+        rss_bytes=1_836 * KIB,
+        memory_usage_bytes=1_836 * KIB,
     )
     assert rows[13] == ProcessRow(
         line_number=16,
         pid=2304,
         process_name="Memory Compression",
+        rss_bytes=602_988 * KIB,
         memory_usage_bytes=602_988 * KIB,
     )
     assert rows[16] == ProcessRow(
         line_number=19,
         pid=3552,
         process_name="OneApp.IGCC.WinService.ex",
+        rss_bytes=20_960 * KIB,
         memory_usage_bytes=20_960 * KIB,
         truncated_fields=("process_name",),
     )
@@ -88,6 +106,7 @@ def test_ru_and_en_list_records() -> None:
         pid=1188,
         process_name="tasklist.exe",
         user="VIRTUALPC\\вася",
+        rss_bytes=3_464 * KIB,
         memory_usage_bytes=3_464 * KIB,
         status=ProcessStatus.RUNNING,
         status_raw="Работает",
@@ -98,6 +117,7 @@ def test_ru_and_en_list_records() -> None:
         pid=4,
         process_name="System",
         user="NT AUTHORITY\\SYSTEM",
+        rss_bytes=212 * KIB,
         memory_usage_bytes=212 * KIB,
         status=ProcessStatus.RUNNING,
         status_raw="Работает",
@@ -108,6 +128,7 @@ def test_ru_and_en_list_records() -> None:
         pid=5555,
         process_name="mytask.exe",
         user="NT AUTHORITY\\SYSTEM",
+        rss_bytes=2_856 * KIB,
         memory_usage_bytes=2_856 * KIB,
         status=ProcessStatus.UNKNOWN,
         status_raw="Unknown",
@@ -124,6 +145,7 @@ def test_en_us_verbose_table() -> None:
         pid=0,
         process_name="System Idle Process",
         user="NT AUTHORITY\\SYSTEM",
+        rss_bytes=8 * KIB,
         memory_usage_bytes=8 * KIB,
         status=ProcessStatus.UNKNOWN,
         status_raw="Unknown",
@@ -138,6 +160,7 @@ def test_en_us_verbose_table() -> None:
         pid=7712,
         process_name="notepad.exe",
         user="DESKTOP-7KQ2M1\\ann",
+        rss_bytes=14_096 * KIB,
         memory_usage_bytes=14_096 * KIB,
         status=ProcessStatus.UNKNOWN,
         status_raw="Not Responding",
@@ -155,6 +178,7 @@ def test_de_de_verbose_table() -> None:
         pid=0,
         process_name="System Idle Process",
         user="NT-AUTORITÄT\\SYSTEM",
+        rss_bytes=8 * KIB,
         memory_usage_bytes=8 * KIB,
         status=ProcessStatus.UNKNOWN,
         status_raw="Unbekannt",
@@ -167,6 +191,7 @@ def test_de_de_verbose_table() -> None:
         pid=6120,
         process_name="WINWORD.EXE",
         user="ARBEITSPLATZ\\jürgen",
+        rss_bytes=1_048_576 * KIB,
         memory_usage_bytes=1_048_576 * KIB,
         status=ProcessStatus.UNKNOWN,
         status_raw="Keine Rückmeldu",
@@ -179,12 +204,17 @@ def test_es_es_default_table() -> None:
     _, rows = _listing("win10-es-ES-tasklist-handmade.out")
     assert len(rows) == 4
     assert rows[1] == ProcessRow(
-        line_number=5, pid=120, process_name="Registry", memory_usage_bytes=85_324 * KIB
+        line_number=5,
+        pid=120,
+        process_name="Registry",
+        rss_bytes=85_324 * KIB,
+        memory_usage_bytes=85_324 * KIB,
     )
     assert rows[2] == ProcessRow(
         line_number=6,
         pid=2332,
         process_name="MicrosoftEdgeUpdateCore.e",
+        rss_bytes=1_236 * KIB,
         memory_usage_bytes=1_236 * KIB,
         truncated_fields=("process_name",),
     )
@@ -199,6 +229,7 @@ def test_en_us_verbose_csv() -> None:
         pid=3552,
         process_name="OneApp.IGCC.WinService.exe",
         user="NT AUTHORITY\\SYSTEM",
+        rss_bytes=20_960 * KIB,
         memory_usage_bytes=20_960 * KIB,
         status=ProcessStatus.UNKNOWN,
         status_raw="Unknown",
@@ -209,6 +240,7 @@ def test_en_us_verbose_csv() -> None:
         pid=9964,
         process_name="chrome.exe",
         user="DESKTOP-7KQ2M1\\ann",
+        rss_bytes=213_772 * KIB,
         memory_usage_bytes=213_772 * KIB,
         status=ProcessStatus.RUNNING,
         status_raw="Running",
@@ -236,7 +268,13 @@ def test_default_list_and_csv() -> None:
     text = "\nImage Name:   System\nPID:          4\nSession Name: Services\nSession#:     0\n"
     text += "Mem Usage:    1,444 K\n"
     assert parse_tasklist_list(text, AT) == [
-        ProcessRow(line_number=2, pid=4, process_name="System", memory_usage_bytes=1_444 * KIB)
+        ProcessRow(
+            line_number=2,
+            pid=4,
+            process_name="System",
+            rss_bytes=1_444 * KIB,
+            memory_usage_bytes=1_444 * KIB,
+        )
     ]
     csv_text = '"Image Name","PID","Session Name","Session#","Mem Usage"\n'
     csv_text += '"System","4","Services","0","1,444 K"\n'
