@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -28,12 +29,19 @@ from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
 
-from procmon.errors import ApiError
+from procmon.errors import ApiError, ConfigurationError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["PROCESSES_QUERY", "PROCESS_COLUMNS", "AsyncClient", "Client"]
+__all__ = [
+    "API_KEY_VARIABLE",
+    "API_URL_VARIABLE",
+    "PROCESSES_QUERY",
+    "PROCESS_COLUMNS",
+    "AsyncClient",
+    "Client",
+]
 
 # Every field of a Process, in the order of a DataFrame's columns.
 PROCESS_COLUMNS = (
@@ -72,6 +80,9 @@ query Processes($filter: ProcessFilter, $from: DateTime, $to: DateTime,
 }}"""
 
 _DEFAULT_PAGE = 1000
+
+API_URL_VARIABLE = "PROCMON_API_URL"
+API_KEY_VARIABLE = "PROCMON_API_KEY"
 
 
 def _headers(token: str | None) -> dict[str, str]:
@@ -240,6 +251,26 @@ class Client:
         self._url, self._headers, self._timeout = url, _headers(token), timeout
         transport = HTTPXTransport(url, headers=self._headers, timeout=timeout)
         self._client = GqlClient(transport=transport, execute_timeout=timeout)
+
+    @classmethod
+    def from_env(cls, timeout: float = 60.0) -> Client:
+        """A client of the API named by PROCMON_API_URL, with the key in PROCMON_API_KEY.
+
+        The one place outside :mod:`procmon.settings` that reads the environment, on purpose:
+        the client is a library imported into notebooks, which have no procmon Settings of
+        their own, and two documented variables keep the key out of the notebook's text.
+        Raises ConfigurationError naming every variable that is missing or empty.
+        """
+        values = {
+            name: os.environ.get(name, "").strip() for name in (API_URL_VARIABLE, API_KEY_VARIABLE)
+        }
+        missing = [name for name, value in values.items() if not value]
+        if missing:
+            raise ConfigurationError(
+                f"set {' and '.join(missing)} (the API's /graphql address and an API key "
+                "from `procmon apikey create`) before Client.from_env()"
+            )
+        return cls(values[API_URL_VARIABLE], token=values[API_KEY_VARIABLE], timeout=timeout)
 
     def query(self, document: str, **variables: Any) -> dict[str, Any]:
         """Run a query with its variables and return its ``data``."""

@@ -10,8 +10,14 @@ import psycopg
 import pytest
 
 from procmon.api_keys import create_api_key
-from procmon.client import PROCESS_COLUMNS, AsyncClient, Client
-from procmon.errors import ApiError
+from procmon.client import (
+    API_KEY_VARIABLE,
+    API_URL_VARIABLE,
+    PROCESS_COLUMNS,
+    AsyncClient,
+    Client,
+)
+from procmon.errors import ApiError, ConfigurationError
 from procmon.settings import Settings
 from tests.graphql_api import conftest as api_fixtures
 from tests.graphql_api.conftest import killing_export, uvicorn_server
@@ -133,3 +139,34 @@ def test_an_export_cut_midway_raises_api_error(cut_export: Served) -> None:
 async def test_an_async_export_cut_midway_raises_api_error(cut_export: Served) -> None:
     with pytest.raises(ApiError, match="the export was cut short, not every row arrived"):
         await AsyncClient(cut_export.url, token=cut_export.token).export()
+
+
+def test_from_env_reads_the_url_and_the_key(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(API_URL_VARIABLE, served.url)
+    monkeypatch.setenv(API_KEY_VARIABLE, served.token)
+    machines = Client.from_env().query("{ machines { machineId } }")["machines"]
+    assert sorted(machine["machineId"] for machine in machines) == ["m1", "m2", "m3"]
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "named"),
+    [
+        (None, None, "PROCMON_API_URL and PROCMON_API_KEY"),
+        ("http://127.0.0.1:1/graphql", None, "PROCMON_API_KEY"),
+        (None, "pmk_x", "PROCMON_API_URL"),
+        ("http://127.0.0.1:1/graphql", " ", "PROCMON_API_KEY"),
+    ],
+)
+def test_from_env_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, url: str | None, key: str | None, named: str
+) -> None:
+    for name, value in ((API_URL_VARIABLE, url), (API_KEY_VARIABLE, key)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigurationError) as caught:
+        Client.from_env()
+    assert f"set {named} " in str(caught.value)
