@@ -13,7 +13,7 @@ from procmon.samples import SAMPLES
 from tests.e2e.conftest import RunningStack
 from tests.e2e.harness import wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 NOTEBOOK = Path(__file__).resolve().parent.parent.parent / "examples" / "fleet.ipynb"
 
@@ -40,6 +40,12 @@ def test_the_example_notebook_runs_against_the_demo_stack(
     rows, snapshots = (int(n) for n in count_text.strip("()").split(","))
     assert rows > 100
     assert snapshots == len(expected_os)
+    # The plot cell draws one figure (an image/png output), not only a text repr of it.
+    images = [
+        output for cell in outputs for output in cell if "image/png" in output.get("data", {})
+    ]
+    assert len(images) == 1
+    assert len(images[0]["data"]["image/png"]) > 1000
     # The last cell prints the operating systems its summary covers.
     printed = outputs[-1][0]["text"].strip()
     assert printed == str(expected_os)
