@@ -28,6 +28,13 @@ def test_the_example_notebook_runs_against_the_demo_stack(
         return sorted({machine["osType"] for machine in machines}) == expected_os
 
     wait_for(every_os_stored, "the demo fleet")
+    # RSS is resident memory on every OS (Windows' working set), so each OS's sum counts.
+    stats = stack.graphql("{ processStats(groupBy: [OS_TYPE]) { osType sumRssBytes } }")
+    resident = {
+        group["osType"]: int(group["sumRssBytes"] or 0) for group in stats["data"]["processStats"]
+    }
+    assert sorted(resident) == expected_os
+    assert all(total > 0 for total in resident.values()), resident
     monkeypatch.setenv("PROCMON_API_URL", stack.graphql_url)
     monkeypatch.setenv("PROCMON_API_KEY", stack.api_key)
     notebook = nbformat.read(NOTEBOOK, as_version=4)  # type: ignore[no-untyped-call]
