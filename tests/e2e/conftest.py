@@ -91,6 +91,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         "PROCMON_REDIS_PREFIX": redis_prefix,
         "PROCMON_API_PORT": str(free_port()),
         "PROCMON_BATCH_TIMEOUT": "0.2",
+        # `procmon up` keeps its key and settings files under HOME: not in the user's.
+        "HOME": str(tmp_path_factory.mktemp("home")),
     }
     log_path = tmp_path_factory.mktemp("e2e") / "stack.log"
     process, printed, ready = start_procmon_up(env, log_path)

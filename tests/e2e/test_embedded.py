@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -12,8 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from procmon.devstack import free_port
+from procmon.settings import Settings
 from tests.e2e.conftest import start_procmon_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -50,6 +53,20 @@ def _commands(pids: list[int]) -> set[str]:
     return names
 
 
+async def _messages_on_topic(bootstrap: str) -> int:
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+    await consumer.start()
+    try:
+        await consumer.topics()  # fetches the metadata partitions_for_topic reads
+        partitions = [
+            TopicPartition(Settings().topic, partition)
+            for partition in consumer.partitions_for_topic(Settings().topic) or set()
+        ]
+        return sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
+
+
 def _machine_names(graphql_url: str, key: str) -> list[str]:
     response = httpx.post(
         graphql_url,
@@ -78,6 +95,8 @@ def _in_second_terminal(home: Path, command: str) -> subprocess.CompletedProcess
 
 def _second_terminal_reaches_the_stack(home: Path, tmp_path: Path, printed: dict[str, str]) -> None:
     procmon = f"{sys.executable} -m procmon"
+    shared = (home / ".cache" / "procmon" / "demo.env").read_text()
+    assert "/procmon_demo" in shared  # the demo's own database, not the default one
     listed = _in_second_terminal(home, f"{procmon} apikey list")
     assert listed.returncode == 0, listed.stderr
     assert "demo" in listed.stdout
@@ -124,12 +143,20 @@ def test_up_on_embedded_services_serves_a_second_terminal_and_stops_cleanly(
         _second_terminal_reaches_the_stack(home, tmp_path, printed)
         # The postmaster, its backends and redis-server are among them: the check below means it.
         assert {"postgres", "redis-server"} <= _commands(_pids_with_home(home))
+        assert asyncio.run(_messages_on_topic(printed["broker"])) > 0
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0, log_path.read_text()
         deadline = time.monotonic() + 20
         while _pids_with_home(home) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert _commands(_pids_with_home(home)) == set(), log_path.read_text()
+        process, again, ready = start_procmon_up(env, log_path, "--embedded", "--no-collect")
+        assert ready.wait(120), f"`procmon up` printed no key again:\n{log_path.read_text()}"
+        assert again["API key"] == printed["API key"]
+        # Its broker is new: anything on the topic would be samples published a second time.
+        assert asyncio.run(_messages_on_topic(again["broker"])) == 0
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0, log_path.read_text()
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
