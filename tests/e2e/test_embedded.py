@@ -67,6 +67,36 @@ async def _messages_on_topic(bootstrap: str) -> int:
         await consumer.stop()
 
 
+def _running(pids: list[int]) -> list[int]:
+    """The PIDS that still run (zombies do not)."""
+    running = []
+    for pid in pids:
+        with contextlib.suppress(OSError, IndexError):
+            stat = (Path("/proc") / str(pid) / "stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] not in {"Z", "X"}:
+                running.append(pid)
+    return running
+
+
+def _stop_cleanly(process: subprocess.Popen[str], home: Path, log_path: Path) -> None:
+    """Ctrl-C: `procmon up` exits with 0 and leaves no process running."""
+    process.send_signal(signal.SIGINT)
+    assert process.wait(60) == 0, log_path.read_text()
+    deadline = time.monotonic() + 20
+    while _running(_pids_with_home(home)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _commands(_running(_pids_with_home(home))) == set(), log_path.read_text()
+
+
+def _kill_everything(process: subprocess.Popen[str], home: Path) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGKILL)
+    for pid in _pids_with_home(home):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
+
+
 def _machine_names(graphql_url: str, key: str) -> list[str]:
     response = httpx.post(
         graphql_url,
@@ -144,23 +174,37 @@ def test_up_on_embedded_services_serves_a_second_terminal_and_stops_cleanly(
         # The postmaster, its backends and redis-server are among them: the check below means it.
         assert {"postgres", "redis-server"} <= _commands(_pids_with_home(home))
         assert asyncio.run(_messages_on_topic(printed["broker"])) > 0
-        process.send_signal(signal.SIGINT)
-        assert process.wait(60) == 0, log_path.read_text()
-        deadline = time.monotonic() + 20
-        while _pids_with_home(home) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _commands(_pids_with_home(home)) == set(), log_path.read_text()
+        _stop_cleanly(process, home, log_path)
         process, again, ready = start_procmon_up(env, log_path, "--embedded", "--no-collect")
         assert ready.wait(120), f"`procmon up` printed no key again:\n{log_path.read_text()}"
         assert again["API key"] == printed["API key"]
         # Its broker is new: anything on the topic would be samples published a second time.
         assert asyncio.run(_messages_on_topic(again["broker"])) == 0
-        process.send_signal(signal.SIGINT)
-        assert process.wait(60) == 0, log_path.read_text()
+        _stop_cleanly(process, home, log_path)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-        for pid in _pids_with_home(home):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
+        _kill_everything(process, home)
+
+
+def test_after_kill_9_of_up_the_next_run_stops_the_leftovers(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
+    env |= _UNREACHABLE | {"HOME": str(home), "PROCMON_API_PORT": str(free_port())}
+    log_path = tmp_path / "stack.log"
+    process, _, ready = start_procmon_up(env, log_path, "--embedded", "--no-collect")
+    try:
+        assert ready.wait(120), f"`procmon up` printed no key:\n{log_path.read_text()}"
+        servers = [
+            pid for pid in _pids_with_home(home) if _commands([pid]) & {"postgres", "redis-server"}
+        ]
+        process.kill()
         process.wait()
+        time.sleep(2)
+        # What the libraries started outlives a killed `procmon up`.
+        assert _running(servers)
+        process, _, ready = start_procmon_up(env, log_path, "--embedded", "--no-collect")
+        assert ready.wait(120), f"`procmon up` printed no key again:\n{log_path.read_text()}"
+        assert _running(servers) == []
+        _stop_cleanly(process, home, log_path)
+    finally:
+        _kill_everything(process, home)
