@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -206,5 +208,43 @@ def test_after_kill_9_of_up_the_next_run_stops_the_leftovers(tmp_path: Path) -> 
         assert ready.wait(120), f"`procmon up` printed no key again:\n{log_path.read_text()}"
         assert _running(servers) == []
         _stop_cleanly(process, home, log_path)
+    finally:
+        _kill_everything(process, home)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("unshare") is None, reason="needs root and unshare"
+)
+def test_in_a_network_namespace_where_nothing_listens_up_prints_graphiql_within_30_s(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")} | {
+        "HOME": str(home)
+    }
+    # The setting: only loopback, and no PostgreSQL or Redis on it.
+    script = f"ip link set lo up && exec {sys.executable} -m procmon up --no-collect"
+    process = subprocess.Popen(
+        ["unshare", "-n", "bash", "-c", script],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        found = threading.Event()
+
+        def read_stdout() -> None:
+            assert process.stdout is not None
+            for line in process.stdout:
+                if "GraphiQL: http://" in line:
+                    found.set()
+
+        threading.Thread(target=read_stdout, daemon=True).start()
+        assert found.wait(30), "no GraphiQL address within 30 s"
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
     finally:
         _kill_everything(process, home)
