@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import datetime
 
 from procmon.settings import ENV_PREFIX, Settings
 
@@ -51,23 +52,38 @@ def cmd_dead_letters_list(settings: Settings, args: argparse.Namespace) -> None:
     records = list_dead_letters(settings, since=args.since, limit=args.limit)
     print("id\treceived_at\tsource\tmachine\terror\treplayed\treason")
     for r in records:
-        source = f"{r.topic}/{r.partition}@{r.offset}"
-        replayed = r.replayed_at.isoformat() if r.replayed_at else "-"
-        print(
-            f"{r.id}\t{r.received_at.isoformat()}\t{source}\t{r.machine_id or '-'}\t"
-            f"{r.error_class}\t{replayed}\t{r.reason}"
-        )
+        _print_row(
+            str(r.id), r.received_at, (r.topic, r.partition, r.offset), r.machine_id,
+            r.error_class, r.replayed_at, r.reason,
+        )  # fmt: skip
     # Rows PostgreSQL would not take: marked PARKED in place of an id, with both reasons.
     parked, unreadable = list_parked(settings, since=args.since)
     for p in parked:
-        source = f"{p.topic}/{p.partition}@{p.offset}"
-        replayed = p.replayed_at.isoformat() if p.replayed_at else "-"
-        print(
-            f"PARKED\t{p.parked_at.isoformat()}\t{source}\t-\t{p.error_class}\t{replayed}\t"
-            f"{p.reason}; not in ingest_errors: {p.storage_error}; file {p.path}"
-        )
+        reason = f"{p.reason}; not in ingest_errors: {p.storage_error}; file {p.path}"
+        _print_row(
+            "PARKED", p.parked_at, (p.topic, p.partition, p.offset), None,
+            p.error_class, p.replayed_at, reason,
+        )  # fmt: skip
     for path, why in unreadable:
         print(f"PARKED\t-\t-\t-\t-\t-\tunreadable file {path}: {why}")
+
+
+def _print_row(
+    first: str,
+    when: datetime,
+    source: tuple[str, int, int],
+    machine_id: str | None,
+    error_class: str,
+    replayed_at: datetime | None,
+    reason: str,
+) -> None:
+    """One tab-separated line of `dead-letters list`: a recorded or a parked message."""
+    topic, partition, offset = source
+    replayed = replayed_at.isoformat() if replayed_at else "-"
+    print(
+        f"{first}\t{when.isoformat()}\t{topic}/{partition}@{offset}\t{machine_id or '-'}\t"
+        f"{error_class}\t{replayed}\t{reason}"
+    )
 
 
 def cmd_dead_letters_replay(settings: Settings, args: argparse.Namespace) -> None:
