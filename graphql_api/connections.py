@@ -18,7 +18,7 @@ from psycopg.rows import DictRow
 from graphql_api import sql
 from graphql_api.arguments import time_range
 from graphql_api.budget import Fetch
-from graphql_api.context import ApiContext, ProcessPage
+from graphql_api.context import Info, ProcessPage
 from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter, StringFilter
 from graphql_api.filters import Condition, QueryParams, process_condition, snapshot_condition
 from graphql_api.orders import (
@@ -29,7 +29,8 @@ from graphql_api.orders import (
     snapshot_order,
 )
 from graphql_api.pages import PageInfo, decode_cursor, encode_cursor, page_size
-from graphql_api.types import Process, Snapshot
+from graphql_api.process import Process
+from graphql_api.types import Snapshot
 
 __all__ = [
     "Connection",
@@ -42,7 +43,6 @@ __all__ = [
     "snapshots",
 ]
 
-Info = strawberry.Info[ApiContext, None]
 Node = TypeVar("Node")
 Page = TypeVar("Page", bound="Connection[Any]")
 FromArgument = Annotated[datetime | None, strawberry.argument(name="from")]

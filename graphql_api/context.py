@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, LiteralString
 
+import strawberry
 from psycopg.rows import DictRow
 from strawberry.dataloader import DataLoader
 
@@ -14,7 +15,7 @@ from graphql_api import sql
 from graphql_api.budget import Budget, Fetch, budgeted_fetch, fetcher
 from graphql_api.db import ApiPool
 
-__all__ = ["ApiContext", "ProcessPage", "new_context"]
+__all__ = ["ApiContext", "Info", "ProcessPage", "new_context"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +55,10 @@ class ApiContext:
     role: str = "reader"
     page_size: int = 100
     max_page_size: int = 1000
+
+
+Info = strawberry.Info[ApiContext, None]
+"""What every resolver is given: the request's :class:`ApiContext`, no root value."""
 
 
 async def _rows_by(

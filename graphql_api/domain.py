@@ -16,9 +16,10 @@ from psycopg.rows import DictRow
 
 from graphql_api import sql
 from graphql_api.arguments import snapshot_id, text, time_range
-from graphql_api.context import ApiContext
+from graphql_api.context import Info
 from graphql_api.errors import UserInputError
-from graphql_api.types import Machine, Process, Snapshot
+from graphql_api.process import Process
+from graphql_api.types import Machine, Snapshot
 
 __all__ = [
     "CHANGE_FIELDS",
@@ -30,8 +31,6 @@ __all__ = [
     "process_tree",
     "snapshot_diff",
 ]
-
-Info = strawberry.Info[ApiContext, None]
 
 # What makes "the same process" in two snapshots: a pid is reused, a start time and a name
 # together rarely are. Windows listings have no start time: pid and name then decide.

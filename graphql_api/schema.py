@@ -22,7 +22,7 @@ from strawberry.types import ExecutionContext
 from graphql_api import sql
 from graphql_api.arguments import snapshot_id, text
 from graphql_api.connections import ProcessConnection, SnapshotConnection, processes, snapshots
-from graphql_api.context import ApiContext
+from graphql_api.context import Info
 from graphql_api.domain import (
     MachineRun,
     ProcessTreeNode,
@@ -37,8 +37,6 @@ from graphql_api.stats import ProcessStatsGroup, process_stats
 from graphql_api.types import Machine, Snapshot
 
 __all__ = ["Query", "schema"]
-
-Info = strawberry.Info[ApiContext, None]
 
 
 async def _machines(info: Info) -> list[Machine]:

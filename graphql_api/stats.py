@@ -16,15 +16,13 @@ from psycopg import sql as psql
 
 from graphql_api import sql
 from graphql_api.arguments import time_range
-from graphql_api.context import ApiContext
+from graphql_api.context import Info
 from graphql_api.errors import UserInputError
 from graphql_api.filter_inputs import ProcessFilter
 from graphql_api.filters import QueryParams, process_condition
 from graphql_api.scalars import BigInt
 
 __all__ = ["MAX_GROUPS", "ProcessGroupBy", "ProcessStatsGroup", "parse_bucket", "process_stats"]
-
-Info = strawberry.Info[ApiContext, None]
 
 MAX_GROUPS = 10_000
 _BUCKET = re.compile(r"([1-9][0-9]{0,5})(s|m|h|d|w)")

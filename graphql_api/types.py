@@ -12,83 +12,19 @@ from typing import TYPE_CHECKING, Annotated, Any, Self
 import strawberry
 from strawberry.scalars import JSON
 
-from graphql_api.context import ApiContext
+from graphql_api.context import Info
 from graphql_api.filter_inputs import ProcessFilter
 from graphql_api.orders import ProcessOrderBy
-from graphql_api.scalars import BigInt
 
 if TYPE_CHECKING:
     from graphql_api.connections import ProcessConnection
-from parsers.rows import ProcessStatus
 
-__all__ = ["Machine", "Process", "Snapshot"]
-
-
-@strawberry.type(description="One process of one snapshot, in normalized units.")
-class Process:
-    """A row of ``processes``."""
-
-    pid: int
-    ppid: int | None
-    user: str | None
-    process_name: str
-    command_line: str | None
-    cpu_percent: float | None
-    memory_percent: float | None
-    rss_bytes: BigInt | None = strawberry.field(description="Resident set size in bytes.")
-    vsz_bytes: BigInt | None = strawberry.field(description="Virtual memory size in bytes.")
-    memory_usage_bytes: BigInt | None = strawberry.field(
-        description="What the tool itself calls memory usage (Windows' working set), in bytes."
-    )
-    status: str | None = strawberry.field(
-        description=f"Normalized state: one of {', '.join(ProcessStatus)}."
-    )
-    status_raw: str | None = strawberry.field(description="The state as the listing wrote it.")
-    start_time: datetime | None
-    cpu_time_seconds: float | None
-    tty: str | None
-    threads: int | None
-    nice: int | None
-    priority: int | None
-    truncated_fields: list[str] = strawberry.field(
-        description="Fields whose printed value the tool cut short; do not trust them as exact."
-    )
-    observed_at: datetime = strawberry.field(description="Time of the snapshot it was seen in.")
-    machine_id: str
-    snapshot_id: strawberry.ID
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, Any]) -> Self:
-        """Build a process from a row of ``PROCESSES_OF_SNAPSHOTS``."""
-        return cls(
-            pid=row["pid"],
-            ppid=row["ppid"],
-            user=row["user"],
-            process_name=row["process_name"],
-            command_line=row["command_line"],
-            cpu_percent=row["cpu_percent"],
-            memory_percent=row["memory_percent"],
-            rss_bytes=row["rss_bytes"],
-            vsz_bytes=row["vsz_bytes"],
-            status=row["status"],
-            status_raw=row["status_raw"],
-            start_time=row["start_time"],
-            cpu_time_seconds=row["cpu_time_seconds"],
-            tty=row["tty"],
-            threads=row["threads"],
-            nice=row["nice"],
-            priority=row["priority"],
-            memory_usage_bytes=row["memory_usage_bytes"],
-            truncated_fields=row["truncated_fields"],
-            observed_at=row["observed_at"],
-            machine_id=row["machine_id"],
-            snapshot_id=strawberry.ID(str(row["command_id"])),
-        )
+__all__ = ["Machine", "Snapshot"]
 
 
 async def _processes_of(
     root: Snapshot,
-    info: strawberry.Info[ApiContext, None],
+    info: Info,
     filter: ProcessFilter | None = None,
     order_by: ProcessOrderBy = ProcessOrderBy.LISTING_ORDER,
     first: int | None = None,
@@ -100,7 +36,7 @@ async def _processes_of(
     return await snapshot_processes(root, info, filter, order_by, first, after)
 
 
-async def _raw_output_of(root: Snapshot, info: strawberry.Info[ApiContext, None]) -> str:
+async def _raw_output_of(root: Snapshot, info: Info) -> str:
     """Load the whole listing, only when asked, through the request's batching loader.
 
     Its size is charged to the answer first, for each field asking (aliases of one snapshot
@@ -161,9 +97,7 @@ class Snapshot:
         )
 
 
-async def _latest_snapshot_of(
-    root: Machine, info: strawberry.Info[ApiContext, None]
-) -> Snapshot | None:
+async def _latest_snapshot_of(root: Machine, info: Info) -> Snapshot | None:
     """Load a machine's newest snapshot through the request's batching loader."""
     row = await info.context.latest_snapshots.load(root.machine_id)
     return None if row is None else Snapshot.from_row(row)
