@@ -1,7 +1,8 @@
 """The GraphQL API of procmon: research queries over the stored snapshots.
 
 :func:`create_app` builds the Starlette application, :func:`run_api` serves it (the body of
-``procmon api``), and :data:`schema` is the Strawberry schema (exported to ``schema.graphql``).
+``procmon api``), and :data:`schema` is the Strawberry schema of the default settings
+(exported to ``schema.graphql``; an app serves ``graphql_api.schema.build_schema`` of its own).
 This package reads PostgreSQL only; it never imports ``streams``.
 """
 

@@ -35,7 +35,7 @@ from graphql_api.errors import is_internal_error
 from graphql_api.export import export_processes
 from graphql_api.graphiql import ASSET_ROUTE, asset, ide_page
 from graphql_api.metrics import ApiMetrics
-from graphql_api.schema import schema
+from graphql_api.schema import build_schema
 from procmon.cache import FailOpenRedis
 from procmon.logs import configure_logging
 from procmon.settings import Settings, load_settings
@@ -73,9 +73,8 @@ class _GraphQL(GraphQL[ApiContext, None]):
     def __init__(
         self, pool: ApiPool, cache: ResponseCache, metrics: ApiMetrics, settings: Settings
     ) -> None:
-        super().__init__(schema, graphql_ide="graphiql")
+        super().__init__(build_schema(settings), graphql_ide="graphiql")
         self._pool = pool
-        self._page_sizes = (settings.api_page_size, settings.api_max_page_size)
         self._cache = cache
         self._metrics = metrics
         self._settings = settings
@@ -159,7 +158,13 @@ class _GraphQL(GraphQL[ApiContext, None]):
             self._settings.api_request_rows,
             self._settings.api_max_response_bytes,
         )
-        return new_context(self._pool, budget, _role(request), *self._page_sizes)
+        return new_context(
+            self._pool,
+            budget,
+            page_size=self._settings.api_page_size,
+            max_page_size=self._settings.api_max_page_size,
+            role=_role(request),
+        )
 
 
 def create_app(settings: Settings) -> Starlette:

@@ -1,8 +1,10 @@
-"""The root ``Query`` and the :data:`schema` object the API serves."""
+"""The root ``Query`` and the schema the API serves: :func:`build_schema` for the settings in
+force, whose descriptions quote their page sizes, and :data:`schema`, that of the default
+settings (exported to ``schema.graphql``)."""
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 import strawberry
 from graphql import GraphQLError
@@ -21,7 +23,7 @@ from strawberry.types import ExecutionContext
 
 from graphql_api import sql
 from graphql_api.arguments import snapshot_id, text
-from graphql_api.connections import ProcessConnection, SnapshotConnection, processes, snapshots
+from graphql_api.connections import SnapshotConnection, processes, snapshots
 from graphql_api.context import Info
 from graphql_api.domain import (
     MachineRun,
@@ -32,11 +34,13 @@ from graphql_api.domain import (
     snapshot_diff,
 )
 from graphql_api.errors import is_internal_error
+from graphql_api.process_connection import ProcessConnection
 from graphql_api.scalars import BIGINT_SCALAR, BigInt
 from graphql_api.stats import ProcessStatsGroup, process_stats
 from graphql_api.types import Machine, Snapshot
+from procmon.settings import Settings
 
-__all__ = ["Query", "schema"]
+__all__ = ["build_schema", "schema"]
 
 
 async def _machines(info: Info) -> list[Machine]:
@@ -58,62 +62,68 @@ async def _snapshot(info: Info, id: strawberry.ID) -> Snapshot | None:
     return Snapshot.from_row(rows[0]) if rows else None
 
 
-@strawberry.type
-class Query:
-    """The research queries."""
+def _query_type(page_size: int, max_page_size: int) -> type:
+    """The root type, its descriptions quoting the page sizes in force."""
 
-    machines: list[Machine] = strawberry.field(
-        resolver=_machines, description="Every machine, ordered by name then id."
-    )
-    snapshots: SnapshotConnection = strawberry.field(
-        resolver=snapshots,
-        description=(
-            "Snapshots taken at or after `from` and before `to` that the filter selects"
-            " (`machineId` is a shorthand for one machine), newest first unless `orderBy` says"
-            " otherwise; pages of `first` (default 100, at most 1000) after the cursor `after`."
-        ),
-    )
-    processes: ProcessConnection = strawberry.field(
-        resolver=processes,
-        description=(
-            "Processes of every snapshot, seen at or after `from` and before `to`, that the"
-            " filter selects; newest first unless `orderBy` says otherwise; paged as snapshots."
-        ),
-    )
-    process_stats: list[ProcessStatsGroup] = strawberry.field(
-        resolver=process_stats,
-        description=(
-            "Aggregates of the processes the filter selects in [from, to), per group of"
-            " `groupBy` and per time `bucket` (e.g. '1h', '15m', '1d') when given; groups"
-            " ordered by their values, at most `limit` (default 1000, at most 10000)."
-        ),
-    )
-    machine: Machine | None = strawberry.field(
-        resolver=_machine, description="The machine with this id, or null when there is none."
-    )
-    snapshot: Snapshot | None = strawberry.field(
-        resolver=_snapshot, description="The snapshot with this id, or null when there is none."
-    )
-    machines_running: list[MachineRun] = strawberry.field(
-        resolver=machines_running,
-        description=(
-            "The machines whose snapshots taken at or after `from` and before `to` show a"
-            " process named `processName` (exactly), with when and how often; by machine id."
-        ),
-    )
-    snapshot_diff: SnapshotDiff = strawberry.field(
-        resolver=snapshot_diff,
-        description=(
-            "What started, stopped and changed between two snapshots of one machine; a process"
-            " is the same in both when its pid, start time and name are."
-        ),
-    )
-    process_tree: list[ProcessTreeNode] = strawberry.field(
-        resolver=process_tree,
-        description=(
-            "A snapshot's processes as a tree by parent pid, depth first, siblings by pid."
-        ),
-    )
+    @strawberry.type
+    class Query:
+        """The research queries."""
+
+        machines: list[Machine] = strawberry.field(
+            resolver=_machines, description="Every machine, ordered by name then id."
+        )
+        snapshots: SnapshotConnection = strawberry.field(
+            resolver=snapshots,
+            description=(
+                "Snapshots taken at or after `from` and before `to` that the filter selects"
+                " (`machineId` is a shorthand for one machine), newest first unless `orderBy` says"
+                f" otherwise; pages of `first` (default {page_size}, at most {max_page_size}) after"
+                " the cursor `after`."
+            ),
+        )
+        processes: ProcessConnection = strawberry.field(
+            resolver=processes,
+            description=(
+                "Processes of every snapshot, seen at or after `from` and before `to`, that the"
+                " filter selects; newest first unless `orderBy` says otherwise; paged as snapshots."
+            ),
+        )
+        process_stats: list[ProcessStatsGroup] = strawberry.field(
+            resolver=process_stats,
+            description=(
+                "Aggregates of the processes the filter selects in [from, to), per group of"
+                " `groupBy` and per time `bucket` (e.g. '1h', '15m', '1d') when given; groups"
+                " ordered by their values, at most `limit` (default 1000, at most 10000)."
+            ),
+        )
+        machine: Machine | None = strawberry.field(
+            resolver=_machine, description="The machine with this id, or null when there is none."
+        )
+        snapshot: Snapshot | None = strawberry.field(
+            resolver=_snapshot, description="The snapshot with this id, or null when there is none."
+        )
+        machines_running: list[MachineRun] = strawberry.field(
+            resolver=machines_running,
+            description=(
+                "The machines whose snapshots taken at or after `from` and before `to` show a"
+                " process named `processName` (exactly), with when and how often; by machine id."
+            ),
+        )
+        snapshot_diff: SnapshotDiff = strawberry.field(
+            resolver=snapshot_diff,
+            description=(
+                "What started, stopped and changed between two snapshots of one machine; a process"
+                " is the same in both when its pid, start time and name are."
+            ),
+        )
+        process_tree: list[ProcessTreeNode] = strawberry.field(
+            resolver=process_tree,
+            description=(
+                "A snapshot's processes as a tree by parent pid, depth first, siblings by pid."
+            ),
+        )
+
+    return Query
 
 
 class _Schema(strawberry.Schema):
@@ -160,16 +170,40 @@ class _MemoizedNames(NameConverter):
         return converted
 
 
-schema: strawberry.Schema = _Schema(
-    query=Query,
-    config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR}, name_converter=_MemoizedNames()),
-    extensions=[
-        # Factories: strawberry makes each request its own extensions; the parser and
-        # validation caches live at module level, shared between them all the same.
-        partial(AddValidationRules, _LIMIT_RULES),
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        ParserCache,
-        ValidationCache,
-        _mask_errors,
-    ],
+@cache
+def _schema_with_pages(page_size: int, max_page_size: int) -> strawberry.Schema:
+    """The schema of these page sizes, built once: every app of the same settings serves one
+    schema object, so the validation cache (keyed by the schema) is shared between them."""
+    return _Schema(
+        query=_query_type(page_size, max_page_size),
+        config=StrawberryConfig(
+            scalar_map={BigInt: BIGINT_SCALAR}, name_converter=_MemoizedNames()
+        ),
+        extensions=[
+            # Factories: strawberry makes each request its own extensions; the parser and
+            # validation caches live at module level, shared between them all the same.
+            partial(AddValidationRules, _LIMIT_RULES),
+            partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
+            ParserCache,
+            ValidationCache,
+            _mask_errors,
+        ],
+    )
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    """The schema served with ``settings``: its descriptions quote their page sizes."""
+    return _schema_with_pages(settings.api_page_size, settings.api_max_page_size)
+
+
+def _default(setting: str) -> int:
+    # The field's declared default, not the environment's value: the exported schema is
+    # the same wherever it is exported.
+    value: int = Settings.model_fields[setting].default
+    return value
+
+
+schema: strawberry.Schema = _schema_with_pages(
+    _default("api_page_size"), _default("api_max_page_size")
 )
+"""The schema of the default settings, as ``schema.graphql`` holds it."""

@@ -7,33 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import Any, Self
 
 import strawberry
 from strawberry.scalars import JSON
 
 from graphql_api.context import Info
-from graphql_api.filter_inputs import ProcessFilter
-from graphql_api.orders import ProcessOrderBy
-
-if TYPE_CHECKING:
-    from graphql_api.connections import ProcessConnection
+from graphql_api.process_connection import ProcessConnection, snapshot_processes
 
 __all__ = ["Machine", "Snapshot"]
-
-
-async def _processes_of(
-    root: Snapshot,
-    info: Info,
-    filter: ProcessFilter | None = None,
-    order_by: ProcessOrderBy = ProcessOrderBy.LISTING_ORDER,
-    first: int | None = None,
-    after: str | None = None,
-) -> Annotated[ProcessConnection, strawberry.lazy("graphql_api.connections")]:
-    """A page of a snapshot's processes (see graphql_api.connections.snapshot_processes)."""
-    from graphql_api.connections import snapshot_processes
-
-    return await snapshot_processes(root, info, filter, order_by, first, after)
 
 
 async def _raw_output_of(root: Snapshot, info: Info) -> str:
@@ -69,11 +51,9 @@ class Snapshot:
         resolver=_raw_output_of,
         description="The listing exactly as the machine sent it; read only when selected.",
     )
-    processes: Annotated[ProcessConnection, strawberry.lazy("graphql_api.connections")] = (
-        strawberry.field(
-            resolver=_processes_of,
-            description="Its processes, in listing order unless `orderBy` says otherwise.",
-        )
+    processes: ProcessConnection = strawberry.field(
+        resolver=snapshot_processes,
+        description="Its processes, in listing order unless `orderBy` says otherwise.",
     )
     command_id: strawberry.Private[int]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from graphql_api import schema
+from graphql_api.schema import build_schema
+from procmon.settings import Settings
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema.graphql"
 
@@ -21,3 +23,8 @@ def test_committed_schema_matches_the_code() -> None:
         f"{SCHEMA_FILE.name} differs from the schema the code serves; regenerate it with: "
         f"{REGENERATE}"
     )
+
+
+def test_the_default_settings_serve_the_exported_schema() -> None:
+    # The declared defaults, not the environment's: the same object, so the same text.
+    assert build_schema(Settings.model_construct()) is schema
