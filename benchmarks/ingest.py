@@ -37,6 +37,7 @@ from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import free_port, start_dev_broker
 from procmon.envelope import make_envelope
 from procmon.kafka import ensure_topics, publish_raw
+from procmon.migrations import packaged_migrations, record_as_applied
 from procmon.settings import Settings
 
 __all__ = ["PROCESSES_PER_SNAPSHOT", "bench_ingest"]
@@ -182,6 +183,9 @@ def _worker_pass(
         else:
             with psycopg.connect(database_url, autocommit=True) as conn:
                 conn.execute(schema.read_bytes())
+                # Another schema on purpose: the worker refuses a database without the
+                # record of procmon's migrations.
+                record_as_applied(conn, packaged_migrations())
         asyncio.run(ensure_topics(settings))
         _checkpoint(server_url)
         phases = _run_worker(settings, snapshots)

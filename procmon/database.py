@@ -1,15 +1,15 @@
-"""Creating the database, applying ``schema.sql`` and the API's read-only role.
+"""Creating the database, migrating it, the API's read-only role, and the start-up check.
 
-``procmon migrate`` runs as the owner of the schema (the user of ``PROCMON_DATABASE_URL``). The
-API connects as a role of its own (``PROCMON_API_DATABASE_ROLE``) that may log in and read,
-nothing else: a bug in one of its query paths can then write nothing.
+``procmon migrate`` runs as the owner of the schema (the user of ``PROCMON_DATABASE_URL``),
+applies the numbered migrations of :mod:`procmon.migrations` and sets up the API's read-only
+role (:mod:`procmon.migrations.api_role`). The worker and the API refuse a database older than
+the code (:func:`require_current_schema`).
 """
 
 from __future__ import annotations
 
 import logging
-from importlib import resources
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -18,6 +18,16 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import tuple_row
 
 from procmon.errors import ConfigurationError, StorageError
+from procmon.migrations import (
+    Migration,
+    MigrationRun,
+    SchemaStatus,
+    apply_pending,
+    migration_lock,
+    packaged_migrations,
+    read_status,
+)
+from procmon.migrations.api_role import ensure_api_role, grant_reading
 from procmon.settings import Settings
 
 __all__ = [
@@ -28,7 +38,8 @@ __all__ = [
     "ensure_database",
     "migrate",
     "migrate_for",
-    "schema_sql",
+    "migration_status",
+    "require_current_schema",
 ]
 
 log = logging.getLogger(__name__)
@@ -36,30 +47,6 @@ log = logging.getLogger(__name__)
 _MAINTENANCE_DB = "postgres"
 _DEFAULT_API_ROLE: str = Settings.model_fields["api_database_role"].default
 
-# Roles belong to the whole server, and advisory locks to one database: migrations of
-# different databases take this lock in the maintenance database before touching the role.
-_ROLE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('procmon.api-role'))"
-_ROLE_STATE = """SELECT rolsuper, rolcanlogin AND NOT (rolcreatedb OR rolcreaterole
-                     OR rolreplication OR rolbypassrls)
-                     AND 'default_transaction_read_only=on' = ANY (coalesce(rolconfig, '{}'))
-                 FROM pg_roles WHERE rolname = %s"""
-_ROLE_ATTRIBUTES = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
-_CREATE_ROLE = sql.SQL("CREATE ROLE {role} " + _ROLE_ATTRIBUTES)
-_ALTER_ROLE = sql.SQL("ALTER ROLE {role} " + _ROLE_ATTRIBUTES)
-_READ_ONLY_ROLE = sql.SQL("ALTER ROLE {role} SET default_transaction_read_only = on")
-_ROLE_PASSWORD = sql.SQL("ALTER ROLE {role} PASSWORD {verifier}")
-# Run in the migrated database: reading is all the API's role may do there, now and on the
-# tables later migrations add.
-_GRANT_READING = [
-    sql.SQL("GRANT CONNECT ON DATABASE {database} TO {role}"),
-    sql.SQL("GRANT USAGE ON SCHEMA {schema} TO {role}"),
-    sql.SQL(
-        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER"
-        " ON ALL TABLES IN SCHEMA {schema} FROM {role}"
-    ),
-    sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {role}"),
-    sql.SQL("ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} GRANT SELECT ON TABLES TO {role}"),
-]
 _WRITE_ACCESS = """SELECT r.rolsuper, has_schema_privilege(current_schema(), 'CREATE'),
                        array(SELECT c.relname::text FROM pg_class c
                              WHERE c.relnamespace = current_schema()::regnamespace
@@ -69,12 +56,16 @@ _WRITE_ACCESS = """SELECT r.rolsuper, has_schema_privilege(current_schema(), 'CR
                    FROM pg_roles r WHERE r.rolname = current_user"""
 
 
-def schema_sql() -> str:
-    """Return the text of ``schema.sql``, from the installed package or the source tree."""
-    packaged = resources.files("procmon").joinpath("schema.sql")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    return (Path(__file__).resolve().parent.parent / "schema.sql").read_text(encoding="utf-8")
+def _shown(database_url: str) -> str:
+    """``database_url`` as a conninfo without its password, for messages."""
+    params = conninfo_to_dict(database_url)
+    params.pop("password", None)
+    return make_conninfo("", **params)
+
+
+def _unreachable(database_url: str, exc: psycopg.OperationalError) -> StorageError:
+    """The error that says PostgreSQL did not answer at ``database_url``."""
+    return StorageError(f"cannot reach PostgreSQL at {_shown(database_url)!r}: {exc}")
 
 
 def _split(database_url: str) -> tuple[str, str]:
@@ -82,7 +73,7 @@ def _split(database_url: str) -> tuple[str, str]:
     params = conninfo_to_dict(database_url)
     name = params.get("dbname")
     if not name:
-        raise StorageError(f"the database URL names no database: {database_url!r}")
+        raise StorageError(f"the database URL names no database: {_shown(database_url)!r}")
     return make_conninfo(database_url, dbname=_MAINTENANCE_DB), str(name)
 
 
@@ -90,7 +81,11 @@ def create_database(database_url: str) -> None:
     """Create the database ``database_url`` names; it must not exist yet."""
     maintenance_url, name = _split(database_url)
     with psycopg.connect(maintenance_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        _create(conn, name)
+
+
+def _create(conn: psycopg.Connection[Any], name: str) -> None:
+    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def drop_database(database_url: str) -> None:
@@ -107,14 +102,18 @@ def ensure_database(database_url: str) -> bool:
     maintenance_url, name = _split(database_url)
     try:
         with psycopg.connect(maintenance_url, autocommit=True) as conn:
-            exists = conn.execute(
-                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
-            ).fetchone()
+            if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+                return False
+            try:
+                _create(conn, name)
+            except (psycopg.errors.DuplicateDatabase, psycopg.errors.UniqueViolation):
+                # Created meanwhile by a migrate run started at the same time (the server
+                # reports that race either way).
+                return False
     except psycopg.OperationalError as exc:
-        raise StorageError(f"cannot reach PostgreSQL at {maintenance_url!r}: {exc}") from exc
-    if exists:
-        return False
-    create_database(database_url)
+        raise _unreachable(maintenance_url, exc) from exc
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot create the database {name!r}: {exc}") from exc
     return True
 
 
@@ -135,92 +134,98 @@ def api_database_url(settings: Settings) -> str:
     return make_conninfo("", **params)
 
 
-def _ensure_role(database_url: str, role: str, password: str | None) -> None:
-    """Create the API's role, or bring it back to read-only; set its password if given."""
-    maintenance_url, _ = _split(database_url)
-    names = {"role": sql.Identifier(role)}
-    try:
-        with psycopg.connect(maintenance_url) as conn:
-            conn.execute(_ROLE_LOCK)
-            owner = conn.execute("SELECT current_user").fetchone()
-            if owner is not None and owner[0] == role:
-                raise ConfigurationError(
-                    f"the API's role {role!r} is the user that migrates: give the API a role"
-                    " of its own (PROCMON_API_DATABASE_ROLE), or leave it empty for the API to"
-                    " connect as that user"
-                )
-            state = conn.execute(_ROLE_STATE, (role,)).fetchone()
-            if state is not None and state[0]:
-                raise ConfigurationError(
-                    f"the API's role {role!r} is a superuser; procmon will not demote it:"
-                    " choose another PROCMON_API_DATABASE_ROLE"
-                )
-            if state is None:
-                try:
-                    with conn.transaction():
-                        conn.execute(_CREATE_ROLE.format(**names))
-                except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
-                    # Made meanwhile by something that does not take our lock (the server
-                    # reports that race either way).
-                    pass
-            if state is None or not state[1]:
-                conn.execute(_ALTER_ROLE.format(**names))
-                conn.execute(_READ_ONLY_ROLE.format(**names))
-            if password:
-                # A SCRAM verifier rather than the password: it never reaches the server's logs.
-                verifier = conn.pgconn.encrypt_password(password.encode(), role.encode())
-                conn.execute(
-                    _ROLE_PASSWORD.format(verifier=sql.Literal(verifier.decode()), **names)
-                )
-    except psycopg.errors.InsufficientPrivilege as exc:
-        raise StorageError(
-            f"the user that migrates may not create or change the API's role {role!r} ({exc});"
-            " give it CREATEROLE, or create the role as README.md shows, or leave"
-            " PROCMON_API_DATABASE_ROLE empty for the API to connect as that user"
-        ) from exc
-    except psycopg.Error as exc:
-        raise StorageError(f"setting up the API's role {role!r} failed: {exc}") from exc
-
-
-def _grant_reading(conn: psycopg.Connection[Any], role: str) -> None:
-    """Let ``role`` read every table of the migrated schema, and do nothing else there."""
-    row = conn.execute("SELECT current_database(), current_schema()").fetchone()
-    assert row is not None, "a query of constants returns its row"
-    names = {
-        "database": sql.Identifier(row[0]),
-        "schema": sql.Identifier(row[1]),
-        "role": sql.Identifier(role),
-    }
-    for statement in _GRANT_READING:
-        conn.execute(statement.format(**names))
-
-
 def migrate(
-    database_url: str, *, api_role: str = _DEFAULT_API_ROLE, api_password: str | None = None
-) -> None:
-    """Create the database if needed, apply ``schema.sql`` and set up the API's role
-    (idempotent); an empty ``api_role`` leaves roles alone."""
+    database_url: str,
+    *,
+    api_role: str = _DEFAULT_API_ROLE,
+    api_password: str | None = None,
+    migrations: Sequence[Migration] | None = None,
+) -> MigrationRun:
+    """Create the database if needed, apply the pending migrations (by default procmon's own)
+    and set up the API's role; an empty ``api_role`` leaves roles alone.
+
+    Safe to run any time and from several processes at once: they take turns.
+    """
+    chosen = packaged_migrations() if migrations is None else migrations
     ensure_database(database_url)
     if api_role:
-        _ensure_role(database_url, api_role, api_password)
+        ensure_api_role(_split(database_url)[0], api_role, api_password)
     try:
-        with psycopg.connect(database_url) as conn:
-            # A lock so that several migrate runs (one per worker container) do not race.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('procmon.migrate'))")
-            conn.execute(schema_sql().encode())
+        with psycopg.connect(database_url, autocommit=True) as conn, migration_lock(conn):
+            run = apply_pending(conn, chosen)
             if api_role:
-                _grant_reading(conn, api_role)
+                # Under the lock as well: two runs granting on one table at once can fail.
+                with conn.transaction():
+                    grant_reading(conn, api_role)
     except psycopg.Error as exc:
-        raise StorageError(f"applying schema.sql failed: {exc}") from exc
+        raise StorageError(f"migrating {_shown(database_url)!r} failed: {exc}") from exc
+    return run
 
 
-def migrate_for(settings: Settings) -> None:
+def migrate_for(settings: Settings) -> MigrationRun:
     """``procmon migrate``: :func:`migrate` the settings' database and the API's role."""
-    migrate(
+    return migrate(
         settings.database_url,
         api_role=settings.api_database_role,
         api_password=settings.api_database_password,
     )
+
+
+def migration_status(
+    database_url: str, *, migrations: Sequence[Migration] | None = None
+) -> SchemaStatus:
+    """Where the database stands against the migrations (by default procmon's own)."""
+    chosen = packaged_migrations() if migrations is None else migrations
+    try:
+        with psycopg.connect(database_url) as conn:
+            return read_status(conn, chosen)
+    except psycopg.errors.InsufficientPrivilege as exc:
+        raise ConfigurationError(
+            f"cannot read the migrations of {_shown(database_url)!r} ({exc}): run"
+            " `procmon migrate`, which lets the API's role read every table"
+        ) from exc
+    except psycopg.OperationalError as exc:
+        raise _unreachable(database_url, exc) from exc
+    except psycopg.Error as exc:
+        raise StorageError(
+            f"cannot read the migrations of {_shown(database_url)!r}: {exc}"
+        ) from exc
+
+
+def require_current_schema(
+    database_url: str, *, migrations: Sequence[Migration] | None = None
+) -> SchemaStatus:
+    """Refuse, with a :class:`ConfigurationError` saying to run ``procmon migrate``, a database
+    older than the code: one never migrated, or with migrations pending.
+
+    A database newer than the code (migrations it does not know) is accepted with a warning:
+    a rolling upgrade migrates first, while the earlier code still runs.
+    """
+    status = migration_status(database_url, migrations=migrations)
+    shown = _shown(database_url)
+    if status.predates_migrations:
+        raise ConfigurationError(
+            f"the database {shown!r} was created before versioned migrations:"
+            " run `procmon migrate` to bring it forward"
+        )
+    if not status.has_migrations_table:
+        raise ConfigurationError(
+            f"the database {shown!r} has no procmon schema: run `procmon migrate`"
+        )
+    if status.pending:
+        raise ConfigurationError(
+            f"the database {shown!r} is at version {status.version}, older than this code"
+            f" ({status.code_version}; pending: {', '.join(m.filename for m in status.pending)}):"
+            " run `procmon migrate`"
+        )
+    if status.unknown:
+        log.warning(
+            "the database %r has migrations this code does not know (%s), from a newer"
+            " procmon: starting all the same, as during a rolling upgrade",
+            shown,
+            ", ".join(m.filename for m in status.unknown),
+        )
+    return status
 
 
 class WriteAccessCheck:

@@ -1,4 +1,4 @@
-"""Schema and migration on the real PostgreSQL."""
+"""The database, its indexes and the API's role on the real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def test_migrate_creates_the_database_and_is_idempotent(missing_database_url: st
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
         }
-    assert tables == {"commands", "processes", "ingest_errors", "api_keys"}
+    assert tables == {"commands", "processes", "ingest_errors", "api_keys", "schema_migrations"}
 
 
 def test_the_indexes_the_queries_need_exist(database_url: str) -> None:
@@ -117,8 +117,10 @@ def _table_privileges(conn: psycopg.Connection[Any], role: str) -> dict[str, set
 
 
 READ_ONLY_ROLE = (True, False, False, False, False, False, ["default_transaction_read_only=on"])
+# The migrations table too: the API's start-up check reads it.
 EVERY_TABLE_READABLE = {
-    table: {"SELECT"} for table in ("commands", "processes", "ingest_errors", "api_keys")
+    table: {"SELECT"}
+    for table in ("commands", "processes", "ingest_errors", "api_keys", "schema_migrations")
 }
 
 
