@@ -72,7 +72,18 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(handler=handler)
         return sub
 
-    add("migrate", cmd_migrate, "create the database if needed and apply schema.sql")
+    migrate = add(
+        "migrate",
+        cmd_migrate,
+        "create the database if needed, apply the pending migrations (procmon/migrations/)"
+        " and set up the API's read-only role; safe to run any time, several at once",
+    )
+    migrate.add_argument(
+        "--status",
+        action="store_true",
+        help="list every migration, applied (and when) or pending, and files changed since;"
+        " change nothing",
+    )
     add("worker", cmd_worker, "run a Faust worker that stores listings from the topic")
     api = add("api", cmd_api, "serve the GraphQL API (GraphiQL at /graphql)")
     api.add_argument("--workers", type=_positive, help="API processes (PROCMON_API_WORKERS)")

@@ -6,8 +6,12 @@ import argparse
 import asyncio
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from procmon.settings import ENV_PREFIX, Settings
+
+if TYPE_CHECKING:
+    from procmon.migrations import SchemaStatus
 
 __all__ = [
     "cmd_api",
@@ -24,24 +28,61 @@ __all__ = [
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> None:
-    """Create the database if needed and apply the schema."""
-    from procmon.database import migrate_for
+    """Create the database if needed and apply the pending migrations; or, with ``--status``,
+    list every migration, applied or pending."""
+    from procmon.database import migrate_for, migration_status
 
-    migrate_for(settings)
-    print("schema applied", file=sys.stderr)
+    if args.status:
+        _print_status(migration_status(settings.database_url))
+        return
+    run = migrate_for(settings)
+    for migration in run.applied:
+        print(f"applied {migration.filename}", file=sys.stderr)
+    if not run.applied:
+        print(f"the database is up to date (version {run.version})", file=sys.stderr)
+
+
+def _print_status(status: SchemaStatus) -> None:
+    """The lines of ``migrate --status``: a row a migration, then where the database stands."""
+    print("version\tfile\tapplied_at\tstate")
+    for m in status.migrations:
+        state = "pending" if m.pending else "applied"
+        if not m.known:
+            state += ", unknown to this code (a newer procmon applied it)"
+        if m.file_changed:
+            state += (
+                f", file CHANGED since (sha256 {m.applied_checksum} applied, {m.file_checksum} now)"
+            )
+        applied_at = m.applied_at.isoformat() if m.applied_at else "-"
+        print(f"{m.version:04d}\t{m.filename}\t{applied_at}\t{state}")
+    if status.predates_migrations:
+        summary = "created before versioned migrations: `procmon migrate` brings it forward"
+    elif status.pending:
+        summary = (
+            f"at version {status.version}, {len(status.pending)} pending: run `procmon migrate`"
+        )
+    else:
+        summary = f"up to date (version {status.version})"
+    print(f"the database is {summary}", file=sys.stderr)
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
-    """Run a Faust worker."""
+    """Run a Faust worker, once the database has every migration of the code."""
+    # Imported before the check: a client's install is told what to install, not about the schema.
+    from procmon.database import require_current_schema
     from streams.app import run_worker
 
+    require_current_schema(settings.database_url)
     run_worker(settings)
 
 
 def cmd_api(settings: Settings, args: argparse.Namespace) -> None:
-    """Serve the GraphQL API."""
+    """Serve the GraphQL API, once the database it reads has every migration of the code."""
+    # Imported before the check: a client's install is told what to install, not about the schema.
     from graphql_api import run_api
+    from procmon.database import api_database_url, require_current_schema
 
+    require_current_schema(api_database_url(settings))
     run_api(settings, workers=args.workers or settings.api_workers)
 
 
