@@ -1,0 +1,158 @@
+"""A database made by procmon before versioned migrations, holding data, brought forward by
+``migrate``: every row kept as it was, and the API answering as before."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from graphql_api import create_app
+from procmon.api_keys import hash_token
+from procmon.database import migrate, require_current_schema
+from procmon.migrations import packaged_migrations
+from procmon.settings import Settings
+from tests.procmon.test_migrations import database_made_with
+
+FIXTURE_SCHEMA = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "schema_before_migrations.sql"
+)
+TOKEN = "pmk_" + "k" * 43
+TABLES = ("commands", "processes", "ingest_errors", "api_keys")
+MACHINES = "{ machines { machineId snapshotCount } }"
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _store_listing(
+    conn: psycopg.Connection[Any], machine: str, name: str, when: str, processes: list[Any]
+) -> None:
+    """One snapshot and its processes, as the worker of that version stored them."""
+    raw = f"USER PID COMMAND\n{machine} {when}\n"
+    row = conn.execute(
+        """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
+               "timestamp", content_hash, schema_version, format, process_count, metadata,
+               raw_output)
+           VALUES (%s, %s, 'linux', '6.1.0-18-amd64', 'ps aux', %s, %s, 1, 'ps aux', %s, %s, %s)
+           RETURNING id""",
+        (machine, name, _at(when), hashlib.sha256(raw.encode()).hexdigest(), len(processes),
+         Jsonb({"load_average": [0.5, 0.4, 0.3]}), raw),
+    ).fetchone()  # fmt: skip
+    assert row is not None
+    for line, (pid, user, program, cpu, rss) in enumerate(processes, start=2):
+        conn.execute(
+            """INSERT INTO processes (command_id, line_number, machine_id, observed_at, pid,
+                   ppid, "user", process_name, command_line, cpu_percent, memory_percent,
+                   rss_bytes, vsz_bytes, status, status_raw, start_time, cpu_time_seconds,
+                   truncated_fields)
+               VALUES (%s, %s, %s, %s, %s, 1, %s, %s, %s, %s, 0.4, %s, %s, 'sleeping', 'Ss',
+                   %s, 12.5, %s)""",
+            (row[0], line, machine, _at(when), pid, user, program, f"/usr/bin/{program} -q",
+             cpu, rss, rss * 4, _at("2024-04-30T08:00:00"), ["user"] if len(user) > 7 else []),
+        )  # fmt: skip
+
+
+def _fill(database_url: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        _store_listing(conn, "host-a", "alpha", "2024-05-01T10:00:00",
+                       [(1, "root", "systemd", 0.0, 12_345_678), (812, "postgres", "postgres",
+                        3.5, 5_000_000_000)])  # fmt: skip
+        _store_listing(conn, "host-a", "alpha", "2024-05-01T10:05:00",
+                       [(1, "root", "systemd", 0.1, 12_345_678)])  # fmt: skip
+        _store_listing(conn, "host-b", "beta", "2024-05-01T11:00:00",
+                       [(4242, "systemd+", "systemd-resolved", 0.0, 9_000_000)])  # fmt: skip
+        conn.execute(
+            """INSERT INTO ingest_errors (topic, "partition", "offset", message_key, raw_message,
+                   error_class, reason, line_number, machine_id, content_hash)
+               VALUES ('procmon.raw-outputs', 3, 1041, 'host-c', '{"machine_id": "host-c"}',
+                       'EnvelopeError', 'missing field: timestamp', NULL, 'host-c', NULL),
+                      ('procmon.raw-outputs', 5, 77, 'host-d', 'not json', 'EnvelopeError',
+                       'not JSON: Expecting value', 1, NULL, NULL)"""
+        )
+        conn.execute(
+            """INSERT INTO api_keys (name, key_hash, role, revoked_at)
+               VALUES ('alice-laptop', %s, 'reader', NULL), ('old-admin', %s, 'admin', now())""",
+            (hash_token(TOKEN), hash_token("pmk_" + "o" * 43)),
+        )
+
+
+def _rows(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    with psycopg.connect(database_url) as conn:
+        return {
+            table: conn.execute(
+                sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(sql.Identifier(table))
+            ).fetchall()
+            for table in TABLES
+        }
+
+
+async def _machines(database_url: str, *, redis_prefix: str, api_role: str) -> Any:
+    """The answer of the API, served in process over ``database_url``, to :data:`MACHINES`."""
+    settings = Settings(
+        database_url=database_url, redis_prefix=redis_prefix, api_database_role=api_role
+    )
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://procmon.test",
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        ) as client,
+    ):
+        response = await client.post("/graphql", json={"query": MACHINES})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture
+def earlier_database() -> Iterator[str]:
+    """A database made with the schema before migrations, holding a few rows of each table."""
+    with database_made_with(FIXTURE_SCHEMA, "procmon_upgrade") as url:
+        _fill(url)
+        yield url
+
+
+async def test_an_earlier_database_is_brought_forward_with_every_row(
+    earlier_database: str, redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = _rows(earlier_database)
+    assert [len(before[table]) for table in TABLES] == [3, 4, 2, 2]
+    # The owner answers before: the API's role has no grants on a database never migrated.
+    answer = await _machines(earlier_database, redis_prefix=f"{redis_prefix}:before", api_role="")
+    assert answer == {
+        "machines": [
+            {"machineId": "host-a", "snapshotCount": 2},
+            {"machineId": "host-b", "snapshotCount": 1},
+        ]
+    }
+
+    with caplog.at_level("INFO", logger="procmon.migrations"):
+        run = migrate(earlier_database)
+    assert "created before versioned migrations" in caplog.text
+    assert [m.filename for m in run.applied] == [m.filename for m in packaged_migrations()]
+
+    assert _rows(earlier_database) == before
+    with psycopg.connect(earlier_database) as conn:
+        listed = conn.execute(
+            "SELECT version, name, checksum FROM schema_migrations ORDER BY version"
+        ).fetchall()
+    assert listed == [(m.version, m.name, m.checksum) for m in packaged_migrations()]
+    require_current_schema(earlier_database)
+    # The same answer, now through the API's read-only role, uncached (another prefix).
+    after = await _machines(
+        earlier_database, redis_prefix=f"{redis_prefix}:after", api_role="procmon_api"
+    )
+    assert after == answer
