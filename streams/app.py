@@ -6,7 +6,8 @@ come from ``noack_take`` (``take`` acks a batch even when its processing raised)
 of a batch is acknowledged after the database commit, poison messages included once they are
 on the dead-letter topic and in ``ingest_errors``, and anything unexpected ends the process,
 so that a restart resumes from the last committed offset instead of Faust's supervisor
-restarting the agent in an unknown state.
+restarting the agent in an unknown state. From a prepared batch to its acknowledgement the
+agent takes the path ``procmon replay`` takes too (:mod:`streams.ingest`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import asdict
+from functools import partial
 from itertools import cycle
 from typing import Any, NoReturn, cast
 
@@ -26,13 +28,13 @@ import faust
 from faust import Stream
 from faust.types import EventT, StreamT
 
-from procmon.cache import GENERATION, FailOpenRedis
+from procmon.cache import FailOpenRedis
 from procmon.kafka import compression_type, ensure_topics
 from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage
 from streams.dead_letters import publish_dead_letters
-from streams.failures import failures_of
+from streams.ingest import IngestPath
 from streams.metrics import WorkerMetrics, serve_metrics
 from streams.recent import RecentKeys
 from streams.writer import SnapshotWriter
@@ -95,7 +97,15 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     ]
     recent = RecentKeys(settings.dedupe_cache_size)
     store = open_store(settings.object_store_url)
-    cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
+    ingest_path = IngestPath(
+        FailOpenRedis(settings.redis_url, settings.redis_prefix),
+        publish=partial(
+            publish_dead_letters,
+            dead_letter_topic,
+            max_message_bytes=settings.kafka_max_message_bytes,
+        ),
+        recent=recent,
+    )
 
     def end_worker(events: Sequence[EventT[Any]]) -> NoReturn:
         first = _raw_message(events[0]).context
@@ -117,31 +127,18 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         writer: SnapshotWriter,
         previous: asyncio.Task[None] | None,
     ) -> None:
-        limit = settings.kafka_max_message_bytes
-        try:
-            await publish_dead_letters(dead_letter_topic, failures_of(batch.dead_letters), limit)
-            result = await writer.write(batch)
-            await publish_dead_letters(dead_letter_topic, result.refused, limit)
+        async def acknowledge() -> None:
             # Acknowledged in order: a batch's offsets follow those of the batch before it.
             if previous is not None:
                 await previous
+            with batch.phases.timing("ack"):
+                for event in events:
+                    await source.ack(event)
+
+        try:
+            result = await ingest_path.store(batch, writer, acknowledge)
         except Exception:
             end_worker(events)
-        # A refused snapshot is not stored: a replay of it must not be skipped as recent.
-        refused = {(f.message.partition, f.message.offset) for f in result.refused}
-        recent.remember(
-            s.key for s in batch.snapshots if (s.message.partition, s.message.offset) not in refused
-        )
-        if result.snapshots_stored:
-            # New data: every answer the API cached before it is retired.
-            await cache.incr(GENERATION)
-        for letter in batch.dead_letters:
-            log.warning("dead letter: %s", letter.error, extra=asdict(letter.error.context))
-        for failure in result.refused:
-            log.warning("dead letter: %s", failure.reason, extra=asdict(failure.context))
-        with batch.phases.timing("ack"):
-            for event in events:
-                await source.ack(event)
         metrics.record_batch(batch, result, len(events), time.perf_counter() - started)
         _record_lag(app, metrics, events)
         log.info(

@@ -3,7 +3,9 @@
 Reads the source topic from its start without joining the workers' group, keeps the messages
 published at or after ``since``, and stores them exactly as a worker would; snapshots already
 stored are skipped by the unique key, and bad messages land in ``ingest_errors`` once. It stops
-when the topic has been quiet for ``idle_seconds`` (the end of the history).
+when the topic has been quiet for ``idle_seconds`` (the end of the history). Batches take the
+worker's path (:mod:`streams.ingest`), so a batch that stored snapshots bumps the API's cache
+generation; with Redis down the replay stores all the same, and says so once.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer
 
+from procmon.cache import FailOpenRedis
 from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
+from streams.ingest import IngestPath
 from streams.writer import SnapshotWriter
 
 __all__ = ["ReplayResult", "replay_topic"]
@@ -48,6 +52,8 @@ async def replay_topic(
         retry_attempts=settings.db_retry_attempts,
         parking_dir=settings.parking_dir,
     )
+    cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
+    ingest_path = IngestPath(cache)
     result = ReplayResult()
     await consumer.start()
     try:
@@ -65,7 +71,7 @@ async def replay_topic(
                 if since_ms is None or r.timestamp >= since_ms
             ]
             batch = prepare_batch(messages, store=store, limits=settings)
-            stored = await writer.write(batch)
+            stored = await ingest_path.store(batch, writer)
             result.messages += len(messages)
             result.snapshots_stored += stored.snapshots_stored
             result.snapshots_already_stored += (
@@ -75,4 +81,5 @@ async def replay_topic(
     finally:
         await consumer.stop()
         await writer.close()
+        await cache.close()
     return result
