@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from platformdirs import user_state_dir
+from platformdirs import user_cache_dir, user_state_dir
 from pydantic import AwareDatetime, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(user_state_dir("procmon")) / "parked",
         description="Directory of messages the database refused even as dead letters: each a "
         "file with its exact bytes, key, coordinates and reasons (`procmon dead-letters`).",
+    )
+    worker_data_dir: Path = Field(
+        default_factory=lambda: Path(user_cache_dir("procmon")) / "worker",
+        description="Directory of the worker's Faust data, one subdirectory per consumer group; "
+        "nothing in it needs keeping.",
     )
     metrics_host: str = Field("127.0.0.1", description="Address of a worker's metrics server.")
     metrics_port: Annotated[int, Field(ge=0, le=65535)] = Field(

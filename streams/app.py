@@ -61,8 +61,13 @@ def _raw_message(event: EventT[Any]) -> RawMessage:
 
 def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     """Build the Faust app with its ingest agent under these settings, counting in ``metrics``."""
+    # Faust makes its data directory (empty with the memory store) in the working directory
+    # unless given one, and makes only its last level: a worker run from a checkout would
+    # leave a directory in it.
+    settings.worker_data_dir.mkdir(parents=True, exist_ok=True)
     app = faust.App(
         settings.consumer_group,
+        datadir=settings.worker_data_dir / settings.consumer_group,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
         store="memory://",
         topic_partitions=settings.topic_partitions,
