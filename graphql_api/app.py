@@ -180,7 +180,11 @@ def create_app(settings: Settings) -> Starlette:
     pool = create_pool(settings)
     export_pool = create_export_pool(settings)
     redis = FailOpenRedis(settings.redis_url, settings.redis_prefix)
-    cache = ResponseCache(redis, settings.cache_ttl)
+    cache = ResponseCache(
+        redis,
+        settings.cache_ttl,
+        shaped_by=(settings.api_page_size, settings.api_max_page_size),
+    )
     metrics = ApiMetrics(cache)
     keys = KeyCheck(pool, redis, settings)
 

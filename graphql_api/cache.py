@@ -1,4 +1,5 @@
-"""The API's response cache: answers keyed by normalized query, sorted variables and role.
+"""The API's response cache: answers keyed by normalized query, sorted variables and role,
+and by the settings that shape an answer (the page sizes).
 
 An answer is stored with the generation the worker bumps after each committed batch, and
 served only while that generation is current: new data retires every cached answer. One
@@ -37,9 +38,14 @@ def _normalized(query: str) -> str | None:
 class ResponseCache:
     """Cached ``data`` of successful query answers, with hit and miss counts."""
 
-    def __init__(self, redis: FailOpenRedis, ttl_seconds: float) -> None:
+    def __init__(
+        self, redis: FailOpenRedis, ttl_seconds: float, shaped_by: tuple[object, ...] = ()
+    ) -> None:
+        """``shaped_by``: the settings an answer depends on beyond the request (page sizes),
+        so that API processes configured otherwise never serve each other's answers."""
         self._redis = redis
         self._ttl = ttl_seconds
+        self._shaped_by = list(shaped_by)
         self.hits = 0
         self.misses = 0
 
@@ -57,7 +63,9 @@ class ResponseCache:
         if normalized is None:
             return None
         identity = json.dumps(
-            [normalized, variables or {}, operation_name, role], sort_keys=True, default=str
+            [normalized, variables or {}, operation_name, role, self._shaped_by],
+            sort_keys=True,
+            default=str,
         )
         return "response:" + hashlib.sha256(identity.encode()).hexdigest()
 

@@ -57,6 +57,19 @@ async def test_repeats_are_served_from_the_cache_until_the_generation_moves(
         assert await _health(client) == {"hits": 2, "misses": 2}
 
 
+async def test_apps_with_other_page_sizes_do_not_share_answers(
+    fleet: Fleet, database_url: str, serve: Serve
+) -> None:
+    # Both on the test's one Redis prefix: a page of snapshots without `first` is as long as
+    # each app's own page size, whatever the other cached.
+    query = "{ snapshots { nodes { id } } }"
+    async with serve(database_url, api_page_size=2) as client:
+        assert len((await post(client, query))["data"]["snapshots"]["nodes"]) == 2
+    async with serve(database_url, api_page_size=3) as client:
+        assert len((await post(client, query))["data"]["snapshots"]["nodes"]) == 3
+        assert await _health(client) == {"hits": 0, "misses": 1}
+
+
 async def test_errors_are_not_cached(fleet: Fleet, database_url: str, serve: Serve) -> None:
     async with serve(database_url) as client:
         for _ in range(2):
