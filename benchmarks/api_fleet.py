@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from procmon.columns import COLUMNS, COLUMNS_BY_NAME
+
 __all__ = ["FLEET_END", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
 
 FLEET_END = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -37,21 +39,39 @@ FROM generate_series(%(first)s::int, %(last)s::int) AS s,
 ORDER BY s DESC, m
 """
 
-# h is a stable pseudo-random number per (snapshot, line); program names cycle through a
-# fixed list, nginx replacing one of them on every fifth machine.
-_PROCESSES = """
-INSERT INTO processes (command_id, line_number, machine_id, observed_at, pid, ppid, "user",
-                       process_name, command_line, cpu_percent, memory_percent, rss_bytes,
-                       vsz_bytes, status, status_raw, start_time, cpu_time_seconds, tty,
-                       threads, nice, priority)
-SELECT c.id, n, c.machine_id, c."timestamp", 100 + n, CASE WHEN n = 1 THEN 0 ELSE 100 + n / 10 END,
-       (ARRAY['root', 'postgres', 'www-data', 'alice', 'bob'])[1 + h %% 5],
-       name, '/usr/bin/' || name || ' --worker ' || n,
-       CASE WHEN h %% 10 = 0 THEN (h %% 9000) / 100.0 ELSE (h %% 300) / 100.0 END,
-       (h %% 1000) / 100.0, (h %% 500000) * 4096, (h %% 500000) * 16384,
-       (ARRAY['sleeping', 'running', 'idle'])[1 + h %% 3], 'S',
-       c."timestamp" - (h %% 86400) * interval '1 second', (h %% 100000) / 10.0, NULL,
-       1 + h %% 16, 0, 20
+# Each generated column's value (the others take their defaults, NULL or '{}'): h is a
+# stable pseudo-random number per (snapshot, line); program names cycle through a fixed
+# list, nginx replacing one of them on every fifth machine.
+_GENERATED = {
+    "pid": "100 + n",
+    "ppid": "CASE WHEN n = 1 THEN 0 ELSE 100 + n / 10 END",
+    "user": "(ARRAY['root', 'postgres', 'www-data', 'alice', 'bob'])[1 + h %% 5]",
+    "process_name": "name",
+    "command_line": "'/usr/bin/' || name || ' --worker ' || n",
+    "cpu_percent": "CASE WHEN h %% 10 = 0 THEN (h %% 9000) / 100.0 ELSE (h %% 300) / 100.0 END",
+    "memory_percent": "(h %% 1000) / 100.0",
+    "rss_bytes": "(h %% 500000) * 4096",
+    "vsz_bytes": "(h %% 500000) * 16384",
+    "status": "(ARRAY['sleeping', 'running', 'idle'])[1 + h %% 3]",
+    "status_raw": "'S'",
+    "start_time": "c.\"timestamp\" - (h %% 86400) * interval '1 second'",
+    "cpu_time_seconds": "(h %% 100000) / 10.0",
+    "tty": "NULL",
+    "threads": "1 + h %% 16",
+    "nice": "0",
+    "priority": "20",
+    "observed_at": 'c."timestamp"',
+    "machine_id": "c.machine_id",
+    "command_id": "c.id",
+    "line_number": "n",
+}
+_INSERTED = [column for column in COLUMNS if column.name in _GENERATED]
+if len(_INSERTED) != len(_GENERATED):
+    raise ValueError(f"not columns of processes: {set(_GENERATED) - set(COLUMNS_BY_NAME)}")
+
+_PROCESSES = f"""
+INSERT INTO processes ({", ".join(column.sql_name for column in _INSERTED)})
+SELECT {", ".join(_GENERATED[column.name] for column in _INSERTED)}
 FROM commands AS c
 CROSS JOIN generate_series(1, %(processes)s::int) AS n
 CROSS JOIN LATERAL (SELECT abs(hashtext(c.id::text || ':' || n)::bigint) AS h) AS hashed

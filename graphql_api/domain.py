@@ -20,6 +20,7 @@ from graphql_api.context import Info
 from graphql_api.errors import UserInputError
 from graphql_api.process import Process
 from graphql_api.types import Machine, Snapshot
+from procmon.columns import COMPARED_COLUMNS
 
 __all__ = [
     "CHANGE_FIELDS",
@@ -35,22 +36,9 @@ __all__ = [
 # What makes "the same process" in two snapshots: a pid is reused, a start time and a name
 # together rarely are. Windows listings have no start time: pid and name then decide.
 _IDENTITY = ("pid", "start_time", "process_name")
-# The columns compared between two sightings of one process (CPU time always grows, so it
-# would mark every running process as changed).
-CHANGE_FIELDS = {
-    "ppid": "ppid",
-    "user": "user",
-    "commandLine": "command_line",
-    "cpuPercent": "cpu_percent",
-    "memoryPercent": "memory_percent",
-    "rssBytes": "rss_bytes",
-    "vszBytes": "vsz_bytes",
-    "memoryUsageBytes": "memory_usage_bytes",
-    "status": "status",
-    "threads": "threads",
-    "nice": "nice",
-    "priority": "priority",
-}
+# The columns compared between two sightings of one process (procmon.columns' compared
+# ones), by their GraphQL names.
+CHANGE_FIELDS = {column.graphql_name: column.name for column in COMPARED_COLUMNS}
 
 
 async def _machine_of(root: MachineRun, info: Info) -> Machine:

@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from procmon.columns import EXPORT_COLUMNS
+
 __all__ = [
     "ENCODERS",
     "PARQUET_ROW_GROUP_ROWS",
@@ -104,32 +106,21 @@ class NdjsonEncoder:
         return b""
 
 
-# The Parquet type of each column of graphql_api.sql.EXPORT_PROCESSES, as PostgreSQL has it.
-_PARQUET_TYPES: dict[str, pa.DataType] = {
-    "machine_id": pa.string(),
-    "snapshot_id": pa.int64(),
-    "observed_at": pa.timestamp("us", tz="UTC"),
-    "line_number": pa.int32(),
-    "pid": pa.int32(),
-    "ppid": pa.int32(),
-    "user": pa.string(),
-    "process_name": pa.string(),
-    "command_line": pa.string(),
-    "cpu_percent": pa.float32(),
-    "memory_percent": pa.float32(),
-    "rss_bytes": pa.int64(),
-    "vsz_bytes": pa.int64(),
-    "memory_usage_bytes": pa.int64(),
-    "status": pa.string(),
-    "status_raw": pa.string(),
-    "start_time": pa.timestamp("us", tz="UTC"),
-    "cpu_time_seconds": pa.float64(),
-    "tty": pa.string(),
-    "threads": pa.int32(),
-    "nice": pa.int32(),
-    "priority": pa.int32(),
-    "truncated_fields": pa.list_(pa.string()),
+# The pyarrow type of each Arrow type name procmon.columns gives.
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    str(data_type): data_type
+    for data_type in (
+        pa.int32(),
+        pa.int64(),
+        pa.float32(),
+        pa.float64(),
+        pa.string(),
+        pa.timestamp("us", tz="UTC"),
+        pa.list_(pa.string()),
+    )
 }
+# The Parquet type of each column of graphql_api.sql.EXPORT_PROCESSES, as PostgreSQL has it.
+_PARQUET_TYPES = {column.field_name: _ARROW_TYPES[column.arrow_type] for column in EXPORT_COLUMNS}
 
 
 class _Drained(io.RawIOBase):

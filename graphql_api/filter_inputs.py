@@ -7,10 +7,13 @@ Every operator given in one input must hold (AND); :mod:`graphql_api.filters` co
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
+from graphql_api.process import with_columns
 from graphql_api.scalars import BigInt
+from procmon.columns import FILTER_COLUMNS, Kind, ProcessColumn
 
 __all__ = [
     "BigIntFilter",
@@ -107,31 +110,32 @@ class DatetimeFilter:
     is_null: bool | None = strawberry.field(default=None, description=_NULL)
 
 
-@strawberry.input(description="Which processes: every field given must hold.")
-class ProcessFilter:
-    """Conditions on processes, and on the snapshot each was seen in."""
+# The operators of each kind of value; a snapshot's id is a bigint.
+_OPERATOR_INPUTS: dict[Kind, type] = {
+    Kind.INT: IntFilter,
+    Kind.BIG_INT: BigIntFilter,
+    Kind.ID: BigIntFilter,
+    Kind.FLOAT: FloatFilter,
+    Kind.STRING: StringFilter,
+    Kind.DATE_TIME: DatetimeFilter,
+}
 
-    pid: IntFilter | None = None
-    ppid: IntFilter | None = None
-    user: StringFilter | None = None
-    process_name: StringFilter | None = None
-    command_line: StringFilter | None = None
-    cpu_percent: FloatFilter | None = None
-    memory_percent: FloatFilter | None = None
-    rss_bytes: BigIntFilter | None = None
-    vsz_bytes: BigIntFilter | None = None
-    memory_usage_bytes: BigIntFilter | None = None
-    status: StringFilter | None = None
-    status_raw: StringFilter | None = None
-    start_time: DatetimeFilter | None = None
-    cpu_time_seconds: FloatFilter | None = None
-    tty: StringFilter | None = None
-    threads: IntFilter | None = None
-    nice: IntFilter | None = None
-    priority: IntFilter | None = None
-    observed_at: DatetimeFilter | None = None
-    machine_id: StringFilter | None = None
-    snapshot_id: BigIntFilter | None = None
+
+def _operator_input(column: ProcessColumn) -> Any:
+    assert column.kind is not None, "FILTER_COLUMNS are in the API"
+    return _OPERATOR_INPUTS[column.kind] | None
+
+
+@strawberry.input(description="Which processes: every field given must hold.")
+@with_columns(FILTER_COLUMNS, _operator_input, lambda _: strawberry.field(default=None))
+class ProcessFilter:
+    """Conditions on processes (procmon.columns' filter columns), and on the snapshot each
+    was seen in."""
+
+    if TYPE_CHECKING:
+        # The type checker does not see the fields the decorator adds.
+        def __init__(self, **conditions: Any) -> None: ...
+
     machine_name: StringFilter | None = strawberry.field(
         default=None, description="The machine's name in the snapshot."
     )

@@ -19,6 +19,7 @@ from psycopg import sql as psql
 from graphql_api.arguments import check_offset, text
 from graphql_api.errors import UserInputError
 from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter
+from procmon.columns import FILTER_COLUMNS, SqlType
 
 __all__ = [
     "MAX_CONDITIONS",
@@ -48,21 +49,16 @@ _COMPARISONS: dict[str, LiteralString] = {
 }
 _GRAPHQL_NAMES = {"in_": "in", "and_": "and", "or_": "or", "not_": "not"}
 # Values compared with a `real` column are cast to it: 0.1 as a double is not 0.1 as a real.
-_REAL_COLUMNS = frozenset({"cpu_percent", "memory_percent"})
+_REAL_COLUMNS = frozenset(c.name for c in FILTER_COLUMNS if c.sql_type is SqlType.FLOAT4)
 
-# GraphQL field (Python name) -> (table alias, column).
+# GraphQL field (Python name) -> (table alias, column): procmon.columns' filter columns, and
+# the snapshot's, of the `commands` row.
 _PROCESS_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
-    name: ("p", name)
-    for name in (
-        "pid", "ppid", "user", "process_name", "command_line", "cpu_percent", "memory_percent",
-        "rss_bytes", "vsz_bytes", "memory_usage_bytes", "status", "status_raw", "start_time",
-        "cpu_time_seconds", "tty", "threads", "nice", "priority", "observed_at", "machine_id",
-    )
+    column.field_name: ("p", column.name) for column in FILTER_COLUMNS
 } | {
-    "snapshot_id": ("p", "command_id"),
     "machine_name": ("c", "machine_name"),
     "os_type": ("c", "os_type"),
-}  # fmt: skip
+}
 _SNAPSHOT_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
     name: ("c", name)
     for name in (

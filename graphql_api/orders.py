@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import LiteralString
+from typing import TYPE_CHECKING, LiteralString
 
 import strawberry
 from psycopg import sql as psql
 
 from graphql_api.filters import QueryParams
+from procmon.columns import SORT_COLUMNS, ProcessColumn, SqlType
 
 __all__ = ["Order", "ProcessOrderBy", "SnapshotOrderBy", "process_order", "snapshot_order"]
 
@@ -54,25 +55,18 @@ class Order:
 
 @strawberry.enum(description="Orders of processes; rows without the value come last.")
 class ProcessOrderBy(Enum):
-    """An order of processes."""
+    """An order of processes: the listing's, then each of procmon.columns' sort columns in
+    its two directions (``COLUMN_DESC``: ``"column desc"``)."""
 
+    _ignore_ = "members column direction"
     LISTING_ORDER = "listing"
-    OBSERVED_AT_DESC = "observed_at desc"
-    OBSERVED_AT_ASC = "observed_at asc"
-    CPU_PERCENT_DESC = "cpu_percent desc"
-    CPU_PERCENT_ASC = "cpu_percent asc"
-    MEMORY_PERCENT_DESC = "memory_percent desc"
-    MEMORY_PERCENT_ASC = "memory_percent asc"
-    RSS_BYTES_DESC = "rss_bytes desc"
-    RSS_BYTES_ASC = "rss_bytes asc"
-    CPU_TIME_SECONDS_DESC = "cpu_time_seconds desc"
-    CPU_TIME_SECONDS_ASC = "cpu_time_seconds asc"
-    START_TIME_DESC = "start_time desc"
-    START_TIME_ASC = "start_time asc"
-    PID_ASC = "pid asc"
-    PID_DESC = "pid desc"
-    PROCESS_NAME_ASC = "process_name asc"
-    PROCESS_NAME_DESC = "process_name desc"
+    members = vars()
+    for column in SORT_COLUMNS:
+        for direction in column.sort_directions:
+            members[f"{column.name}_{direction}".upper()] = f"{column.name} {direction}"
+    if TYPE_CHECKING:
+        # Query.processes' default, which the type checker cannot see made above.
+        OBSERVED_AT_DESC: ProcessOrderBy
 
 
 @strawberry.enum(description="Orders of snapshots.")
@@ -85,39 +79,45 @@ class SnapshotOrderBy(Enum):
     PROCESS_COUNT_ASC = "process_count asc"
 
 
-# Per column: the sort expression when descending, when ascending, and the key's type.
-# Numbers sort as double precision, whose infinities exist for every numeric column (bytes
-# are exact up to 2^53); times coalesce to dates past any real start.
-_PROCESS_KEYS: dict[str, tuple[LiteralString, LiteralString, type]] = {
-    "observed_at": ("p.observed_at", "p.observed_at", datetime),
-    "cpu_percent": (
-        "coalesce(p.cpu_percent::float8, '-Infinity')",
-        "coalesce(p.cpu_percent::float8, 'Infinity')",
-        float,
-    ),
-    "memory_percent": (
-        "coalesce(p.memory_percent::float8, '-Infinity')",
-        "coalesce(p.memory_percent::float8, 'Infinity')",
-        float,
-    ),
-    "rss_bytes": (
-        "coalesce(p.rss_bytes::float8, '-Infinity')",
-        "coalesce(p.rss_bytes::float8, 'Infinity')",
-        float,
-    ),
-    "cpu_time_seconds": (
-        "coalesce(p.cpu_time_seconds, '-Infinity')",
-        "coalesce(p.cpu_time_seconds, 'Infinity')",
-        float,
-    ),
-    "start_time": (
-        "coalesce(p.start_time, '0001-01-02 00:00:00+00'::timestamptz)",
-        "coalesce(p.start_time, '9999-12-30 00:00:00+00'::timestamptz)",
-        datetime,
-    ),
-    "pid": ("p.pid", "p.pid", int),
-    "process_name": ("p.process_name", "p.process_name", str),
+# What sorts past every value of a column, when descending and when ascending: numbers
+# sort as double precision, whose infinities exist for every numeric column (bytes are exact
+# up to 2^53); times coalesce to dates past any real start.
+_PAST_NUMBERS: tuple[LiteralString, LiteralString] = ("'-Infinity'", "'Infinity'")
+_PAST_TIMES: tuple[LiteralString, LiteralString] = (
+    "'0001-01-02 00:00:00+00'::timestamptz",
+    "'9999-12-30 00:00:00+00'::timestamptz",
+)
+_NUMBERS = (SqlType.INT4, SqlType.INT8, SqlType.FLOAT4, SqlType.FLOAT8)
+_KEY_TYPES: dict[SqlType, type] = {
+    SqlType.INT4: int,
+    SqlType.INT8: int,
+    SqlType.FLOAT4: float,
+    SqlType.FLOAT8: float,
+    SqlType.TEXT: str,
+    SqlType.TIMESTAMPTZ: datetime,
 }
+
+
+def _sort_key(column: ProcessColumn) -> tuple[LiteralString, LiteralString, type]:
+    """The column's sort expression when descending, when ascending, and the key's type.
+
+    A column without NULLs sorts as it is; a nullable one coalesces to a value past all."""
+    reference: LiteralString = f"p.{column.sql_name}"
+    if not column.nullable:
+        return reference, reference, _KEY_TYPES[column.sql_type]
+    key_type: type
+    if column.sql_type in _NUMBERS:
+        value = reference if column.sql_type is SqlType.FLOAT8 else f"{reference}::float8"
+        past, key_type = _PAST_NUMBERS, float
+    elif column.sql_type is SqlType.TIMESTAMPTZ:
+        value, past, key_type = reference, _PAST_TIMES, datetime
+    else:
+        raise ValueError(f"{column.name}: no value sorts past every {column.sql_type}")
+    descending, ascending = (f"coalesce({value}, {bound})" for bound in past)
+    return descending, ascending, key_type
+
+
+_PROCESS_KEYS = {column.name: _sort_key(column) for column in SORT_COLUMNS}
 _ROW: tuple[LiteralString, ...] = ("p.command_id", "p.line_number")
 
 

@@ -1,76 +1,77 @@
-"""The GraphQL type of a process: one row of ``processes``."""
+"""The GraphQL type of a process: one row of ``processes``, its fields as procmon.columns
+declares them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import strawberry
 
 from graphql_api.scalars import BigInt
-from parsers.rows import ProcessStatus
+from procmon.columns import API_COLUMNS, Kind, ProcessColumn
 
-__all__ = ["Process"]
+__all__ = ["Process", "with_columns"]
+
+_Class = TypeVar("_Class", bound=type)
+
+# The Python type strawberry reads as each kind of GraphQL value.
+_VALUE_TYPES: dict[Kind, Any] = {
+    Kind.INT: int,
+    Kind.BIG_INT: BigInt,
+    Kind.FLOAT: float,
+    Kind.STRING: str,
+    Kind.DATE_TIME: datetime,
+    Kind.STRING_LIST: list[str],
+    Kind.ID: strawberry.ID,
+}
+
+
+def with_columns(
+    columns: tuple[ProcessColumn, ...],
+    annotation: Callable[[ProcessColumn], Any],
+    field: Callable[[ProcessColumn], Any],
+) -> Callable[[_Class], _Class]:
+    """A class decorator giving a strawberry type, before ``strawberry.type`` reads it, one
+    field per column, typed by ``annotation`` and made by ``field``, ahead of the fields the
+    class declares itself."""
+
+    def add_fields(cls: _Class) -> _Class:
+        declared = {column.field_name: annotation(column) for column in columns}
+        cls.__annotations__ = declared | inspect.get_annotations(cls)
+        for column in columns:
+            setattr(cls, column.field_name, field(column))
+        return cls
+
+    return add_fields
+
+
+def _value_type(column: ProcessColumn) -> Any:
+    assert column.kind is not None, "API_COLUMNS are in the API"
+    value_type = _VALUE_TYPES[column.kind]
+    return value_type | None if column.nullable else value_type
+
+
+# The fields read from a row unchanged, and the ID, which GraphQL sends as text.
+_COPIED = tuple((c.field_name, c.name) for c in API_COLUMNS if c.kind is not Kind.ID)
+_IDS = tuple((c.field_name, c.name) for c in API_COLUMNS if c.kind is Kind.ID)
 
 
 @strawberry.type(description="One process of one snapshot, in normalized units.")
+@with_columns(API_COLUMNS, _value_type, lambda c: strawberry.field(description=c.description))
 class Process:
-    """A row of ``processes``."""
+    """A row of ``processes``; its fields are procmon.columns' API columns."""
 
-    pid: int
-    ppid: int | None
-    user: str | None
-    process_name: str
-    command_line: str | None
-    cpu_percent: float | None
-    memory_percent: float | None
-    rss_bytes: BigInt | None = strawberry.field(description="Resident set size in bytes.")
-    vsz_bytes: BigInt | None = strawberry.field(description="Virtual memory size in bytes.")
-    memory_usage_bytes: BigInt | None = strawberry.field(
-        description="What the tool itself calls memory usage (Windows' working set), in bytes."
-    )
-    status: str | None = strawberry.field(
-        description=f"Normalized state: one of {', '.join(ProcessStatus)}."
-    )
-    status_raw: str | None = strawberry.field(description="The state as the listing wrote it.")
-    start_time: datetime | None
-    cpu_time_seconds: float | None
-    tty: str | None
-    threads: int | None
-    nice: int | None
-    priority: int | None
-    truncated_fields: list[str] = strawberry.field(
-        description="Fields whose printed value the tool cut short; do not trust them as exact."
-    )
-    observed_at: datetime = strawberry.field(description="Time of the snapshot it was seen in.")
-    machine_id: str
-    snapshot_id: strawberry.ID
+    if TYPE_CHECKING:
+        # The type checker does not see the fields the decorator adds.
+        def __init__(self, **fields: Any) -> None: ...
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
         """Build a process from a row of ``PROCESSES_OF_SNAPSHOTS``."""
-        return cls(
-            pid=row["pid"],
-            ppid=row["ppid"],
-            user=row["user"],
-            process_name=row["process_name"],
-            command_line=row["command_line"],
-            cpu_percent=row["cpu_percent"],
-            memory_percent=row["memory_percent"],
-            rss_bytes=row["rss_bytes"],
-            vsz_bytes=row["vsz_bytes"],
-            status=row["status"],
-            status_raw=row["status_raw"],
-            start_time=row["start_time"],
-            cpu_time_seconds=row["cpu_time_seconds"],
-            tty=row["tty"],
-            threads=row["threads"],
-            nice=row["nice"],
-            priority=row["priority"],
-            memory_usage_bytes=row["memory_usage_bytes"],
-            truncated_fields=row["truncated_fields"],
-            observed_at=row["observed_at"],
-            machine_id=row["machine_id"],
-            snapshot_id=strawberry.ID(str(row["command_id"])),
-        )
+        fields = {field: row[column] for field, column in _COPIED}
+        for field, column in _IDS:
+            fields[field] = strawberry.ID(str(row[column]))
+        return cls(**fields)

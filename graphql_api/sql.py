@@ -2,10 +2,13 @@
 
 Queries name their columns rather than ``SELECT *`` so that ``commands.raw_output``, the
 whole listing, is never read by the API. Result columns keep the tables' column names,
-which the ``from_row`` constructors of :mod:`graphql_api.types` read.
+which the ``from_row`` constructors of :mod:`graphql_api.types` and
+:mod:`graphql_api.process` read.
 """
 
 from __future__ import annotations
+
+from procmon.columns import COLUMNS, EXPORT_COLUMNS
 
 __all__ = [
     "COMMANDS_JOIN",
@@ -120,14 +123,17 @@ GROUP BY machine_id
 ORDER BY machine_id
 """
 
+# Every column of a process row (procmon.columns declares them), as Process.from_row reads
+# them.
+_PROCESS_COLUMNS = ", ".join(f"p.{column.sql_name}" for column in COLUMNS)
+
 # One statement for a whole batch of snapshots; LATERAL applies the limit per snapshot
 # while walking the primary key (command_id, line_number) in listing order. A NULL limit
 # is no limit.
-PROCESSES_OF_SNAPSHOTS = """
-SELECT p.command_id, p.line_number, p.machine_id, p.observed_at, p.pid, p.ppid, p."user",
-       p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,
-       p.vsz_bytes, p.status, p.status_raw, p.start_time, p.cpu_time_seconds, p.tty,
-       p.threads, p.nice, p.priority, p.memory_usage_bytes, p.truncated_fields
+PROCESSES_OF_SNAPSHOTS = (
+    "SELECT "
+    + _PROCESS_COLUMNS
+    + """
 FROM unnest(%(snapshot_ids)s::bigint[]) AS wanted (id)
 CROSS JOIN LATERAL (
     SELECT *
@@ -138,13 +144,10 @@ CROSS JOIN LATERAL (
 ) AS p
 ORDER BY p.command_id, p.line_number
 """
+)
 
 # The templates of pages: {where} is a condition of graphql_api.filters, {keys} and {order}
 # the sort key of graphql_api.orders, {join} empty or COMMANDS_JOIN; values are parameters.
-_PROCESS_COLUMNS = """p.command_id, p.line_number, p.machine_id, p.observed_at, p.pid, p.ppid,
-       p."user", p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,
-       p.vsz_bytes, p.status, p.status_raw, p.start_time, p.cpu_time_seconds, p.tty, p.threads,
-       p.nice, p.priority, p.memory_usage_bytes, p.truncated_fields"""
 _SNAPSHOT_COLUMNS = """c.id, c.machine_id, c.machine_name, c.os_type, c.os_version, c.command_type,
        c."timestamp", c.content_hash, c.format, c.process_count, c.metadata, c.received_at"""
 
@@ -189,16 +192,21 @@ LIMIT {limit}"""
 
 SNAPSHOT_COUNT = "SELECT count(*) AS total FROM commands AS c WHERE {where}"
 
-# Every column a researcher may want, in snapshot and listing order (the primary key's).
-EXPORT_PROCESSES = """
-SELECT p.machine_id, p.command_id AS snapshot_id, p.observed_at, p.line_number, p.pid, p.ppid,
-       p."user", p.process_name, p.command_line, p.cpu_percent, p.memory_percent, p.rss_bytes,
-       p.vsz_bytes, p.memory_usage_bytes, p.status, p.status_raw, p.start_time,
-       p.cpu_time_seconds, p.tty, p.threads, p.nice, p.priority, p.truncated_fields
+# Every column a researcher may want, in the export's order, named as it names them.
+EXPORT_PROCESSES = (
+    "SELECT "
+    + ", ".join(
+        f"p.{column.sql_name}"
+        if column.field_name == column.name
+        else f'p.{column.sql_name} AS "{column.field_name}"'
+        for column in EXPORT_COLUMNS
+    )
+    + """
 FROM processes AS p {join}
 WHERE {where}
 ORDER BY p.command_id, p.line_number
 """
+)
 
 # processStats in two steps: per group and snapshot, then per group. Counting the snapshots
 # is then a count(*), not a count(DISTINCT ...) that sorts every row: a third faster.

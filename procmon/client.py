@@ -29,6 +29,7 @@ from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
 
+from procmon.columns import FRAME_COLUMNS
 from procmon.errors import ApiError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -43,31 +44,9 @@ __all__ = [
     "Client",
 ]
 
-# Every field of a Process, in the order of a DataFrame's columns.
-PROCESS_COLUMNS = (
-    "snapshotId",
-    "machineId",
-    "observedAt",
-    "pid",
-    "ppid",
-    "user",
-    "processName",
-    "commandLine",
-    "cpuPercent",
-    "memoryPercent",
-    "rssBytes",
-    "vszBytes",
-    "memoryUsageBytes",
-    "status",
-    "statusRaw",
-    "startTime",
-    "cpuTimeSeconds",
-    "tty",
-    "threads",
-    "nice",
-    "priority",
-)
-_TIME_COLUMNS = ("observedAt", "startTime")
+# The fields of a Process a DataFrame holds (procmon.columns' frame columns), in its order.
+PROCESS_COLUMNS = tuple(column.graphql_name for column in FRAME_COLUMNS)
+_TIME_COLUMNS = tuple(column.graphql_name for column in FRAME_COLUMNS if column.is_time)
 
 PROCESSES_QUERY = f"""
 query Processes($filter: ProcessFilter, $from: DateTime, $to: DateTime,

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
+from procmon.columns import COLUMNS_BY_NAME, SqlType
 from procmon.envelope import Envelope, TimestampLimits, decode_envelope, timestamp_problem
 from procmon.errors import EnvelopeError, MessageContext, ObjectStoreError, SnapshotParseError
 from procmon.object_store import ObjectStore
@@ -39,23 +40,14 @@ DEFAULT_LIMITS: TimestampLimits = Settings.model_construct()
 # A Kafka key shown in an error is cut to this many bytes.
 _SHOWN_KEY_BYTES = 80
 
-_INT32 = 2**31 - 1
-_INT64 = 2**63 - 1
+# The largest value each integer SQL type holds.
+_INTEGER_MAXIMA = {SqlType.INT4: 2**31 - 1, SqlType.INT8: 2**63 - 1}
 # The integer columns of `processes`, by their index in a ProcessRow, and the largest value
 # each holds.
 _INTEGER_LIMITS = tuple(
-    (ProcessRow._fields.index(name), limit)
-    for name, limit in (
-        ("line_number", _INT32),
-        ("pid", _INT32),
-        ("ppid", _INT32),
-        ("rss_bytes", _INT64),
-        ("vsz_bytes", _INT64),
-        ("memory_usage_bytes", _INT64),
-        ("threads", _INT32),
-        ("nice", _INT32),
-        ("priority", _INT32),
-    )
+    (index, _INTEGER_MAXIMA[column.sql_type])
+    for index, column in enumerate(COLUMNS_BY_NAME[name] for name in ProcessRow._fields)
+    if column.sql_type in _INTEGER_MAXIMA
 )
 
 

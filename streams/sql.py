@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from procmon.columns import COPY_COLUMNS
+
 __all__ = [
     "COPY_PROCESSES",
     "COPY_UNTRUNCATED_PROCESSES",
@@ -31,43 +33,19 @@ ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
 RETURNING id, machine_id, "timestamp", content_hash
 """
 
-# The columns each COPY row carries, in order, with their types: COPY is binary, which
-# spares both Python and PostgreSQL the text formatting and parsing of every value. The
-# snapshot's three come first, then a ProcessRow's fields in its own order, so that a row is
-# written as the snapshot's values and the row itself, unpacked by no one.
-_PROCESS_COLUMNS_AND_TYPES: tuple[tuple[str, str], ...] = (
-    ("command_id", "int8"),
-    ("machine_id", "text"),
-    ("observed_at", "timestamptz"),
-    ("line_number", "int4"),
-    ("pid", "int4"),
-    ("process_name", "text"),
-    ("ppid", "int4"),
-    ("user", "text"),
-    ("command_line", "text"),
-    ("cpu_percent", "float4"),
-    ("memory_percent", "float4"),
-    ("rss_bytes", "int8"),
-    ("vsz_bytes", "int8"),
-    ("memory_usage_bytes", "int8"),
-    ("status", "text"),
-    ("status_raw", "text"),
-    ("start_time", "timestamptz"),
-    ("cpu_time_seconds", "float8"),
-    ("tty", "text"),
-    ("threads", "int4"),
-    ("nice", "int4"),
-    ("priority", "int4"),
-    ("truncated_fields", "text[]"),
-)
-PROCESS_COLUMNS = tuple(name for name, _ in _PROCESS_COLUMNS_AND_TYPES)
-PROCESS_COLUMN_TYPES = tuple(type_name for _, type_name in _PROCESS_COLUMNS_AND_TYPES)
+# The columns each COPY row carries, in order, with their types (procmon.columns declares
+# them): COPY is binary, which spares both Python and PostgreSQL the text formatting and
+# parsing of every value. The snapshot's three come first, then a ProcessRow's fields in its
+# own order, so that a row is written as the snapshot's values and the row itself, unpacked
+# by no one.
+PROCESS_COLUMNS = tuple(column.name for column in COPY_COLUMNS)
+PROCESS_COLUMN_TYPES = tuple(str(column.sql_type) for column in COPY_COLUMNS)
 
 _COPY = "COPY processes ({}) FROM STDIN (FORMAT binary)"
-COPY_PROCESSES = _COPY.format(", ".join(f'"{column}"' for column in PROCESS_COLUMNS))
+COPY_PROCESSES = _COPY.format(", ".join(column.sql_name for column in COPY_COLUMNS))
 # Every column but the last, truncated_fields, which then takes its default, '{}'.
 COPY_UNTRUNCATED_PROCESSES = _COPY.format(
-    ", ".join(f'"{column}"' for column in PROCESS_COLUMNS[:-1])
+    ", ".join(column.sql_name for column in COPY_COLUMNS[:-1])
 )
 
 # A redelivered bad message is recorded once.
