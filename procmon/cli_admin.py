@@ -69,10 +69,10 @@ def _print_status(status: SchemaStatus) -> None:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> None:
     """Run a Faust worker, once the database has every migration of the code."""
     # Imported before the check: a client's install is told what to install, not about the schema.
-    from procmon.database import require_current_schema
+    from procmon.database import check_schema_at_start
     from streams.app import run_worker
 
-    require_current_schema(settings.database_url)
+    check_schema_at_start(settings.database_url)
     run_worker(settings)
 
 
@@ -80,9 +80,9 @@ def cmd_api(settings: Settings, args: argparse.Namespace) -> None:
     """Serve the GraphQL API, once the database it reads has every migration of the code."""
     # Imported before the check: a client's install is told what to install, not about the schema.
     from graphql_api import run_api
-    from procmon.database import api_database_url, require_current_schema
+    from procmon.database import api_database_url, check_schema_at_start
 
-    require_current_schema(api_database_url(settings))
+    check_schema_at_start(api_database_url(settings))
     run_api(settings, workers=args.workers or settings.api_workers)
 
 

@@ -17,7 +17,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import tuple_row
 
-from procmon.errors import ConfigurationError, StorageError
+from procmon.errors import ConfigurationError, DatabaseUnreachableError, StorageError
 from procmon.migrations import (
     Migration,
     MigrationRun,
@@ -33,6 +33,7 @@ from procmon.settings import Settings
 __all__ = [
     "WriteAccessCheck",
     "api_database_url",
+    "check_schema_at_start",
     "create_database",
     "drop_database",
     "ensure_database",
@@ -64,8 +65,12 @@ def _shown(database_url: str) -> str:
 
 
 def _unreachable(database_url: str, exc: psycopg.OperationalError) -> StorageError:
-    """The error that says PostgreSQL did not answer at ``database_url``."""
-    return StorageError(f"cannot reach PostgreSQL at {_shown(database_url)!r}: {exc}")
+    """The error that says PostgreSQL did not answer at ``database_url``, or refused us."""
+    message = f"cannot reach PostgreSQL at {_shown(database_url)!r}: {exc}"
+    # libpq gives a failed connection no SQLSTATE; a server that answered and refused (no such
+    # database, authentication) is told by its FATAL report, which libpq quotes.
+    answered = "FATAL:" in str(exc)
+    return StorageError(message) if answered else DatabaseUnreachableError(message)
 
 
 def _split(database_url: str) -> tuple[str, str]:
@@ -226,6 +231,16 @@ def require_current_schema(
             ", ".join(m.filename for m in status.unknown),
         )
     return status
+
+
+def check_schema_at_start(database_url: str) -> None:
+    """:func:`require_current_schema` for a worker or an API starting: a server that does not
+    answer yet is no reason to stay down (the worker retries and parks its writes, the API
+    answers its health check), so it is logged and the start goes on unchecked."""
+    try:
+        require_current_schema(database_url)
+    except DatabaseUnreachableError as exc:
+        log.warning("%s: starting without checking the schema's version", exc)
 
 
 class WriteAccessCheck:

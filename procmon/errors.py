@@ -8,6 +8,7 @@
     ├── EnvelopeError           a message is not a valid envelope (JSON, fields, hash)
     ├── SnapshotParseError      a valid envelope whose raw output does not parse
     ├── StorageError            PostgreSQL refused or could not be reached
+    │   └── DatabaseUnreachableError   no server answered at all
     ├── ObjectStoreError        an object (a large raw output) cannot be stored or read
     ├── DevStackError           `procmon up` could not start a component
     ├── ApiKeyError             an API key cannot be created or revoked as asked
@@ -28,6 +29,7 @@ __all__ = [
     "ApiKeyError",
     "CollectorError",
     "ConfigurationError",
+    "DatabaseUnreachableError",
     "DevStackError",
     "EnvelopeError",
     "MessageContext",
@@ -102,6 +104,10 @@ class SnapshotParseError(_MessageError):
 
 class StorageError(ProcmonError):
     """PostgreSQL refused a write or stayed unreachable after the retries."""
+
+
+class DatabaseUnreachableError(StorageError):
+    """No PostgreSQL server answered (refused, timed out, no such host): it may yet come up."""
 
 
 class ObjectStoreError(ProcmonError):

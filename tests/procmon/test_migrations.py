@@ -14,9 +14,15 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from procmon.database import create_database, drop_database, migrate, require_current_schema
+from procmon.database import (
+    check_schema_at_start,
+    create_database,
+    drop_database,
+    migrate,
+    require_current_schema,
+)
 from procmon.devstack import free_port
-from procmon.errors import ConfigurationError, StorageError
+from procmon.errors import ConfigurationError, DatabaseUnreachableError, StorageError
 from procmon.migrations import load_migrations, packaged_migrations, record_as_applied
 from tests.conftest import fresh_database_url, migrated_database
 
@@ -233,6 +239,23 @@ def test_the_worker_and_the_api_refuse_an_unmigrated_database(
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("procmon: error: the database ")
     assert "run `procmon migrate`" in lines[0]
+
+
+def test_a_start_goes_on_unchecked_only_while_no_server_answers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As before there were migrations: a worker or API started before PostgreSQL waits for it
+    # in its own way (retries, parking, the health check) rather than exiting.
+    unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}/procmon"
+    with pytest.raises(DatabaseUnreachableError):
+        require_current_schema(unreachable)
+    check_schema_at_start(unreachable)
+    assert "starting without checking the schema's version" in caplog.text
+    # A server that answers "no such database" is not unreachable: that start is refused.
+    missing = fresh_database_url("procmon_missing")
+    with pytest.raises(StorageError) as refused:
+        check_schema_at_start(missing)
+    assert not isinstance(refused.value, DatabaseUnreachableError)
 
 
 def test_an_unreachable_server_is_named_without_the_password() -> None:
