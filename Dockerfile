@@ -8,7 +8,7 @@ RUN apt-get update \
     && apt-get install --yes --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY pyproject.toml README.md schema.sql hatch_build.py ./
+COPY pyproject.toml README.md hatch_build.py ./
 COPY procmon ./procmon
 COPY parsers ./parsers
 COPY streams ./streams
