@@ -26,7 +26,6 @@ from procmon.errors import EnvelopeError, MessageContext
 __all__ = [
     "MAX_MESSAGE_BYTES",
     "OS_TYPES",
-    "SCHEMA_VERSION",
     "Envelope",
     "OsType",
     "TimestampLimits",
@@ -36,7 +35,6 @@ __all__ = [
     "timestamp_problem",
 ]
 
-SCHEMA_VERSION = 1
 OsType = Literal["linux", "macos", "freebsd", "openbsd", "netbsd", "windows"]
 OS_TYPES: tuple[str, ...] = get_args(OsType)
 # The most a message may hold: what procmon.kafka sends at most before compression.
