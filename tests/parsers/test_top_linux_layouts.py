@@ -1,0 +1,207 @@
+"""procps ``top -b`` with toprc field layouts of our own, captured here and checked by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from parsers.errors import ParseError
+from parsers.rows import ProcessRow, ProcessStatus
+from parsers.top_linux import parse_top_linux
+from parsers.top_linux_columns import TopLayout
+from tests.parsers.fixtures import read_fixture
+from tests.parsers.top_metadata import section
+
+AT = datetime(2026, 12, 2, 1, 0, tzinfo=UTC)
+KIB = 1024
+# Where the captures' test program lay (a copy of sleep named "my prog (test)").
+CAPTURE_DIR = "/tmp/top18"  # noqa: S108 - text of the fixtures, no file is opened
+TOP_LINE = "top - 10:26:31 up 5 days,  3:04,  1 user,  load average: 1.05, 0.70, 12.00"
+
+
+def by_pid(rows: list[ProcessRow]) -> dict[int, ProcessRow]:
+    """The rows keyed by PID."""
+    return {row.pid: row for row in rows}
+
+
+def test_every_field_wide() -> None:
+    listing = parse_top_linux(read_fixture("linux-local/top-b-n1-w512-every-field.out"), AT)
+    assert [row.pid for row in listing.rows] == [2, 3, 14, 896, 897, 900, 977]
+    assert section(listing, "tasks") == {
+        "total": 7,
+        "running": 0,
+        "sleeping": 6,
+        "stopped": 0,
+        "zombie": 1,
+    }
+    rows = by_pid(listing.rows)
+    # "  897     1     0 root  ...  20   0  13 0   0.0   0:00   0:00.01   0.0  898936      0
+    #    9116   2764  104980   5464    3 1255    0 S python3 hrtimer_n+ ..4..... 4:memo+ ..."
+    assert rows[897] == ProcessRow(
+        line_number=12,
+        pid=897,
+        process_name="python3",
+        ppid=1,
+        user="root",
+        cpu_percent=0.0,
+        memory_percent=0.0,
+        rss_bytes=9116 * KIB,
+        vsz_bytes=898_936 * KIB,
+        memory_usage_bytes=9116 * KIB,
+        status=ProcessStatus.SLEEPING,
+        status_raw="S",
+        cpu_time_seconds=0.01,  # TIME+ read, not TIME's 0:00
+        threads=13,
+        nice=0,
+        priority=20,
+    )
+    # COMMAND gets 7 characters in the middle of the line: "my pro+", cut.
+    assert rows[896].process_name == "my pro+"
+    assert rows[896].truncated_fields == ("process_name",)
+    # "  977     1   105 mosquit+   105 mosquit+ ...  25   5   1 0 ... 1516 ... S sleep   ..."
+    assert (rows[977].user, rows[977].nice, rows[977].priority) == ("mosquit+", 5, 25)
+    assert rows[977].rss_bytes == 1516 * KIB
+    assert rows[977].truncated_fields == ("user",)
+    assert rows[900].status == ProcessStatus.ZOMBIE
+    assert rows[900].ppid == 896
+
+
+def test_command_in_the_middle_keeps_its_spaces() -> None:
+    listing = parse_top_linux(read_fixture("linux-local/top-b-n1-w512-command-middle.out"), AT)
+    rows = by_pid(listing.rows)
+    # "  896 root     my prog (test)   ...   1   0.0   0:00.00   1372 S   1 ?        hrtimer_n+"
+    assert rows[896] == ProcessRow(
+        line_number=11,
+        pid=896,
+        process_name="my prog (test)",
+        ppid=1,
+        user="root",
+        cpu_percent=0.0,
+        rss_bytes=1372 * KIB,
+        memory_usage_bytes=1372 * KIB,
+        status=ProcessStatus.SLEEPING,
+        status_raw="S",
+        cpu_time_seconds=0.0,
+        threads=1,
+    )
+    # "    3 root     pool_workqueue_release  ...  2   0.0   0:00.00      0 S   1 ?  kthread_w+"
+    assert (rows[3].process_name, rows[3].ppid, rows[3].tty) == ("pool_workqueue_release", 2, None)
+    # WCHAN is cut ("kthread_w+") but read into no field: nothing is flagged.
+    assert rows[3].truncated_fields == ()
+    assert (rows[897].threads, rows[897].cpu_time_seconds) == (13, 0.01)
+
+
+def test_environ_cgroups_supgrps_exe_before_command() -> None:
+    raw = read_fixture("linux-local/top-b-n1-w512-environ-cgroups-supgrps-exe.out")
+    listing = parse_top_linux(raw, AT)
+    rows = by_pid(listing.rows)
+    assert rows[896].process_name == "my prog (test)"
+    assert (rows[896].user, rows[896].status) == ("root", ProcessStatus.SLEEPING)
+    assert rows[900].status == ProcessStatus.ZOMBIE
+    assert rows[977].truncated_fields == ("user",)
+    # The skipped columns are found whole too, spaces and all.
+    lines = raw.split("\n")
+    layout = TopLayout(lines[6], 7)
+    texts = {name: layout.text(index, lines[10]) for index, name in enumerate(layout.names)}
+    assert texts == {
+        "PID": "896",
+        "USER": "root",
+        "ENVIRON": "PWD=/tmp/top18 SHLVL=0 GREETING=hello big world PATH=/usr/bin:/bin",
+        "CGROUPS": "4:memory:/process_api/506dd4c57f2cc4bbed0e80851507b6dd",
+        "SUPGRPS": "-",
+        "S": "S",
+        "Flags": "..4.....",
+        "EXE": f"{CAPTURE_DIR}/my prog (test)",
+        "COMMAND": "my prog (test)",
+    }
+
+
+def test_command_lines_of_top_c() -> None:
+    listing = parse_top_linux(read_fixture("linux-local/top-b-c-n1-w512.out"), AT)
+    rows = by_pid(listing.rows)
+    # "    2 root      20   0       0      0      0 S   0.0   0.0   0:00.00 [kthreadd]"
+    assert (rows[2].process_name, rows[2].command_line) == ("kthreadd", "[kthreadd]")
+    # "  977 mosquit+  25   5    2500   1516   1420 S   0.0   0.0   0:00.00 sleep 7201"
+    assert rows[977] == ProcessRow(
+        line_number=14,
+        pid=977,
+        process_name="sleep",
+        user="mosquit+",
+        command_line="sleep 7201",
+        cpu_percent=0.0,
+        memory_percent=0.0,
+        rss_bytes=1516 * KIB,
+        vsz_bytes=2500 * KIB,
+        memory_usage_bytes=1516 * KIB,
+        status=ProcessStatus.SLEEPING,
+        status_raw="S",
+        cpu_time_seconds=0.0,
+        nice=5,
+        priority=25,
+        truncated_fields=("user",),
+    )
+    assert (rows[900].process_name, rows[900].command_line) == ("sleep", "[sleep] <defunct>")
+    assert rows[896].command_line == f"{CAPTURE_DIR}/my prog (test) 7200"
+    assert rows[897].command_line is not None
+    assert rows[897].command_line.endswith("; time.sleep(7200)")
+
+
+def test_command_lines_cut_in_the_middle_at_80_columns() -> None:
+    raw = read_fixture("linux-local/top-b-c-n1-w80-command-middle-cut.out")
+    rows = by_pid(parse_top_linux(raw, AT).rows)
+    # "  897 root     python3 -c import threading,time; [threadi+  13 S   0.0 ?"
+    assert rows[897] == ProcessRow(
+        line_number=12,
+        pid=897,
+        process_name="python3",
+        user="root",
+        command_line="python3 -c import threading,time; [threadi+",
+        memory_percent=0.0,
+        status=ProcessStatus.SLEEPING,
+        status_raw="S",
+        threads=13,
+        truncated_fields=("command_line",),
+    )
+    assert rows[3].command_line == "[pool_workqueue_release]"
+    assert rows[977].truncated_fields == ("user",)
+
+
+def _table(header: str, *lines: str) -> list[ProcessRow]:
+    return parse_top_linux("\n".join((TOP_LINE, "", header, *lines)), AT).rows
+
+
+def test_numbers_top_could_not_fit_are_unknown_and_flagged() -> None:
+    header = "  PID USER      nTH    VIRT    RES  %CPU COMMAND"
+    (row,) = _table(header, "    7 root      10+       ?   1.2g   0.0 java")
+    assert (row.threads, row.vsz_bytes, row.rss_bytes) == (None, None, 1_288_490_189)
+    assert row.truncated_fields == ("vsz_bytes", "threads")
+
+
+def test_blank_numbers_are_suppressed_zeros() -> None:
+    header = "  PID USER      PR  NI    VIRT    RES S  %CPU  %MEM     TIME+ COMMAND"
+    # NI, VIRT, %CPU, %MEM and TIME+ left blank, in their widths.
+    line = "    7 root      20" + " " * 12 + "  12345 S" + " " * 22 + " idle one"
+    (row,) = _table(header, line)
+    assert (row.nice, row.vsz_bytes, row.rss_bytes) == (0, 0, 12345 * KIB)
+    assert (row.cpu_percent, row.memory_percent, row.cpu_time_seconds) == (0.0, 0.0, 0.0)
+    assert row.process_name == "idle one"
+
+
+def test_real_user_stands_in_for_the_effective_one() -> None:
+    header = "  PID RUSER    COMMAND         TIME"
+    (row,) = _table(header, "    9 postgres postgres: wal   1:02")
+    assert (row.user, row.process_name, row.cpu_time_seconds) == ("postgres", "postgres: wal", 62.0)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("    x root     bash   0:01", r"^line 4: not a row of .*: PID is 'x': "),
+        ("    7 root     bash   0:61", r"^line 4: not a row of .*: TIME is '0:61': "),
+        ("    7 root              0:01", r"^line 4: not a row of .*: COMMAND is '': "),
+    ],
+)
+def test_a_refusal_names_the_column(line: str, message: str) -> None:
+    with pytest.raises(ParseError, match=message):
+        _table("  PID USER     COMMAND  TIME", line)
