@@ -24,6 +24,7 @@ _HEADER_NAME = re.compile(r"\S+")
 # (ps' USER) before the real one, TIME+ (to the hundredth) before TIME.
 CHOICES = (("USER", "RUSER"), ("TIME+", "TIME"))
 _CUT_NUMBER = "?"
+_FOREST_BRANCH = "`- "
 
 
 class TopLayout:
@@ -72,14 +73,15 @@ class TopLayout:
     def read_row(self, line_number: int, line: str) -> ProcessRow:
         """The row of ``line``, each chosen column read from its place; ParseError if unreadable.
 
-        Blank numbers are zeros (top's zero suppression); a number top could not fit
-        (``?``, or cut with a ``+``) is None and its fields named in ``truncated_fields``,
-        as is a text cut with a ``+`` (kept as printed).
+        COMMAND loses forest view's `` `- `` before it. Blank numbers are zeros (top's zero
+        suppression); a number top could not fit (``?``, or cut with a ``+``) is None and its
+        fields named in ``truncated_fields``, as is a text cut with a ``+`` (kept as printed).
         """
         values: list[object] = [None] * len(_FIELD_INDEX)
         values[0] = line_number
         truncated: list[str] = []
-        command = self.text(self.chosen["COMMAND"], line)
+        # Forest view (top's V) draws a child's place in the tree before its COMMAND.
+        command = self.text(self.chosen["COMMAND"], line).removeprefix(_FOREST_BRANCH)
         if not command:
             self._refuse(line_number, line, "COMMAND", command)
         if command[-1] == "+":

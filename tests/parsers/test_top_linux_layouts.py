@@ -205,3 +205,44 @@ def test_real_user_stands_in_for_the_effective_one() -> None:
 def test_a_refusal_names_the_column(line: str, message: str) -> None:
     with pytest.raises(ParseError, match=message):
         _table("  PID USER     COMMAND  TIME", line)
+
+
+def test_suppressed_zeros_of_a_real_toprc() -> None:
+    listing = parse_top_linux(read_fixture("linux-local/top-b-n1-w512-zero-suppress.out"), AT)
+    rows = by_pid(listing.rows)
+    # "   14 root      20                           S               0:00.28   1 ksoftirqd/0"
+    assert rows[14] == ProcessRow(
+        line_number=10,
+        pid=14,
+        process_name="ksoftirqd/0",
+        user="root",
+        cpu_percent=0.0,
+        memory_percent=0.0,
+        rss_bytes=0,
+        vsz_bytes=0,
+        memory_usage_bytes=0,
+        status=ProcessStatus.SLEEPING,
+        status_raw="S",
+        cpu_time_seconds=0.28,
+        threads=1,
+        nice=0,
+        priority=20,
+    )
+    # "  977 mosquit+  25   5    2500   1516   1420 S         0.0             1 sleep"
+    assert (rows[977].nice, rows[977].vsz_bytes, rows[977].cpu_percent) == (5, 2500 * KIB, 0.0)
+    assert (rows[977].memory_percent, rows[977].cpu_time_seconds) == (0.0, 0.0)
+    assert (rows[897].threads, rows[897].cpu_time_seconds) == (13, 0.01)
+
+
+def test_forest_view_command_lines() -> None:
+    listing = parse_top_linux(read_fixture("linux-local/top-b-c-n1-w512-forest.out"), AT)
+    rows = by_pid(listing.rows)
+    # "    3 root      20   0       0      0      0 S   0.0   0.0   0:00.00  `- [pool_workq..."
+    assert (rows[3].process_name, rows[3].command_line) == (
+        "pool_workqueue_release",
+        "[pool_workqueue_release]",
+    )
+    # "  900 root      20   0       0      0      0 Z   0.0   0.0   0:00.00  `- [sleep] <defunct>"
+    assert (rows[900].process_name, rows[900].command_line) == ("sleep", "[sleep] <defunct>")
+    assert rows[896].command_line == f"{CAPTURE_DIR}/my prog (test) 7200"
+    assert [row.pid for row in listing.rows] == [2, 3, 14, 896, 900, 897, 977]
