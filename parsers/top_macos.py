@@ -47,9 +47,10 @@ def is_top_macos_header(line: str) -> bool:
 def parse_top_macos(raw: str, observed_at: datetime) -> Listing:
     """Parse macOS ``top -l N`` output (any number of samples) into the last sample's rows.
 
-    The table is read by its header: PID and COMMAND are needed; %CPU, TIME (``mm:ss.cc`` or
-    ``hh:mm:ss``), #TH (``4/1`` is 4 threads, 1 running), MEM, PPID, STATE and USER are read
-    when shown, other columns must be one word each. COMMAND may hold spaces: it is what lies
+    The table is read by its header, its columns in any order (``-stats``): PID and COMMAND
+    are needed; %CPU, TIME (``mm:ss.cc`` or ``hh:mm:ss``), #TH (``4/1`` is 4 threads, 1
+    running), MEM, PPID, STATE and USER are read when shown, other columns must be one word
+    each. COMMAND may hold spaces: it is what lies
     between the columns before it and the one-word columns after it. Sizes carry K/M/G/B and
     maybe a ``+``/``-`` trend mark, which is dropped.
 
@@ -76,7 +77,8 @@ def parse_top_macos(raw: str, observed_at: datetime) -> Listing:
 
 
 def _is_table_header(line: str) -> bool:
-    return line.split(None, 1)[0] == "PID"
+    # -stats may put any column first; no summary line holds the word.
+    return "PID" in line.split()
 
 
 def _read_summary(metadata: dict[str, Any], line_number: int, line: str, first: bool) -> None:

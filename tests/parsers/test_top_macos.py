@@ -249,3 +249,40 @@ _PARTS = st.sampled_from(
 def test_summary_followed_by_anything(lines: list[str]) -> None:
     with suppress(ParseError):
         parse_top_macos("\n".join((SUMMARY[0], *lines[:4], "", HEADER, *lines[4:])), AT)
+
+
+@pytest.mark.parametrize(
+    ("header", "row"),
+    [
+        # top -l 1 -stats pid,user,state,command,mem,ppid,cpu
+        (
+            "PID    USER     STATE    COMMAND          MEM    PPID  %CPU",
+            "812    alice    running  Google Chrome He 410M-  1     12.5",
+        ),
+        # top -l 1 -stats command,cpu,pid,user,state,mem,ppid: COMMAND first
+        (
+            "COMMAND          %CPU PID    USER     STATE    MEM    PPID",
+            "Google Chrome He 12.5 812    alice    running  410M-  1",
+        ),
+        # top -l 1 -stats user,ppid,mem,state,cpu,pid,command: COMMAND last
+        (
+            "USER     PPID  MEM    STATE    %CPU PID    COMMAND",
+            "alice    1     410M-  running  12.5 812    Google Chrome He",
+        ),
+    ],
+)
+def test_stats_in_any_order(header: str, row: str) -> None:
+    raw = "".join(line + "\n" for line in (*SUMMARY, "", header, row))
+    assert parse_top_macos(raw, AT).rows == [
+        ProcessRow(
+            line_number=9,
+            pid=812,
+            process_name="Google Chrome He",
+            ppid=1,
+            user="alice",
+            cpu_percent=12.5,
+            memory_usage_bytes=410 * MIB,
+            status=ProcessStatus.RUNNING,
+            status_raw="running",
+        )
+    ]
