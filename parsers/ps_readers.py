@@ -11,6 +11,8 @@ from parsers.values import integer
 
 __all__ = [
     "USER_TRUNCATED",
+    "comm_path",
+    "cpu_seconds",
     "elapsed_start",
     "listing_lines",
     "niceness",
@@ -27,12 +29,22 @@ def user_truncation(user: str) -> tuple[str, ...]:
     return USER_TRUNCATED if user[-1:] == "+" else ()
 
 
+def cpu_seconds(text: str) -> float:
+    """A TIME value as :func:`parsers.times.parse_cpu_time` reads it, or in seconds (cputimes)."""
+    return float(integer(text)) if text.isdigit() else parse_cpu_time(text)
+
+
+def comm_path(text: str) -> str:
+    """BSD ``comm``'s name: the base name of the path macOS prints, the name the others do."""
+    return text.rstrip("/").rsplit("/", 1)[-1] or text
+
+
 def start_time(observed_at: datetime) -> Callable[[str], datetime | None]:
     """A reader of any ps start column's value: START, STIME, STARTED (start or lstart).
 
-    ``lstart`` (``Mon Oct 25 10:11:12 2021``) is exact to the second; procps ``start`` prints
-    ``Oct 25`` (with a space) for older processes, read as ``Oct25``; the other forms are
-    those of :func:`parsers.times.resolve_start_time`.
+    ``lstart`` (``Mon Oct 25 10:11:12 2021``) is exact to the second; procps ``start`` and
+    ``bsdstart`` print ``Oct 25`` (with a space) for older processes, read as ``Oct25``; the
+    other forms are those of :func:`parsers.times.resolve_start_time`.
     """
 
     def read(text: str) -> datetime | None:

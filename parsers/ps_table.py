@@ -1,35 +1,47 @@
 """Reading a ps listing whatever columns its header names (see parsers.ps_columns).
 
-Each column kind has one reader per listing, memoized: most columns repeat the same few
-texts from row to row (``0.0``, ``Ss``, ``Oct25``). A line that does not fit or holds a value
-its reader refuses is read again column by column, to name the column at fault.
+Every ps format goes through the row assembler (parsers.row_assembly): the header's layout
+gives the shape its lines split by, and a plan built from the columns says which column
+gives each field and how it reads. Columns that give no field are not read. A line that
+does not read is read again column by column, to name the column at fault.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn
 
 from parsers.errors import ParseError
 from parsers.gc_pause import collection_paused
-from parsers.ps_columns import BARE_WORDS, Layout, layout_of
+from parsers.ps_columns import Layout, layout_of
 from parsers.ps_readers import (
+    comm_path,
+    cpu_seconds,
     elapsed_start,
     listing_lines,
     niceness,
     start_time,
     user_truncation,
 )
-from parsers.row_assembly import PlanEntry, assemble_rows
-from parsers.rows import ProcessRow, row_of
-from parsers.times import parse_cpu_time
+from parsers.row_assembly import (
+    PlanEntry,
+    Source,
+    assemble_rows,
+    constant,
+    count,
+    lookup,
+    program_lookup,
+    read_entry,
+    row_plan,
+    text,
+)
+from parsers.rows import ProcessRow
 from parsers.values import (
     decimal,
     integer,
-    memoized,
     process_name,
     read_column,
     terminal,
@@ -37,32 +49,29 @@ from parsers.values import (
     whole_percent,
 )
 
-__all__ = ["parse_ps_listing", "parse_table", "read_rows", "refuse_line"]
+__all__ = ["parse_ps_listing", "ps_plan", "read_rows", "refuse_line"]
 
-_T = TypeVar("_T")
-_ROW_FIELDS = ProcessRow._fields
+# Readers whose results depend on the text alone: their memos serve every listing.
+_SHARED_READERS: dict[str, Callable[[str], Any]] = {
+    "decimal": decimal,
+    "whole_percent": whole_percent,
+    "tty": terminal,
+    "cpu_time": cpu_seconds,
+    "signed": niceness,
+    "comm_path": comm_path,
+}
+# Columns read as printed, and those read as 1 to 15 digits (times 1024 for KiB).
+_TEXTS = frozenset({"user", "text", "command", "comm"})
+_COUNTS = {"integer": 1, "kib": 1024}
 
 
-def _readers(observed_at: datetime) -> dict[str, Callable[[str], Any]]:
-    """One memoized reader per column kind, for one listing."""
-    plain: dict[str, Callable[[str], Any]] = {
-        "decimal": decimal,
-        "whole_percent": whole_percent,
-        "tty": terminal,
-        "start": start_time(observed_at),
-        "elapsed": elapsed_start(observed_at),
-        "cpu_time": parse_cpu_time,
-        "signed": niceness,
-        "comm_path": lambda text: text.rstrip("/").rsplit("/", 1)[-1] or text,
-    }
-    readers: dict[str, Callable[[str], Any]] = {
-        kind: memoized(read) for kind, read in plain.items()
-    }
-    readers["integer"] = integer
-    readers["kib"] = lambda text: integer(text) * 1024
-    for kind in ("user", "text", "command", "comm"):
-        readers[kind] = str
-    return readers
+def _reader(kind: str, observed_at: datetime) -> Callable[[str], Any]:
+    """The reader of a column kind, for a listing taken at ``observed_at``."""
+    if kind == "start":
+        return start_time(observed_at)
+    if kind == "elapsed":
+        return elapsed_start(observed_at)
+    return _SHARED_READERS[kind]
 
 
 def parse_ps_listing(
@@ -71,62 +80,15 @@ def parse_ps_listing(
     """The rows of a ps listing whose first non-blank line ``is_header`` accepts.
 
     Raises ValueError for a naive ``observed_at``; ParseError for empty input, a first line
-    that is not a ``what`` header or names columns this package cannot read, and any data
-    line :func:`parse_table` refuses.
+    that is not a ``what`` header or whose columns cannot be read (naming the column or
+    what is missing), and any data line that does not read (naming the line and column).
     """
     header, first_number, lines = listing_lines(raw, observed_at, is_header, what)
     layout = layout_of(header)
-    if layout is None:
-        raise ParseError(f"unreadable {what} header", line_number=first_number - 1, line=header)
-    return parse_table(layout, lines, first_number, observed_at)
-
-
-def parse_table(
-    layout: Layout, lines: Sequence[str], first_number: int, observed_at: datetime
-) -> list[ProcessRow]:
-    """The rows of ``lines`` (raw, numbered from ``first_number``) under ``layout``'s header.
-
-    Raises ParseError naming the first line that does not fit the header or holds a value
-    its column's reader refuses.
-    """
-    readers = _readers(observed_at)
-    column_readers = [readers[column.spec.kind] for column in layout.columns]
-    width = len(layout.columns)
-    # A line's values, then the derived ones, then None: indexed by field in ProcessRow order.
-    picks = _field_positions(layout)
-    derive_name = None
-    if "process_name" not in picks:
-        derive_name = memoized(process_name)
-        picks["process_name"] = width + 1
-    status = memoized(unix_status)
-    truncation = memoized(user_truncation)
-    state_at, user_at = picks.get("status_raw"), picks.get("user")
-    # Without a name column the layout has a command line column to take the name from.
-    command_at = picks.get("command_line", 0)
-    picks["status"] = width + 2
-    picks["truncated_fields"] = width + 3
-    pick = itemgetter(*(picks.get(name, width + 4) for name in _ROW_FIELDS))
-    split = _word_splitter(layout)
-    rows: list[ProcessRow] = []
-    append = rows.append
-    with collection_paused():
-        for line_number, line in enumerate(lines, first_number):
-            values = split(line)
-            if len(values) != width:
-                if not values:
-                    continue
-                refuse_line(layout, observed_at, line_number, line)
-            try:
-                read = [convert(text) for convert, text in zip(column_readers, values, strict=True)]
-            except ValueError:
-                refuse_line(layout, observed_at, line_number, line)
-            read.append(line_number)
-            read.append(derive_name(read[command_at]) if derive_name else None)
-            read.append(None if state_at is None else status(read[state_at]))
-            read.append(() if user_at is None else truncation(read[user_at]))
-            read.append(None)
-            append(row_of(pick(read)))
-    return rows
+    if layout is None or layout.problem is not None:
+        why = "unreadable" if layout is None else layout.problem
+        raise ParseError(f"{what} header: {why}", line_number=first_number - 1, line=header)
+    return read_rows(layout, observed_at, lines, first_number, ps_plan(layout, observed_at))
 
 
 def _field_positions(layout: Layout) -> dict[str, int]:
@@ -136,44 +98,36 @@ def _field_positions(layout: Layout) -> dict[str, int]:
         field = column.spec.field
         if field is not None and (field not in best or column.spec.rank < best[field][0]):
             best[field] = (column.spec.rank, index)
-    positions = {field: index for field, (_, index) in best.items()}
-    positions["line_number"] = len(layout.columns)
-    return positions
+    return {field: index for field, (_, index) in best.items()}
 
 
-def _word_splitter(layout: Layout) -> Callable[[str], list[str]]:
-    """A splitter of data lines into the columns' values: by words where words can tell.
+def ps_plan(layout: Layout, observed_at: datetime) -> tuple[PlanEntry, ...]:
+    """The plan reading ``layout``'s lines: each field from its best-ranked column.
 
-    Its result has another length than the header's when the line is blank (empty) or does
-    not fit. Where words are in doubt (a start column's value of several words, a command
-    with trailing blanks) the header's layout splits the line instead.
+    ``status`` comes from the state column, ``truncated_fields`` from the user's (a ``+``
+    at its end), and without a name column ``process_name`` from the command line, as in
+    ``ps aux``.
     """
-    if not layout.words_only:
-        return partial(_careful_split, layout)
-    width = len(layout.columns)
-    last_text = layout.columns[-1].spec.text
-    variable = [index for index, column in enumerate(layout.columns) if column.spec.variable]
-
-    def split(line: str) -> list[str]:
-        values = line.split(None, width - 1) if last_text else line.split()
-        if len(values) == width and (
-            (last_text and values[-1][-1].isspace())
-            or any(values[index] in BARE_WORDS for index in variable)
-        ):
-            return _careful_split(layout, line)
-        return values
-
-    return split
-
-
-def _careful_split(layout: Layout, line: str) -> list[str]:
-    """The values of ``line`` by the header's layout; ``[]`` for a blank line, ``[""]`` on error."""
-    if not line.strip():
-        return []
-    try:
-        return layout.split(line.removesuffix("\r"))
-    except ValueError:
-        return [""]
+    picks = _field_positions(layout)
+    entries: dict[str, PlanEntry] = {}
+    for field, index in picks.items():
+        kind = layout.columns[index].spec.kind
+        if kind in _TEXTS:
+            entries[field] = text(index)
+        elif kind in _COUNTS:
+            entries[field] = count(index, _COUNTS[kind])
+        else:
+            reader = _reader(kind, observed_at)
+            entries[field] = lookup(index, reader, shared=kind in _SHARED_READERS)
+    if "status_raw" in picks:
+        entries["status"] = lookup(picks["status_raw"], unix_status, shared=True)
+    if "user" in picks:
+        entries["truncated_fields"] = lookup(picks["user"], user_truncation, shared=True)
+    if "process_name" not in picks:
+        entries["process_name"] = program_lookup(picks["command_line"], process_name, shared=True)
+    elif "command_line" not in picks:
+        entries["command_line"] = constant(None)
+    return row_plan(**entries)
 
 
 def read_rows(
@@ -188,20 +142,36 @@ def read_rows(
     A line that does not read is refused as :func:`refuse_line` does.
     """
     with collection_paused():
-        rows = assemble_rows(lines, first_number, len(layout.columns), plan, ProcessRow)
+        rows = assemble_rows(lines, first_number, layout.shape, plan, ProcessRow)
     if isinstance(rows, int):
-        refuse_line(layout, observed_at, first_number + rows, lines[rows])
+        refuse_line(layout, plan, first_number + rows, lines[rows])
     return rows
 
 
-def refuse_line(layout: Layout, observed_at: datetime, line_number: int, line: str) -> NoReturn:
-    """Raise the ParseError of a data line that does not read, naming the column at fault."""
-    readers = _readers(observed_at)
+def _read_entry(entry: PlanEntry, values: list[str], _: str) -> object:
+    """``entry`` read from a line's ``values``, for read_column (which passes a text)."""
+    return read_entry(entry, values)
+
+
+def refuse_line(
+    layout: Layout, plan: tuple[PlanEntry, ...], line_number: int, line: str
+) -> NoReturn:
+    """Raise the ParseError of a data line that does not read, naming the column at fault.
+
+    The columns are read as ``plan`` reads them, from left to right.
+    """
     line = line.removesuffix("\r")
+    read = [
+        entry for entry in plan if entry[0] in (Source.COUNT, Source.LOOKUP, Source.PROGRAM_LOOKUP)
+    ]
     try:
         values = layout.split(line)
-        for column, text in zip(layout.columns, values, strict=True):
-            read_column(column.name, readers[column.spec.kind], text)
+        for entry in sorted(read, key=itemgetter(1)):
+            name = layout.columns[entry[1]].name
+            if entry[0] == Source.COUNT:
+                read_column(name, integer, values[entry[1]])
+            else:
+                read_column(name, partial(_read_entry, entry, values), "")
     except ValueError as exc:
         raise ParseError(str(exc), line_number=line_number, line=line) from exc
     raise ParseError("unreadable line", line_number=line_number, line=line)

@@ -1,6 +1,7 @@
-"""Rows of whitespace-separated listings (``ps aux``, ``ps -ef``) made by a plan.
+"""Rows of whitespace-separated listings (``ps aux``, ``ps -ef``, ``ps -o``) made by a plan.
 
-A plan says, for each field of :class:`~parsers.rows.ProcessRow`, where its value comes from:
+A shape (:mod:`parsers.line_shapes`) says how a line splits into its columns' texts; a plan
+says, for each field of :class:`~parsers.rows.ProcessRow`, where its value comes from:
 the line number, a constant, a column's text, a column read as a count, or a column passed
 to a reader whose results are remembered, for the listing or across listings (these columns
 repeat the same few texts). :func:`assemble_rows` carries a plan out over a listing's lines.
@@ -17,6 +18,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, Final, TypeVar
 
+from parsers.line_shapes import Shape, split_columns, words
 from parsers.rows import ProcessRow
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "line_number",
     "lookup",
     "program_lookup",
+    "read_entry",
     "row_plan",
     "shared_memo",
     "text",
@@ -166,30 +169,49 @@ def _getter(source: Source, column: int, argument: Any) -> _Getter:
     return looked_up
 
 
+def read_entry(entry: PlanEntry, fields: list[str]) -> object:
+    """The value ``entry`` gives for a line of ``fields`` (line number 0), as a row would hold it.
+
+    Raises ValueError where the assembler refuses the line for it: a count that is not 1 to
+    15 ASCII digits (the text alone is the message), a reader's ValueError.
+    """
+    return _getter(*entry)(fields, 0)
+
+
 def assemble_rows_python(
     lines: list[str],
     first_number: int,
-    field_count: int,
+    line_shape: Shape,
     plan: tuple[PlanEntry, ...],
     row_type: type[Row],
 ) -> list[Row] | int:
     """Rows of ``row_type`` read from ``lines`` by ``plan``, or the index of a line that does not.
 
-    Each line is split as ``line.split(None, field_count - 1)``, the last field right-stripped;
-    a blank line is skipped. A line refuses to read, and its index in ``lines`` is returned,
-    when it has fewer fields, a count column is not 1 to 15 ASCII digits, or a reader raises
-    ValueError. ``first_number`` is the line number of ``lines[0]``.
+    Each line is split by ``line_shape`` as :func:`split_columns` does; a blank line is
+    skipped. A line refuses to read, and its index in ``lines`` is returned, when it does not
+    fit the shape, a count column is not 1 to 15 ASCII digits, or a reader raises ValueError.
+    ``first_number`` is the line number of ``lines[0]``.
     """
     getters = [_getter(*entry) for entry in plan]
-    last = field_count - 1
+    last = len(line_shape.spans) - 1
+    # ps aux and ps -ef: str.split alone splits them, as split_columns would.
+    plain = line_shape == words(last + 1)
     rows: list[Row] = []
     for index, line in enumerate(lines):
-        fields = line.split(None, last)
-        if len(fields) < field_count:
+        if plain:
+            fields = line.split(None, last)
+            if len(fields) <= last:
+                if not fields:
+                    continue
+                return index
+            fields[last] = fields[last].rstrip()
+        else:
+            try:
+                fields = split_columns(line, line_shape)
+            except ValueError:
+                return index
             if not fields:
                 continue
-            return index
-        fields[last] = fields[last].rstrip()
         number = first_number + index
         try:
             rows.append(tuple.__new__(row_type, [get(fields, number) for get in getters]))

@@ -182,6 +182,28 @@ def test_local_procps_lstart_etime_comm_and_args() -> None:
             {"process_name": "my", "command_line": "my prog (test)", "user": "root"},
         ),
         ("  PID COMM", "    7 (sd-pam)", {"process_name": "(sd-pam)", "command_line": None}),
+        # procps bsdstart: "Oct 25" too, under START.
+        ("  PID  START CMD", "    7 Oct 25 x", {"start_time": datetime(2021, 10, 25, tzinfo=UTC)}),
+        # lstart pads the day with a space.
+        (
+            "  PID                  STARTED CMD",
+            "    7 Tue Oct  5 10:11:12 2021 x",
+            {"start_time": datetime(2021, 10, 5, 10, 11, 12, tzinfo=UTC)},
+        ),
+        # procps cputimes: seconds, under TIME.
+        ("  PID     TIME CMD", "    7     3723 x", {"cpu_time_seconds": 3723.0}),
+        # Columns no field takes, with procps' "-" and FreeBSD's EMUL of two words.
+        (
+            "  PID  PGID WCHAN  TPGID LABEL EMUL          COMMAND",
+            "    7     7 -         -1 -     FreeBSD ELF64 /sbin/init",
+            {"process_name": "init", "command_line": "/sbin/init", "ppid": None},
+        ),
+        # procps ucmd,cmd: CMD twice, the first the bare name.
+        (
+            "  PID CMD             CMD",
+            "    7 my prog (test)  /opt/my prog (test) 100",
+            {"process_name": "my prog (test)", "command_line": "/opt/my prog (test) 100"},
+        ),
     ],
 )
 def test_column_forms(header: str, line: str, expected: dict[str, object]) -> None:
@@ -193,17 +215,35 @@ def test_column_forms(header: str, line: str, expected: dict[str, object]) -> No
 @pytest.mark.parametrize(
     "header",
     [
-        "  PID   UID",  # no command or name
         "  UID COMMAND",  # no PID
-        "  PID WCHAN COMMAND",  # a column not read
-        "  PID COMM COMM ARGS",  # two text columns before the last
-        "  PID COMM STARTED ARGS",  # a start between a text column and the last
+        "  PID WHATEVER COMMAND",  # a word no ps documents
+        "  PID USER PR NI VIRT RES SHR S %CPU %MEM TIME+ COMMAND",  # top's columns
+        " USERNAME              SESSIONNAME         ID    PID  IMAGE",  # Windows qprocess
         "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND",  # ps aux's own
         "UID PID PPID C STIME TTY TIME CMD",  # ps -ef's own
     ],
 )
 def test_headers_not_read_as_ps_o(header: str) -> None:
     assert not is_ps_o_header(header)
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("  PID   UID", "no command or name column (COMMAND, ARGS, CMD, COMM or UCOMM)"),
+        ("  PID COMM COMM ARGS", "COMM: a second column of text before the last one"),
+        ("  PID COMM STARTED ARGS", "STARTED: a start column after the text column COMM"),
+        ("  PID EXE COMM ARGS", "COMM: a second column of text before the last one"),
+    ],
+)
+def test_ps_headers_whose_lines_cannot_be_read_are_refused_naming_why(
+    header: str, problem: str
+) -> None:
+    raw = f"\n{header}\n    7 x y z\n"
+    with pytest.raises(ParseError) as caught:
+        parse_listing(raw, os_type="linux", command="ps -eo", observed_at=OBSERVED_AT)
+    assert (caught.value.line_number, caught.value.line) == (2, header)
+    assert caught.value.message == f"ps -o header: {problem}"
 
 
 @pytest.mark.parametrize(

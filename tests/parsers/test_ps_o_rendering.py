@@ -46,6 +46,11 @@ def test_procps_rendering_round_trips(
 ) -> None:
     header = "    PID USER                      STARTED  NI COMMAND         COMMAND"
     lines = [_procps_line(*process) for process in processes]
+    # A longest line of its own: lines of one common longest length would read as cut at
+    # the terminal's width (parsers.width_cuts).
+    longest = max(map(len, lines), default=0)
+    processes = [*processes, (1, "root", datetime(2000, 1, 1), 0, "sh", "x" * (longest + 1))]
+    lines.append(_procps_line(*processes[-1]))
     rows = parse_ps_o("\n".join([header, *lines]) + "\n", OBSERVED_AT)
     assert len(rows) == len(processes)
     for row, (pid, user, start, nice, comm, args) in zip(rows, processes, strict=True):

@@ -1,4 +1,7 @@
-"""The row assembler: the compiled one is in use, and gives what its Python twin gives."""
+"""The row assembler: the compiled one is in use, and gives what its Python twin gives.
+
+Shapes other than ps aux's (ps -o's start and text columns) are in test_row_assembly_shapes.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from hypothesis import strategies as st
 import parsers.ps_table
 from parsers import parse_listing
 from parsers.errors import ParseError
+from parsers.line_shapes import words
 from parsers.row_assembly import (
     ASSEMBLER,
     PlanEntry,
@@ -33,6 +37,7 @@ from tests.parsers.fixtures import read_fixture
 
 Assembler = Callable[..., list[Any] | int]
 OBSERVED_AT = datetime(2026, 11, 28, 13, 43, 31, tzinfo=UTC)
+FOUR = words(4)
 
 
 def upper_unless_bad(word: str) -> str:
@@ -58,8 +63,8 @@ def plan() -> tuple[PlanEntry, ...]:
 def both(lines: list[str]) -> tuple[list[Any] | int, list[Any] | int]:
     """What the compiled and the Python assembler make of ``lines``, each with its own plan."""
     return (
-        assemble_rows(lines, 2, 4, plan(), ProcessRow),
-        assemble_rows_python(lines, 2, 4, plan(), ProcessRow),
+        assemble_rows(lines, 2, FOUR, plan(), ProcessRow),
+        assemble_rows_python(lines, 2, FOUR, plan(), ProcessRow),
     )
 
 
@@ -99,7 +104,7 @@ def test_rows_by_plan() -> None:
 
 
 def test_compiled_rows_are_left_to_reference_counting() -> None:
-    rows = assemble_rows(["root 1 10 /sbin/init"], 2, 4, plan(), ProcessRow)
+    rows = assemble_rows(["root 1 10 /sbin/init"], 2, FOUR, plan(), ProcessRow)
     assert isinstance(rows, list)
     assert not gc.is_tracked(rows[0])
 
@@ -127,7 +132,7 @@ def test_other_errors_of_readers_are_raised() -> None:
     bad_plan = row_plan(pid=count(1), process_name=lookup(0, broken))
     for assemble in (assemble_rows, assemble_rows_python):
         with pytest.raises(KeyError):
-            assemble(["root 1"], 1, 2, bad_plan, ProcessRow)
+            assemble(["root 1"], 1, words(2), bad_plan, ProcessRow)
 
 
 @pytest.mark.parametrize(
@@ -142,16 +147,16 @@ def test_other_errors_of_readers_are_raised() -> None:
 )
 def test_the_compiled_assembler_refuses_a_bad_plan(bad_plan: tuple[Any, ...]) -> None:
     with pytest.raises(ValueError, match="plan"):
-        assemble_rows(["a b"], 1, 2, bad_plan, ProcessRow)
+        assemble_rows(["a b"], 1, words(2), bad_plan, ProcessRow)
 
 
 def test_the_compiled_assembler_refuses_bad_arguments() -> None:
     with pytest.raises(TypeError):
-        assemble_rows(("a b",), 1, 2, (), ProcessRow)  # type: ignore[arg-type]
+        assemble_rows(("a b",), 1, words(2), (), ProcessRow)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="line 0"):
-        assemble_rows([b"a b"], 1, 2, (), ProcessRow)  # type: ignore[list-item]
-    with pytest.raises(ValueError, match="field_count"):
-        assemble_rows(["a b"], 1, 0, (), ProcessRow)
+        assemble_rows([b"a b"], 1, words(2), (), ProcessRow)  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="shape"):
+        assemble_rows(["a b"], 1, (), (), ProcessRow)  # type: ignore[arg-type]
 
 
 # Words of digits (counts) or of anything (texts, readers' input: "!" refuses), separated by
@@ -226,7 +231,7 @@ def test_shared_memos_span_listings_and_are_bounded() -> None:
     counted_upper = CountingUpper()
     for _ in range(2):
         shared_plan = row_plan(pid=count(1), process_name=lookup(0, counted_upper, shared=True))
-        assert assemble_rows(["a 1", "b 2", "a 3"], 1, 2, shared_plan, ProcessRow) != 0
+        assert assemble_rows(["a 1", "b 2", "a 3"], 1, words(2), shared_plan, ProcessRow) != 0
     assert counted_upper.calls == ["a", "b"]
     memo = shared_memo(counted_upper)
     assert memo == {"a": "A", "b": "B"}
@@ -238,5 +243,5 @@ def test_unshared_memos_are_per_listing() -> None:
     counted_upper = CountingUpper()
     for _ in range(2):
         own_plan = row_plan(pid=count(1), process_name=lookup(0, counted_upper))
-        assemble_rows(["a 1", "a 2"], 1, 2, own_plan, ProcessRow)
+        assemble_rows(["a 1", "a 2"], 1, words(2), own_plan, ProcessRow)
     assert counted_upper.calls == ["a", "a"]
