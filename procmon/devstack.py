@@ -265,11 +265,15 @@ def _stop_on_signals(stack: DevStack) -> Iterator[None]:
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    # SIGINT too: Python turns Ctrl-C into KeyboardInterrupt only where SIGINT was not ignored
+    # when it started, and a shell starts its background jobs with it ignored.
+    stopping = (signal.SIGINT, signal.SIGTERM)
+    previous = {signum: signal.signal(signum, interrupt) for signum in stopping}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         stack.stop()
 
 

@@ -48,11 +48,19 @@ class RunningStack:
         return body
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def start_procmon_up(
     env: dict[str, str], log_path: Path, *args: str
 ) -> tuple[subprocess.Popen[str], dict[str, str], threading.Event]:
     """Start `procmon up ARGS` in a session of its own, logging to LOG_PATH; return the process,
-    the addresses it prints (filled in as it prints them) and an event set once the key is out."""
+    the addresses it prints (filled in as it prints them) and an event set once the key is out.
+
+    It starts with SIGINT ignored, as a shell starts a background job (and CI, this suite): the
+    tests' Ctrl-C must stop it all the same.
+    """
     log_file = log_path.open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "procmon", "up", *args],
@@ -61,6 +69,7 @@ def start_procmon_up(
         stderr=log_file,
         text=True,
         start_new_session=True,
+        preexec_fn=_ignore_sigint,
     )
     log_file.close()
     printed: dict[str, str] = {}
