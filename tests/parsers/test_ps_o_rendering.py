@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from parsers.errors import ParseError
+from parsers.ps_columns import COLUMN_SPECS, IGNORED_COLUMNS
 from parsers.ps_ef import parse_ps_o
 from tests.parsers.strategies import LINES, SNAPSHOT_TIMES
 
@@ -88,6 +89,71 @@ def test_bsd_rendering_round_trips(processes: list[tuple[int, int, str, str]]) -
     for row, (pid, uid, comm, args) in zip(rows, processes, strict=True):
         assert (row.pid, row.user, row.command_line) == (pid, str(uid), args)
         assert row.process_name == (comm.rstrip("/").rsplit("/", 1)[-1] or comm.rstrip())
+
+
+# Columns no field takes, and values procps prints in them (no blanks).
+_SKIPPED_VALUES = {
+    "PGID": st.integers(0, 4_194_304).map(str),
+    "SID": st.integers(0, 4_194_304).map(str),
+    "PSR": st.integers(0, 63).map(str),
+    "CLS": st.sampled_from(["TS", "FF", "RR", "B", "IDL", "DLN", "-"]),
+    "TID": st.integers(1, 4_194_304).map(str),
+    "SZ": st.integers(0, 10**9).map(str),
+    "CGROUP": st.sampled_from(["-", "0::/init.scope", "4:memory:/process_api/8e50c"]),
+    "WCHAN": st.sampled_from(["-", "do_epo", "hrtime", "poll_s"]),
+    "F": st.sampled_from(["0", "1", "4", "5"]),
+    "LABEL": st.sampled_from(["-", "unconfined", "system_u:system_r:init_t:s0"]),
+    "TPGID": st.sampled_from(["-1", "4711"]),
+}
+
+
+@given(
+    skipped=st.lists(st.sampled_from(sorted(_SKIPPED_VALUES)), unique=True, max_size=6),
+    data=st.data(),
+    processes=st.lists(
+        st.tuples(
+            st.integers(1, 4_194_304),
+            st.sampled_from(["S", "Ss", "R+", "Z", "I<"]),
+            st.integers(0, 99 * 3600),
+            st.lists(_WORD, min_size=1, max_size=4).map(" ".join),
+        ),
+        max_size=8,
+    ),
+)
+def test_columns_no_field_takes_change_no_row(
+    skipped: list[str], data: st.DataObject, processes: list[tuple[int, str, int, str]]
+) -> None:
+    # ps -eo pid,<skipped...>,stat,time,args with the skipped columns in any order.
+    header = " ".join(["PID", *skipped, "STAT", "TIME", "COMMAND"])
+    lines = [header]
+    for pid, stat, seconds, args in processes:
+        shown = [data.draw(_SKIPPED_VALUES[name]) for name in skipped]
+        time = f"{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"
+        lines.append(" ".join([str(pid), *shown, stat, time, args]))
+    rows = parse_ps_o("\n".join(lines) + "\n", OBSERVED_AT)
+    assert [(row.pid, row.status_raw, row.cpu_time_seconds, row.command_line) for row in rows] == [
+        (pid, stat, float(seconds), args) for pid, stat, seconds, args in processes
+    ]
+
+
+# Any header of documented ps columns, PID and a command or name column among them.
+PS_HEADERS = st.builds(
+    lambda before, after, last: " ".join([*before, "PID", *after, last]),
+    st.lists(st.sampled_from(sorted({*COLUMN_SPECS, *IGNORED_COLUMNS})), max_size=6),
+    st.lists(st.sampled_from(sorted({*COLUMN_SPECS, *IGNORED_COLUMNS})), max_size=6),
+    st.sampled_from(["COMMAND", "ARGS", "CMD", "COMM", "UCOMM", "EXE"]),
+)
+
+
+@given(header=PS_HEADERS, lines=st.lists(LINES, max_size=10), observed_at=SNAPSHOT_TIMES)
+def test_any_ps_header_then_arbitrary_lines_parse_or_raise_parse_error(
+    header: str, lines: list[str], observed_at: datetime
+) -> None:
+    try:
+        rows = parse_ps_o("\n".join([header, *lines]), observed_at)
+    except ParseError:
+        return
+    assert all(row.start_time is None or row.start_time <= observed_at for row in rows)
 
 
 HEADERS = st.sampled_from(
