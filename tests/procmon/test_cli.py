@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import signal
 import socket
@@ -19,8 +18,6 @@ import uvicorn
 from graphql_api.app import app_from_environment, listening_socket
 from procmon.devstack import free_port
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-
 
 def _procmon(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None, check: bool = False
@@ -34,35 +31,6 @@ def _procmon(
         timeout=60,
         check=check,
     )
-
-
-def test_parse_prints_normalized_rows_as_json_lines() -> None:
-    result = _procmon(
-        "parse",
-        str(FIXTURES / "linux-centos-7.7" / "ps-axu.out"),
-        "--timestamp",
-        "2019-11-01T10:26:00+00:00",
-    )
-    assert result.returncode == 0, result.stderr
-    rows = [json.loads(line) for line in result.stdout.splitlines()]
-    first = rows[0]
-    assert first["pid"] == 1
-    assert first["user"] == "root"
-    assert first["process_name"] == "systemd"
-    assert first["rss_bytes"] == 6676 * 1024
-    assert first["vsz_bytes"] == 128068 * 1024
-    assert first["status"] == "sleeping"
-    assert first["cpu_time_seconds"] == 3.0
-    assert first["start_time"] == "2019-10-25T00:00:00+00:00"
-
-
-def test_parse_reads_stdin_and_reports_the_bad_line() -> None:
-    listing = "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\nroot oops\n"
-    result = _procmon("parse", "-", stdin=listing)
-    assert result.returncode == 2
-    assert "line 2" in result.stderr
-    assert "root oops" in result.stderr
-    assert "Traceback" not in result.stderr
 
 
 def _submit(path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -225,35 +193,6 @@ def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     [line] = result.stderr.splitlines()
     assert line.startswith("procmon: error: ")
     return line
-
-
-def test_parse_of_a_missing_or_non_utf8_file_is_one_line(tmp_path: Path) -> None:
-    missing = _one_error_line(_procmon("parse", str(tmp_path / "absent.out")))
-    assert (
-        missing
-        == f"procmon: error: cannot read {tmp_path / 'absent.out'}: No such file or directory"
-    )
-    (tmp_path / "latin1.out").write_bytes("USER PID\nrené 1\n".encode("latin-1"))
-    assert "is not UTF-8 text" in _one_error_line(_procmon("parse", str(tmp_path / "latin1.out")))
-
-
-def test_parse_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
-    rows = "".join(f"root {pid} 0 0 1 1 ? S 10:00 0:00 sh\n" for pid in range(1, 50_000))
-    (tmp_path / "ps.out").write_text(
-        "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n" + rows
-    )
-    # What `procmon parse ps.out | head -n 1` does: the reader goes after one line.
-    with subprocess.Popen(
-        [sys.executable, "-m", "procmon", "parse", str(tmp_path / "ps.out")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    ) as parse:
-        assert parse.stdout is not None
-        assert parse.stderr is not None
-        assert json.loads(parse.stdout.readline())["pid"] == 1
-        parse.stdout.close()
-        assert parse.wait(timeout=60) == 141
-        assert parse.stderr.read() == b""
 
 
 def test_an_unreachable_database_is_one_line_without_its_password() -> None:
