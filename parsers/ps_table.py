@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from operator import itemgetter
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from parsers.errors import ParseError
 from parsers.gc_pause import collection_paused
@@ -49,7 +49,14 @@ from parsers.values import (
     whole_percent,
 )
 
-__all__ = ["parse_ps_listing", "ps_plan", "read_rows", "refuse_line"]
+__all__ = [
+    "PsListing",
+    "parse_ps_listing",
+    "ps_plan",
+    "read_ps_listing",
+    "read_rows",
+    "refuse_line",
+]
 
 # Readers whose results depend on the text alone: their memos serve every listing.
 _SHARED_READERS: dict[str, Callable[[str], Any]] = {
@@ -74,10 +81,21 @@ def _reader(kind: str, observed_at: datetime) -> Callable[[str], Any]:
     return _SHARED_READERS[kind]
 
 
-def parse_ps_listing(
+class PsListing(NamedTuple):
+    """A ps listing read: its rows, and what they were read from, for passes after reading."""
+
+    rows: list[ProcessRow]
+    layout: Layout
+    header: str
+    lines: list[str]
+    """The raw lines after the header, ``lines[0]`` numbered ``first_number``."""
+    first_number: int
+
+
+def read_ps_listing(
     raw: str, observed_at: datetime, is_header: Callable[[str], bool], what: str
-) -> list[ProcessRow]:
-    """The rows of a ps listing whose first non-blank line ``is_header`` accepts.
+) -> PsListing:
+    """A ps listing whose first non-blank line ``is_header`` accepts, read.
 
     Raises ValueError for a naive ``observed_at``; ParseError for empty input, a first line
     that is not a ``what`` header or whose columns cannot be read (naming the column or
@@ -88,7 +106,16 @@ def parse_ps_listing(
     if layout is None or layout.problem is not None:
         why = "unreadable" if layout is None else layout.problem
         raise ParseError(f"{what} header: {why}", line_number=first_number - 1, line=header)
-    return read_rows(layout, observed_at, lines, first_number, ps_plan(layout, observed_at))
+    plan = ps_plan(layout, observed_at)
+    rows = read_rows(layout, observed_at, lines, first_number, plan)
+    return PsListing(rows, layout, header, lines, first_number)
+
+
+def parse_ps_listing(
+    raw: str, observed_at: datetime, is_header: Callable[[str], bool], what: str
+) -> list[ProcessRow]:
+    """The rows of :func:`read_ps_listing`."""
+    return read_ps_listing(raw, observed_at, is_header, what).rows
 
 
 def _field_positions(layout: Layout) -> dict[str, int]:
