@@ -30,7 +30,6 @@ from parsers.row_assembly import (
     PlanEntry,
     Source,
     assemble_rows,
-    constant,
     count,
     lookup,
     program_lookup,
@@ -152,8 +151,6 @@ def ps_plan(layout: Layout, observed_at: datetime) -> tuple[PlanEntry, ...]:
         entries["truncated_fields"] = lookup(picks["user"], user_truncation, shared=True)
     if "process_name" not in picks:
         entries["process_name"] = program_lookup(picks["command_line"], process_name, shared=True)
-    elif "command_line" not in picks:
-        entries["command_line"] = constant(None)
     return row_plan(**entries)
 
 
