@@ -22,6 +22,12 @@ _UPTIME_LINE = re.compile(
     r"(?P<load1>[0-9]{1,9}[.,][0-9]{2}),? +(?P<load5>[0-9]{1,9}[.,][0-9]{2}),? +"
     r"(?P<load15>[0-9]{1,9}[.,][0-9]{2}) *"
 )
+# The same line cut at top's width: what is whole of it (the last number may be cut short).
+_CUT_UPTIME_LINE = re.compile(
+    r"top - (?P<time>[0-9]{1,2}:[0-9]{2}:[0-9]{2})(?: +up +(?P<uptime>.+?)"
+    r"(?:, +(?P<users>[0-9]{1,9}) users?)?, +load average: +(?P<loads>.*))?.*"
+)
+_LOAD = re.compile(r"[0-9]{1,9}[.,][0-9]{2}(?=[,\s])")
 _MEMORY_LINE = re.compile(r"(?:(?P<unit>[KMGTPE])iB )?(?P<kind>Mem|Swap) *:(?P<pairs>.*)")
 _TASK_LABELS = frozenset({"total", "running", "sleeping", "stopped", "zombie"})
 _CPU_LABELS = frozenset({"us", "sy", "ni", "id", "wa", "hi", "si", "st"})
@@ -78,6 +84,7 @@ def parse_top_linux(raw: str, observed_at: datetime) -> Listing:
         is_table_header=_is_table_header,
         read_summary=_read_summary,
         read_table=read_table,
+        read_cut_summary=_read_cut_summary,
     )
 
 
@@ -91,6 +98,23 @@ def _read_summary(metadata: dict[str, Any], line_number: int, line: str, first: 
         metadata.update(_uptime_line(line_number, line))
     else:
         _summary_line(metadata, line_number, line)
+
+
+def _read_cut_summary(metadata: dict[str, Any], line_number: int, line: str, first: bool) -> None:
+    """A summary line cut at top's width (``-w`` under 80): what it holds whole."""
+    if not first:
+        _summary_line(metadata, line_number, line, cut=True)
+        return
+    match = _CUT_UPTIME_LINE.fullmatch(line)
+    if match is None:
+        raise ParseError("unreadable top summary line", line_number=line_number, line=line)
+    metadata["time"] = match["time"]
+    if match["loads"] is not None:
+        metadata["uptime"] = match["uptime"]
+        metadata["users"] = None if match["users"] is None else int(match["users"])
+        # A load followed by a separator is whole; the one the line ends with may be cut.
+        loads = _LOAD.findall(match["loads"])
+        metadata["load_average"] = [float(load.replace(",", ".")) for load in loads]
 
 
 def _uptime_line(line_number: int, line: str) -> dict[str, object]:
@@ -108,20 +132,23 @@ def _uptime_line(line_number: int, line: str) -> dict[str, object]:
     }
 
 
-def _summary_line(metadata: dict[str, Any], line_number: int, line: str) -> None:
-    """Read one summary line below the first into ``metadata``; ParseError if unknown."""
+def _summary_line(metadata: dict[str, Any], line_number: int, line: str, cut: bool = False) -> None:
+    """Read one summary line below the first into ``metadata``; ParseError if unknown.
+
+    A ``cut`` line (cut at top's width) gives the figures it holds whole.
+    """
     head, colon, text = line.partition(":")
     if colon and head in ("Tasks", "Threads"):
-        counts = labelled_numbers(text, _TASK_LABELS, line_number, line)
+        counts = labelled_numbers(text, _TASK_LABELS, line_number, line, cut=cut)
         metadata[head.lower()] = {label: int(value) for label, value in counts.items()}
     elif colon and head.startswith(("%Cpu", "Cpu")):
-        percents = labelled_numbers(text, _CPU_LABELS, line_number, line)
+        percents = labelled_numbers(text, _CPU_LABELS, line_number, line, cut=cut)
         cpu = head.removeprefix("%").removeprefix("Cpu").strip()
         key = "cpu_percent" if cpu == "(s)" else f"cpu{cpu}_percent"
         metadata[key] = {label: float(value) for label, value in percents.items()}
     elif match := _MEMORY_LINE.fullmatch(line):
         unit = 1024 ** " KMGTPE".index(match["unit"] or "K")
-        pairs = labelled_numbers(match["pairs"], _MEMORY_LABELS, line_number, line)
+        pairs = labelled_numbers(match["pairs"], _MEMORY_LABELS, line_number, line, cut=cut)
         kind = "memory_bytes" if match["kind"] == "Mem" else "swap_bytes"
         for label, value in pairs.items():
             key = _MEMORY_LABELS[label]

@@ -32,7 +32,7 @@ class TopLayout:
 
     ``chosen`` maps each field name read into rows (see :data:`READERS`, and COMMAND) to its
     column's index; other columns are skipped. Raises ParseError for a header without one
-    PID and one COMMAND.
+    PID.
     """
 
     __slots__ = ("chosen", "ends", "header", "left", "names", "starts")
@@ -44,10 +44,8 @@ class TopLayout:
         self.starts = [match.start() for match in found]
         self.ends = [match.end() for match in found]
         self.left = [name in LEFT_ALIGNED for name in self.names]
-        if "COMMAND" not in self.names or self.names.count("PID") != 1:
-            raise ParseError(
-                "top header without PID and COMMAND", line_number=line_number, line=header
-            )
+        if self.names.count("PID") != 1:
+            raise ParseError("top header without one PID", line_number=line_number, line=header)
         self.chosen = {
             name: self.names.index(name)
             for name in ("COMMAND", *READERS)
@@ -61,8 +59,12 @@ class TopLayout:
             return self.starts[after]
         if not self.left[index]:
             return self.ends[index]
-        # A text, then a number: the number is the non-blanks that end under its header.
-        return min(self.starts[after], line.rfind(" ", 0, self.ends[after]) + 1)
+        # A text, then a number: the number is the non-blanks that end under its header
+        # (none when that place is blank: a suppressed zero, or a line ending before it).
+        end = self.ends[after]
+        if len(line) < end or line[end - 1] == " ":
+            return self.starts[after]
+        return min(self.starts[after], line.rfind(" ", 0, end) + 1)
 
     def text(self, index: int, line: str) -> str:
         """The value of column ``index`` in ``line``, without the padding around it."""
@@ -73,18 +75,24 @@ class TopLayout:
     def read_row(self, line_number: int, line: str) -> ProcessRow:
         """The row of ``line``, each chosen column read from its place; ParseError if unreadable.
 
-        COMMAND loses forest view's `` `- `` before it. Blank numbers are zeros (top's zero
+        COMMAND loses forest view's `` `- `` before it; without COMMAND the name is ``""``,
+        named in ``truncated_fields``. Blank numbers are zeros (top's zero
         suppression); a number top could not fit (``?``, or cut with a ``+``) is None and its
         fields named in ``truncated_fields``, as is a text cut with a ``+`` (kept as printed).
         """
         values: list[object] = [None] * len(_FIELD_INDEX)
         values[0] = line_number
         truncated: list[str] = []
-        # Forest view (top's V) draws a child's place in the tree before its COMMAND.
-        command = self.text(self.chosen["COMMAND"], line).removeprefix(_FOREST_BRANCH)
-        if not command:
-            self._refuse(line_number, line, "COMMAND", command)
-        if command[-1] == "+":
+        if "COMMAND" in self.chosen:
+            # Forest view (top's V) draws a child's place in the tree before its COMMAND.
+            command = self.text(self.chosen["COMMAND"], line).removeprefix(_FOREST_BRANCH)
+            if not command:
+                self._refuse(line_number, line, "COMMAND", command)
+            if command[-1] == "+":
+                truncated.append("process_name")
+        else:
+            # No COMMAND (hidden, or left out by top for want of width): no name to trust.
+            command = ""
             truncated.append("process_name")
         values[_FIELD_INDEX["process_name"]] = command
         for name, index in self.chosen.items():

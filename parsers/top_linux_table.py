@@ -36,9 +36,9 @@ _KERNEL_THREAD = re.compile(r"\[[^\]]+\]")
 
 
 def _row_pattern(layout: TopLayout) -> re.Pattern[str] | None:
-    """One pattern for a whole row, or None when a column before the last may hold spaces."""
+    """One pattern for a whole row, or None: no COMMAND, or spaces possible before the last."""
     names = layout.names
-    if any(name in MAY_HOLD_SPACES for name in names[:-1]):
+    if "COMMAND" not in layout.chosen or any(name in MAY_HOLD_SPACES for name in names[:-1]):
         return None
     chosen = set(layout.chosen)
     patterns = [
@@ -92,7 +92,7 @@ def read_table(header_number: int, lines: list[str]) -> list[ProcessRow]:
                     if found is None:
                         raise
                 else:
-                    bracketed = bracketed or row.process_name[-1] == "]"
+                    bracketed = bracketed or row.process_name[-1:] == "]"
                     append(row)
                     continue
             values = found.groups()

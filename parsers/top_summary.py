@@ -83,6 +83,7 @@ def read_last_sample(
     is_table_header: Callable[[str], bool],
     read_summary: Callable[[dict[str, Any], int, str, bool], None],
     read_table: Callable[[int, list[str]], list[ProcessRow]],
+    read_cut_summary: Callable[[dict[str, Any], int, str, bool], None] | None = None,
 ) -> Listing:
     """The last sample of a top listing named ``name``: summary lines to metadata, then its table.
 
@@ -90,9 +91,13 @@ def read_last_sample(
 
     ``read_summary(metadata, line_number, line, first)`` reads one summary line (``first`` for
     the sample's opening line); ``read_table(line_number, lines)`` reads the table from its
-    header on. Raises what :func:`_open_sample` raises, and ParseError when no table follows.
+    header on. A summary line ``read_summary`` refuses that is as long as the sample's longest
+    line was maybe cut at the width top was given: ``read_cut_summary``, when there is one,
+    reads it instead. Raises what :func:`_open_sample` raises, and ParseError when no table
+    follows.
     """
     number, lines, metadata = _open_sample(raw, observed_at, is_header, marker_of, what)
+    width: int | None = None
     for index, text in enumerate(lines):
         line = text.removesuffix("\r")
         if not line.strip():
@@ -100,29 +105,43 @@ def read_last_sample(
         if index > 0 and is_table_header(line):
             rows = read_table(number + index, lines[index:])
             return Listing(format=name, rows=rows, metadata=metadata)
-        read_summary(metadata, number + index, line, index == 0)
+        try:
+            read_summary(metadata, number + index, line, index == 0)
+        except ParseError:
+            if read_cut_summary is None:
+                raise
+            if width is None:
+                # Only when a line is refused: measuring every line costs on large listings.
+                width = max(len(other.removesuffix("\r")) for other in lines)
+            if len(line) < width:
+                raise
+            read_cut_summary(metadata, number + index, line, index == 0)
     raise ParseError(
         "no process table header after the summary", line_number=number, line=lines[0].rstrip("\r")
     )
 
 
 def labelled_numbers(
-    text: str, labels: Collection[str], line_number: int, line: str
+    text: str, labels: Collection[str], line_number: int, line: str, *, cut: bool = False
 ) -> dict[str, str]:
     """The ``number label`` pairs of a summary line's ``text``, keyed by label, as printed.
 
     Every pair's label must be one of ``labels``, and nothing but separators may lie between
-    or after the pairs: anything else raises ParseError naming the line.
+    or after the pairs: anything else raises ParseError naming the line. A ``cut`` line (cut
+    at top's width) may end in part of a pair, which is left out, as is its last pair when
+    that ends the line (its label may be cut short).
     """
     found: dict[str, str] = {}
     position = 0
     while (pair := _PAIR.match(text, position)) is not None:
+        if cut and pair.end() == len(text):
+            break
         if pair["label"] not in labels:
             raise ParseError(
                 f"unknown summary label {pair['label']!r}", line_number=line_number, line=line
             )
         found[pair["label"]] = pair["number"]
         position = pair.end()
-    if not found or not _TRAILER.fullmatch(text, position):
+    if not found or not (cut or _TRAILER.fullmatch(text, position)):
         raise ParseError("unreadable summary line", line_number=line_number, line=line)
     return found

@@ -71,13 +71,13 @@ _TOP_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "USER": st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),
     "RUSER": st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=12),
     "TTY": st.sampled_from(["?", "pts/0", "pts/12", "tty1"]),
-    "PR": st.integers(-100, 39) | st.just("rt"),
+    "PR": st.integers(-99, 39) | st.just("rt"),  # top shows -100 as rt
     "NI": st.integers(-20, 19),
     "nTH": st.integers(1, 5000),
     "P": st.integers(0, 63),
     "%CPU": st.integers(0, 9999),  # tenths
     "TIME": st.integers(0, 999 * 60 + 59),  # seconds
-    "TIME+": st.integers(0, 99_999 * 100 + 99),  # hundredths
+    "TIME+": st.integers(0, 999 * 6000 + 5999),  # hundredths, up to 999:59.99
     "%MEM": st.integers(0, 1000),  # tenths
     "VIRT": st.integers(0, 9_999_999),  # KiB
     "RES": st.integers(0, 999_999),  # KiB

@@ -197,9 +197,9 @@ def test_real_user_stands_in_for_the_effective_one() -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("    x root     bash   0:01", r"^line 4: not a row of .*: PID is 'x': "),
-        ("    7 root     bash   0:61", r"^line 4: not a row of .*: TIME is '0:61': "),
-        ("    7 root              0:01", r"^line 4: not a row of .*: COMMAND is '': "),
+        ("    x root     bash     0:01", r"^line 4: not a row of .*: PID is 'x': "),
+        ("    7 root     bash     0:61", r"^line 4: not a row of .*: TIME is '0:61': "),
+        ("    7 root" + " " * 14 + "0:01", r"^line 4: not a row of .*: COMMAND is '': "),
     ],
 )
 def test_a_refusal_names_the_column(line: str, message: str) -> None:
@@ -246,3 +246,71 @@ def test_forest_view_command_lines() -> None:
     assert (rows[900].process_name, rows[900].command_line) == ("sleep", "[sleep] <defunct>")
     assert rows[896].command_line == f"{CAPTURE_DIR}/my prog (test) 7200"
     assert [row.pid for row in listing.rows] == [2, 3, 14, 896, 900, 897, 977]
+
+
+def test_narrow_width_cuts_the_summary_and_leaves_command_out() -> None:
+    listing = parse_top_linux(read_fixture("linux-local/top-b-n1-w60-summary-cut.out"), AT)
+    # "top - 01:04:19 up  1:08,  0 user,  load average: 1.11, 2.14,"
+    # "MiB Mem :  24105.1 total,  21146.5 free,   1052.6 used,   23"
+    assert listing.metadata == {
+        "samples": 1,
+        "time": "01:04:19",
+        "uptime": "1:08",
+        "users": 0,
+        "load_average": [1.11, 2.14],
+        "tasks": {"total": 7, "running": 0, "sleeping": 6, "stopped": 0},
+        "cpu_percent": {"us": 0.0, "sy": 0.0, "ni": 0.0, "id": 100.0, "wa": 0.0},
+        "memory_bytes": {
+            "total": 25_276_029_338,  # 24105.1 MiB = 25 276 029 337.6 bytes
+            "free": 22_173_712_384,  # 21146.5 MiB
+            "used": 1_103_731_098,  # 1052.6 MiB = 1 103 731 097.6 bytes
+        },
+        "swap_bytes": {"total": 0, "free": 0, "used": 0},
+    }
+    rows = by_pid(listing.rows)
+    # "  977 mosquit+  25   5    2500   1516   1420 S   0.0   0.0": TIME+ and COMMAND left out.
+    assert rows[977] == ProcessRow(
+        line_number=14,
+        pid=977,
+        process_name="",
+        user="mosquit+",
+        cpu_percent=0.0,
+        memory_percent=0.0,
+        rss_bytes=1516 * KIB,
+        vsz_bytes=2500 * KIB,
+        memory_usage_bytes=1516 * KIB,
+        status=ProcessStatus.SLEEPING,
+        status_raw="S",
+        nice=5,
+        priority=25,
+        truncated_fields=("process_name", "user"),
+    )
+
+
+def test_forty_columns() -> None:
+    listing = parse_top_linux(read_fixture("linux-local/top-b-n1-w40-summary-cut.out"), AT)
+    # "top - 01:04:19 up  1:08,  0 user,  load $": no load average, so no uptime either.
+    assert listing.metadata["time"] == "01:04:19"
+    assert "uptime" not in listing.metadata
+    # "Tasks:   3 total,   0 running,   3 sleep"
+    assert listing.metadata["tasks"] == {"total": 3, "running": 0}
+    # "  896 root      20   0    2500   1372"
+    assert [(row.pid, row.rss_bytes, row.status) for row in listing.rows] == [
+        (2, 0, None),
+        (896, 1372 * KIB, None),
+        (977, 1516 * KIB, None),
+    ]
+
+
+def test_a_line_shorter_than_the_widest_is_not_taken_for_cut() -> None:
+    raw = "\n".join(
+        (
+            "top - 10:26:31 up 5 days,  3:04,  1 user,  load average: 1.05, 0.70, 1",
+            "%Cpu(s):  0.0 us,  0.0 h",
+            "",
+            "  PID USER     COMMAND",
+            "    1 root     init",
+        )
+    )
+    with pytest.raises(ParseError, match=r"^line 2: unknown summary label 'h'"):
+        parse_top_linux(raw, AT)

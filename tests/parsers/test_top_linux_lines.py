@@ -153,7 +153,7 @@ def test_header_only_is_an_empty_table() -> None:
         (TOP_LINE + "\nTasks: 1 total, 2 hungry\n\n" + HEADER, r"^line 2: unknown summary label"),
         (TOP_LINE + "\nCats: 3\n\n" + HEADER, r"^line 2: unknown top summary line"),
         (TOP_LINE + "\nKiB Mem : 3 total, x\n\n" + HEADER, r"^line 2: unreadable summary line"),
-        (TOP_LINE + "\n\n PID USER\n1 root", r"^line 3: top header without PID and COMMAND"),
+        (TOP_LINE + "\n\n PID  PID USER\n1 1 root", r"^line 3: top header without one PID"),
         (listing(ROW, "   2 root"), r"^line 5: not a row of "),
     ],
 )
