@@ -43,14 +43,17 @@ def start_time(observed_at: datetime) -> Callable[[str], datetime | None]:
     """A reader of any ps start column's value: START, STIME, STARTED (start or lstart).
 
     ``lstart`` (``Mon Oct 25 10:11:12 2021``) is exact to the second; procps ``start`` and
-    ``bsdstart`` print ``Oct 25`` (with a space) for older processes, read as ``Oct25``; the
-    other forms are those of :func:`parsers.times.resolve_start_time`.
+    ``bsdstart`` print ``Oct 25`` and ``Oct  5`` (with a space) for older processes, read as
+    ``Oct25`` and ``Oct05``; the other forms are those of
+    :func:`parsers.times.resolve_start_time`.
     """
 
     def read(text: str) -> datetime | None:
         if text[:3] in _WEEKDAYS and text[3:4] == " ":
             return parse_long_start_time(text, observed_at)
-        return resolve_start_time(text.replace(" ", "", 1), observed_at)
+        month, space, day = text.partition(" ")
+        # bsdstart pads the day with a space ("Dec  1", its words joined as "Dec 1").
+        return resolve_start_time(month + day.zfill(2) if space else text, observed_at)
 
     return read
 

@@ -193,3 +193,59 @@ def test_procps_ready_made_formats(
     assert len(rows) == 97
     row = rows[line_number]
     assert {name: getattr(row, name) for name in expected} == expected
+
+
+# tests/fixtures/SOURCES.md: ps run under faketime at 2026-12-09 12:00:00 UTC, a week after
+# the processes started: procps start and bsdstart print their day, with a space.
+WEEK_LATER = datetime(2026, 12, 9, 12, 0, tzinfo=UTC)
+
+
+def test_start_and_bsdstart_of_older_processes() -> None:
+    started = parse_listing(
+        read_fixture("linux-local/ps-o-eo-start-stime-comm-args-faketime-week-later.out"),
+        os_type="linux",
+        command="ps -eo",
+        observed_at=WEEK_LATER,
+    ).rows
+    assert len(started) == 86
+    by_line = {row.line_number: row for row in started}
+    # "    2   Dec 01 Dec01 kthreadd        [kthreadd]"
+    assert by_line[2] == ProcessRow(
+        line_number=2,
+        pid=2,
+        process_name="kthreadd",
+        command_line="[kthreadd]",
+        start_time=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    # " 2235   Dec 01 Dec01 redis-server    redis-server 127.0.0.1:6379"
+    assert by_line[63] == ProcessRow(
+        line_number=63,
+        pid=2235,
+        process_name="redis-server",
+        command_line="redis-server 127.0.0.1:6379",
+        start_time=datetime(2026, 12, 1, tzinfo=UTC),
+    )
+    # "  896   Dec 02 Dec02 my prog (test)  /tmp/top18/my prog (test) 7200": comm with blanks
+    assert by_line[54].process_name == "my prog (test)"
+    assert str(by_line[54].command_line).endswith("/my prog (test) 7200")
+    assert by_line[54].start_time == datetime(2026, 12, 2, tzinfo=UTC)
+    bsd = parse_listing(
+        read_fixture("linux-local/ps-o-eo-bsdstart-user-args-faketime-week-later.out"),
+        os_type="linux",
+        command="ps -eo",
+        observed_at=WEEK_LATER,
+    ).rows
+    assert len(bsd) == 86
+    by_line = {row.line_number: row for row in bsd}
+    # "    2 Dec  1 root     [kthreadd]"
+    assert (by_line[2].start_time, by_line[2].user) == (datetime(2026, 12, 1, tzinfo=UTC), "root")
+    # "  977 Dec  2 mosquit+ sleep 7201"
+    assert by_line[57] == ProcessRow(
+        line_number=57,
+        pid=977,
+        process_name="sleep",
+        user="mosquit+",
+        command_line="sleep 7201",
+        start_time=datetime(2026, 12, 2, tzinfo=UTC),
+        truncated_fields=("user",),
+    )
