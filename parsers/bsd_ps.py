@@ -14,6 +14,7 @@ from parsers.row_assembly import count, lookup, program_lookup, row_plan, text
 from parsers.rows import ProcessRow
 from parsers.times import parse_cpu_time, resolve_start_time
 from parsers.values import decimal, process_name, terminal, unix_status
+from parsers.width_cuts import flag_width_cuts
 
 __all__ = ["FORMATS", "PS_AUX_HEADERS", "is_ps_aux_header", "parse_ps_aux"]
 
@@ -44,9 +45,13 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
 
     ``process_name`` is the base name of the first word of COMMAND, or the name inside the
     brackets ps shows for kernel threads and zombies (``[kworker/0:1]`` gives
-    ``kworker/0:1``). Where the program's path has spaces, as macOS applications' often do,
-    that first word is only the part before the first space: ps does not show where argv[0]
-    ends (``/Applications/Backup and Sync.app/...`` gives ``Backup``).
+    ``kworker/0:1``), as :func:`parsers.values.process_name` says (a rewritten title such as
+    ``postgres: 15/main: checkpointer`` gives ``postgres``). Where the program's path has
+    spaces, as macOS applications' often do, that first word is only the part before the
+    first space: ps does not show where argv[0] ends (``/Applications/Backup and
+    Sync.app/...`` gives ``Backup``). A listing cut at the terminal's width (``ps aux``
+    without ``ww`` on a terminal or with ``COLUMNS`` set) has its cut command lines named in
+    ``truncated_fields``, as :mod:`parsers.width_cuts` describes.
 
     Raises ParseError for empty input, a first line that is not a ps aux header, and a row
     with missing columns or a value that does not read (naming the line and the column);
@@ -72,7 +77,8 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
         tty=lookup(6, terminal, shared=True),
         truncated_fields=lookup(0, user_truncation, shared=True),
     )
-    return read_rows(layout, observed_at, lines, first_number, plan)
+    rows = read_rows(layout, observed_at, lines, first_number, plan)
+    return flag_width_cuts(rows, lines, first_number, header, name_from_command=True)
 
 
 FORMATS = (

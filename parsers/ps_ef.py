@@ -10,11 +10,12 @@ from parsers.errors import ParseError
 from parsers.formats import rows_format
 from parsers.ps_columns import layout_of
 from parsers.ps_readers import listing_lines, user_truncation
-from parsers.ps_table import parse_ps_listing, read_rows
+from parsers.ps_table import read_ps_listing, read_rows
 from parsers.row_assembly import count, lookup, program_lookup, row_plan, text
 from parsers.rows import ProcessRow
 from parsers.times import parse_cpu_time, resolve_start_time
 from parsers.values import process_name, terminal, whole_percent
+from parsers.width_cuts import flag_width_cuts
 
 __all__ = [
     "FORMATS",
@@ -28,6 +29,8 @@ __all__ = [
 
 PS_EF_HEADER = ("UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD")
 _LAST = len(PS_EF_HEADER) - 1
+# The kernel keeps 15 characters of a program's name: procps comm prints no more.
+_COMM_LENGTH = 15
 
 
 def is_procps_ps_ef_header(line: str) -> bool:
@@ -62,6 +65,8 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
     :func:`parsers.times.parse_cpu_time` does, a TTY of ``?``, ``??`` or ``-`` is ``None``,
     and CMD gives the command line and, as in :func:`parsers.bsd_ps.parse_ps_aux`, the
     process name. ps -ef prints no memory, state or thread columns: those fields are None.
+    Command lines cut at the terminal's width (``ps -ef`` without ``ww`` on a terminal or
+    with ``COLUMNS`` set) are named in ``truncated_fields`` (see :mod:`parsers.width_cuts`).
 
     Raises ParseError for empty input, a first line that is not a ps -ef header, and a line
     with missing columns or a value that does not read (naming the line and the column);
@@ -85,7 +90,8 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
         tty=lookup(5, terminal, shared=True),
         truncated_fields=lookup(0, user_truncation, shared=True),
     )
-    return read_rows(layout, observed_at, lines, first_number, plan)
+    rows = read_rows(layout, observed_at, lines, first_number, plan)
+    return flag_width_cuts(rows, lines, first_number, header, name_from_command=True)
 
 
 def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
@@ -108,11 +114,29 @@ def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
     the command line, as for ps aux; a single COMMAND column is read as the command line
     (``args`` in both families) even where it was procps ``comm``.
 
+    When the last column is a command line (COMMAND, ARGS, CMD), lines cut at the
+    terminal's width are flagged as :mod:`parsers.width_cuts` describes; a last COMMAND
+    column whose texts at the width are all 15 characters long is taken as procps ``comm``,
+    whole. A last BSD COMM or UCOMM column is not looked at: names end at their length limit.
+
     Raises ParseError for empty input, a header this package cannot read, and a line that
     does not fit the header or holds a value that does not read; ValueError if
     ``observed_at`` is naive.
     """
-    return parse_ps_listing(raw, observed_at, is_ps_o_header, "ps -o")
+    listing = read_ps_listing(raw, observed_at, is_ps_o_header, "ps -o")
+    columns = listing.layout.columns
+    if columns[-1].spec.field != "command_line":
+        return listing.rows
+    name_from_command = all(column.spec.field != "process_name" for column in columns)
+    maybe_comm = name_from_command and columns[-1].name == "COMMAND"
+    return flag_width_cuts(
+        listing.rows,
+        listing.lines,
+        listing.first_number,
+        listing.header,
+        name_from_command=name_from_command,
+        whole_name_length=_COMM_LENGTH if maybe_comm else None,
+    )
 
 
 FORMATS = (

@@ -100,15 +100,25 @@ def decimal(text: str) -> float:
 
 
 def process_name(command: str) -> str:
-    """The program's name: base name of the first word, or the bracketed kernel thread name."""
+    """The program's name: base name of the first word, or the bracketed kernel thread name.
+
+    A first word ending in ``:`` is a title the program wrote over its argv, ``name: what it
+    does`` (``postgres: 15/main: checkpointer``, ``nginx: worker process``, ``sshd:
+    alice@pts/0``): the name is the word without its colons. A program whose file name
+    really ends in ``:`` loses them too; none is known, and ps cannot tell the two apart.
+    """
     if command[:1] == "[":
         # A kernel thread, or a zombie shown as "[name] <defunct>": no argv, only the name in
-        # brackets, up to the first "]" and not empty (found without a regex: they are many).
+        # brackets, up to the first "]" and not empty (found without a regex: they are many);
+        # without its "]" (cut at the terminal's width) the name is what is left of it.
         end = command.find("]")
         if end > 1:
             return command[1:end]
+        if end < 0 and len(command) > 1:
+            return command[1:]
     first_word = command.split(None, 1)[0]
-    return first_word.rstrip("/").rsplit("/", 1)[-1] or first_word
+    program = first_word.rstrip(":") or first_word
+    return program.rstrip("/").rsplit("/", 1)[-1] or program
 
 
 def scaled_bytes(text: str, default_unit: int) -> int:

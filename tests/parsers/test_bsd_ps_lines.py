@@ -88,7 +88,7 @@ def test_zombie_takes_its_name_from_the_brackets() -> None:
 @pytest.mark.parametrize(
     ("command", "name"),
     [
-        ("sshd: kbrazil [priv]", "sshd:"),
+        ("sshd: kbrazil [priv]", "sshd"),
         ("(sd-pam)", "(sd-pam)"),
         ("/usr/bin/lxcfs /var/lib/lxcfs/", "lxcfs"),
         ("/", "/"),

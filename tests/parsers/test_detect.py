@@ -56,14 +56,34 @@ def test_unknown_header_is_quoted_with_its_line_number() -> None:
     )
 
 
-def test_a_ps_format_not_yet_supported_is_unknown() -> None:
-    # ps -elf: ADDR, SZ and WCHAN are columns no parser reads yet.
+def test_a_ps_listing_without_pids_is_unknown() -> None:
+    # ps -o user,args: columns ps documents, but no PID to tell its processes apart.
+    raw = "USER     COMMAND\nroot     /sbin/init\n"
+    with pytest.raises(ParseError) as caught:
+        parse_listing(raw, os_type="linux", command="ps -o user,args", observed_at=OBSERVED_AT)
+    assert str(caught.value) == (
+        "line 1: unknown listing format for os 'linux', command 'ps -o user,args':"
+        " 'USER     COMMAND'"
+    )
+
+
+def test_ps_elf_reads_as_a_column_list() -> None:
+    # ADDR, SZ and WCHAN are skipped; F is skipped too, S is the state.
     raw = (
         "F S UID        PID  PPID  C PRI  NI ADDR SZ WCHAN  STIME TTY          TIME CMD\n"
         "4 S root         1     0  0  80   0 - 42108 -      Oct25 ?        00:00:03 /sbin/init\n"
     )
-    with pytest.raises(ParseError, match=r"^line 1: unknown listing format for os 'linux', comm"):
-        parse_listing(raw, os_type="linux", command="ps -elf", observed_at=OBSERVED_AT)
+    listing = parse_listing(raw, os_type="linux", command="ps -elf", observed_at=OBSERVED_AT)
+    assert listing.format == "ps -o"
+    [row] = listing.rows
+    assert (row.pid, row.ppid, row.user, row.process_name, row.status_raw, row.priority) == (
+        1,
+        0,
+        "root",
+        "init",
+        "S",
+        80,
+    )
 
 
 @pytest.mark.parametrize("raw", ["", "\r\n \n"])

@@ -47,7 +47,7 @@ def test_centos_7_7() -> None:
     assert chosen[100] == ProcessRow(
         line_number=100,
         pid=4318,
-        process_name="sshd:",
+        process_name="sshd",
         ppid=4314,
         user="kbrazil",
         command_line="sshd: kbrazil@pts/0",
@@ -137,7 +137,7 @@ def test_local_procps_4_0_2() -> None:
     assert chosen[60] == ProcessRow(
         line_number=60,
         pid=2195,
-        process_name="postgres:",
+        process_name="postgres",
         ppid=2190,
         user="postgres",
         command_line="postgres: 15/main: logical replication launcher",
@@ -254,12 +254,22 @@ def test_procps_rendering_round_trips(
     at = datetime(2021, 6, 1, 23, 59, 59, tzinfo=UTC)
     rows = parse_ps_ef("\n".join(lines), at)
     assert len(rows) == len(processes)
-    for row, (user, pid, ppid, cpu, hour, minute, seconds, command) in zip(
-        rows, processes, strict=True
+    # What a cut at the terminal's width looks like (parsers.width_cuts): two or more of the
+    # longest lines, longer than the header, with different commands.
+    longest = max(map(len, lines))
+    at_longest = [len(line) == longest for line in lines[1:]]
+    commands = [process[-1] for process, at in zip(processes, at_longest, strict=True) if at]
+    width_cut = longest > len(HEADER) and len(commands) >= 2 and len(set(commands)) >= 2
+    for row, (user, pid, ppid, cpu, hour, minute, seconds, command), at_width in zip(
+        rows, processes, at_longest, strict=True
     ):
         cut = len(user) > 8
         assert row.user == (user[:7] + "+" if cut else user)
-        assert row.truncated_fields == (("user",) if cut or user.endswith("+") else ())
+        flagged: tuple[str, ...] = ("user",) if cut or user.endswith("+") else ()
+        if width_cut and at_width:
+            name_cut = "]" not in command if command[0] == "[" else " " not in command
+            flagged += ("command_line", "process_name") if name_cut else ("command_line",)
+        assert row.truncated_fields == flagged
         assert (row.pid, row.ppid, row.cpu_percent) == (pid, ppid, float(cpu))
         assert row.start_time == datetime(2021, 6, 1, hour, minute, tzinfo=UTC)
         assert (row.cpu_time_seconds, row.command_line) == (seconds, command)
