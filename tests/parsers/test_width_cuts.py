@@ -8,6 +8,7 @@ long as the longest one (100 columns, 80), every other line being whole.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -214,7 +215,10 @@ def long_commands() -> Iterator[list[int]]:
             child.wait()
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="needs Linux procps ps")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("ps") is None,
+    reason="needs Linux procps ps",
+)
 def test_the_real_ps_cut_at_columns_is_flagged(long_commands: list[int]) -> None:
     environment = {**os.environ, "COLUMNS": "100", "LC_ALL": "C.UTF-8"}
     output = subprocess.run(
