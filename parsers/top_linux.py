@@ -55,9 +55,11 @@ def parse_top_linux(raw: str, observed_at: datetime) -> Listing:
 
     Rows come from the last sample's table, in any set and order of fields a toprc asks for
     (procps-ng 3.3 and 4.x names), each column found by its header's place (see
-    :mod:`parsers.top_linux_table`): PID and COMMAND are needed; USER (else RUSER), PPID, PR,
-    NI, nTH, VIRT, RES, %CPU, %MEM, S, TIME+ (else TIME) and TTY are read when shown, every
-    other column is skipped, whatever it holds. ``line_number`` counts every line of ``raw``.
+    :mod:`parsers.top_linux_table`): PID is needed; COMMAND, USER (else RUSER), PPID, PR, NI,
+    nTH, VIRT, RES, %CPU, %MEM, S, TIME+ (else TIME) and TTY are read when shown, every other
+    column is skipped, whatever it holds (without COMMAND, which top leaves out when the width
+    is too small for it, ``process_name`` is ``""`` and named in ``truncated_fields``).
+    ``line_number`` counts every line of ``raw``.
 
     Sizes without a letter are KiB, ``m``/``g``/``t``/``p``/``e`` are powers of 1024 over it
     (``1.2g``). VIRT gives ``vsz_bytes``; RES gives ``rss_bytes`` and ``memory_usage_bytes``.
@@ -70,9 +72,10 @@ def parse_top_linux(raw: str, observed_at: datetime) -> Listing:
 
     Metadata: ``time``, ``uptime`` (as printed), ``users``, ``load_average`` (1, 5, 15 min),
     ``tasks`` (or ``threads``), ``cpu_percent``, ``memory_bytes`` and ``swap_bytes`` (in bytes
-    whatever unit top printed, as precise as printed), ``samples``. Raises ParseError for a
-    first line that is not top's, an unreadable summary line (top's English texts are
-    expected), no header, or any bad row.
+    whatever unit top printed, as precise as printed), ``samples``. A summary line cut at a
+    width under 80 gives what it holds whole (fewer load averages, a figure left out).
+    Raises ParseError for a first line that is not top's, an unreadable summary line (top's
+    English texts are expected), no header, or any bad row (naming its column).
     """
     return read_last_sample(
         raw,

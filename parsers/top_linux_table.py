@@ -4,7 +4,9 @@ Most tables (top's default fields, or any where only the last column may hold sp
 read by one pattern per row; a row that pattern does not fit at the header's places (a
 blank zero, a ``?``, a number cut with ``+``) and every row of a table with a middle column
 that may hold spaces are read column by column from the header's positions
-(:class:`~parsers.top_linux_columns.TopLayout`).
+(:class:`~parsers.top_linux_columns.TopLayout`). A row that is not at the header's places
+but that the pattern reads, one word a column (a listing re-spaced by hand), is taken as the
+pattern reads it.
 """
 
 from __future__ import annotations
