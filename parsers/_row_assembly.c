@@ -358,17 +358,51 @@ program_of(PyObject *line, Py_ssize_t start, Py_ssize_t end)
     return PyUnicode_Substring(line, start, end);
 }
 
-/* The words of line in [start, end) joined by single spaces: a new reference, or NULL. */
+/*
+ * The words of line in [start, end), a span from a word's start to a word's end, joined
+ * by single spaces: a new reference, or NULL. Made at the size and width of character
+ * str.join would give (the largest character decides the width).
+ */
 static PyObject *
 joined_words(PyObject *line, Py_ssize_t start, Py_ssize_t end)
 {
-    PyObject *text = PyUnicode_Substring(line, start, end);
-    PyObject *words = text == NULL ? NULL : PyUnicode_Split(text, NULL, -1);
-    PyObject *space = words == NULL ? NULL : PyUnicode_FromOrdinal(' ');
-    PyObject *joined = space == NULL ? NULL : PyUnicode_Join(space, words);
-    Py_XDECREF(space);
-    Py_XDECREF(words);
-    Py_XDECREF(text);
+    int kind = PyUnicode_KIND(line);
+    const void *data = PyUnicode_DATA(line);
+    Py_ssize_t length = 0;
+    Py_UCS4 largest = ' ';
+    int in_gap = 0;
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 character = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(character)) {
+            in_gap = 1;
+            continue;
+        }
+        length += in_gap + 1;
+        in_gap = 0;
+        if (character > largest) {
+            largest = character;
+        }
+    }
+    PyObject *joined = PyUnicode_New(length, largest);
+    if (joined == NULL) {
+        return NULL;
+    }
+    int joined_kind = PyUnicode_KIND(joined);
+    void *joined_data = PyUnicode_DATA(joined);
+    Py_ssize_t j = 0;
+    in_gap = 0;
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 character = PyUnicode_READ(kind, data, i);
+        if (Py_UNICODE_ISSPACE(character)) {
+            in_gap = 1;
+            continue;
+        }
+        if (in_gap) {
+            PyUnicode_WRITE(joined_kind, joined_data, j++, ' ');
+            in_gap = 0;
+        }
+        PyUnicode_WRITE(joined_kind, joined_data, j++, character);
+    }
     return joined;
 }
 

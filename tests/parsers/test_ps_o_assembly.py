@@ -67,6 +67,9 @@ def both(lines: list[str], line_shape: Shape) -> tuple[list[Any] | int, list[Any
             ["7", "Mon Oct 4 10:11:12 2021", "/sbin/init -x"],
         ),
         ((W, WS, R), -1, "7 Oct 25 x", ["7", "Oct 25", "x"]),
+        # Words parted by other blanks, joined by spaces (the compiled twin builds the text).
+        ((W, WS, R), -1, "7 Mon\u3000日\xa0 x\t€ y  z", ["7", "Mon 日 x € y", "z"]),
+        ((W, WS, R), -1, "7 Mon\tb c d e  z", ["7", "Mon b c d e", "z"]),
         ((W, WS, R), -1, "7 10:11 x y", ["7", "10:11", "x y"]),
         ((W, T, W, W), -1, "7 my prog  (x)  3 4  ", ["7", "my prog  (x)", "3", "4"]),
         ((W, T, W, R), 13, "7 my prog 3  /opt/my prog", ["7", "my prog", "3", "/opt/my prog"]),
