@@ -174,8 +174,8 @@ def _as_command_lines(rows: list[ProcessRow]) -> list[ProcessRow]:
             name = process_name(text)
         else:
             truncated = tuple(field for field in truncated if field != "process_name")
-            first_word_cut = " " not in text or (text[0] == "[" and "]" not in text)
-            name = text[1:] if text[0] == "[" and "]" not in text else process_name(text)
+            first_word_cut = " " not in text or (text[:1] == "[" and "]" not in text)
+            name = text[1:] if text[:1] == "[" and "]" not in text else process_name(text)
             cut = {*truncated, "command_line", *_NAME_CUT * first_word_cut}
             truncated = tuple(sorted(cut, key=ProcessRow._fields.index))
         commands.append(

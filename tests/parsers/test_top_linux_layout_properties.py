@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import UTC, datetime
 from typing import Any
 
 from hypothesis import given
+from hypothesis import strategies as st
 
+from parsers.errors import ParseError
 from parsers.rows import ProcessRow
 from parsers.top_linux import parse_top_linux
 from tests.parsers.strategies import TOP_FIELDS, TOP_TABLES, TopTable
@@ -110,3 +113,14 @@ def test_any_layout_reads_back(table: TopTable) -> None:
         zip(rows, table.processes, shown, strict=True), start=4
     ):
         assert row._replace(status=None) == expected_row(number, table.fields, process, texts)
+
+
+_EVERY_KIND = "  PID USER     ENVIRON    nTH    RES COMMAND   %CPU TTY      EXE"
+
+
+@given(st.lists(st.text(" 0123456789abc+?-.:[]`", max_size=70), max_size=10))
+def test_rows_read_column_by_column_parse_or_are_refused(lines: list[str]) -> None:
+    raw = "\n".join((TOP_LINE, "", _EVERY_KIND, *lines))
+    with suppress(ParseError):
+        rows = parse_top_linux(raw, AT).rows
+        assert all(row.pid >= 0 for row in rows)
