@@ -97,8 +97,10 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
 def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
     """Parse ``ps -o``/``ps -eo``/``ps -ax -o`` output of any column list, by its header.
 
-    The columns read are those of :data:`parsers.ps_columns.COLUMN_SPECS`; the header must
-    name PID and a command or name column. Values convert as in :func:`parse_ps_aux` and
+    Any header of columns ps documents (:mod:`parsers.ps_columns`), PID among them, is read;
+    columns no field takes (PGID, GID, SID, WCHAN...) are skipped; a header without a command
+    or name column, or with a second text column before the last, is refused naming why. Values
+    convert as in :func:`parse_ps_aux` and
     :func:`parse_ps_ef`, and besides: VSZ and RSS from KiB to bytes; NI and PRI signed
     (``-`` for procps' real-time processes is None); NLWP/THCNT give ``threads``; STARTED
     may be ``lstart`` (``Mon Oct 25 10:11:12 2021``, exact to the second) or procps
@@ -107,8 +109,7 @@ def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
     (printed times do not depend on ``observed_at`` being the very moment ps ran), and
     is preferred to the rounded START and STIME.
     A numeric UID column gives ``user`` as the numeric user id (``"501"``) unless USER,
-    EUSER (or RUSER, the real user, last) names the user; PGID and GID are checked, then
-    dropped. Of two COMMAND columns (procps ``comm,args``) the first is the process name
+    EUSER (or RUSER, the real user, last) names the user. Of two COMMAND columns (procps ``comm,args``) the first is the process name
     as the kernel keeps it (``kworker/0:1``); BSD COMM and UCOMM give the base name of the
     executable (macOS prints its path). Without a name column the process name comes from
     the command line, as for ps aux; a single COMMAND column is read as the command line
