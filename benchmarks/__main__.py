@@ -1,7 +1,8 @@
 """``make bench``: every benchmark, a table with the machine and input sizes, bench-results.json.
 
-Parsers against jc, ingest against the COPY floor, the API's five questions against their bare
-SQL (served by one API process, then by two); ``--skip-parsers``, ``--skip-ingest``,
+Parsers against jc (as functions, and ``procmon parse`` against ``jc`` as whole programs),
+ingest against the COPY floor, the API's five questions against their bare SQL (served by one
+API process, then by two); ``--skip-parsers``, ``--skip-programs``, ``--skip-ingest``,
 ``--skip-api`` leave one out, ``--api-machines``, ``--api-snapshots`` and ``--api-processes``
 size the API's fleet (default 200 x 500 x 100).
 
@@ -26,6 +27,7 @@ from benchmarks.corpus_top import CORPORA as TOP_CORPORA
 from benchmarks.corpus_windows_ps import CORPORA as WINDOWS_PS_CORPORA
 from benchmarks.ingest import bench_ingest
 from benchmarks.parsing import bench_parsers
+from benchmarks.programs import bench_programs, print_programs_table
 from parsers.row_assembly import ASSEMBLER
 from streams.copy_rows import ENCODER
 
@@ -91,6 +93,7 @@ def main() -> int:
     parser.add_argument("--ingest-rows", type=int, default=2_000_000)
     parser.add_argument("--skip-ingest", action="store_true")
     parser.add_argument("--skip-parsers", action="store_true")
+    parser.add_argument("--skip-programs", action="store_true")
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--api-machines", type=int, default=200)
     parser.add_argument("--api-snapshots", type=int, default=500, help="per machine")
@@ -100,6 +103,8 @@ def main() -> int:
     machine = _machine()
     print(f"machine: {machine}", flush=True)
     results: dict[str, float] = {} if args.skip_parsers else bench_parsers(CORPORA)
+    if not args.skip_programs:
+        results |= bench_programs(CORPORA)
     if not args.skip_ingest:
         results |= bench_ingest(args.server_url, args.ingest_rows)
     if not args.skip_api:
@@ -110,6 +115,8 @@ def main() -> int:
     for key, value in results.items():
         shown = f"{value:>14.2f}" if abs(value) < 100 else f"{value:>14,.0f}"
         print(f"{key:<44} {shown}")
+    if not args.skip_programs:
+        print_programs_table(results)
     if not args.skip_api:
         _print_api_table(results)
     RESULTS.write_text(json.dumps({"machine": machine, **results}, indent=2) + "\n")

@@ -13,14 +13,21 @@ import jc
 from benchmarks.corpora import ParserCorpus
 from parsers import parse_listing
 
-__all__ = ["CORPUS_LINES", "bench_parsers", "medians_seconds"]
+__all__ = [
+    "CORPUS_LINES",
+    "OBSERVED_AT",
+    "bench_parsers",
+    "best_seconds",
+    "figure_key",
+    "medians_seconds",
+]
 
 CORPUS_LINES = 200_000
 OBSERVED_AT = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
-def medians_seconds(runs: Sequence[Callable[[], object]], repeat: int = 3) -> list[float]:
-    """The median wall-clock time of each of ``runs``, called in turn ``repeat`` times.
+def _timings(runs: Sequence[Callable[[], object]], repeat: int) -> list[list[float]]:
+    """The wall-clock times of each of ``runs``, called in turn ``repeat`` times.
 
     Taking turns, rather than timing one then the other, lets a change in the shared
     machine's speed weigh on every run alike.
@@ -31,7 +38,22 @@ def medians_seconds(runs: Sequence[Callable[[], object]], repeat: int = 3) -> li
             started = time.perf_counter()
             run()
             times.append(time.perf_counter() - started)
-    return [statistics.median(times) for times in timings]
+    return timings
+
+
+def medians_seconds(runs: Sequence[Callable[[], object]], repeat: int = 3) -> list[float]:
+    """The median wall-clock time of each of ``runs``, called in turn ``repeat`` times."""
+    return [statistics.median(times) for times in _timings(runs, repeat)]
+
+
+def best_seconds(runs: Sequence[Callable[[], object]], repeat: int = 3) -> list[float]:
+    """The shortest wall-clock time of each of ``runs``, called in turn ``repeat`` times."""
+    return [min(times) for times in _timings(runs, repeat)]
+
+
+def figure_key(corpus: ParserCorpus) -> str:
+    """The corpus's name in figure keys: ``ps_aux``, ``ps_ef``, ``top_b``..."""
+    return corpus.format.replace(" ", "_").replace("/", "").replace("-", "")
 
 
 def bench_parsers(corpora: Iterable[ParserCorpus]) -> dict[str, float]:
@@ -40,7 +62,7 @@ def bench_parsers(corpora: Iterable[ParserCorpus]) -> dict[str, float]:
     for corpus in corpora:
         text = corpus.build(CORPUS_LINES)
         lines = text.count("\n")
-        key = corpus.format.replace(" ", "_").replace("/", "").replace("-", "")
+        key = figure_key(corpus)
 
         ours = partial(
             parse_listing,
