@@ -108,12 +108,12 @@ def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
     ``start_time`` as ``observed_at`` minus the elapsed time where no STARTED column does
     (printed times do not depend on ``observed_at`` being the very moment ps ran), and
     is preferred to the rounded START and STIME.
-    A numeric UID column gives ``user`` as the numeric user id (``"501"``) unless USER,
-    EUSER (or RUSER, the real user, last) names the user. Of two COMMAND columns (procps ``comm,args``) the first is the process name
-    as the kernel keeps it (``kworker/0:1``); BSD COMM and UCOMM give the base name of the
-    executable (macOS prints its path). Without a name column the process name comes from
-    the command line, as for ps aux; a single COMMAND column is read as the command line
-    (``args`` in both families) even where it was procps ``comm``.
+    A numeric UID column gives ``user`` as the numeric user id (``"501"``) unless USER, EUSER
+    (or RUSER, the real user, last) names the user. Of two COMMAND columns (procps
+    ``comm,args``) the first is the process name as the kernel keeps it (``kworker/0:1``); BSD
+    COMM and UCOMM give the base name of the executable (macOS prints its path). Without a name
+    column the process name comes from the command line, as for ps aux; a single COMMAND column
+    is read as the command line (``args`` in both families) even where it was procps ``comm``.
 
     When the last column is a command line (COMMAND, ARGS, CMD), lines cut at the
     terminal's width are flagged as :mod:`parsers.width_cuts` describes; a last COMMAND
