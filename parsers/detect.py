@@ -45,7 +45,8 @@ def parse_listing(raw: str, *, os_type: str, command: str, observed_at: datetime
     """Parse a raw process listing, whichever supported format its header shows.
 
     The header decides: ``os_type`` and ``command`` (what the agent says it ran where) only
-    serve to name the listing when no format of :data:`SUPPORTED_FORMATS` recognises it.
+    serve to name the listing when no format of :data:`SUPPORTED_FORMATS` recognises it (an
+    empty one is left out).
     ``observed_at`` is the timezone-aware moment of the snapshot, which start times are
     resolved against. Raises ParseError for empty input, an unknown header (quoted with its
     line number) or whatever the chosen parser refuses.
@@ -57,8 +58,12 @@ def parse_listing(raw: str, *, os_type: str, command: str, observed_at: datetime
     for listing_format in SUPPORTED_FORMATS:
         if listing_format.matches_header(header):
             return listing_format.parse(raw, observed_at)
+    # What the sender said it ran is named as such: the header, quoted, is what decided.
+    sent = ", ".join(
+        f"{name} {value!r}" for name, value in (("os", os_type), ("command", command)) if value
+    )
     raise ParseError(
-        f"unknown listing format for os {os_type!r}, command {command!r}",
+        "no supported listing format has this header" + (f" (sent as {sent})" if sent else ""),
         line_number=header_number,
         line=header,
     )

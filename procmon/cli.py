@@ -183,7 +183,11 @@ def _parser() -> argparse.ArgumentParser:
         help=f"{', '.join(PARSE_FORMATS)} (default: {PARSE_FORMATS[0]})",
     )
     _add_os_option(parse, _parsed_os_types, default="linux")
-    parse.add_argument("--command", default="ps aux")
+    parse.add_argument(
+        "--command",
+        default="",
+        help="the command that printed it, named in errors (the header decides)",
+    )
     parse.add_argument("--timestamp", type=_timestamp, help="when it was taken (default: now)")
     up = add("up", _cmd_up, "run the whole stack locally (broker, worker, API) until Ctrl-C")
     up.add_argument("--no-collect", action="store_true", help="do not collect this machine")

@@ -52,7 +52,8 @@ def test_unknown_header_is_quoted_with_its_line_number() -> None:
     header = " USERNAME              SESSIONNAME         ID    PID  IMAGE"
     assert (caught.value.line_number, caught.value.line) == (2, header)
     assert str(caught.value) == (
-        f"line 2: unknown listing format for os 'windows', command 'qprocess': {header!r}"
+        "line 2: no supported listing format has this header (sent as os 'windows', command"
+        f" 'qprocess'): {header!r}"
     )
 
 
@@ -62,8 +63,16 @@ def test_a_ps_listing_without_pids_is_unknown() -> None:
     with pytest.raises(ParseError) as caught:
         parse_listing(raw, os_type="linux", command="ps -o user,args", observed_at=OBSERVED_AT)
     assert str(caught.value) == (
-        "line 1: unknown listing format for os 'linux', command 'ps -o user,args':"
-        " 'USER     COMMAND'"
+        "line 1: no supported listing format has this header (sent as os 'linux', command"
+        " 'ps -o user,args'): 'USER     COMMAND'"
+    )
+
+
+def test_what_was_not_sent_is_not_named() -> None:
+    with pytest.raises(ParseError) as caught:
+        parse_listing("NAME\nx\n", os_type="linux", command="", observed_at=OBSERVED_AT)
+    assert str(caught.value) == (
+        "line 1: no supported listing format has this header (sent as os 'linux'): 'NAME'"
     )
 
 
