@@ -242,7 +242,8 @@ def test_rendered_rows_read_back(processes: list[tuple[Any, ...]]) -> None:
         assert abs(found.memory_percent - mem) <= 0.05 + 1e-9
         assert 0 <= time / 100 - found.cpu_time_seconds < unit
         assert found.process_name == name
-        flagged = ("user",) * user.endswith("+") + ("process_name",) * name.endswith("+")
+        # In ProcessRow's field order, as both of top's row paths name them.
+        flagged = ("process_name",) * name.endswith("+") + ("user",) * user.endswith("+")
         assert found.truncated_fields == flagged
 
 
