@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,6 +16,7 @@ from procmon.cli_errors import user_error
 from procmon.cli_ingest import PARSE_FORMATS, cmd_collect, cmd_import, cmd_parse, cmd_submit
 from procmon.errors import ProcmonError
 from procmon.logs import configure_logging, mask_secrets
+from procmon.os_types import OS_TYPES
 
 if TYPE_CHECKING:
     from procmon.settings import Settings
@@ -38,61 +39,6 @@ def _admin(name: str) -> _Handler:
         handler(settings, args)
 
     return run
-
-
-class _LazyChoices(Collection[str]):
-    """An option's choices, read from ``load()`` when argparse first looks at them."""
-
-    def __init__(self, load: Callable[[], Sequence[str]]) -> None:
-        self._load = load
-        self._choices: Sequence[str] | None = None
-
-    def _values(self) -> Sequence[str]:
-        if self._choices is None:
-            self._choices = self._load()
-        return self._choices
-
-    def __contains__(self, value: object) -> bool:
-        return value in self._values()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._values())
-
-    def __len__(self) -> int:
-        return len(self._values())
-
-
-def _envelope_os_types() -> Sequence[str]:
-    """What an envelope's ``os_type`` may be: what `submit` and `import` may publish."""
-    from procmon.envelope import OS_TYPES
-
-    return OS_TYPES
-
-
-def _parsed_os_types() -> Sequence[str]:
-    """The systems whose listings the parsers read, in the order the parsers list them."""
-    from parsers.detect import SUPPORTED_FORMATS
-
-    return tuple(dict.fromkeys(os for found in SUPPORTED_FORMATS for os in found.os_types))
-
-
-def _add_os_option(
-    command: argparse.ArgumentParser,
-    load: Callable[[], Sequence[str]],
-    *,
-    required: bool = False,
-    default: str | None = None,
-) -> None:
-    """Add ``--os``, whose choices ``load()`` gives when a command line uses them."""
-    # With a metavar, argparse does not list the choices while the parser is built.
-    command.add_argument(
-        "--os",
-        choices=_LazyChoices(load),
-        metavar="OS",
-        required=required,
-        default=default,
-        help="%(choices)s",
-    )
 
 
 def _timestamp(text: str) -> datetime:
@@ -158,7 +104,7 @@ def _parser() -> argparse.ArgumentParser:
     submit.add_argument("file", type=Path, help="the saved output, UTF-8 text")
     submit.add_argument("--machine-id", required=True)
     submit.add_argument("--machine-name", help="default: the machine id")
-    _add_os_option(submit, _envelope_os_types, required=True)
+    submit.add_argument("--os", required=True, choices=OS_TYPES)
     submit.add_argument("--os-version", default="", help="default: empty")
     submit.add_argument("--command", required=True, help="the command that was run, e.g. 'ps aux'")
     submit.add_argument(
@@ -168,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     bulk.add_argument("paths", nargs="+", type=Path, help="files or directories")
     bulk.add_argument("--machine-id", help="for files no manifest lists")
     bulk.add_argument("--machine-name")
-    _add_os_option(bulk, _envelope_os_types)
+    bulk.add_argument("--os", choices=OS_TYPES)
     bulk.add_argument("--os-version", default="")
     bulk.add_argument("--command")
     bulk.add_argument("--timestamp", type=_timestamp, help="default: each file's mtime")
@@ -182,7 +128,7 @@ def _parser() -> argparse.ArgumentParser:
         default=PARSE_FORMATS[0],
         help=f"{', '.join(PARSE_FORMATS)} (default: {PARSE_FORMATS[0]})",
     )
-    _add_os_option(parse, _parsed_os_types, default="linux")
+    parse.add_argument("--os", default="linux", choices=OS_TYPES)
     parse.add_argument(
         "--command",
         default="",

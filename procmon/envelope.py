@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal, Protocol, get_args
+from typing import Annotated, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic_core import from_json
 
 from procmon.errors import EnvelopeError, MessageContext
+from procmon.os_types import OS_TYPES, OsType
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
@@ -35,8 +36,6 @@ __all__ = [
     "timestamp_problem",
 ]
 
-OsType = Literal["linux", "macos", "freebsd", "openbsd", "netbsd", "windows"]
-OS_TYPES: tuple[str, ...] = get_args(OsType)
 # The most a message may hold: what procmon.kafka sends at most before compression.
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 # How pydantic_core's JSON parser refuses input nested deeper than it goes (200 levels).
