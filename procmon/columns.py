@@ -29,6 +29,7 @@ __all__ = [
     "EXPORT_COLUMNS",
     "FILTER_COLUMNS",
     "FRAME_COLUMNS",
+    "HISTORY_COLUMNS",
     "SORT_COLUMNS",
     "Kind",
     "ProcessColumn",
@@ -91,7 +92,9 @@ class ProcessColumn:
     snapshotDiff and the client's frame. ``public_name`` is what the API and the export call
     the column when that is not its own name. ``snapshot_value`` places a column the worker
     takes from the snapshot, not from a ProcessRow, among the values it writes before each
-    row's fields; ``export_lead`` places a column among those the export begins with.
+    row's fields; ``history_value`` places a column of process history, which the worker
+    works out for each row (:mod:`streams.history`), among the values it writes after them;
+    ``export_lead`` places a column among those the export begins with.
     """
 
     name: LiteralString
@@ -105,6 +108,7 @@ class ProcessColumn:
     compared: bool = False
     in_frame: bool = True
     snapshot_value: int | None = None
+    history_value: int | None = None
     export_lead: int | None = None
 
     def __post_init__(self) -> None:
@@ -154,6 +158,16 @@ _FLOAT4, _FLOAT8, _TIME = SqlType.FLOAT4, SqlType.FLOAT8, SqlType.TIMESTAMPTZ
 
 # In the order of the API's Process type, the placement columns last.
 COLUMNS: tuple[ProcessColumn, ...] = (
+    ProcessColumn(
+        "process_key",
+        _INT8,
+        Kind.ID,
+        description=(
+            "The process across snapshots: the same in every snapshot of its machine that it"
+            " is in, and never that of another process (a reused pid gets a new key)."
+        ),
+        history_value=0,
+    ),
     ProcessColumn("pid", _INT4, Kind.INT, nullable=False, sort=Sort(6, descending_first=False)),
     ProcessColumn("ppid", _INT4, Kind.INT, compared=True),
     ProcessColumn("user", _TEXT, Kind.STRING, compared=True),
@@ -208,8 +222,40 @@ COLUMNS: tuple[ProcessColumn, ...] = (
         "status_raw", _TEXT, Kind.STRING, description="The state as the listing wrote it."
     ),
     ProcessColumn("start_time", _TIME, Kind.DATE_TIME, sort=Sort(5, descending_first=True)),
+    ProcessColumn(
+        "start_time_precision",
+        _FLOAT4,
+        Kind.FLOAT,
+        description=(
+            "The seconds the printed start time covers: the start lies in [startTime,"
+            " startTime + this). 60 for ps's 14:03, 86400 for Nov28, a year for 2025."
+        ),
+    ),
     # Not compared: CPU time always grows, so it would mark every running process as changed.
     ProcessColumn("cpu_time_seconds", _FLOAT8, Kind.FLOAT, sort=Sort(4, descending_first=True)),
+    ProcessColumn(
+        "interval_seconds",
+        _FLOAT4,
+        Kind.FLOAT,
+        description=(
+            "Wall seconds since the previous snapshot of the machine, when the process was in"
+            " it; null on a first sighting."
+        ),
+        history_value=1,
+    ),
+    ProcessColumn(
+        "interval_cpu_percent",
+        _FLOAT4,
+        Kind.FLOAT,
+        description=(
+            "CPU used since the previous snapshot, in percent of one CPU (as top counts it):"
+            " 100 x CPU-time delta / intervalSeconds. Null on a first sighting, after a gap"
+            " longer than the worker's PROCMON_HISTORY_MAX_GAP, or where CPU time is not"
+            " printed."
+        ),
+        sort=Sort(8, descending_first=True),
+        history_value=2,
+    ),
     ProcessColumn("tty", _TEXT, Kind.STRING),
     ProcessColumn("threads", _INT4, Kind.INT, compared=True),
     ProcessColumn("nice", _INT4, Kind.INT, compared=True),
@@ -273,6 +319,9 @@ def _the_rest(
 _SNAPSHOT_VALUES = _by_place(
     {c.name: c.snapshot_value for c in COLUMNS if c.snapshot_value is not None}
 )
+_HISTORY_VALUES = _by_place(
+    {c.name: c.history_value for c in COLUMNS if c.history_value is not None}
+)
 _EXPORT_LEAD = _by_place({c.name: c.export_lead for c in COLUMNS if c.export_lead is not None})
 
 API_COLUMNS = tuple(column for column in COLUMNS if column.kind is not None)
@@ -283,8 +332,13 @@ SORT_COLUMNS = _by_place({c.name: c.sort.position for c in COLUMNS if c.sort is 
 """The columns of ProcessOrderBy (after the listing's order), in its order."""
 COMPARED_COLUMNS = tuple(column for column in COLUMNS if column.compared)
 """What snapshotDiff compares between two sightings of a process."""
-COPY_COLUMNS = _SNAPSHOT_VALUES + tuple(COLUMNS_BY_NAME[name] for name in ProcessRow._fields)
-"""The worker's COPY: the snapshot's values, then a ProcessRow's fields in its own order."""
+COPY_COLUMNS = (
+    _SNAPSHOT_VALUES + tuple(COLUMNS_BY_NAME[name] for name in ProcessRow._fields) + _HISTORY_VALUES
+)
+"""The worker's COPY: the snapshot's values, a ProcessRow's fields in its own order, then the
+row's history (:data:`HISTORY_COLUMNS`)."""
+HISTORY_COLUMNS = _HISTORY_VALUES
+"""The columns of process history the worker works out for each row, in the COPY's order."""
 EXPORT_COLUMNS = _EXPORT_LEAD + _the_rest(COLUMNS, _EXPORT_LEAD)
 """The export's columns: where each row is from, then the others in declaration order."""
 FRAME_COLUMNS = tuple(

@@ -24,6 +24,7 @@ from procmon.columns import (
     COPY_COLUMNS,
     EXPORT_COLUMNS,
     FILTER_COLUMNS,
+    HISTORY_COLUMNS,
     SORT_COLUMNS,
     Kind,
     SqlType,
@@ -57,8 +58,17 @@ def _input(name: str) -> GraphQLInputObjectType:
 
 def test_every_row_field_is_declared_and_every_data_column_is_a_row_field() -> None:
     from_snapshot = {column.name for column in COLUMNS if column.snapshot_value is not None}
-    assert {column.name for column in COLUMNS} - from_snapshot == set(ProcessRow._fields)
-    assert [c.name for c in COPY_COLUMNS][len(from_snapshot) :] == list(ProcessRow._fields)
+    history = [column.name for column in HISTORY_COLUMNS]
+    assert {column.name for column in COLUMNS} - from_snapshot - set(history) == set(
+        ProcessRow._fields
+    )
+    copied = [c.name for c in COPY_COLUMNS]
+    assert copied[len(from_snapshot) : len(copied) - len(history)] == list(ProcessRow._fields)
+    assert copied[len(copied) - len(history) :] == [
+        "process_key",
+        "interval_seconds",
+        "interval_cpu_percent",
+    ]
 
 
 def test_the_declaration_is_the_catalog_of_a_migrated_database(database_url: str) -> None:
