@@ -1,0 +1,178 @@
+"""Linking a snapshot to the one before it on its machine: who is the same process, and the CPU
+each used in between.
+
+A row continues a row of the previous snapshot when the pid is the same, the names agree,
+the start times agree within the precision each was printed at, and the CPU time did not go
+down. It then takes that row's key; otherwise it is a first sighting and gets a key of its
+own (:func:`history.keys.process_key_of`). A continuing row measured within the longest gap
+gets its interval and the CPU it used in it, as percent of one CPU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import NamedTuple, Protocol
+
+from history.keys import process_key_of
+
+__all__ = [
+    "HistoryValues",
+    "Linkable",
+    "LinkedSnapshot",
+    "Sighting",
+    "SnapshotPlace",
+    "link_snapshot",
+    "same_process",
+]
+
+# Linux keeps 15 characters of a process's name (TASK_COMM_LEN): a name that long may be the
+# start of a longer one another format printed whole.
+_COMM_LENGTH = 15
+# Start times from boot time and ticks move by a second between listings, and a start time
+# read from an elapsed time moves with the collector's delay.
+_START_SLACK_SECONDS = 1.0
+# ps and tasklist print CPU time in whole seconds, top in hundredths: a drop under a second
+# between two formats is rounding, not a new process.
+_CPU_SLACK_SECONDS = 1.0
+
+HistoryValues = tuple[int, float | None, float | None]
+"""What a row's history is: its process key, interval seconds and interval CPU percent."""
+
+
+class Linkable(Protocol):
+    """What linking reads of a row: a parser's ProcessRow, or a row read back from the database."""
+
+    @property
+    def pid(self) -> int: ...
+    @property
+    def process_name(self) -> str: ...
+    @property
+    def start_time(self) -> datetime | None: ...
+    @property
+    def start_time_precision(self) -> float | None: ...
+    @property
+    def cpu_time_seconds(self) -> float | None: ...
+    @property
+    def truncated_fields(self) -> tuple[str, ...] | list[str]: ...
+
+
+class SnapshotPlace(NamedTuple):
+    """Where a snapshot is: its machine, its time and its content hash (the dedupe key)."""
+
+    machine_id: str
+    observed_at: datetime
+    content_hash: str
+
+
+class Sighting(NamedTuple):
+    """A process as one snapshot saw it: what the next snapshot's rows are compared with."""
+
+    process_name: str
+    start_time: datetime | None
+    start_time_precision: float | None
+    cpu_time_seconds: float | None
+    name_truncated: bool
+    process_key: int
+
+
+class LinkedSnapshot(NamedTuple):
+    """A snapshot as the next one of its machine is linked to: its time and its processes."""
+
+    observed_at: datetime
+    sightings: Mapping[int, Sighting]
+
+    @classmethod
+    def of(
+        cls, observed_at: datetime, rows: Iterable[tuple[Linkable, int | None]]
+    ) -> LinkedSnapshot:
+        """The snapshot of ``rows`` with their keys; the first row of a pid speaks for it, and a
+        row without a key (stored before process history) links nothing."""
+        sightings: dict[int, Sighting] = {}
+        for row, key in rows:
+            if key is not None and row.pid not in sightings:
+                sightings[row.pid] = _sighting(row, key)
+        return cls(observed_at, sightings)
+
+
+def _sighting(row: Linkable, key: int) -> Sighting:
+    return Sighting(
+        row.process_name,
+        row.start_time,
+        row.start_time_precision,
+        row.cpu_time_seconds,
+        "process_name" in row.truncated_fields,
+        key,
+    )
+
+
+def _names_agree(earlier: Sighting, row: Linkable) -> bool:
+    if earlier.process_name == row.process_name:
+        return True
+    shorter, longer, cut = (
+        (earlier.process_name, row.process_name, earlier.name_truncated)
+        if len(earlier.process_name) < len(row.process_name)
+        else (row.process_name, earlier.process_name, "process_name" in row.truncated_fields)
+    )
+    return longer.startswith(shorter) and (cut or len(shorter) >= _COMM_LENGTH)
+
+
+def _starts_agree(earlier: Sighting, row: Linkable) -> bool:
+    if earlier.start_time is None or row.start_time is None:
+        return True
+    # Each printed start covers [start, start + precision]; a start without one is taken as
+    # printed to the second.
+    offset = (row.start_time - earlier.start_time).total_seconds()
+    earlier_width = earlier.start_time_precision or 1.0
+    width = row.start_time_precision or 1.0
+    return -width - _START_SLACK_SECONDS <= offset <= earlier_width + _START_SLACK_SECONDS
+
+
+def same_process(earlier: Sighting, row: Linkable) -> bool:
+    """Whether ``row``, of the same pid in the next snapshot, is the process ``earlier`` saw."""
+    if (
+        earlier.cpu_time_seconds is not None
+        and row.cpu_time_seconds is not None
+        and row.cpu_time_seconds < earlier.cpu_time_seconds - _CPU_SLACK_SECONDS
+    ):
+        return False
+    return _names_agree(earlier, row) and _starts_agree(earlier, row)
+
+
+def link_snapshot(
+    place: SnapshotPlace,
+    rows: Iterable[Linkable],
+    previous: LinkedSnapshot | None,
+    *,
+    max_gap_seconds: float,
+) -> tuple[list[HistoryValues], LinkedSnapshot]:
+    """Each row's history, in the order of ``rows``, and the snapshot as the next is linked to it.
+
+    ``previous`` is the snapshot just before this one on its machine (None when there is none).
+    A later row with a pid already seen in this snapshot (a thread, in listings of threads)
+    shares the first one's key and has no interval of its own.
+    """
+    sightings: dict[int, Sighting] = {}
+    values: list[HistoryValues] = []
+    earlier_of: Mapping[int, Sighting] = previous.sightings if previous is not None else {}
+    gap = (place.observed_at - previous.observed_at).total_seconds() if previous else 0.0
+    interval = gap if 0.0 < gap <= max_gap_seconds else None
+    for row in rows:
+        pid = row.pid
+        if pid in sightings:
+            values.append((sightings[pid].process_key, None, None))
+            continue
+        earlier = earlier_of.get(pid)
+        if earlier is not None and same_process(earlier, row):
+            key = earlier.process_key
+            cpu_percent = None
+            if interval is not None and earlier.cpu_time_seconds is not None:
+                cpu = row.cpu_time_seconds
+                if cpu is not None:
+                    cpu_percent = 100.0 * max(cpu - earlier.cpu_time_seconds, 0.0) / interval
+            values.append((key, interval, cpu_percent))
+        else:
+            key = process_key_of(place.machine_id, place.observed_at, place.content_hash, pid)
+            values.append((key, None, None))
+        sightings[pid] = _sighting(row, key)
+    return values, LinkedSnapshot(place.observed_at, sightings)
