@@ -150,6 +150,12 @@ def _parser() -> argparse.ArgumentParser:
     replay_history.add_argument(
         "--since", type=_timestamp, help="only messages published at or after this time"
     )
+    add(
+        "rollup",
+        _admin("cmd_rollup"),
+        "count every stored snapshot not yet counted into the daily rollup (process_days), as"
+        " the worker does every PROCMON_ROLLUP_INTERVAL seconds",
+    )
     dead = commands.add_parser("dead-letters", help="look at and replay messages that failed")
     dead_commands = dead.add_subparsers(dest="dead_letters_command", required=True)
     listing = dead_commands.add_parser("list", help="the newest recorded dead letters")

@@ -22,6 +22,7 @@ __all__ = [
     "cmd_dead_letters_replay",
     "cmd_migrate",
     "cmd_replay",
+    "cmd_rollup",
     "cmd_settings",
     "cmd_worker",
 ]
@@ -151,6 +152,23 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
         f"{result.snapshots_already_stored} already stored, {result.dead_letters} dead letters",
         file=sys.stderr,
     )
+
+
+def cmd_rollup(settings: Settings, args: argparse.Namespace) -> None:
+    """Count every pending snapshot into the daily rollup, as a worker's round does."""
+    from procmon.cache import FailOpenRedis
+    from streams.rollup import RollupWorker
+
+    async def one_round() -> int:
+        cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
+        rollup = RollupWorker(settings.database_url, cache)
+        try:
+            return await rollup.round(raise_errors=True)
+        finally:
+            await rollup.close()
+            await cache.close()
+
+    print(f"counted {asyncio.run(one_round())} snapshots into the daily rollup")
 
 
 def cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> None:

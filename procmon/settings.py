@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     db_retry_attempts: PositiveInt = Field(
         8, description="Attempts to write a batch when PostgreSQL is unreachable before exiting."
     )
+    rollup_interval: PositiveFloat = Field(
+        60.0,
+        description="Seconds between a worker's rounds of the daily rollup, which counts stored "
+        "snapshots into process_days (`procmon rollup` runs one round).",
+    )
     parking_dir: Path = Field(
         default_factory=lambda: Path(user_state_dir("procmon")) / "parked",
         description="Directory of messages the database refused even as dead letters: each a "

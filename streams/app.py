@@ -37,6 +37,7 @@ from streams.dead_letters import publish_dead_letters
 from streams.ingest import IngestPath
 from streams.metrics import WorkerMetrics, serve_metrics
 from streams.recent import RecentKeys
+from streams.rollup import RollupWorker
 from streams.writer import SnapshotWriter
 
 __all__ = ["build_app", "run_worker"]
@@ -102,8 +103,9 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     ]
     recent = RecentKeys(settings.dedupe_cache_size)
     store = open_store(settings.object_store_url)
+    cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     ingest_path = IngestPath(
-        FailOpenRedis(settings.redis_url, settings.redis_prefix),
+        cache,
         publish=partial(
             publish_dead_letters,
             dead_letter_topic,
@@ -198,6 +200,14 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
             await task
 
     app.agent(topic, name="procmon.ingest")(ingest)
+
+    # Every worker runs the rollup: rounds at once share the pending snapshots between them.
+    rollup = RollupWorker(settings.database_url, cache)
+
+    async def roll_up() -> None:
+        await rollup.round()
+
+    app.timer(settings.rollup_interval, name="procmon.rollup")(roll_up)
     return app
 
 

@@ -7,13 +7,19 @@ from procmon.columns import COPY_COLUMNS
 __all__ = [
     "COPY_PROCESSES",
     "COPY_UNTRUNCATED_PROCESSES",
+    "COUNT_PICKED",
+    "DELETE_MACHINE_DAYS",
     "INSERT_COMMANDS",
     "INSERT_INGEST_ERRORS",
     "LIST_DEAD_LETTERS",
+    "LOCK_MACHINE_DAYS",
+    "MARK_COUNTED",
     "MARK_REPLAYED",
+    "PICK_PENDING",
     "PROCESS_COLUMNS",
     "PROCESS_COLUMN_TYPES",
     "SELECT_FOR_REPLAY",
+    "UNCOUNT_MACHINE_DAYS",
 ]
 
 # Snapshot rows of a batch in one statement; an already stored key is skipped, and only
@@ -83,3 +89,74 @@ FOR UPDATE SKIP LOCKED
 """
 
 MARK_REPLAYED = "UPDATE ingest_errors SET replayed_at = now() WHERE id = ANY(%s::bigint[])"
+
+# The daily rollup (streams.rollup). A machine's process_days rows are added to under a shared
+# advisory lock on the machine and forgotten under an exclusive one: a rollup that counted
+# some of a machine's snapshots while a relink forgot its days would otherwise leave counts in
+# process_days for snapshots marked to be counted again. The rollup only tries the lock (a
+# machine being relinked waits for the next round), so it never waits on a writer.
+_ROLLUP_LOCK = "1886547811, hashtext({})"  # 1886547811 is 'proc' in ASCII
+
+# The oldest pending snapshots of the machines whose lock could be had, locked themselves so
+# that rollups running at once share the work.
+PICK_PENDING = f"""
+WITH oldest AS (
+    SELECT machine_id FROM commands WHERE rolled_up_at IS NULL
+    ORDER BY "timestamp" LIMIT %(limit)s
+), counted_machines AS (
+    SELECT machine_id FROM (SELECT DISTINCT machine_id FROM oldest) AS machines
+    WHERE pg_try_advisory_xact_lock_shared({_ROLLUP_LOCK.format("machine_id")})
+)
+SELECT id FROM commands
+WHERE rolled_up_at IS NULL AND machine_id IN (SELECT machine_id FROM counted_machines)
+ORDER BY "timestamp" LIMIT %(limit)s
+FOR UPDATE SKIP LOCKED
+"""
+
+# Rows of the picked snapshots added to their machine-days. A later statement than the pick,
+# so that it reads the rows as any relink committed before the pick left them. Upserted in
+# key order: two rollups adding to the same rows lock them in the same order.
+_LAST = "(array_agg(p.{} ORDER BY p.observed_at DESC, p.line_number))[1]"
+_LATER = "CASE WHEN excluded.last_seen >= d.last_seen THEN excluded.{0} ELSE d.{0} END"
+_SIGHTING = ("pid", "process_name", '"user"', "command_line", "start_time")
+COUNT_PICKED = f"""
+INSERT INTO process_days AS d (
+    machine_id, day, process_key, {", ".join(_SIGHTING)}, first_seen, last_seen,
+    snapshot_count, cpu_seconds, interval_seconds, max_interval_cpu_percent, max_rss_bytes
+)
+SELECT p.machine_id, (p.observed_at AT TIME ZONE 'UTC')::date, p.process_key,
+       {", ".join(_LAST.format(column) for column in _SIGHTING)},
+       min(p.observed_at), max(p.observed_at), count(DISTINCT p.command_id),
+       coalesce(sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100), 0),
+       coalesce(sum(p.interval_seconds) FILTER (WHERE p.interval_cpu_percent IS NOT NULL), 0),
+       max(p.interval_cpu_percent), max(p.rss_bytes)
+FROM processes AS p
+WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.process_key IS NOT NULL
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
+ON CONFLICT ON CONSTRAINT process_days_pkey DO UPDATE SET
+    {", ".join(f"{column} = {_LATER.format(column)}" for column in _SIGHTING)},
+    first_seen = least(d.first_seen, excluded.first_seen),
+    last_seen = greatest(d.last_seen, excluded.last_seen),
+    snapshot_count = d.snapshot_count + excluded.snapshot_count,
+    cpu_seconds = d.cpu_seconds + excluded.cpu_seconds,
+    interval_seconds = d.interval_seconds + excluded.interval_seconds,
+    max_interval_cpu_percent = greatest(d.max_interval_cpu_percent,
+                                        excluded.max_interval_cpu_percent),
+    max_rss_bytes = greatest(d.max_rss_bytes, excluded.max_rss_bytes)
+"""
+
+MARK_COUNTED = "UPDATE commands SET rolled_up_at = now() WHERE id = ANY(%(ids)s::bigint[])"
+
+# Forgetting a machine's days waits for the rollups counting the machine to commit.
+LOCK_MACHINE_DAYS = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK.format('%(machine)s')})"
+DELETE_MACHINE_DAYS = """
+DELETE FROM process_days WHERE machine_id = %(machine)s AND day = ANY(%(days)s::date[])
+"""
+UNCOUNT_MACHINE_DAYS = """
+UPDATE commands AS c SET rolled_up_at = NULL
+FROM unnest(%(days)s::date[]) AS days(day)
+WHERE c.machine_id = %(machine)s AND c.rolled_up_at IS NOT NULL
+  AND c."timestamp" >= days.day::timestamp AT TIME ZONE 'UTC'
+  AND c."timestamp" < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+"""
