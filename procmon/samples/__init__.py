@@ -1,24 +1,29 @@
 """Listings of other kinds of machines that `procmon up` submits, so a newcomer sees a mixed fleet.
 
-The files are real outputs (see SOURCES.md beside them); the machines are made up.
+Each machine has several consecutive listings a minute apart, so that it has process history to
+ask about: the first is a real output, the later ones are derived from it by advancing the CPU
+times of its busy processes (see SOURCES.md beside them); the machines are made up.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 
 from procmon.envelope import Envelope, make_envelope
 
-__all__ = ["SAMPLES", "Sample", "sample_envelopes"]
+__all__ = ["LISTING_SPACING", "SAMPLES", "Sample", "sample_envelopes"]
+
+LISTING_SPACING = timedelta(minutes=1)
+"""The time between two consecutive listings of a sample machine."""
 
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """A bundled listing and the machine it is presented as."""
+    """A bundled sequence of listings and the machine it is presented as."""
 
-    file: str
+    files: tuple[str, ...]
     machine_id: str
     machine_name: str
     os_type: str
@@ -26,25 +31,39 @@ class Sample:
     command_type: str
 
 
+def _sequence(stem: str) -> tuple[str, ...]:
+    return tuple(f"{stem}-{n}.out" for n in range(1, 6))
+
+
 SAMPLES: tuple[Sample, ...] = (
-    Sample("macos-ps-aux.out", "sample-macos", "sample-macbook", "macos", "10.11.6", "ps aux"),
-    Sample("freebsd-top.out", "sample-freebsd", "sample-bsd-box", "freebsd", "", "top"),
-    Sample("windows-tasklist-fr.out", "sample-windows", "sample-pc", "windows", "10", "tasklist"),
+    Sample(
+        _sequence("macos-ps-aux"), "sample-macos", "sample-macbook", "macos", "10.11.6", "ps aux"
+    ),
+    Sample(_sequence("freebsd-top"), "sample-freebsd", "sample-bsd-box", "freebsd", "", "top"),
+    Sample(
+        _sequence("windows-wmi-process"),
+        "sample-windows",
+        "sample-dc",
+        "windows",
+        "6.3.9600",
+        "Get-WmiObject -Class Win32_Process",
+    ),
 )
 
 
-def sample_envelopes(timestamp: datetime) -> list[Envelope]:
-    """Envelopes of every bundled sample, as if each machine had just taken its listing."""
+def sample_envelopes(now: datetime) -> list[Envelope]:
+    """Envelopes of every bundled listing, each machine's a minute apart, its last taken NOW."""
     folder = resources.files(__name__)
     return [
         make_envelope(
-            raw_output=folder.joinpath(sample.file).read_text(encoding="utf-8"),
+            raw_output=folder.joinpath(file).read_text(encoding="utf-8"),
             machine_id=sample.machine_id,
             machine_name=sample.machine_name,
             os_type=sample.os_type,
             os_version=sample.os_version,
             command_type=sample.command_type,
-            timestamp=timestamp,
+            timestamp=now - (len(sample.files) - 1 - n) * LISTING_SPACING,
         )
         for sample in SAMPLES
+        for n, file in enumerate(sample.files)
     ]
