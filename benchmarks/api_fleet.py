@@ -11,16 +11,27 @@ round first, every machine's snapshot of a round before the next round, and each
 rows together in listing order (the worker COPYs a listing in one go). A snapshot's rows then
 share a few pages, which is what the API's index scans meet in production; rows generated in
 any other order would spread one snapshot over a hundred pages.
+
+The rows have history as the worker gives it (benchmarks.fleet_history): each pid keeps its
+process across snapshots, CPU time growing at the process's rate (printed in whole seconds,
+as ps prints TIME), about 5% of the pids a day reused by a new process; start times as ps aux
+prints them (to the minute the first 24 hours, then to the day) with their precision; the
+worker's process_key, interval_seconds and interval_cpu_percent. Then the daily rollup counts
+every snapshot, as the worker's rounds would have (timed: the bench's rollup figure).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from benchmarks.fleet_history import GENERATION_COLUMNS, generations
 from procmon.columns import COLUMNS, COLUMNS_BY_NAME
+from streams.rollup import count_all
 
 __all__ = ["FLEET_END", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
 
@@ -40,26 +51,34 @@ ORDER BY s DESC, m
 """
 
 # Each generated column's value (the others take their defaults, NULL or '{}'): h is a
-# stable pseudo-random number per (snapshot, line); program names cycle through a fixed
-# list, nginx replacing one of them on every fifth machine.
+# stable pseudo-random number per (snapshot, line), g the line's process (fleet_history), t
+# the snapshot's epoch seconds, cpu its CPU time then and cpu_before at the snapshot before
+# (NULL when there is none or the process was not in it); program names cycle through a
+# fixed list, nginx replacing one of them on every fifth machine.
 _GENERATED = {
     "pid": "100 + n",
     "ppid": "CASE WHEN n = 1 THEN 0 ELSE 100 + n / 10 END",
-    "user": "(ARRAY['root', 'postgres', 'www-data', 'alice', 'bob'])[1 + h %% 5]",
+    "user": 'g."user"',
     "process_name": "name",
     "command_line": "'/usr/bin/' || name || ' --worker ' || n",
-    "cpu_percent": "CASE WHEN h %% 10 = 0 THEN (h %% 9000) / 100.0 ELSE (h %% 300) / 100.0 END",
+    "cpu_percent": "round((100 * cpu / greatest(t - g.born, 1))::numeric, 1)",
     "memory_percent": "(h %% 1000) / 100.0",
-    "rss_bytes": "(h %% 500000) * 4096",
-    "vsz_bytes": "(h %% 500000) * 16384",
+    "rss_bytes": "g.rss + (h %% 64) * 4096",
+    "vsz_bytes": "4 * g.rss + 65536 * 4096",
     "status": "(ARRAY['sleeping', 'running', 'idle'])[1 + h %% 3]",
     "status_raw": "'S'",
-    "start_time": "c.\"timestamp\" - (h %% 86400) * interval '1 second'",
-    "cpu_time_seconds": "(h %% 100000) / 10.0",
+    # As ps aux's START: hh:mm within a day of the start, the day after.
+    "start_time": "date_trunc(CASE WHEN t - g.born < 86400 THEN 'minute' ELSE 'day' END,"
+    " to_timestamp(g.born), 'UTC')",
+    "start_time_precision": "CASE WHEN t - g.born < 86400 THEN 60 ELSE 86400 END",
+    "cpu_time_seconds": "cpu",
     "tty": "NULL",
     "threads": "1 + h %% 16",
     "nice": "0",
     "priority": "20",
+    "process_key": "g.process_key",
+    "interval_seconds": "CASE WHEN cpu_before IS NOT NULL THEN %(every_seconds)s END",
+    "interval_cpu_percent": "100 * (cpu - cpu_before) / %(every_seconds)s",
     "observed_at": 'c."timestamp"',
     "machine_id": "c.machine_id",
     "command_id": "c.id",
@@ -69,12 +88,26 @@ _INSERTED = [column for column in COLUMNS if column.name in _GENERATED]
 if len(_INSERTED) != len(_GENERATED):
     raise ValueError(f"not columns of processes: {set(_GENERATED) - set(COLUMNS_BY_NAME)}")
 
+_GENERATIONS = f"CREATE TEMPORARY TABLE fleet_generations ({GENERATION_COLUMNS})"
+_COPY_GENERATIONS = "COPY fleet_generations FROM STDIN"
+
 _PROCESSES = f"""
 INSERT INTO processes ({", ".join(column.sql_name for column in _INSERTED)})
 SELECT {", ".join(_GENERATED[column.name] for column in _INSERTED)}
 FROM commands AS c
-CROSS JOIN generate_series(1, %(processes)s::int) AS n
-CROSS JOIN LATERAL (SELECT abs(hashtext(c.id::text || ':' || n)::bigint) AS h) AS hashed
+CROSS JOIN generate_series(1, %(processes)s::int) AS line(n)
+CROSS JOIN LATERAL (
+    SELECT abs(hashtext(c.id::text || ':' || n)::bigint) AS h,
+           extract(epoch FROM c."timestamp")::float8 AS t,
+           substr(c.machine_id, 2)::int AS machine
+) AS hashed
+JOIN fleet_generations AS g
+  ON g.machine = hashed.machine AND g.slot = n AND g.born <= t AND t < g.dies
+CROSS JOIN LATERAL (
+    SELECT floor(g.rate * (t - g.born)) AS cpu,
+           CASE WHEN c."timestamp" > %(fleet_first)s AND t - %(every_seconds)s >= g.born
+                THEN floor(g.rate * (t - %(every_seconds)s - g.born)) END AS cpu_before
+) AS timed
 CROSS JOIN LATERAL (
     SELECT CASE
         WHEN n = 2 THEN 'python3'
@@ -92,26 +125,45 @@ ORDER BY c.id, n
 """
 
 
+@dataclass(frozen=True, slots=True)
 class Fleet:
-    """What was loaded: sizes, and the machine the single-machine queries ask about."""
+    """What was loaded: sizes, how long loading and the rollup took, and the machine the
+    single-machine questions ask about."""
 
-    def __init__(self, machines: int, snapshots: int, processes: int, seconds: float) -> None:
-        self.machines = machines
-        self.snapshots = snapshots
-        self.processes = processes
-        self.seconds = seconds
-        self.probe_machine = "m0005"
+    machines: int
+    snapshots: int
+    processes: int
+    seconds: float
+    rollup_seconds: float
+    probe_machine: str = "m0005"
 
     @property
     def process_rows(self) -> int:
         """Rows in ``processes``."""
         return self.machines * self.snapshots * self.processes
 
+    @property
+    def rollup_snapshots_per_second(self) -> float:
+        """Snapshots the rollup counted a second."""
+        return self.machines * self.snapshots / self.rollup_seconds
+
 
 def load_fleet(database_url: str, machines: int, snapshots: int, processes: int) -> Fleet:
-    """Load the fleet into a migrated, empty database, 25 reporting rounds at a time."""
+    """Load the fleet into a migrated, empty database, 25 reporting rounds at a time, then
+    count it all into the daily rollup."""
     started = time.perf_counter()
     with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(_GENERATIONS)
+        with conn.cursor().copy(_COPY_GENERATIONS) as copy:
+            for generation in generations(
+                machines=machines,
+                snapshots=snapshots,
+                processes=processes,
+                end=FLEET_END,
+                every=SNAPSHOT_EVERY,
+            ):
+                copy.write_row(generation)
+        conn.execute("ANALYZE fleet_generations")
         # Round s is the fleet's s-th snapshot before FLEET_END: the oldest round goes first.
         for last in range(snapshots - 1, -1, -25):
             first = max(last - 24, 0)
@@ -130,9 +182,29 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
                 )
                 conn.execute(
                     _PROCESSES,
-                    {"processes": processes, "after_id": after_id[0] if after_id else 0},
+                    {
+                        "processes": processes,
+                        "after_id": after_id[0] if after_id else 0,
+                        "fleet_first": FLEET_END - (snapshots - 1) * SNAPSHOT_EVERY,
+                        "every_seconds": SNAPSHOT_EVERY.total_seconds(),
+                    },
                 )
             print(f"  fleet: {snapshots - first}/{snapshots} rounds loaded", flush=True)
-        conn.execute("VACUUM ANALYZE commands")
         conn.execute("VACUUM ANALYZE processes")
-    return Fleet(machines, snapshots, processes, time.perf_counter() - started)
+        rollup_started = time.perf_counter()
+        counted = asyncio.run(_roll_up(database_url))
+        rollup_seconds = time.perf_counter() - rollup_started
+        print(f"  fleet: {counted} snapshots rolled up in {rollup_seconds:.0f} s", flush=True)
+        # The rollup marked every commands row: its dead versions go before the questions.
+        conn.execute("VACUUM ANALYZE commands")
+        conn.execute("VACUUM ANALYZE process_days")
+    return Fleet(
+        machines, snapshots, processes, time.perf_counter() - started - rollup_seconds,
+        rollup_seconds,
+    )  # fmt: skip
+
+
+async def _roll_up(database_url: str) -> int:
+    """Count every snapshot into the daily rollup, as the worker's rounds do."""
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        return await count_all(conn)
