@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     dedupe_cache_size: PositiveInt = Field(
         100_000, description="Snapshot keys a worker remembers to skip redeliveries cheaply."
     )
+    history_max_gap: PositiveFloat = Field(
+        3600.0,
+        description="Seconds between two snapshots of a machine beyond which no interval CPU "
+        "is measured (the process keeps its key).",
+    )
+    history_memory_size: PositiveInt = Field(
+        10_000,
+        description="Machines whose latest snapshot a worker keeps in memory to link the next "
+        "one without reading it back.",
+    )
     earliest_timestamp: AwareDatetime = Field(
         datetime(1990, 1, 1, tzinfo=UTC),
         description="Listings dated before this are refused (dead letters saying so).",
@@ -202,6 +212,11 @@ class Settings(BaseSettings):
     )
     api_cache_max_bytes: PositiveInt = Field(
         1_048_576, description="Answers larger than this are not written to the cache."
+    )
+    demo_collect_interval: PositiveFloat = Field(
+        60.0,
+        description="Seconds between the listings of this machine that `procmon up` publishes "
+        "while it runs.",
     )
     log_level: LogLevel = Field("INFO", description="Log level of every procmon process.")
 

@@ -235,23 +235,30 @@ read_types(PyObject *names, ColumnType *types, Py_ssize_t *count)
 }
 
 PyDoc_STRVAR(encode_rows_doc,
-"encode_rows(head, rows, types, truncated)\n--\n\n"
-"The binary COPY tuples of head + row[:-1] for each of rows whose last field is empty; the\n"
-"others are appended to truncated. See streams.copy_rows.encode_rows_python.");
+"encode_rows(head, rows, types, truncated, tails)\n--\n\n"
+"The binary COPY tuples of head + row[:-1] + tail for each of rows (with its tail, of the\n"
+"list tails) whose last field is empty; the indexes of the others are appended to\n"
+"truncated. See streams.copy_rows.encode_rows_python.");
 
 static PyObject *
 encode_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "encode_rows takes 4 arguments");
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "encode_rows takes 5 arguments");
         return NULL;
     }
     PyObject *head = args[0];
     PyObject *rows = args[1];
     PyObject *truncated = args[3];
-    if (!PyTuple_Check(head) || !PyList_Check(rows) || !PyList_Check(truncated)) {
+    PyObject *tails = args[4];
+    if (!PyTuple_Check(head) || !PyList_Check(rows) || !PyList_Check(truncated) ||
+        !PyList_Check(tails)) {
         PyErr_SetString(PyExc_TypeError,
-                        "encode_rows: head a tuple, rows and truncated lists");
+                        "encode_rows: head a tuple, rows, truncated and tails lists");
+        return NULL;
+    }
+    if (PyList_GET_SIZE(tails) != PyList_GET_SIZE(rows)) {
+        PyErr_SetString(PyExc_ValueError, "encode_rows: a tail for each row");
         return NULL;
     }
     ColumnType types[MAX_COLUMNS];
@@ -263,16 +270,29 @@ encode_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     Buffer buffer = {NULL, 0, 0};
     for (Py_ssize_t index = 0; index < PyList_GET_SIZE(rows); index++) {
         PyObject *row = PyList_GET_ITEM(rows, index);
-        if (!PyTuple_Check(row) || PyTuple_GET_SIZE(row) != column_count - head_count + 1) {
-            PyErr_Format(PyExc_ValueError, "row %zd: not a tuple of %zd fields", index,
-                         column_count - head_count + 1);
+        PyObject *tail = PyList_GET_ITEM(tails, index);
+        if (!PyTuple_Check(tail)) {
+            PyErr_Format(PyExc_ValueError, "tail %zd: not a tuple", index);
             goto error;
         }
-        int is_truncated = PyObject_IsTrue(PyTuple_GET_ITEM(row, PyTuple_GET_SIZE(row) - 1));
-        if (is_truncated < 0 || (is_truncated && PyList_Append(truncated, row) < 0)) {
+        Py_ssize_t tail_count = PyTuple_GET_SIZE(tail);
+        Py_ssize_t row_count = column_count - head_count - tail_count;
+        if (!PyTuple_Check(row) || row_count < 0 || PyTuple_GET_SIZE(row) != row_count + 1) {
+            PyErr_Format(PyExc_ValueError, "row %zd: not a tuple of %zd fields", index,
+                         row_count + 1);
+            goto error;
+        }
+        int is_truncated = PyObject_IsTrue(PyTuple_GET_ITEM(row, row_count));
+        if (is_truncated < 0) {
             goto error;
         }
         if (is_truncated) {
+            PyObject *position = PyLong_FromSsize_t(index);
+            if (position == NULL || PyList_Append(truncated, position) < 0) {
+                Py_XDECREF(position);
+                goto error;
+            }
+            Py_DECREF(position);
             continue;
         }
         if (reserve(&buffer, 2) < 0) {
@@ -280,9 +300,14 @@ encode_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         }
         put_big_endian(&buffer, (uint16_t)column_count, 2);
         for (Py_ssize_t column = 0; column < column_count; column++) {
-            PyObject *value = column < head_count
-                                  ? PyTuple_GET_ITEM(head, column)
-                                  : PyTuple_GET_ITEM(row, column - head_count);
+            PyObject *value;
+            if (column < head_count) {
+                value = PyTuple_GET_ITEM(head, column);
+            } else if (column < head_count + row_count) {
+                value = PyTuple_GET_ITEM(row, column - head_count);
+            } else {
+                value = PyTuple_GET_ITEM(tail, column - head_count - row_count);
+            }
             if (put_field(&buffer, types[column], value) < 0) {
                 goto error;
             }

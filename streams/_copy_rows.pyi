@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 _Row = TypeVar("_Row", bound=tuple[Any, ...])
@@ -6,6 +7,7 @@ def encode_rows(
     head: tuple[object, ...],
     rows: list[_Row],
     types: tuple[str, ...],
-    truncated: list[_Row],
+    truncated: list[int],
+    tails: Sequence[tuple[object, ...]],
     /,
 ) -> bytes: ...

@@ -34,6 +34,7 @@ from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage
 from streams.dead_letters import publish_dead_letters
+from streams.history import ProcessHistory
 from streams.ingest import IngestPath
 from streams.metrics import WorkerMetrics, serve_metrics
 from streams.recent import RecentKeys
@@ -93,11 +94,15 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     )
     # One connection per batch in flight: a single COPY keeps one PostgreSQL backend busy,
     # and the commit, the commands insert and the worker's own turns leave it idle between.
+    # One memory of each machine's latest snapshot for all the writers: a batch links to the
+    # one before it, whichever connection wrote that.
+    history = ProcessHistory.from_settings(settings)
     writers = [
         SnapshotWriter(
             settings.database_url,
             retry_attempts=settings.db_retry_attempts,
             parking_dir=settings.parking_dir,
+            history=history,
         )
         for _ in range(settings.writer_connections)
     ]

@@ -11,7 +11,7 @@ and the tests hold both to psycopg's own bytes. :data:`ENCODER` says which is us
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
 
@@ -88,30 +88,38 @@ def encode_rows_python(
     head: tuple[object, ...],
     rows: list[Row],
     types: tuple[str, ...],
-    truncated: list[Row],
+    truncated: list[int],
+    tails: Sequence[tuple[object, ...]],
 ) -> bytes:
-    """The binary COPY tuples of ``head + row[:-1]`` for each row whose last field is empty.
+    """The binary COPY tuples of ``head + row[:-1] + tail`` for each row whose last field is
+    empty, ``tail`` being its item of ``tails`` (the row's history, which the parser's row
+    does not hold).
 
     ``types`` names each column's PostgreSQL type (``int8``, ``int4``, ``text``, ``float4``,
-    ``float8``, ``timestamptz``); None is NULL. Rows whose last field (``truncated_fields``)
-    is not empty are appended to ``truncated`` instead, for a COPY that carries that column.
+    ``float8``, ``timestamptz``); None is NULL. The indexes of rows whose last field
+    (``truncated_fields``) is not empty are appended to ``truncated`` instead, for a COPY that
+    carries that column.
     """
     encoders = []
     for name in types:
         if name not in _ENCODERS:
             raise ValueError(f"types: {name!r} is not one this encoder writes")
         encoders.append(_ENCODERS[name])
-    width = len(types) - len(head) + 1
+    if len(tails) != len(rows):
+        raise ValueError("encode_rows: a tail for each row")
     field_count = struct.pack("!h", len(types))
     parts: list[bytes] = []
-    for index, row in enumerate(rows):
+    for index, (row, tail) in enumerate(zip(rows, tails, strict=True)):
+        if not isinstance(tail, tuple):
+            raise ValueError(f"tail {index}: not a tuple")
+        width = len(types) - len(head) - len(tail) + 1
         if not isinstance(row, tuple) or len(row) != width:
             raise ValueError(f"row {index}: not a tuple of {width} fields")
         if row[-1]:
-            truncated.append(row)
+            truncated.append(index)
             continue
         parts.append(field_count)
-        for encode, value in zip(encoders, (*head, *row[:-1]), strict=True):
+        for encode, value in zip(encoders, (*head, *row[:-1], *tail), strict=True):
             parts.append(_NULL if value is None else encode(value))
     return b"".join(parts)
 

@@ -13,7 +13,9 @@ from typing import Literal, get_args
 
 __all__ = ["PHASES", "Phase", "PhaseTimes"]
 
-Phase = Literal["consume", "decode", "dedupe", "parse", "commands", "copy", "commit", "ack"]
+Phase = Literal[
+    "consume", "decode", "dedupe", "parse", "commands", "history", "copy", "commit", "ack"
+]
 PHASES: tuple[Phase, ...] = get_args(Phase)
 
 

@@ -20,6 +20,7 @@ from procmon.cache import FailOpenRedis
 from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
+from streams.history import ProcessHistory
 from streams.ingest import IngestPath
 from streams.writer import SnapshotWriter
 
@@ -51,6 +52,7 @@ async def replay_topic(
         settings.database_url,
         retry_attempts=settings.db_retry_attempts,
         parking_dir=settings.parking_dir,
+        history=ProcessHistory.from_settings(settings),
     )
     cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     ingest_path = IngestPath(cache)

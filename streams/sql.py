@@ -5,21 +5,30 @@ from __future__ import annotations
 from procmon.columns import COPY_COLUMNS
 
 __all__ = [
+    "BUMP_HISTORY_REVISIONS",
     "COPY_PROCESSES",
     "COPY_UNTRUNCATED_PROCESSES",
     "COUNT_PICKED",
     "DELETE_MACHINE_DAYS",
     "INSERT_COMMANDS",
     "INSERT_INGEST_ERRORS",
+    "LATEST_SNAPSHOTS",
     "LIST_DEAD_LETTERS",
+    "LOCK_MACHINES",
     "LOCK_MACHINE_DAYS",
     "MARK_COUNTED",
     "MARK_REPLAYED",
+    "NEXT_SNAPSHOT",
     "PICK_PENDING",
+    "PREVIOUS_SNAPSHOT",
     "PROCESS_COLUMNS",
     "PROCESS_COLUMN_TYPES",
+    "RELABEL_CHAINS",
     "SELECT_FOR_REPLAY",
+    "SNAPSHOT_HISTORY_ROWS",
     "UNCOUNT_MACHINE_DAYS",
+    "UNTRUNCATED_COLUMN_TYPES",
+    "UPDATE_HISTORY",
 ]
 
 # Snapshot rows of a batch in one statement; an already stored key is skipped, and only
@@ -42,17 +51,81 @@ RETURNING id, machine_id, "timestamp", content_hash
 # The columns each COPY row carries, in order, with their types (procmon.columns declares
 # them): COPY is binary, which spares both Python and PostgreSQL the text formatting and
 # parsing of every value. The snapshot's three come first, then a ProcessRow's fields in its
-# own order, so that a row is written as the snapshot's values and the row itself, unpacked
-# by no one.
+# own order, then the row's history, so that a row is written as the snapshot's values, the
+# row itself, unpacked by no one, and its history.
 PROCESS_COLUMNS = tuple(column.name for column in COPY_COLUMNS)
 PROCESS_COLUMN_TYPES = tuple(str(column.sql_type) for column in COPY_COLUMNS)
 
 _COPY = "COPY processes ({}) FROM STDIN (FORMAT binary)"
 COPY_PROCESSES = _COPY.format(", ".join(column.sql_name for column in COPY_COLUMNS))
-# Every column but the last, truncated_fields, which then takes its default, '{}'.
-COPY_UNTRUNCATED_PROCESSES = _COPY.format(
-    ", ".join(column.sql_name for column in COPY_COLUMNS[:-1])
-)
+# Every column but truncated_fields, which then takes its default, '{}'.
+_UNTRUNCATED = tuple(column for column in COPY_COLUMNS if column.name != "truncated_fields")
+UNTRUNCATED_COLUMN_TYPES = tuple(str(column.sql_type) for column in _UNTRUNCATED)
+COPY_UNTRUNCATED_PROCESSES = _COPY.format(", ".join(column.sql_name for column in _UNTRUNCATED))
+
+# Process history (streams.history). A machine's snapshots are in the order of
+# ("timestamp", content_hash), which the dedupe key's index serves.
+# The latest snapshot of each machine, those of the batch being written left out.
+LATEST_SNAPSHOTS = """
+SELECT m.machine_id, c.id, c.history_revision, c."timestamp", c.content_hash
+FROM unnest(%(machines)s::text[]) AS m(machine_id)
+CROSS JOIN LATERAL (
+    SELECT id, history_revision, "timestamp", content_hash FROM commands
+    WHERE commands.machine_id = m.machine_id AND id <> ALL(%(exclude)s::bigint[])
+    ORDER BY "timestamp" DESC, content_hash DESC
+    LIMIT 1
+) AS c
+"""
+PREVIOUS_SNAPSHOT = """
+SELECT id, "timestamp", content_hash FROM commands
+WHERE machine_id = %s AND ("timestamp", content_hash) < (%s::timestamptz, %s::text)
+ORDER BY "timestamp" DESC, content_hash DESC
+LIMIT 1
+"""
+NEXT_SNAPSHOT = """
+SELECT id, "timestamp", content_hash FROM commands
+WHERE machine_id = %s AND ("timestamp", content_hash) > (%s::timestamptz, %s::text)
+ORDER BY "timestamp", content_hash
+LIMIT 1
+"""
+# What linking reads of stored rows (streams.history.StoredRow's fields, in order).
+SNAPSHOT_HISTORY_ROWS = """
+SELECT command_id, line_number, pid, process_name, start_time, start_time_precision,
+       cpu_time_seconds, truncated_fields, process_key, interval_seconds, interval_cpu_percent
+FROM processes WHERE command_id = ANY(%s::bigint[])
+ORDER BY command_id, line_number
+"""
+# Writers of one machine take turns (the machines in sorted order: no deadlock). The
+# two-key form keeps these locks apart from the migrations' one-key locks.
+LOCK_MACHINES = """
+SELECT pg_advisory_xact_lock(1751, hashtext(machine_id)) FROM unnest(%s::text[]) AS m(machine_id)
+"""
+UPDATE_HISTORY = """
+UPDATE processes AS p
+SET process_key = v.process_key, interval_seconds = v.interval_seconds,
+    interval_cpu_percent = v.interval_cpu_percent
+FROM unnest(%s::integer[], %s::bigint[], %s::real[], %s::real[])
+     AS v(line_number, process_key, interval_seconds, interval_cpu_percent)
+WHERE p.command_id = %s AND p.line_number = v.line_number
+"""
+# A key that changed in one snapshot changes in the rest of its chain: the machine's rows
+# after that snapshot (in the machine's order) that carry the old key.
+RELABEL_CHAINS = """
+UPDATE processes AS p SET process_key = r.new_key
+FROM unnest(%(old)s::bigint[], %(new)s::bigint[]) AS r(old_key, new_key)
+WHERE p.process_key = r.old_key AND p.machine_id = %(machine_id)s
+  AND p.observed_at >= %(timestamp)s AND p.command_id <> ALL(%(skip)s::bigint[])
+  AND (p.observed_at > %(timestamp)s OR p.command_id IN (
+      SELECT id FROM commands WHERE machine_id = %(machine_id)s
+        AND "timestamp" = %(timestamp)s AND content_hash > %(content_hash)s))
+RETURNING p.command_id
+"""
+# Snapshots whose rows' history was rewritten: their UTC day, and whether the rollup counted it.
+BUMP_HISTORY_REVISIONS = """
+UPDATE commands SET history_revision = history_revision + 1
+WHERE id = ANY(%s::bigint[])
+RETURNING ("timestamp" AT TIME ZONE 'UTC')::date, rolled_up_at IS NOT NULL
+"""
 
 # A redelivered bad message is recorded once.
 INSERT_INGEST_ERRORS = """

@@ -20,11 +20,12 @@ from pathlib import Path
 import psycopg
 from psycopg.types.json import Jsonb
 
-from parsers import ProcessRow
 from procmon.errors import StorageError
+from procmon.settings import Settings
 from streams.batch import PreparedBatch, Snapshot, SnapshotKey
 from streams.copy_rows import COPY_SIGNATURE, COPY_TRAILER, encode_rows
 from streams.failures import Failure, describe_refusal, failures_of
+from streams.history import ProcessHistory
 from streams.parking import park
 from streams.phases import PhaseTimes
 from streams.sql import (
@@ -33,6 +34,7 @@ from streams.sql import (
     INSERT_COMMANDS,
     INSERT_INGEST_ERRORS,
     PROCESS_COLUMN_TYPES,
+    UNTRUNCATED_COLUMN_TYPES,
 )
 
 __all__ = ["BatchResult", "SnapshotWriter"]
@@ -41,7 +43,6 @@ log = logging.getLogger(__name__)
 
 _FIRST_BACKOFF_SECONDS = 0.5
 _MAX_BACKOFF_SECONDS = 10.0
-_UNTRUNCATED_TYPES = PROCESS_COLUMN_TYPES[:-1]
 # What PostgreSQL (or psycopg, dumping a value) refuses for the data itself, and would refuse
 # again: a lone surrogate has no UTF-8 form (UnicodeEncodeError, a ValueError). Losing the
 # connection is an OperationalError, caught before these and retried.
@@ -106,10 +107,21 @@ def _failure_values(failure: Failure) -> tuple[object, ...]:
 class SnapshotWriter:
     """Stores batches over one PostgreSQL connection, reconnecting when it is lost."""
 
-    def __init__(self, database_url: str, *, retry_attempts: int, parking_dir: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        retry_attempts: int,
+        parking_dir: Path,
+        history: ProcessHistory | None = None,
+    ) -> None:
+        """Write to ``database_url``; link process history with ``history``, which the
+        writers of one process share (a writer of its own when None, with the settings'
+        defaults)."""
         self._database_url = database_url
         self._retry_attempts = retry_attempts
         self._parking_dir = parking_dir
+        self._history = history or ProcessHistory.from_settings(Settings.model_construct())
         self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
 
     async def close(self) -> None:
@@ -218,38 +230,57 @@ class SnapshotWriter:
         stored: dict[SnapshotKey, int] = {}
         process_rows = 0
         phases = PhaseTimes()
-        async with conn.transaction(), conn.cursor() as cur:
-            with phases.timing("commands"):
-                await self._insert_commands(cur, snapshots, stored)
-            copy_started = time.perf_counter()
-            # Rows with truncated fields, the few, are copied apart: an array is dumped in
-            # Python, and the others take the column's default, the empty array.
-            truncated: list[tuple[object, ...]] = []
-            async with cur.copy(COPY_UNTRUNCATED_PROCESSES) as copy:
-                await copy.write(COPY_SIGNATURE)
-                for snapshot in snapshots:
-                    command_id = stored.get(snapshot.key)
-                    if command_id is None:
-                        continue
-                    envelope = snapshot.envelope
-                    # COPY's columns: the snapshot's three, then a row's fields in its order.
-                    head = (command_id, envelope.machine_id, envelope.timestamp)
-                    cut: list[ProcessRow] = []
-                    await copy.write(encode_rows(head, snapshot.rows, _UNTRUNCATED_TYPES, cut))
-                    truncated += ((*head, *row[:-1], list(row.truncated_fields)) for row in cut)
-                    process_rows += len(snapshot.rows)
-                await copy.write(COPY_TRAILER)
-            if truncated:
-                async with cur.copy(COPY_PROCESSES) as copy:
-                    copy.set_types(PROCESS_COLUMN_TYPES)
-                    for values in truncated:
-                        await copy.write_row(values)
-            phases.add("copy", time.perf_counter() - copy_started)
-            if failures:
-                rows = [_failure_values(failure) for failure in failures]
-                await cur.execute(INSERT_INGEST_ERRORS, _as_columns(rows))
-            # The transaction commits when this block ends: that is the commit phase.
-            commit_started = time.perf_counter()
+        plan = None
+        try:
+            async with conn.transaction(), conn.cursor() as cur:
+                with phases.timing("commands"):
+                    await self._insert_commands(cur, snapshots, stored)
+                with phases.timing("history"):
+                    plan = await self._history.link_batch(
+                        cur, [(s, stored[s.key]) for s in snapshots if s.key in stored]
+                    )
+                copy_started = time.perf_counter()
+                # Rows with truncated fields, the few, are copied apart: an array is dumped in
+                # Python, and the others take the column's default, the empty array.
+                truncated: list[tuple[object, ...]] = []
+                async with cur.copy(COPY_UNTRUNCATED_PROCESSES) as copy:
+                    await copy.write(COPY_SIGNATURE)
+                    for snapshot in snapshots:
+                        command_id = stored.get(snapshot.key)
+                        if command_id is None:
+                            continue
+                        envelope = snapshot.envelope
+                        # COPY's columns: the snapshot's three, a row's fields in its order,
+                        # then the row's history.
+                        head = (command_id, envelope.machine_id, envelope.timestamp)
+                        rows = snapshot.rows
+                        tails = plan.values_of(command_id)
+                        cut: list[int] = []
+                        await copy.write(
+                            encode_rows(head, rows, UNTRUNCATED_COLUMN_TYPES, cut, tails)
+                        )
+                        truncated += (
+                            (*head, *rows[i][:-1], list(rows[i].truncated_fields), *tails[i])
+                            for i in cut
+                        )
+                        process_rows += len(rows)
+                    await copy.write(COPY_TRAILER)
+                if truncated:
+                    async with cur.copy(COPY_PROCESSES) as copy:
+                        copy.set_types(PROCESS_COLUMN_TYPES)
+                        for values in truncated:
+                            await copy.write_row(values)
+                phases.add("copy", time.perf_counter() - copy_started)
+                with phases.timing("history"):
+                    await self._history.settle(cur, plan)
+                if failures:
+                    rows_of_failures = [_failure_values(failure) for failure in failures]
+                    await cur.execute(INSERT_INGEST_ERRORS, _as_columns(rows_of_failures))
+                # The transaction commits when this block ends: that is the commit phase.
+                commit_started = time.perf_counter()
+        finally:
+            if plan is not None:
+                self._history.finish(plan)
         phases.add("commit", time.perf_counter() - commit_started)
         return BatchResult(
             snapshots_stored=len(stored),

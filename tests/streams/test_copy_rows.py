@@ -21,10 +21,13 @@ from streams.copy_rows import (
     encode_rows,
     encode_rows_python,
 )
-from streams.sql import PROCESS_COLUMN_TYPES
+from parsers.rows import ProcessRow, ProcessStatus
+from procmon.columns import HISTORY_COLUMNS
+from streams.sql import UNTRUNCATED_COLUMN_TYPES
 
-TYPES = PROCESS_COLUMN_TYPES[:-1]
+TYPES = UNTRUNCATED_COLUMN_TYPES
 HEAD_WIDTH = 3
+TAIL_WIDTH = len(HISTORY_COLUMNS)
 PARIS = ZoneInfo("Europe/Paris")
 
 _TEXT = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"))
@@ -53,11 +56,12 @@ def _values(types: tuple[str, ...]) -> st.SearchStrategy[tuple[Any, ...]]:
 
 _ROWS = st.lists(
     st.tuples(
-        _values(TYPES[HEAD_WIDTH:]),
+        _values(TYPES[HEAD_WIDTH:-TAIL_WIDTH]),
         st.sampled_from([(), (), ("user",)]),
     ).map(lambda pair: (*pair[0], pair[1])),
     max_size=5,
 )
+_TAIL = _values(TYPES[-TAIL_WIDTH:])
 _HEADS = _values(TYPES[:HEAD_WIDTH])
 
 
@@ -79,36 +83,56 @@ def test_the_compiled_encoder_is_in_use() -> None:
 
 
 @settings(max_examples=200)
-@given(_HEADS, _ROWS)
+@given(_HEADS, _ROWS, st.data())
 def test_both_encoders_send_what_psycopg_sends(
-    database_url: str, head: tuple[Any, ...], rows: list[tuple[Any, ...]]
+    database_url: str, head: tuple[Any, ...], rows: list[tuple[Any, ...]], data: st.DataObject
 ) -> None:
-    compiled_cut: list[tuple[Any, ...]] = []
-    python_cut: list[tuple[Any, ...]] = []
-    compiled = encode_rows(head, rows, TYPES, compiled_cut)
-    python = encode_rows_python(head, rows, TYPES, python_cut)
-    kept = [row for row in rows if not row[-1]]
-    assert compiled_cut == python_cut == [row for row in rows if row[-1]]
+    tails = [data.draw(_TAIL) for _ in rows]
+    compiled_cut: list[int] = []
+    python_cut: list[int] = []
+    compiled = encode_rows(head, rows, TYPES, compiled_cut, tails)
+    python = encode_rows_python(head, rows, TYPES, python_cut, tails)
+    assert compiled_cut == python_cut == [index for index, row in enumerate(rows) if row[-1]]
+    kept = [(*head, *row[:-1], *tail) for row, tail in zip(rows, tails, strict=True) if not row[-1]]
     with psycopg.connect(database_url) as conn:
-        assert compiled == python == psycopg_bytes(conn, [(*head, *row[:-1]) for row in kept])
+        assert compiled == python == psycopg_bytes(conn, kept)
 
 
 def test_postgresql_reads_back_what_was_encoded(database_url: str) -> None:
     names = ", ".join(f"c{n} {name}" for n, name in enumerate(TYPES))
     when = datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=PARIS)
     head = (2**40, "machine-é", datetime(2026, 11, 29, 5, 0, tzinfo=UTC))
-    first = (7, 2**31 - 1, "nginx", -(2**31), "rüdiger", "nginx: worker 日本", 0.5, 1.25)
-    row = (*first, 2**62, 0, None, "sleeping", "S<l", when, 1234.56789, "pts/0", 12, -20, None, ())
-    encoded = encode_rows(head, [row], TYPES, [])
+    row = ProcessRow(
+        line_number=7,
+        pid=2**31 - 1,
+        process_name="nginx",
+        ppid=-(2**31),
+        user="rüdiger",
+        command_line="nginx: worker 日本",
+        cpu_percent=0.5,
+        memory_percent=1.25,
+        rss_bytes=2**62,
+        vsz_bytes=0,
+        status=ProcessStatus.SLEEPING,
+        status_raw="S<l",
+        start_time=when,
+        cpu_time_seconds=1234.56789,
+        tty="pts/0",
+        threads=12,
+        nice=-20,
+    )
+    tail = (2**62 + 5, 60.0, 12.5)
+    encoded = encode_rows(head, [row], TYPES, [], [tail])
     with psycopg.connect(database_url) as conn:
         conn.execute(f"CREATE TEMP TABLE copied ({names})")
         with conn.cursor().copy("COPY copied FROM STDIN (FORMAT binary)") as copy:
             copy.write(COPY_SIGNATURE + encoded + COPY_TRAILER)
         stored = conn.execute("SELECT * FROM copied").fetchone()
-    assert stored == (*head, *row[:-1])
+    assert stored == (*head, *row[:-1], *tail)
     assert stored is not None
-    assert stored[16] == when
-    assert stored[9] == struct.unpack("!f", struct.pack("!f", 0.5))[0]
+    assert stored[HEAD_WIDTH + ProcessRow._fields.index("start_time")] == when
+    cpu_percent = stored[HEAD_WIDTH + ProcessRow._fields.index("cpu_percent")]
+    assert cpu_percent == struct.unpack("!f", struct.pack("!f", 0.5))[0]
 
 
 @pytest.mark.parametrize(
@@ -128,18 +152,22 @@ def test_values_a_column_cannot_take_are_refused_by_both(
     value: object, column: int, error: type[Exception]
 ) -> None:
     head = (1, "m", datetime(2026, 1, 1, tzinfo=UTC))
-    row: list[object] = [None] * (len(TYPES) - HEAD_WIDTH) + [()]
+    row: list[object] = [None] * (len(TYPES) - HEAD_WIDTH - TAIL_WIDTH) + [()]
     row[column - HEAD_WIDTH] = value
     for encode in (encode_rows, encode_rows_python):
         with pytest.raises(error):
-            encode(head, [tuple(row)], TYPES, [])
+            encode(head, [tuple(row)], TYPES, [], [(None,) * TAIL_WIDTH])
 
 
 def test_bad_arguments_are_refused() -> None:
     for encode in (encode_rows, encode_rows_python):
         with pytest.raises(ValueError, match="not one this encoder writes"):
-            encode((), [(1, ())], ("int2",), [])
+            encode((), [(1, ())], ("int2",), [], [()])
         with pytest.raises(ValueError, match="row 0"):
-            encode((), [(1, 2, ())], ("int8",), [])
+            encode((), [(1, 2, ())], ("int8",), [], [()])
+        with pytest.raises(ValueError, match="a tail for each row"):
+            encode((), [(1, ())], ("int8",), [], [])
+        with pytest.raises(ValueError, match="tail 0"):
+            encode((), [(1, ())], ("int8",), [], [None])  # type: ignore[list-item]
     with pytest.raises(TypeError):
-        encode_rows([], [], (), [])  # type: ignore[arg-type]
+        encode_rows([], [], (), [], [])  # type: ignore[arg-type]

@@ -82,10 +82,11 @@ async def test_batch_is_stored_with_normalized_values(clean_database: str, tmp_p
     )
 
 
-def test_copy_columns_are_the_snapshots_then_a_rows_fields_in_order() -> None:
-    # The writer sends a row as it stands after the snapshot's values.
+def test_copy_columns_are_the_snapshots_then_a_rows_fields_in_order_then_its_history() -> None:
+    # The writer sends a row as it stands after the snapshot's values, and its history after.
     assert PROCESS_COLUMNS[:3] == ("command_id", "machine_id", "observed_at")
-    assert PROCESS_COLUMNS[3:] == ProcessRow._fields
+    assert PROCESS_COLUMNS[3:-3] == ProcessRow._fields
+    assert PROCESS_COLUMNS[-3:] == ("process_key", "interval_seconds", "interval_cpu_percent")
 
 
 async def test_truncated_fields_are_stored_row_by_row_in_listing_order(

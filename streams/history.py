@@ -1,0 +1,349 @@
+"""Process history as the worker stores it: each stored snapshot linked to the one before it on
+its machine, whatever order snapshots arrive in.
+
+Inside the transaction that stores a batch:
+
+1. :meth:`ProcessHistory.link_batch`, before the COPY, links each machine's snapshots in time
+   order to the latest snapshot of the machine this process remembers (or reads back, once),
+   so the rows are written with their history: in order, nothing is read back;
+2. :meth:`ProcessHistory.settle`, after the COPY, waits for this process's earlier batches
+   of the same machines, takes a lock per machine (so two writers of one machine take turns)
+   and checks that what was remembered is what is stored. Where it is not (a snapshot that
+   arrived before or between stored ones, another worker's write, a batch that failed) the
+   machine's new snapshots are linked again to what is stored, and the stored snapshot after
+   each is linked again to it, its changed keys carried along the rest of their chains.
+
+Rows rewritten in a snapshot the daily rollup counted make it count their days again
+(:func:`streams.rollup.forget_days`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, NamedTuple
+
+import psycopg
+
+from history import HistoryValues, LinkedSnapshot, SnapshotPlace, link_snapshot
+from procmon.settings import Settings
+from streams.batch import Snapshot
+from streams.rollup import forget_days
+from streams.sql import (
+    BUMP_HISTORY_REVISIONS,
+    LATEST_SNAPSHOTS,
+    LOCK_MACHINES,
+    NEXT_SNAPSHOT,
+    PREVIOUS_SNAPSHOT,
+    RELABEL_CHAINS,
+    SNAPSHOT_HISTORY_ROWS,
+    UPDATE_HISTORY,
+)
+
+__all__ = ["HistoryPlan", "ProcessHistory", "StoredRow"]
+
+Cursor = psycopg.AsyncCursor[Any]
+_Order = tuple[datetime, str]
+
+
+class StoredRow(NamedTuple):
+    """A stored process row as linking reads it back."""
+
+    command_id: int
+    line_number: int
+    pid: int
+    process_name: str
+    start_time: datetime | None
+    start_time_precision: float | None
+    cpu_time_seconds: float | None
+    truncated_fields: list[str]
+    process_key: int | None
+    interval_seconds: float | None
+    interval_cpu_percent: float | None
+
+    @property
+    def history(self) -> HistoryValues | None:
+        """Its stored history, None before process history existed."""
+        if self.process_key is None:
+            return None
+        return (self.process_key, self.interval_seconds, self.interval_cpu_percent)
+
+
+@dataclass(frozen=True, slots=True)
+class _Remembered:
+    """The latest snapshot of a machine, as this process linked or read it."""
+
+    command_id: int
+    revision: int
+    order: _Order
+    linked: LinkedSnapshot
+
+
+@dataclass(slots=True)
+class _Linked:
+    """A snapshot of the batch, stored now, and the history its rows were copied with."""
+
+    snapshot: Snapshot
+    command_id: int
+    values: list[HistoryValues]
+    linked: LinkedSnapshot
+
+    @property
+    def place(self) -> SnapshotPlace:
+        return _place(self.snapshot)
+
+    @property
+    def order(self) -> _Order:
+        return (self.snapshot.envelope.timestamp, self.snapshot.envelope.content_hash)
+
+
+@dataclass(slots=True)
+class HistoryPlan:
+    """What one transaction linked: per machine its snapshots in time order, and what for."""
+
+    machines: dict[str, list[_Linked]] = field(default_factory=dict)
+    # The latest stored snapshot each machine's first one was linked to: (id, revision), or
+    # None when none was; a machine absent here was linked provisionally (out of order).
+    assumed: dict[str, tuple[int, int] | None] = field(default_factory=dict)
+    waits: list[asyncio.Future[None]] = field(default_factory=list)
+    done: asyncio.Future[None] | None = None
+
+    def values_of(self, command_id: int) -> list[HistoryValues]:
+        """The history the rows of snapshot ``command_id`` are to be copied with."""
+        for linked in self.machines.values():
+            for snapshot in linked:
+                if snapshot.command_id == command_id:
+                    return snapshot.values
+        raise KeyError(command_id)
+
+    @property
+    def command_ids(self) -> list[int]:
+        """Every snapshot of the batch this plan linked."""
+        return [s.command_id for linked in self.machines.values() for s in linked]
+
+
+def _place(snapshot: Snapshot) -> SnapshotPlace:
+    envelope = snapshot.envelope
+    return SnapshotPlace(envelope.machine_id, envelope.timestamp, envelope.content_hash)
+
+
+def _as_stored(value: float | None) -> float | None:
+    """The value a ``real`` column gives back for ``value``."""
+    return None if value is None else struct.unpack("f", struct.pack("f", value))[0]
+
+
+def _stored_form(values: HistoryValues) -> HistoryValues:
+    key, seconds, percent = values
+    return (key, _as_stored(seconds), _as_stored(percent))
+
+
+class ProcessHistory:
+    """Links the batches of one process; its writers share it (see the module's docstring)."""
+
+    def __init__(self, *, max_gap_seconds: float, memory_size: int) -> None:
+        """Measure intervals up to ``max_gap_seconds``; remember ``memory_size`` machines."""
+        self._max_gap = max_gap_seconds
+        self._memory_size = memory_size
+        self._memory: OrderedDict[str, _Remembered] = OrderedDict()
+        self._busy: dict[str, asyncio.Future[None]] = {}
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ProcessHistory:
+        """The history of a process under these settings (PROCMON_HISTORY_*)."""
+        return cls(
+            max_gap_seconds=settings.history_max_gap, memory_size=settings.history_memory_size
+        )
+
+    def _link(
+        self, place: SnapshotPlace, rows: Sequence[Any], previous: LinkedSnapshot | None
+    ) -> tuple[list[HistoryValues], LinkedSnapshot]:
+        return link_snapshot(place, rows, previous, max_gap_seconds=self._max_gap)
+
+    def _remember(self, machine_id: str, remembered: _Remembered) -> None:
+        self._memory[machine_id] = remembered
+        self._memory.move_to_end(machine_id)
+        while len(self._memory) > self._memory_size:
+            self._memory.popitem(last=False)
+
+    async def link_batch(self, cur: Cursor, stored: Sequence[tuple[Snapshot, int]]) -> HistoryPlan:
+        """Link the snapshots ``stored`` now (with their ids) before their rows are copied."""
+        plan = HistoryPlan(done=asyncio.get_running_loop().create_future())
+        by_machine: dict[str, list[tuple[Snapshot, int]]] = {}
+        for snapshot, command_id in stored:
+            by_machine.setdefault(snapshot.envelope.machine_id, []).append((snapshot, command_id))
+        unknown = [machine for machine in by_machine if machine not in self._memory]
+        if unknown:
+            await self._read_latest(cur, unknown, [command_id for _, command_id in stored])
+        for machine_id in sorted(by_machine):
+            ordered = sorted(
+                by_machine[machine_id],
+                key=lambda pair: (pair[0].envelope.timestamp, pair[0].envelope.content_hash),
+            )
+            remembered = self._memory.pop(machine_id, None)
+            first = ordered[0][0].envelope
+            previous = None
+            if remembered is None or remembered.order < (first.timestamp, first.content_hash):
+                previous = remembered.linked if remembered is not None else None
+                plan.assumed[machine_id] = (
+                    None if remembered is None else (remembered.command_id, remembered.revision)
+                )
+            linked: list[_Linked] = []
+            for snapshot, command_id in ordered:
+                values, previous = self._link(_place(snapshot), snapshot.rows, previous)
+                linked.append(_Linked(snapshot, command_id, values, previous))
+            plan.machines[machine_id] = linked
+            if machine_id in plan.assumed:
+                last = linked[-1]
+                self._remember(machine_id, _Remembered(last.command_id, 0, last.order, last.linked))
+            prior = self._busy.get(machine_id)
+            if prior is not None and not prior.done():
+                plan.waits.append(prior)
+            assert plan.done is not None
+            self._busy[machine_id] = plan.done
+        return plan
+
+    async def _read_latest(self, cur: Cursor, machines: list[str], exclude: list[int]) -> None:
+        """Remember the latest stored snapshot of each of ``machines`` (not those of the batch)."""
+        await cur.execute(LATEST_SNAPSHOTS, {"machines": machines, "exclude": exclude})
+        latest = await cur.fetchall()
+        if not latest:
+            return
+        rows = await self._rows(cur, [int(row[1]) for row in latest])
+        for machine_id, command_id, revision, timestamp, content_hash in latest:
+            of_snapshot = rows.get(command_id, [])
+            linked = LinkedSnapshot.of(timestamp, ((row, row.process_key) for row in of_snapshot))
+            self._remember(
+                machine_id, _Remembered(command_id, revision, (timestamp, content_hash), linked)
+            )
+
+    @staticmethod
+    async def _rows(cur: Cursor, command_ids: list[int]) -> dict[int, list[StoredRow]]:
+        await cur.execute(SNAPSHOT_HISTORY_ROWS, (command_ids,))
+        by_snapshot: dict[int, list[StoredRow]] = {}
+        for row in await cur.fetchall():
+            stored = StoredRow(*row)
+            by_snapshot.setdefault(stored.command_id, []).append(stored)
+        return by_snapshot
+
+    async def settle(self, cur: Cursor, plan: HistoryPlan) -> None:
+        """After the COPY: make the batch's history what in-order arrival would have made it."""
+        if not plan.machines:
+            return
+        await asyncio.gather(*plan.waits, return_exceptions=True)
+        machines = sorted(plan.machines)
+        await cur.execute(LOCK_MACHINES, (machines,))
+        await cur.execute(LATEST_SNAPSHOTS, {"machines": machines, "exclude": plan.command_ids})
+        actual: dict[str, tuple[int, int] | None] = dict.fromkeys(machines)
+        for machine_id, command_id, revision, _, _ in await cur.fetchall():
+            actual[machine_id] = (int(command_id), int(revision))
+        for machine_id in machines:
+            if machine_id in plan.assumed and plan.assumed[machine_id] == actual[machine_id]:
+                continue
+            await self._relink(cur, machine_id, plan.machines[machine_id], plan.command_ids)
+
+    async def _relink(
+        self, cur: Cursor, machine_id: str, linked: list[_Linked], batch: list[int]
+    ) -> None:
+        """Link the machine's new snapshots to what is stored, and what follows each to it."""
+        self._memory.pop(machine_id, None)
+        relinked: dict[int, LinkedSnapshot] = {}
+        rewritten: set[int] = set()
+        has_next = False
+        for item in linked:
+            place = item.place
+            await cur.execute(
+                PREVIOUS_SNAPSHOT, (machine_id, place.observed_at, place.content_hash)
+            )
+            before = await cur.fetchone()
+            previous: LinkedSnapshot | None = None
+            if before is not None and int(before[0]) in relinked:
+                previous = relinked[int(before[0])]
+            elif before is not None:
+                rows = (await self._rows(cur, [int(before[0])])).get(int(before[0]), [])
+                previous = LinkedSnapshot.of(before[1], ((r, r.process_key) for r in rows))
+            values, item.linked = self._link(place, item.snapshot.rows, previous)
+            changed = [
+                (row.line_number, *new)
+                for row, new, old in zip(item.snapshot.rows, values, item.values, strict=True)
+                if new != old
+            ]
+            if changed:
+                await _update_history(cur, item.command_id, changed)
+            item.values = values
+            relinked[item.command_id] = item.linked
+            await cur.execute(NEXT_SNAPSHOT, (machine_id, place.observed_at, place.content_hash))
+            after = await cur.fetchone()
+            has_next = after is not None
+            if after is not None and int(after[0]) not in batch:
+                rewritten |= await self._relink_next(cur, machine_id, after, item.linked, batch)
+        if rewritten:
+            await _forget_rewritten(cur, machine_id, rewritten)
+        if not has_next:
+            last = linked[-1]
+            self._remember(machine_id, _Remembered(last.command_id, 0, last.order, last.linked))
+
+    async def _relink_next(
+        self,
+        cur: Cursor,
+        machine_id: str,
+        after: tuple[Any, ...],
+        previous: LinkedSnapshot,
+        batch: list[int],
+    ) -> set[int]:
+        """Link the stored snapshot ``after`` to ``previous``; the ids of snapshots rewritten."""
+        command_id, timestamp, content_hash = int(after[0]), after[1], str(after[2])
+        rows = (await self._rows(cur, [command_id])).get(command_id, [])
+        values, _ = self._link(SnapshotPlace(machine_id, timestamp, content_hash), rows, previous)
+        changed: list[tuple[int, int, float | None, float | None]] = []
+        relabels: dict[int, int] = {}
+        for row, new in zip(rows, values, strict=True):
+            if row.history != _stored_form(new):
+                changed.append((row.line_number, *new))
+                if row.process_key is not None and row.process_key != new[0]:
+                    relabels[row.process_key] = new[0]
+        if not changed:
+            return set()
+        await _update_history(cur, command_id, changed)
+        rewritten = {command_id}
+        if relabels:
+            await cur.execute(
+                RELABEL_CHAINS,
+                {
+                    "old": list(relabels),
+                    "new": list(relabels.values()),
+                    "machine_id": machine_id,
+                    "timestamp": timestamp,
+                    "content_hash": content_hash,
+                    "skip": [*batch, command_id],
+                },
+            )
+            rewritten |= {int(row[0]) for row in await cur.fetchall()}
+        return rewritten
+
+    def finish(self, plan: HistoryPlan) -> None:
+        """The plan's transaction ended (committed or not): later batches may settle."""
+        if plan.done is None or plan.done.done():
+            return
+        plan.done.set_result(None)
+        for machine_id in plan.machines:
+            if self._busy.get(machine_id) is plan.done:
+                del self._busy[machine_id]
+
+
+async def _update_history(
+    cur: Cursor, command_id: int, changed: list[tuple[int, int, float | None, float | None]]
+) -> None:
+    lines, keys, seconds, percents = (list(column) for column in zip(*changed, strict=True))
+    await cur.execute(UPDATE_HISTORY, (lines, keys, seconds, percents, command_id))
+
+
+async def _forget_rewritten(cur: Cursor, machine_id: str, rewritten: set[int]) -> None:
+    """Bump the revision of snapshots rewritten; the days the rollup counted, it counts again."""
+    await cur.execute(BUMP_HISTORY_REVISIONS, (list(rewritten),))
+    days: set[date] = {row[0] for row in await cur.fetchall() if row[1]}
+    if days:
+        await forget_days(cur, machine_id, days)
