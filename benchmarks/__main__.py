@@ -1,10 +1,11 @@
 """``make bench``: every benchmark, a table with the machine and input sizes, bench-results.json.
 
 Parsers against jc (as functions, and ``procmon parse`` against ``jc`` as whole programs),
-ingest against the COPY floor, the API's five questions against their bare SQL (served by one
-API process, then by two); ``--skip-parsers``, ``--skip-programs``, ``--skip-ingest``,
-``--skip-api`` leave one out, ``--api-machines``, ``--api-snapshots`` and ``--api-processes``
-size the API's fleet (default 200 x 500 x 100).
+ingest against the COPY floor, the API's seven questions against their bare SQL (served by one
+API process, then by two), after the daily rollup counted the API's fleet (timed);
+``--skip-parsers``, ``--skip-programs``, ``--skip-ingest``, ``--skip-api`` leave one out,
+``--api-machines``, ``--api-snapshots`` and ``--api-processes`` size the API's fleet (default
+200 x 500 x 100).
 
 Figures are medians of a few runs (parsers) or one long run (ingest) on whatever machine this
 is; compare runs on the same machine. ``--ingest-rows`` sets the ingest size (default 2,000,000
@@ -52,12 +53,15 @@ def _machine() -> str:
 
 
 def _print_api_table(results: dict[str, float]) -> None:
-    """The API's five questions: p50 at 1 client uncached and cached, beside the bare SQL, and
-    requests per second at 1 and 8 clients, and at 8 clients over 2 API processes."""
+    """The API's questions: p50 at 1 client uncached and cached, beside the bare SQL, and
+    requests per second at 1 and 8 clients, and at 8 clients over 2 API processes; and the
+    rollup of the fleet."""
     print(
         f"\nAPI on {results['api_fleet_process_rows']:,.0f} process rows"
         f" ({results['api_fleet_machines']:.0f} machines x"
-        f" {results['api_fleet_snapshots_per_machine']:.0f} snapshots), milliseconds:"
+        f" {results['api_fleet_snapshots_per_machine']:.0f} snapshots), rolled up in"
+        f" {results['api_fleet_rollup_seconds']:.0f} s"
+        f" ({results['api_fleet_rollup_snapshots_per_s']:,.0f} snapshots/s), milliseconds:"
     )
     print(
         f"{'question':<32} {'SQL p50':>8} {'uncached p50/p95/p99':>22} {'cached p50/p95/p99':>20}"

@@ -1,4 +1,4 @@
-"""API latency on a realistic fleet: five research questions, uncached and cached, at 1 and 8
+"""API latency on a realistic fleet: seven research questions, uncached and cached, at 1 and 8
 concurrent clients, each beside the time of its bare SQL measured in the same run; then the
 same at 8 clients over ``procmon api --workers 2``, with the share of the connections its
 busier process held. The rate limit is off: the clients ask far more than one key may.
@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, LiteralString
 
 import httpx
@@ -54,15 +54,59 @@ class Question:
     sql: LiteralString
 
 
-# Variables every question may use: the probe machine and the fleet's time windows.
+# Variables every question may use: the probe machine and the fleet's time windows; the
+# lifetimes' whole UTC days end at the fleet's last midnight (their SQL takes the days too).
 def _variables(fleet: Fleet) -> dict[str, Any]:
+    midnight = FLEET_END.replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "machine": fleet.probe_machine,
         "dayFrom": (FLEET_END - _DAY).isoformat(),
         "weekFrom": (FLEET_END - 7 * _DAY).isoformat(),
         "hourFrom": (FLEET_END - timedelta(hours=1)).isoformat(),
         "to": (FLEET_END + timedelta(seconds=1)).isoformat(),
+        "weekDaysFrom": (midnight - 7 * _DAY).isoformat(),
+        "lastDayFrom": (midnight - _DAY).isoformat(),
+        "daysTo": midnight.isoformat(),
     }
+
+
+def _sql_variables(variables: dict[str, Any]) -> dict[str, Any]:
+    """The variables as the bare SQL takes them: the lifetimes' days as dates too."""
+    days = {
+        f"{name}Day": datetime.fromisoformat(variables[name]).date()
+        for name in ("weekDaysFrom", "lastDayFrom", "daysTo")
+    }
+    return variables | days
+
+
+# The bare SQL of a lifetimes question: the range's whole days from the daily rollup, and the
+# rows of snapshots it has not counted (none once the bench rolled up, found by the partial
+# index), added up per process. {machine} narrows both parts to one machine or none.
+_LIFETIMES = """
+SELECT machine_id, process_key, (array_agg(process_name ORDER BY last_seen DESC))[1],
+       min(first_seen), max(last_seen), sum(snapshot_count), sum(cpu_seconds) AS cpu,
+       100 * sum(cpu_seconds) / nullif(sum(interval_seconds), 0),
+       max(max_interval_cpu_percent), max(max_rss_bytes)
+FROM (
+    SELECT machine_id, process_key, process_name, first_seen, last_seen, snapshot_count,
+           cpu_seconds, interval_seconds, max_interval_cpu_percent, max_rss_bytes
+    FROM process_days
+    WHERE day >= %({first_day})s AND day < %(daysToDay)s {machine}
+    UNION ALL
+    SELECT p.machine_id, p.process_key, p.process_name, p.observed_at, p.observed_at, 1,
+           coalesce(p.interval_cpu_percent::float8 * p.interval_seconds / 100, 0),
+           CASE WHEN p.interval_cpu_percent IS NOT NULL THEN p.interval_seconds ELSE 0 END,
+           p.interval_cpu_percent, p.rss_bytes
+    FROM commands AS c JOIN processes AS p ON p.command_id = c.id
+    WHERE c.rolled_up_at IS NULL AND c."timestamp" >= %({first})s
+      AND c."timestamp" < %(daysTo)s AND p.process_key IS NOT NULL {machine_c}
+) AS parts
+GROUP BY machine_id, process_key
+ORDER BY cpu DESC, process_key
+LIMIT 20
+"""
+_LIFETIME_FIELDS = """nodes { processKey machineId pid processName user firstSeen lastSeen
+                      snapshotCount cpuSeconds avgIntervalCpuPercent maxRssBytes }"""
 
 
 QUESTIONS = (
@@ -118,6 +162,28 @@ QUESTIONS = (
            WHERE process_name = 'nginx' AND observed_at >= %(hourFrom)s
              AND observed_at < %(to)s
            GROUP BY machine_id ORDER BY machine_id""",
+    ),
+    Question(
+        "f_week_machine_top20_cpu_seconds",
+        f"""query ($machine: String!, $weekDaysFrom: DateTime!, $daysTo: DateTime!) {{
+             processLifetimes(filter: {{machineId: {{equalTo: $machine}}}}, from: $weekDaysFrom,
+                              to: $daysTo, orderBy: CPU_SECONDS_DESC, first: 20) {{
+               {_LIFETIME_FIELDS} }} }}""",
+        _LIFETIMES.format(
+            first_day="weekDaysFromDay",
+            first="weekDaysFrom",
+            machine="AND machine_id = %(machine)s",
+            machine_c="AND c.machine_id = %(machine)s",
+        ),
+    ),
+    Question(
+        "g_day_fleet_top20_cpu_seconds",
+        f"""query ($lastDayFrom: DateTime!, $daysTo: DateTime!) {{
+             processLifetimes(from: $lastDayFrom, to: $daysTo, orderBy: CPU_SECONDS_DESC,
+                              first: 20) {{ {_LIFETIME_FIELDS} }} }}""",
+        _LIFETIMES.format(
+            first_day="lastDayFromDay", first="lastDayFrom", machine="", machine_c=""
+        ),
     ),
 )
 
@@ -265,7 +331,7 @@ def bench_api(server_url: str, machines: int, snapshots: int, processes: int) ->
                             settings.api_port, {"Authorization": f"Bearer {token}"}, api_pid
                         )
                     )
-        variables = _variables(fleet)
+        variables = _sql_variables(_variables(fleet))
         for question in QUESTIONS:
             figures[f"api_{question.key}_sql_p50_ms"] = _sql_p50(database_url, question, variables)
     finally:
@@ -280,5 +346,7 @@ def bench_api(server_url: str, machines: int, snapshots: int, processes: int) ->
         "api_fleet_snapshots_per_machine": fleet.snapshots,
         "api_fleet_process_rows": fleet.process_rows,
         "api_fleet_load_seconds": fleet.seconds,
+        "api_fleet_rollup_seconds": fleet.rollup_seconds,
+        "api_fleet_rollup_snapshots_per_s": fleet.rollup_snapshots_per_second,
         **figures,
     }

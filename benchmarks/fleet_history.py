@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 from history import process_key_of
 
-__all__ = ["GENERATION_COLUMNS", "RESTART_EVERY", "generations", "snapshot_hash"]
+__all__ = ["GENERATION_COLUMNS", "RESTART_EVERY", "generations", "snapshot_hash", "stable_number"]
 
 RESTART_EVERY = timedelta(days=20)
 _USERS = ("root", "postgres", "www-data", "alice", "bob")
@@ -32,7 +32,7 @@ GENERATION_COLUMNS = (
 )
 
 
-def _number(*parts: object) -> int:
+def stable_number(*parts: object) -> int:
     """A stable pseudo-random number of ``parts``."""
     text = ":".join(str(part) for part in parts).encode()
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
@@ -65,7 +65,7 @@ def generations(
     for machine in range(1, machines + 1):
         machine_id = f"m{machine:04d}"
         for slot in range(1, processes + 1):
-            phase = _number("phase", machine, slot) % int(period)
+            phase = stable_number("phase", machine, slot) % int(period)
             for k in range(
                 math.floor((first - phase) / period), math.floor((last - phase) / period) + 1
             ):
@@ -79,7 +79,7 @@ def generations(
                     snapshot_hash(machine, snapshot),
                     100 + slot,
                 )
-                number = _number("process", machine, slot, k)
+                number = stable_number("process", machine, slot, k)
                 user = _USERS[number % len(_USERS)]
                 rss = (number // 7 % 500_000) * 4096
                 yield machine, slot, born, born + period, key, _rate(number), user, rss

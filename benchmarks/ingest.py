@@ -1,10 +1,14 @@
 """End-to-end ingest rate of one worker beside the COPY floor, measured in the same run.
 
 K snapshots of 150-process `ps aux` listings, made of real captured rows (benchmarks.corpus_ps),
-go to the dev broker; one `procmon worker` process stores them. Its rate counts the batches
-that began between the first and the last commit (``received_at`` is each batch's transaction
-start), so group joining is not counted. The floor is a plain ``COPY`` of exactly the rows the
-worker stored, in binary, into a fresh database with the same schema: the median of three.
+go to the dev broker; one `procmon worker` process stores them. They are the listings of 200
+machines a minute apart, each machine's showing the same processes with their CPU time
+growing and now and then a pid reused (``ps_aux_history``), so that the worker links every
+snapshot to the one before and measures interval CPU, as it does for a real fleet. Its rate
+counts the batches that began between the first and the last commit (``received_at`` is each
+batch's transaction start), so group joining is not counted. The floor is a plain ``COPY`` of
+exactly the rows the worker stored (their history columns too), in binary, into a fresh
+database with the same schema: the median of three.
 The same worker then reads the same topic again (another consumer group) into a database
 with the walking skeleton's schema (``skeleton_schema.sql``), and its per-phase seconds
 (``procmon_worker_phase_seconds``) say where the time went. Every timed pass starts after a
@@ -31,7 +35,7 @@ import redis
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from benchmarks.corpus_ps import ps_aux_listing
+from benchmarks.corpus_ps import ps_aux_history
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import free_port, start_dev_broker
@@ -43,6 +47,7 @@ from procmon.settings import Settings
 __all__ = ["PROCESSES_PER_SNAPSHOT", "bench_ingest"]
 
 PROCESSES_PER_SNAPSHOT = 150
+_MACHINES = 200
 _PUBLISH_CHUNK = 1000
 _PHASE_LINE = re.compile(r'^procmon_worker_phase_seconds_total\{phase="(\w+)"\} (\S+)$', re.M)
 SKELETON_SCHEMA = Path(__file__).with_name("skeleton_schema.sql")
@@ -52,16 +57,24 @@ _FLOOR_RUNS = 3
 
 def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
     start = datetime(2026, 11, 1, tzinfo=UTC)
+    every = timedelta(minutes=1)
     messages: list[tuple[bytes | None, bytes]] = []
     for n in range(snapshots):
+        machine, listing = n % _MACHINES, n // _MACHINES
         envelope = make_envelope(
-            raw_output=ps_aux_listing(PROCESSES_PER_SNAPSHOT, first_pid=1 + n * 7),
-            machine_id=f"bench-{n % 200}",
-            machine_name=f"bench-{n % 200}",
+            raw_output=ps_aux_history(
+                PROCESSES_PER_SNAPSHOT,
+                machine=machine,
+                listing=listing,
+                first_at=start,
+                every=every,
+            ),
+            machine_id=f"bench-{machine}",
+            machine_name=f"bench-{machine}",
             os_type="linux",
             os_version="6.1",
             command_type="ps aux",
-            timestamp=start + timedelta(minutes=n // 200),
+            timestamp=start + listing * every,
         )
         messages.append((envelope.key, envelope.to_bytes()))
     return messages
@@ -175,6 +188,9 @@ def _worker_pass(
         consumer_group=name,
         redis_prefix=name,
         metrics_port=free_port(),
+        # The rollup is measured on its own (the API bench's fleet): a round landing inside
+        # one pass and not another would make the passes differ by when the timer fired.
+        rollup_interval=3600.0,
     )
     create_database(database_url)
     try:

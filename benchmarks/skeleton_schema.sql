@@ -1,6 +1,7 @@
 -- The schema as the walking skeleton left it (commit 87de8bb), for the ingest benchmark's
 -- comparison: its keys, indexes and storage, plus the columns the worker has written since
--- (format, metadata, memory_usage_bytes, truncated_fields), so that the same worker runs on it.
+-- (format, metadata, memory_usage_bytes, truncated_fields, and process history's), so that the
+-- same worker runs on it.
 
 -- One row per raw listing (a "snapshot") received from a machine.
 CREATE TABLE IF NOT EXISTS commands (
@@ -18,6 +19,8 @@ CREATE TABLE IF NOT EXISTS commands (
     metadata        jsonb       NOT NULL DEFAULT '{}',
     raw_output      text        NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
+    history_revision integer    NOT NULL DEFAULT 0,
+    rolled_up_at    timestamptz,
     -- The dedupe key; its leading (machine_id, "timestamp") also serves per-machine time ranges.
     CONSTRAINT commands_snapshot_key UNIQUE (machine_id, "timestamp", content_hash)
 );
@@ -49,6 +52,10 @@ CREATE TABLE IF NOT EXISTS processes (
     nice              integer,
     priority          integer,
     truncated_fields  text[]      NOT NULL DEFAULT '{}',
+    start_time_precision real,
+    process_key       bigint,
+    interval_seconds  real,
+    interval_cpu_percent real,
     -- The key is also the processes(command_id) index: a snapshot's rows, in listing order.
     CONSTRAINT processes_pkey PRIMARY KEY (command_id, line_number)
 );
