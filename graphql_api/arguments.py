@@ -10,7 +10,7 @@ import strawberry
 
 from graphql_api.errors import UserInputError
 
-__all__ = ["aware", "check_offset", "snapshot_id", "text", "time_range"]
+__all__ = ["aware", "check_offset", "process_key", "snapshot_id", "text", "time_range"]
 
 _MAX_BIGINT = 2**63 - 1
 # Bounded so that int() never meets a huge string (Python refuses over 4300 digits).
@@ -47,6 +47,15 @@ def snapshot_id(field: str, value: strawberry.ID) -> int:
     if _ID_DIGITS.fullmatch(value) and 0 < int(value) <= _MAX_BIGINT:
         return int(value)
     raise UserInputError(f"{field}: id must be a positive integer, got {value!r}")
+
+
+def process_key(field: str, value: strawberry.ID) -> int:
+    """Turn a client's process key, given to ``field``, into the ``process_key`` it names."""
+    if _ID_DIGITS.fullmatch(value) and int(value) <= _MAX_BIGINT:
+        return int(value)
+    raise UserInputError(
+        f"{field}: processKey must be a whole number from 0 to {_MAX_BIGINT}, got {value!r}"
+    )
 
 
 @overload

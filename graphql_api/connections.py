@@ -5,17 +5,25 @@ A snapshot's own ``processes`` are in :mod:`graphql_api.process_connection`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from psycopg import sql as psql
 
 from graphql_api import sql
-from graphql_api.arguments import time_range
+from graphql_api.arguments import process_key, time_range
 from graphql_api.context import Info
 from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter, StringFilter
 from graphql_api.filters import Condition, QueryParams, process_condition, snapshot_condition
-from graphql_api.orders import ProcessOrderBy, SnapshotOrderBy, process_order, snapshot_order
+from graphql_api.orders import (
+    Order,
+    ProcessOrderBy,
+    SnapshotOrderBy,
+    process_order,
+    snapshot_order,
+)
 from graphql_api.page_statements import commands_join, compose, counter, where_after
 from graphql_api.pages import page_size
 from graphql_api.process import Process
@@ -23,7 +31,7 @@ from graphql_api.process_connection import ProcessConnection
 from graphql_api.relay import Connection, connection_page
 from graphql_api.types import Snapshot
 
-__all__ = ["SnapshotConnection", "processes", "snapshots"]
+__all__ = ["SnapshotConnection", "process_history", "processes", "snapshots"]
 
 FromArgument = Annotated[datetime | None, strawberry.argument(name="from")]
 
@@ -50,13 +58,25 @@ async def processes(
     def condition(params: QueryParams) -> Condition:
         return process_condition(filter, params, start=start, end=end)
 
+    return await _process_page(info, "processes", condition, order, size, after)
+
+
+async def _process_page(
+    info: Info,
+    field: str,
+    condition: Callable[[QueryParams], Condition],
+    order: Order,
+    size: int,
+    after: str | None,
+) -> ProcessConnection:
+    """The page of processes that ``condition`` selects, in ``order``, after ``after``."""
     params = QueryParams()
     selected = condition(params)
     statement = compose(
         sql.PROCESS_PAGE,
         keys=order.select(),
         join=commands_join(selected),
-        where=where_after("processes", selected, order, after, params),
+        where=where_after(field, selected, order, after, params),
         order=order.order_by(),
         limit=params.add(size + 1),
     )
@@ -70,6 +90,34 @@ async def processes(
         count=counter(info.context.fetch, sql.PROCESS_COUNT, condition),
         connection=ProcessConnection,
     )
+
+
+# A process's rows, oldest first: processes_key_observed_idx, then the rows' own key.
+_HISTORY_ORDER = Order(
+    "HISTORY", ("p.observed_at", "p.command_id", "p.line_number"), (datetime, int, int), False
+)
+
+
+async def process_history(
+    info: Info,
+    process_key_: Annotated[strawberry.ID, strawberry.argument(name="processKey")],
+    from_: FromArgument = None,
+    to: datetime | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> ProcessConnection:
+    """The rows of one process (``processKey``) seen in [from, to), oldest first."""
+    field = "processHistory"
+    key = process_key(field, process_key_)
+    start, end = time_range(field, from_, to)
+    size = page_size(field, first, info.context.page_size, info.context.max_page_size)
+
+    def condition(params: QueryParams) -> Condition:
+        in_range = process_condition(None, params, start=start, end=end)
+        of_key = psql.SQL("p.process_key = {} AND {}").format(params.add(key), in_range.sql)
+        return Condition(sql=of_key, needs_snapshots=False)
+
+    return await _process_page(info, field, condition, _HISTORY_ORDER, size, after)
 
 
 async def snapshots(

@@ -20,6 +20,7 @@ __all__ = [
     "DatetimeFilter",
     "FloatFilter",
     "IntFilter",
+    "LifetimeFilter",
     "ProcessFilter",
     "SnapshotFilter",
     "StringFilter",
@@ -162,3 +163,25 @@ class SnapshotFilter:
     and_: list[SnapshotFilter] | None = strawberry.field(name="and", default=None)
     or_: list[SnapshotFilter] | None = strawberry.field(name="or", default=None)
     not_: SnapshotFilter | None = strawberry.field(name="not", default=None)
+
+
+@strawberry.input(
+    description=(
+        "Which process lifetimes: every field given must hold. The machine's name and OS are"
+        " those of its latest snapshot; pid, name, user and command line those of the process's"
+        " last sighting in the range."
+    )
+)
+class LifetimeFilter:
+    """Conditions on the lifetimes of ``processLifetimes``."""
+
+    machine_id: StringFilter | None = None
+    machine_name: StringFilter | None = None
+    os_type: StringFilter | None = None
+    process_name: StringFilter | None = None
+    user: StringFilter | None = None
+    pid: IntFilter | None = None
+    command_line: StringFilter | None = None
+    and_: list[LifetimeFilter] | None = strawberry.field(name="and", default=None)
+    or_: list[LifetimeFilter] | None = strawberry.field(name="or", default=None)
+    not_: LifetimeFilter | None = strawberry.field(name="not", default=None)

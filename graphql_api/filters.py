@@ -18,7 +18,7 @@ from psycopg import sql as psql
 
 from graphql_api.arguments import check_offset, text
 from graphql_api.errors import UserInputError
-from graphql_api.filter_inputs import ProcessFilter, SnapshotFilter
+from graphql_api.filter_inputs import LifetimeFilter, ProcessFilter, SnapshotFilter
 from procmon.columns import FILTER_COLUMNS, SqlType
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "MAX_PATTERN",
     "Condition",
     "QueryParams",
+    "lifetime_condition",
     "process_condition",
     "snapshot_condition",
 ]
@@ -66,6 +67,16 @@ _SNAPSHOT_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
         "timestamp", "process_count",
     )
 }  # fmt: skip
+# A lifetime (``l``: its last sighting in the range) and its machine as of its latest snapshot
+# (``m``); and the columns that never change along one process key, which can therefore be
+# asked of each of its rows (``r``) before they are added up.
+_LIFETIME_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
+    name: ("l", name) for name in ("machine_id", "process_name", "user", "pid", "command_line")
+} | {"machine_name": ("m", "machine_name"), "os_type": ("m", "os_type")}
+_KEY_CONSTANT_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
+    "machine_id": ("r", "machine_id"),
+    "pid": ("r", "pid"),
+}
 
 
 class QueryParams:
@@ -264,3 +275,21 @@ def snapshot_condition(
         parts.append(_compile("filter", filter, _SNAPSHOT_COLUMNS, params, 1, _Walk()))
     where = psql.SQL(" AND ").join(parts) if parts else psql.SQL("TRUE")
     return Condition(sql=where, needs_snapshots=True)
+
+
+def lifetime_condition(
+    filter: LifetimeFilter | None, params: QueryParams
+) -> tuple[Condition, psql.Composable]:
+    """The condition selecting the lifetimes of ``filter`` (``needs_snapshots``: it reads the
+    machine, ``m``), and the part of it that holds for every row (``r``) of those lifetimes.
+
+    The fields given at the top of a filter must all hold, and a machine id or pid is the same
+    in every row of a process key: their conditions narrow the rows read, exactly.
+    """
+    if filter is None:
+        return Condition(sql=psql.SQL("TRUE"), needs_snapshots=False), psql.SQL("TRUE")
+    walk = _Walk()
+    where = _compile("filter", filter, _LIFETIME_COLUMNS, params, 1, walk)
+    constant = LifetimeFilter(machine_id=filter.machine_id, pid=filter.pid)
+    rows = _compile("filter", constant, _KEY_CONSTANT_COLUMNS, params, 1, _Walk())
+    return Condition(sql=where, needs_snapshots="m" in walk.aliases), rows

@@ -18,7 +18,15 @@ from psycopg import sql as psql
 from graphql_api.filters import QueryParams
 from procmon.columns import SORT_COLUMNS, ProcessColumn, SqlType
 
-__all__ = ["Order", "ProcessOrderBy", "SnapshotOrderBy", "process_order", "snapshot_order"]
+__all__ = [
+    "LifetimeOrderBy",
+    "Order",
+    "ProcessOrderBy",
+    "SnapshotOrderBy",
+    "lifetime_order",
+    "process_order",
+    "snapshot_order",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +85,19 @@ class SnapshotOrderBy(Enum):
     TIMESTAMP_ASC = "timestamp asc"
     PROCESS_COUNT_DESC = "process_count desc"
     PROCESS_COUNT_ASC = "process_count asc"
+
+
+@strawberry.enum(description="Orders of process lifetimes; ties are broken by processKey.")
+class LifetimeOrderBy(Enum):
+    """An order of ``processLifetimes``: its column and direction."""
+
+    CPU_SECONDS_DESC = "cpu_seconds desc"
+    CPU_SECONDS_ASC = "cpu_seconds asc"
+    MAX_RSS_BYTES_DESC = "max_rss_bytes desc"
+    FIRST_SEEN_ASC = "first_seen asc"
+    FIRST_SEEN_DESC = "first_seen desc"
+    LAST_SEEN_DESC = "last_seen desc"
+    LAST_SEEN_ASC = "last_seen asc"
 
 
 # What sorts past every value of a column, when descending and when ascending: numbers
@@ -138,3 +159,22 @@ def snapshot_order(order: SnapshotOrderBy) -> Order:
     if order.value.startswith("timestamp"):
         return Order(order.name, ('c."timestamp"', "c.id"), (datetime, int), descending)
     return Order(order.name, ("c.process_count", "c.id"), (int, int), descending)
+
+
+# Each lifetime order's expression on the lifetime ``l`` and its key's type; a lifetime
+# without an RSS sorts last.
+_LIFETIME_KEYS: dict[str, tuple[LiteralString, type]] = {
+    "cpu_seconds": ("l.cpu_seconds", float),
+    "max_rss_bytes": (f"coalesce(l.max_rss_bytes::float8, {_PAST_NUMBERS[0]})", float),
+    "first_seen": ("l.first_seen", datetime),
+    "last_seen": ("l.last_seen", datetime),
+}
+# A process key is of one machine; the machine id only makes the key unique beyond doubt.
+_LIFETIME_ROW: tuple[LiteralString, ...] = ("l.process_key", "l.machine_id")
+
+
+def lifetime_order(order: LifetimeOrderBy) -> Order:
+    """The sort key of a lifetime order: its column, then the process key."""
+    column, direction = order.value.split()
+    expression, kind = _LIFETIME_KEYS[column]
+    return Order(order.name, (expression, *_LIFETIME_ROW), (kind, int, str), direction == "desc")

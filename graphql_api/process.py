@@ -73,5 +73,6 @@ class Process:
         """Build a process from a row of ``PROCESSES_OF_SNAPSHOTS``."""
         fields = {field: row[column] for field, column in _COPIED}
         for field, column in _IDS:
-            fields[field] = strawberry.ID(str(row[column]))
+            value = row[column]
+            fields[field] = None if value is None else strawberry.ID(str(value))
         return cls(**fields)

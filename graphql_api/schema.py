@@ -23,7 +23,7 @@ from strawberry.types import ExecutionContext
 
 from graphql_api import sql
 from graphql_api.arguments import snapshot_id, text
-from graphql_api.connections import SnapshotConnection, processes, snapshots
+from graphql_api.connections import SnapshotConnection, process_history, processes, snapshots
 from graphql_api.context import Info
 from graphql_api.domain import (
     MachineRun,
@@ -34,6 +34,7 @@ from graphql_api.domain import (
     snapshot_diff,
 )
 from graphql_api.errors import is_internal_error
+from graphql_api.lifetimes import LifetimeConnection, process_lifetimes
 from graphql_api.process_connection import ProcessConnection
 from graphql_api.scalars import BIGINT_SCALAR, BigInt
 from graphql_api.stats import ProcessStatsGroup, process_stats
@@ -86,6 +87,22 @@ def _query_type(page_size: int, max_page_size: int) -> type:
             description=(
                 "Processes of every snapshot, seen at or after `from` and before `to`, that the"
                 " filter selects; newest first unless `orderBy` says otherwise; paged as snapshots."
+            ),
+        )
+        process_history: ProcessConnection = strawberry.field(
+            resolver=process_history,
+            description=(
+                "The rows of one process (its `processKey`) seen at or after `from` and before"
+                " `to`, oldest first; paged as snapshots."
+            ),
+        )
+        process_lifetimes: LifetimeConnection = strawberry.field(
+            resolver=process_lifetimes,
+            description=(
+                "One row per process (key) seen at or after `from` and before `to` that the"
+                " filter selects: when it was seen and the CPU it used there, by CPU seconds"
+                " unless `orderBy` says otherwise; paged as snapshots. Exact whether the daily"
+                " rollup has counted the range or not."
             ),
         )
         process_stats: list[ProcessStatsGroup] = strawberry.field(

@@ -15,6 +15,10 @@ __all__ = [
     "EXPORT_PROCESSES",
     "HEALTH_CHECK",
     "LATEST_SNAPSHOTS",
+    "LIFETIMES",
+    "LIFETIME_COUNT",
+    "LIFETIME_MACHINE_JOIN",
+    "LIFETIME_PAGE",
     "MACHINES",
     "MACHINES_BY_IDS",
     "MACHINES_RUNNING",
@@ -215,13 +219,20 @@ SELECT machine_id, "user", process_name, status, os_type, bucket_start,
        sum(n)::bigint AS process_count, count(*) AS snapshot_count,
        sum(cpu_sum) / nullif(sum(cpu_n), 0) AS avg_cpu_percent, max(cpu_max) AS max_cpu_percent,
        sum(memory_sum) / nullif(sum(memory_n), 0) AS avg_memory_percent,
-       max(memory_max) AS max_memory_percent, sum(rss_sum)::bigint AS sum_rss_bytes
+       max(memory_max) AS max_memory_percent, sum(rss_sum)::bigint AS sum_rss_bytes,
+       sum(cpu_seconds) AS cpu_seconds,
+       100 * sum(cpu_seconds) / nullif(sum(interval_sum), 0) AS avg_interval_cpu_percent,
+       max(interval_cpu_max) AS max_interval_cpu_percent
 FROM (
     SELECT {selected}, p.command_id, count(*) AS n,
            sum(p.cpu_percent::float8) AS cpu_sum, count(p.cpu_percent) AS cpu_n,
            max(p.cpu_percent) AS cpu_max, sum(p.memory_percent::float8) AS memory_sum,
            count(p.memory_percent) AS memory_n, max(p.memory_percent) AS memory_max,
-           sum(p.rss_bytes) AS rss_sum
+           sum(p.rss_bytes) AS rss_sum,
+           sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100) AS cpu_seconds,
+           sum(p.interval_seconds) FILTER (WHERE p.interval_cpu_percent IS NOT NULL)
+               AS interval_sum,
+           max(p.interval_cpu_percent) AS interval_cpu_max
     FROM processes AS p {join}
     WHERE {where}
     GROUP BY {group}
@@ -230,6 +241,73 @@ GROUP BY 1, 2, 3, 4, 5, 6
 ORDER BY 1, 2, 3, 4, 5, 6
 LIMIT {limit}
 """
+
+# processLifetimes: one row per process key seen in the range (l), added up from two parts.
+# The range's whole UTC days ({days}: a condition on d.day) are read from process_days (d),
+# which holds the snapshots the rollup counted; the rest of the range's snapshots ({raw}: the
+# partial days at its ends, and the whole days' snapshots not yet counted, a condition on c)
+# are read from their rows (r), first per process and snapshot (the first row of a process in
+# a snapshot, as streams.rollup takes it, names it).
+# {rows} narrows the rows of both parts (a condition on r.machine_id and r.pid). The last
+# sighting gives pid, names, user, command line and start time.
+LIFETIMES = """
+WITH parts AS (
+    SELECT r.machine_id, r.process_key, r.pid, r.process_name, r."user", r.command_line,
+           r.start_time, r.first_seen, r.last_seen AS seen_last, 0 AS line_number,
+           r.snapshot_count::bigint AS snapshot_count, r.cpu_seconds, r.interval_seconds,
+           r.max_interval_cpu_percent, r.max_rss_bytes
+    FROM process_days AS r
+    WHERE {days} AND {rows}
+    UNION ALL
+    SELECT r.machine_id, r.process_key, min(r.pid),
+           (array_agg(r.process_name ORDER BY r.line_number))[1],
+           (array_agg(r."user" ORDER BY r.line_number))[1],
+           (array_agg(r.command_line ORDER BY r.line_number))[1],
+           (array_agg(r.start_time ORDER BY r.line_number))[1], r.observed_at, r.observed_at,
+           min(r.line_number), 1,
+           coalesce(sum(r.interval_cpu_percent::float8 * r.interval_seconds / 100), 0),
+           coalesce(sum(r.interval_seconds::float8)
+                    FILTER (WHERE r.interval_cpu_percent IS NOT NULL), 0),
+           max(r.interval_cpu_percent), max(r.rss_bytes)
+    FROM commands AS c
+    JOIN processes AS r ON r.command_id = c.id
+    WHERE ({raw}) AND r.process_key IS NOT NULL AND {rows}
+    GROUP BY r.machine_id, r.process_key, r.command_id, r.observed_at
+), lifetimes AS (
+    SELECT DISTINCT ON (machine_id, process_key)
+           machine_id, process_key, pid, process_name, "user", command_line, start_time,
+           min(first_seen) OVER whole AS first_seen, max(seen_last) OVER whole AS last_seen,
+           sum(snapshot_count) OVER whole AS snapshot_count,
+           sum(cpu_seconds) OVER whole AS cpu_seconds,
+           sum(interval_seconds) OVER whole AS interval_seconds,
+           max(max_interval_cpu_percent) OVER whole AS max_interval_cpu_percent,
+           max(max_rss_bytes) OVER whole AS max_rss_bytes
+    FROM parts
+    WINDOW whole AS (PARTITION BY machine_id, process_key)
+    ORDER BY machine_id, process_key, seen_last DESC, line_number
+)
+"""
+
+# The machine of a lifetime as of its latest snapshot, when the filter asks about it.
+LIFETIME_MACHINE_JOIN = """CROSS JOIN LATERAL (
+    SELECT machine_name, os_type
+    FROM commands
+    WHERE commands.machine_id = l.machine_id
+    ORDER BY "timestamp" DESC, content_hash DESC
+    LIMIT 1
+) AS m"""
+
+LIFETIME_PAGE = (
+    LIFETIMES
+    + """SELECT l.*, {keys},
+       100 * l.cpu_seconds / nullif(l.interval_seconds, 0) AS avg_interval_cpu_percent
+FROM lifetimes AS l {join}
+WHERE {where}
+ORDER BY {order}
+LIMIT {limit}"""
+)
+
+LIFETIME_COUNT = LIFETIMES + "SELECT count(*) AS total FROM lifetimes AS l {join} WHERE {where}"
 
 # The whole listings, only for the snapshots whose rawOutput a query selects.
 RAW_OUTPUTS = "SELECT id, raw_output FROM commands WHERE id = ANY(%(ids)s::bigint[])"

@@ -80,6 +80,15 @@ class ProcessStatsGroup:
         description="Sum of RSS over the rows, in bytes (over snapshots too: divide by"
         " snapshotCount for a mean per snapshot)."
     )
+    cpu_seconds: float | None = strawberry.field(
+        description="CPU seconds the rows' intervals measured (intervalCpuPercent x"
+        " intervalSeconds / 100, summed); null when no row has one."
+    )
+    avg_interval_cpu_percent: float | None = strawberry.field(
+        description="Time-weighted mean of intervalCpuPercent: 100 x cpuSeconds / the seconds"
+        " the rows' measured intervals cover."
+    )
+    max_interval_cpu_percent: float | None
 
 
 def parse_bucket(text: str) -> timedelta:
@@ -147,6 +156,9 @@ async def process_stats(
             avg_memory_percent=row["avg_memory_percent"],
             max_memory_percent=row["max_memory_percent"],
             sum_rss_bytes=row["sum_rss_bytes"],
+            cpu_seconds=row["cpu_seconds"],
+            avg_interval_cpu_percent=row["avg_interval_cpu_percent"],
+            max_interval_cpu_percent=row["max_interval_cpu_percent"],
         )
         for row in rows
     ]

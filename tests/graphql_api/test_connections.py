@@ -22,7 +22,7 @@ PAGE = """query ($order: ProcessOrderBy!, $after: String, $filter: ProcessFilter
   processes(orderBy: $order, first: 4, after: $after, filter: $filter) {
     totalCount
     edges { cursor node { snapshotId pid processName cpuPercent memoryPercent rssBytes
-                          cpuTimeSeconds startTime observedAt } }
+                          cpuTimeSeconds startTime observedAt intervalCpuPercent } }
     pageInfo { hasNextPage endCursor startCursor } } }"""
 
 
@@ -35,6 +35,7 @@ def _value(n: int) -> dict[str, Any]:
         "rss_bytes": None if n % 6 == 2 else (n % 3) * 2**40,
         "cpu_time_seconds": None if n % 7 == 3 else float(n % 2),
         "start_time": None if n % 3 == 0 else T0 - timedelta(hours=n % 2),
+        "interval_cpu_percent": None if n % 4 == 0 else float(n % 3) * 12.5,
     }
 
 
@@ -55,11 +56,11 @@ def many(clean_database: str) -> str:
                 conn.execute(
                     """INSERT INTO processes (command_id, line_number, machine_id, observed_at,
                            pid, process_name, cpu_percent, memory_percent, rss_bytes,
-                           cpu_time_seconds, start_time)
-                       VALUES (%s, %s, 'm', %s, %s, %s, %s, %s, %s, %s, %s)""",
+                           cpu_time_seconds, start_time, interval_cpu_percent)
+                       VALUES (%s, %s, 'm', %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                     (command_id, n, T0 + timedelta(minutes=s % 2), v["pid"], v["process_name"],
                      v["cpu_percent"], v["memory_percent"], v["rss_bytes"],
-                     v["cpu_time_seconds"], v["start_time"]),
+                     v["cpu_time_seconds"], v["start_time"], v["interval_cpu_percent"]),
                 )  # fmt: skip
     return clean_database
 
@@ -73,6 +74,7 @@ _FIELDS = {
     "START_TIME": "startTime",
     "PID": "pid",
     "PROCESS_NAME": "processName",
+    "INTERVAL_CPU_PERCENT": "intervalCpuPercent",
 }
 
 
@@ -127,7 +129,8 @@ def _expected_order_by_fetch(database_url: str, order: str) -> list[tuple[Any, .
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             """SELECT command_id, line_number, pid, process_name, cpu_percent, memory_percent,
-                      rss_bytes, cpu_time_seconds, start_time, observed_at FROM processes"""
+                      rss_bytes, cpu_time_seconds, start_time, observed_at, interval_cpu_percent
+               FROM processes"""
         ).fetchall()
     nodes = [
         {
@@ -141,6 +144,7 @@ def _expected_order_by_fetch(database_url: str, order: str) -> list[tuple[Any, .
             "cpuTimeSeconds": r[7],
             "startTime": r[8],
             "observedAt": r[9],
+            "intervalCpuPercent": r[10],
         }
         for r in rows
     ]
