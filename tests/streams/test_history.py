@@ -4,75 +4,27 @@ which snapshots arrive, in which batches, over how many connections."""
 from __future__ import annotations
 
 import asyncio
-import random
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from history import HistoryValues, LinkedSnapshot, SnapshotPlace, link_snapshot, process_key_of
+from history import process_key_of
 from parsers import Listing, ProcessRow
 from procmon.envelope import make_envelope
 from streams.batch import PreparedBatch, RawMessage, Snapshot
 from streams.history import ProcessHistory
 from streams.writer import SnapshotWriter
-
-START = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-MAX_GAP = 600.0
-# What a stored row's history is: the machine, time and pid name it; real columns round.
-Stored = dict[tuple[str, datetime, int], HistoryValues]
-
-
-@dataclass
-class _Process:
-    pid: int
-    name: str
-    started: datetime
-    cpu: float
-    rate: float
-
-
-def _sequence(seed: int, machine: str, length: int) -> list[Snapshot]:
-    """A machine's snapshots over time: CPU time growing, processes ending and starting, pids
-    reused (by another program, or the same one restarted), gaps longer than the longest."""
-    rng = random.Random(seed)
-    processes = [
-        _Process(100 + n, f"prog{n % 4}", START - timedelta(hours=1), 10.0 * n, rng.random())
-        for n in range(6)
-    ]
-    snapshots = []
-    when = START
-    for step in range(length):
-        when += timedelta(seconds=rng.choice([30, 60, 60, 90, 900]))
-        for process in processes:
-            process.cpu += process.rate * 60 * rng.random()
-        if rng.random() < 0.4:
-            index = rng.randrange(len(processes))
-            # Same pid, restarted: the same program or another one, from zero CPU time.
-            processes[index] = _Process(
-                processes[index].pid,
-                rng.choice([processes[index].name, "other"]),
-                when - timedelta(seconds=5),
-                0.0,
-                rng.random(),
-            )
-        rows = [
-            ProcessRow(
-                line_number=line + 2,
-                pid=process.pid,
-                process_name=process.name,
-                start_time=process.started,
-                start_time_precision=1.0,
-                cpu_time_seconds=round(process.cpu),
-            )
-            for line, process in enumerate(processes)
-            if rng.random() > 0.1  # now and then a process is missing from a listing
-        ]
-        snapshots.append(_snapshot(machine, when, rows, f"{seed}-{step}"))
-    return snapshots
+from tests.streams.history_sequences import (
+    MAX_GAP,
+    START,
+    in_order,
+    machine_history,
+    snapshot_of,
+    stored,
+)
 
 
 def _snapshot(machine: str, when: datetime, rows: list[ProcessRow], text: str) -> Snapshot:
@@ -89,44 +41,6 @@ def _snapshot(machine: str, when: datetime, rows: list[ProcessRow], text: str) -
     return Snapshot(envelope, Listing(format="ps aux", rows=rows), message)
 
 
-def _in_order(snapshots: list[Snapshot]) -> Stored:
-    """What in-order arrival stores: the pure linker, each machine's snapshots in time order."""
-    expected: Stored = {}
-    previous: dict[str, LinkedSnapshot] = {}
-    for snapshot in sorted(
-        snapshots, key=lambda s: (s.envelope.timestamp, s.envelope.content_hash)
-    ):
-        envelope = snapshot.envelope
-        place = SnapshotPlace(envelope.machine_id, envelope.timestamp, envelope.content_hash)
-        values, previous[place.machine_id] = link_snapshot(
-            place, snapshot.rows, previous.get(place.machine_id), max_gap_seconds=MAX_GAP
-        )
-        for row, (key, seconds, percent) in zip(snapshot.rows, values, strict=True):
-            expected[(place.machine_id, place.observed_at, row.pid)] = (
-                key,
-                _real(seconds),
-                _real(percent),
-            )
-    return expected
-
-
-def _real(value: float | None) -> float | None:
-    """``value`` as a ``real`` column gives it back."""
-    return None if value is None else float(f"{value:.6g}")
-
-
-def _stored(database_url: str) -> Stored:
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT machine_id, observed_at, pid, process_key, interval_seconds,"
-            " interval_cpu_percent FROM processes"
-        ).fetchall()
-    return {
-        (machine, when, pid): (key, _real(seconds), _real(percent))
-        for machine, when, pid, key, seconds, percent in rows
-    }
-
-
 def _writer(database_url: str, tmp_path: Path, history: ProcessHistory) -> SnapshotWriter:
     return SnapshotWriter(database_url, retry_attempts=1, parking_dir=tmp_path, history=history)
 
@@ -138,16 +52,17 @@ def _history() -> ProcessHistory:
 async def test_in_order_batches_store_what_the_linker_says(
     clean_database: str, tmp_path: Path
 ) -> None:
-    snapshots = _sequence(1, "m1", 12) + _sequence(2, "m2", 12)
+    envelopes = machine_history(1, "m1", 12) + machine_history(2, "m2", 12)
+    snapshots = [snapshot_of(envelope) for envelope in envelopes]
     writer = _writer(clean_database, tmp_path, _history())
     ordered = sorted(snapshots, key=lambda s: s.envelope.timestamp)
     for start in range(0, len(ordered), 5):
         await writer.write(PreparedBatch(snapshots=ordered[start : start + 5]))
     await writer.close()
-    stored = _stored(clean_database)
-    assert stored == _in_order(snapshots)
+    history = stored(clean_database)
+    assert history == in_order(envelopes)
     # Not all first sightings: most rows continue a process, with an interval.
-    assert sum(values[1] is not None for values in stored.values()) > len(stored) / 2
+    assert sum(values[1] is not None for values in history.values()) > len(history) / 2
 
 
 @settings(
@@ -161,7 +76,8 @@ async def test_any_arrival_order_and_batching_stores_what_in_order_arrival_does(
 ) -> None:
     with psycopg.connect(clean_database) as conn:
         conn.execute("TRUNCATE commands, processes RESTART IDENTITY")
-    snapshots = _sequence(seed, "m1", 10) + _sequence(seed + 1, "m2", 6)
+    envelopes = machine_history(seed, "m1", 10) + machine_history(seed + 1, "m2", 6)
+    snapshots = [snapshot_of(envelope) for envelope in envelopes]
     arrival = data.draw(st.permutations(snapshots))
     # Some arrive twice (a redelivery); batches of any size, over one writer or two at once.
     arrival += data.draw(st.lists(st.sampled_from(snapshots), max_size=3))
@@ -194,7 +110,7 @@ async def test_any_arrival_order_and_batching_stores_what_in_order_arrival_does(
             )
     for writer in writers:
         await writer.close()
-    assert _stored(clean_database) == _in_order(snapshots)
+    assert stored(clean_database) == in_order(envelopes)
 
 
 async def test_a_snapshot_stored_between_two_others_relinks_the_later_one(
@@ -208,11 +124,11 @@ async def test_a_snapshot_stored_between_two_others_relinks_the_later_one(
     writer = _writer(clean_database, tmp_path, _history())
     await writer.write(PreparedBatch(snapshots=[first]))
     await writer.write(PreparedBatch(snapshots=[last]))
-    before = _stored(clean_database)
+    before = stored(clean_database)
     assert before[("m", t2, 7)][1:] == (120.0, 50.0)  # 60 s of CPU in 120 s
     # The middle one: the same process, 40 s of CPU time by then.
     await writer.write(PreparedBatch(snapshots=[_snapshot("m", t1, [row(40.0)], "t1")]))
-    after = _stored(clean_database)
+    after = stored(clean_database)
     assert after[("m", t1, 7)][1:] == (60.0, 50.0)
     assert after[("m", t2, 7)][1:] == (60.0, 50.0)  # 30 s in 60 s, no longer 60 in 120
     assert len({values[0] for values in after.values()}) == 1
@@ -231,16 +147,16 @@ async def test_an_earlier_sighting_arriving_late_gives_the_whole_chain_its_key(
     writer = _writer(clean_database, tmp_path, _history())
     for snapshot in snapshots[1:]:
         await writer.write(PreparedBatch(snapshots=[snapshot]))
-    late_key = {values[0] for values in _stored(clean_database).values()}
+    late_key = {values[0] for values in stored(clean_database).values()}
     await writer.write(PreparedBatch(snapshots=[snapshots[0]]))
     await writer.close()
-    stored = _stored(clean_database)
+    history = stored(clean_database)
     first = snapshots[0].envelope
     key = process_key_of("m", first.timestamp, first.content_hash, 7)
     assert late_key != {key}
-    assert {values[0] for values in stored.values()} == {key}
+    assert {values[0] for values in history.values()} == {key}
     # 10 s of CPU time a minute, from the first interval on.
-    assert [stored[("m", when, 7)][1:] for when in times] == [(None, None)] + [(60.0, 16.6667)] * 3
+    assert [history[("m", when, 7)][1:] for when in times] == [(None, None)] + [(60.0, 16.6667)] * 3
 
 
 async def test_another_program_under_the_pid_in_between_splits_the_chain(
@@ -252,8 +168,8 @@ async def test_another_program_under_the_pid_in_between_splits_the_chain(
     await writer.write(PreparedBatch(snapshots=[_snapshot("m", t2, [_busy(70.0)], "t2")]))
     await writer.write(PreparedBatch(snapshots=[_snapshot("m", t1, [_busy(5.0, "other")], "t1")]))
     await writer.close()
-    stored = _stored(clean_database)
-    keys = [stored[("m", when, 7)][0] for when in (t0, t1, t2)]
+    history = stored(clean_database)
+    keys = [history[("m", when, 7)][0] for when in (t0, t1, t2)]
     # busy, then other (a new process), then busy again: by the rule, a third process.
     assert len(set(keys)) == 3
-    assert [stored[("m", when, 7)][1:] for when in (t0, t1, t2)] == [(None, None)] * 3
+    assert [history[("m", when, 7)][1:] for when in (t0, t1, t2)] == [(None, None)] * 3
