@@ -233,7 +233,7 @@ async def test_two_rollups_at_once_share_the_snapshots(
 async def until_waiting_or_done(
     conn: psycopg.AsyncConnection[Any],
     waiter: psycopg.AsyncConnection[Any],
-    task: asyncio.Task[int],
+    task: asyncio.Task[Any],
 ) -> None:
     """Return once ``waiter``'s backend waits for a lock, or ``task`` has ended."""
     for _ in range(200):
@@ -274,3 +274,51 @@ async def test_procmon_rollup_counts_what_is_pending_and_retires_cached_answers(
     assert rollup() == "counted 0 snapshots into the daily rollup\n"
     assert generation.get(f"{redis_prefix}:{GENERATION}") == b"1"
     generation.close()
+
+
+async def test_a_rollup_skips_a_machine_whose_days_are_being_forgotten(
+    conn: psycopg.AsyncConnection[Any], clean_database: str
+) -> None:
+    await store_example(conn)
+    await count_all(conn)
+    # Pending, and not among the snapshots the relink below marks: only the lock keeps a
+    # rollup from adding it to process_days while the machine's days are being forgotten.
+    await store(conn, "m1", T0 + 3 * EVERY, Row(10, 1, seconds=1200, cpu_percent=20.0))
+    async with await psycopg.AsyncConnection.connect(clean_database) as relink:
+        async with relink.transaction(), relink.cursor() as cur:
+            await forget_days(cur, "m1", {NOV28})
+            assert await asyncio.wait_for(count_pending(conn, limit=100), timeout=10) == 0
+        assert await count_all(conn) == 3
+
+    # Key 1's day gains the new sighting: 20% of 1200 s more, seen last at minute 60.
+    expected = dict(EXPECTED)
+    expected["m1", NOV28, 1] = (
+        10, "worker", "alice", "worker --old", 20, 60, 3, 420.0, 3600.0, 20.0, 3000
+    )  # fmt: skip
+    assert await process_days(conn) == expected
+
+
+async def test_forgetting_waits_for_a_rollup_counting_the_machine(
+    conn: psycopg.AsyncConnection[Any], clean_database: str
+) -> None:
+    await store_example(conn)
+    async with (
+        await psycopg.AsyncConnection.connect(clean_database, autocommit=True) as rollup,
+        await psycopg.AsyncConnection.connect(clean_database) as relink,
+    ):
+        async with rollup.transaction():
+            assert await count_pending(rollup, limit=100) == 4
+
+            async def forget() -> None:
+                async with relink.transaction(), relink.cursor() as cur:
+                    await forget_days(cur, "m1", {NOV28})
+
+            forgetting = asyncio.create_task(forget())
+            await until_waiting_or_done(conn, relink, forgetting)
+            assert not forgetting.done()
+        await forgetting
+
+    # The relink saw the rollup's rows and marks: both undone, the day is counted again.
+    assert set(await process_days(conn)) == {k for k in EXPECTED if k[:2] != ("m1", NOV28)}
+    assert await count_all(conn) == 2
+    assert await process_days(conn) == EXPECTED
