@@ -12,7 +12,7 @@ from parsers.ps_readers import listing_lines, user_truncation
 from parsers.ps_table import read_rows
 from parsers.row_assembly import count, lookup, program_lookup, row_plan, text
 from parsers.rows import ProcessRow
-from parsers.times import parse_cpu_time, resolve_start_time
+from parsers.times import parse_cpu_time, resolve_start_time, start_time_precision
 from parsers.values import decimal, process_name, terminal, unix_status
 from parsers.width_cuts import flag_width_cuts
 
@@ -40,7 +40,9 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
     and ``line_number`` counts every line of ``raw`` from 1 (the header's usually). VSZ and
     RSS are converted from KiB to bytes, a TTY of ``?``, ``??`` or ``-`` becomes ``None``,
     STAT is kept as ``status_raw`` and its first letter gives ``status``, and START is
-    resolved as :func:`parsers.times.resolve_start_time` describes. A user name ending in
+    resolved as :func:`parsers.times.resolve_start_time` describes, at the precision
+    :func:`parsers.times.start_time_precision` gives (60 s for ``14:03``, a day for ``Nov28``,
+    a year for ``2025``). A user name ending in
     ``+`` is one procps cut short: it is kept as printed and flagged in ``truncated_fields``.
 
     ``process_name`` is the base name of the first word of COMMAND, or the name inside the
@@ -73,6 +75,7 @@ def parse_ps_aux(raw: str, observed_at: datetime) -> list[ProcessRow]:
         status=lookup(7, unix_status, shared=True),
         status_raw=text(7),
         start_time=lookup(8, partial(resolve_start_time, observed_at=observed_at)),
+        start_time_precision=lookup(8, start_time_precision, shared=True),
         cpu_time_seconds=lookup(9, parse_cpu_time, shared=True),
         tty=lookup(6, terminal, shared=True),
         truncated_fields=lookup(0, user_truncation, shared=True),

@@ -116,6 +116,7 @@ def _fast_row(layout: _Layout, line_number: int, line: str) -> ProcessRow | None
         None,  # status
         None,  # status_raw
         None,  # start_time
+        None,  # start_time_precision
         fields.get("cpu_time_seconds"),  # cpu_time_seconds
         None,  # tty
         None,  # threads

@@ -13,7 +13,7 @@ from parsers.ps_readers import listing_lines, user_truncation
 from parsers.ps_table import read_ps_listing, read_rows
 from parsers.row_assembly import count, lookup, program_lookup, row_plan, text
 from parsers.rows import ProcessRow
-from parsers.times import parse_cpu_time, resolve_start_time
+from parsers.times import parse_cpu_time, resolve_start_time, start_time_precision
 from parsers.values import process_name, terminal, whole_percent
 from parsers.width_cuts import flag_width_cuts
 
@@ -61,7 +61,8 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
     UID gives ``user`` as printed: procps prints the user's name (cut to 7 characters and a
     ``+`` when longer, flagged in ``truncated_fields``), macOS the numeric user id (``"0"``,
     ``"501"``). C, procps' and macOS' integer CPU utilization, gives ``cpu_percent``. STIME
-    is resolved as :func:`parsers.times.resolve_start_time` describes, TIME read as
+    is resolved as :func:`parsers.times.resolve_start_time` describes (its precision as
+    :func:`parsers.times.start_time_precision` gives), TIME read as
     :func:`parsers.times.parse_cpu_time` does, a TTY of ``?``, ``??`` or ``-`` is ``None``,
     and CMD gives the command line and, as in :func:`parsers.bsd_ps.parse_ps_aux`, the
     process name. ps -ef prints no memory, state or thread columns: those fields are None.
@@ -86,6 +87,7 @@ def parse_ps_ef(raw: str, observed_at: datetime) -> list[ProcessRow]:
         command_line=text(_LAST),
         cpu_percent=lookup(3, whole_percent, shared=True),
         start_time=lookup(4, partial(resolve_start_time, observed_at=observed_at)),
+        start_time_precision=lookup(4, start_time_precision, shared=True),
         cpu_time_seconds=lookup(6, parse_cpu_time, shared=True),
         tty=lookup(5, terminal, shared=True),
         truncated_fields=lookup(0, user_truncation, shared=True),
@@ -107,7 +109,9 @@ def parse_ps_o(raw: str, observed_at: datetime) -> list[ProcessRow]:
     ``start`` (``10:11:12``, ``Oct 25``); ELAPSED (``etime``, or ``etimes`` seconds) gives
     ``start_time`` as ``observed_at`` minus the elapsed time where no STARTED column does
     (printed times do not depend on ``observed_at`` being the very moment ps ran), and
-    is preferred to the rounded START and STIME.
+    is preferred to the rounded START and STIME. ``start_time_precision`` is that of the
+    column read: 1 s for lstart and ELAPSED, as :func:`parsers.ps_readers.start_precision`
+    says for the others.
     A numeric UID column gives ``user`` as the numeric user id (``"501"``) unless USER, EUSER
     (or RUSER, the real user, last) names the user. Of two COMMAND columns (procps
     ``comm,args``) the first is the process name as the kernel keeps it (``kworker/0:1``); BSD

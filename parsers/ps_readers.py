@@ -6,21 +6,31 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from parsers.errors import ParseError
-from parsers.times import parse_cpu_time, parse_long_start_time, resolve_start_time
+from parsers.times import (
+    LONG_START_PRECISION,
+    parse_cpu_time,
+    parse_long_start_time,
+    resolve_start_time,
+    start_time_precision,
+)
 from parsers.values import integer
 
 __all__ = [
+    "ELAPSED_PRECISION",
     "USER_TRUNCATED",
     "comm_path",
     "cpu_seconds",
     "elapsed_start",
     "listing_lines",
     "niceness",
+    "start_precision",
     "start_time",
     "user_truncation",
 ]
 
 USER_TRUNCATED = ("user",)
+ELAPSED_PRECISION = 1.0
+"""The seconds a start time read from ELAPSED covers: etime and etimes count whole seconds."""
 _WEEKDAYS = frozenset({"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"})
 
 
@@ -49,13 +59,34 @@ def start_time(observed_at: datetime) -> Callable[[str], datetime | None]:
     """
 
     def read(text: str) -> datetime | None:
-        if text[:3] in _WEEKDAYS and text[3:4] == " ":
+        if _is_long_start(text):
             return parse_long_start_time(text, observed_at)
-        month, space, day = text.partition(" ")
-        # bsdstart pads the day with a space ("Dec  1", its words joined as "Dec 1").
-        return resolve_start_time(month + day.zfill(2) if space else text, observed_at)
+        return resolve_start_time(_short_start(text), observed_at)
 
     return read
+
+
+def start_precision(text: str) -> float | None:
+    """The seconds a value :func:`start_time` reads covers (``None`` for ``-``).
+
+    1 for ``lstart``, 86400 for ``Oct 25``, otherwise as
+    :func:`parsers.times.start_time_precision` says. It depends on the text alone.
+    """
+    if _is_long_start(text):
+        return LONG_START_PRECISION
+    return start_time_precision(_short_start(text))
+
+
+def _is_long_start(text: str) -> bool:
+    """Whether a start value is ``lstart``'s, which begins with the weekday."""
+    return text[:3] in _WEEKDAYS and text[3:4] == " "
+
+
+def _short_start(text: str) -> str:
+    """A start value of one word: procps start's and bsdstart's ``Oct 25`` as ``Oct25``."""
+    month, space, day = text.partition(" ")
+    # bsdstart pads the day with a space ("Dec  1", its words joined as "Dec 1").
+    return month + day.zfill(2) if space else text
 
 
 def elapsed_start(observed_at: datetime) -> Callable[[str], datetime]:

@@ -18,11 +18,13 @@ from parsers.errors import ParseError
 from parsers.gc_pause import collection_paused
 from parsers.ps_columns import Layout, layout_of
 from parsers.ps_readers import (
+    ELAPSED_PRECISION,
     comm_path,
     cpu_seconds,
     elapsed_start,
     listing_lines,
     niceness,
+    start_precision,
     start_time,
     user_truncation,
 )
@@ -30,6 +32,7 @@ from parsers.row_assembly import (
     PlanEntry,
     Source,
     assemble_rows,
+    constant,
     count,
     lookup,
     program_lookup,
@@ -131,8 +134,8 @@ def ps_plan(layout: Layout, observed_at: datetime) -> tuple[PlanEntry, ...]:
     """The plan reading ``layout``'s lines: each field from its best-ranked column.
 
     ``status`` comes from the state column, ``truncated_fields`` from the user's (a ``+``
-    at its end), and without a name column ``process_name`` from the command line, as in
-    ``ps aux``.
+    at its end), ``start_time_precision`` from the start column's text (ELAPSED's is 1 s),
+    and without a name column ``process_name`` from the command line, as in ``ps aux``.
     """
     picks = _field_positions(layout)
     entries: dict[str, PlanEntry] = {}
@@ -145,6 +148,8 @@ def ps_plan(layout: Layout, observed_at: datetime) -> tuple[PlanEntry, ...]:
         else:
             reader = _reader(kind, observed_at)
             entries[field] = lookup(index, reader, shared=kind in _SHARED_READERS)
+    if "start_time" in picks:
+        entries["start_time_precision"] = _precision_entry(layout, picks["start_time"])
     if "status_raw" in picks:
         entries["status"] = lookup(picks["status_raw"], unix_status, shared=True)
     if "user" in picks:
@@ -152,6 +157,13 @@ def ps_plan(layout: Layout, observed_at: datetime) -> tuple[PlanEntry, ...]:
     if "process_name" not in picks:
         entries["process_name"] = program_lookup(picks["command_line"], process_name, shared=True)
     return row_plan(**entries)
+
+
+def _precision_entry(layout: Layout, index: int) -> PlanEntry:
+    """How a row's start_time_precision reads, its start_time coming from column ``index``."""
+    if layout.columns[index].spec.kind == "elapsed":
+        return constant(ELAPSED_PRECISION)
+    return lookup(index, start_precision, shared=True)
 
 
 def read_rows(

@@ -33,11 +33,14 @@ class ProcessRow(NamedTuple):
     which matters at hundreds of thousands of rows per listing.
 
     Memory is in bytes, CPU time in seconds, ``start_time`` an aware timestamp resolved
-    against the snapshot's time. A field the format does not carry is ``None``, never guessed.
-    ``line_number`` is the 1-based line of the listing the row was read from (the first line
-    of the record for multi-line formats). ``memory_usage_bytes`` is what the tool itself calls
-    memory usage (Windows' working set, top's RES) and ``truncated_fields`` names the fields
-    whose printed value the tool cut short (e.g. a ``+`` at the end), so they are not trusted.
+    against the snapshot's time, and ``start_time_precision`` the seconds its printed value
+    covers: the true start lies in [start_time, start_time + start_time_precision), so it is
+    ``None`` exactly when ``start_time`` is. A field the format does not carry is ``None``,
+    never guessed. ``line_number`` is the 1-based line of the listing the row was read from
+    (the first line of the record for multi-line formats). ``memory_usage_bytes`` is what the
+    tool itself calls memory usage (Windows' working set, top's RES) and ``truncated_fields``
+    names the fields whose printed value the tool cut short (e.g. a ``+`` at the end), so they
+    are not trusted.
     """
 
     line_number: int
@@ -54,6 +57,7 @@ class ProcessRow(NamedTuple):
     status: ProcessStatus | None = None
     status_raw: str | None = None
     start_time: datetime | None = None
+    start_time_precision: float | None = None
     cpu_time_seconds: float | None = None
     tty: str | None = None
     threads: int | None = None
@@ -68,7 +72,7 @@ row_of = cast(Callable[[tuple[Any, ...]], ProcessRow], partial(tuple.__new__, Pr
 For the parsers' hot loops: ``ProcessRow(...)`` runs the Python-level ``__new__`` a named
 tuple is given, whose argument handling costs twice the tuple itself (0.5 µs a row, a fifth
 of a ps line's parsing). This skips it, and with it the check of the number of values:
-callers pass all twenty.
+callers pass all twenty-one.
 """
 
 

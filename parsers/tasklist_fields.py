@@ -151,6 +151,7 @@ class TasklistReader:
             status,  # status
             status_raw,  # status_raw
             None,  # start_time
+            None,  # start_time_precision
             cpu_seconds,  # cpu_time_seconds
             None,  # tty
             None,  # threads

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import re
+from calendar import isleap
 from datetime import datetime, timedelta
 
-__all__ = ["parse_cpu_time", "parse_long_start_time", "resolve_start_time"]
+__all__ = [
+    "LONG_START_PRECISION",
+    "parse_cpu_time",
+    "parse_long_start_time",
+    "resolve_start_time",
+    "start_time_precision",
+]
+
+LONG_START_PRECISION = 1.0
+"""The seconds a ps ``lstart`` value covers: it is printed to the second."""
+_MINUTE = 60.0
+_HOUR = 3600.0
+_DAY = 86400.0
 
 # ps prints English abbreviations whatever the locale of the host that parses, so they are
 # matched here rather than through strptime's locale-dependent %b and %a.
@@ -130,6 +143,28 @@ def _resolve(text: str, observed_at: datetime) -> datetime:
             raise ValueError("date after the snapshot")
         return start
     raise ValueError("unrecognised format")
+
+
+def start_time_precision(text: str) -> float | None:
+    """The seconds a ps START/STARTED value covers, as :func:`resolve_start_time` reads it.
+
+    The true start lies in [start, start + precision): ``14:22:05`` gives 1, ``14:22`` and
+    ``3:09PM`` 60, ``Mon03PM`` 3600, ``Oct25`` and ``25Oct19`` 86400 (a day of the snapshot's
+    fixed offset), ``2019`` the length of that year (31,536,000 or, for a leap year,
+    31,622,400), ``-`` ``None``. It depends on the text alone. Raises ValueError on any other
+    text.
+    """
+    if text == "-":
+        return None
+    if match := _CLOCK.fullmatch(text):
+        return _MINUTE if match["second"] is None else 1.0
+    if _MONTH_DAY.fullmatch(text) or _DAY_MONTH_YEAR.fullmatch(text):
+        return _DAY
+    if _YEAR.fullmatch(text):
+        return (366 if isleap(int(text)) else 365) * _DAY
+    if _WEEKDAY_HOUR.fullmatch(text):
+        return _HOUR
+    raise ValueError(f"start time {text!r}: unrecognised format")
 
 
 def parse_long_start_time(text: str, observed_at: datetime) -> datetime:

@@ -246,6 +246,7 @@ def _table(header_number: int, lines: list[str]) -> list[ProcessRow]:
                         None if state_text is None else read_state(state_text),  # status
                         state_text,  # status_raw
                         None,  # start_time
+                        None,  # start_time_precision
                         time_value,  # cpu_time_seconds
                         None,  # tty
                         threads_value,  # threads

@@ -144,6 +144,7 @@ def read_table(header_number: int, lines: list[str]) -> list[ProcessRow]:
                         else STATUSES.get(code, ProcessStatus.UNKNOWN),
                         code,  # status_raw
                         None,  # start_time
+                        None,  # start_time_precision
                         cpu_time,  # cpu_time_seconds
                         None if tty < 0 or values[tty] in ("?", "-") else values[tty],  # tty
                         int(values[threads]) if threads >= 0 else None,  # threads

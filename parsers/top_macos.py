@@ -185,6 +185,7 @@ def _table(header_number: int, lines: list[str]) -> list[ProcessRow]:
                         else MACOS_STATES.get(state_text, ProcessStatus.UNKNOWN),
                         state_text,  # status_raw
                         None,  # start_time
+                        None,  # start_time_precision
                         time_value,  # cpu_time_seconds
                         None,  # tty
                         threads_value,  # threads

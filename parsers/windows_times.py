@@ -6,7 +6,13 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache
 
-__all__ = ["cim_datetime", "dotnet_datetime", "snapshot_zone", "timespan_seconds"]
+__all__ = [
+    "cim_datetime",
+    "datetime_precision",
+    "dotnet_datetime",
+    "snapshot_zone",
+    "timespan_seconds",
+]
 
 # CIM DATETIME: yyyymmddHHMMSS.mmmmmm, then the offset from UTC in MINUTES with its sign.
 _CIM = re.compile(
@@ -24,6 +30,8 @@ _ISO = re.compile(
     r"(?P<base>[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:\.(?P<fraction>[0-9]{1,7}))?(?P<offset>Z|[+-][0-9]{2}:[0-9]{2})?"
 )
+# The fraction of a second of a CIM or ISO 8601 date (the en-US and invariant ones have none).
+_FRACTION = re.compile(r"\.[0-9]+")
 # TimeSpan's constant format "[d.]hh:mm:ss[.fffffff]".
 _TIMESPAN = re.compile(
     r"(?:(?P<days>[0-9]{1,8})\.)?(?P<hours>[0-9]{2}):(?P<minutes>[0-9]{2}):(?P<seconds>[0-9]{2})"
@@ -95,6 +103,18 @@ def dotnet_datetime(text: str, zone: tzinfo) -> datetime:
         )
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
     raise ValueError(f"{text!r} is not a date and time PowerShell prints")
+
+
+def datetime_precision(text: str) -> float:
+    """The seconds a date that :func:`cim_datetime` or :func:`dotnet_datetime` read covers.
+
+    What was printed: 1 without a fraction of a second (``10/10/2020 12:34:56 PM``),
+    ``10 ** -n`` with ``n`` digits of one (``2020-10-10T12:34:56.125+02:00``: 0.001), and no
+    finer than 1e-6 (a CIM datetime's microseconds; .NET's seventh digit is dropped when
+    read, so the moment kept is up to 1 µs early). Only for a text one of them read.
+    """
+    match = _FRACTION.search(text)
+    return 1.0 if match is None else 10.0 ** -min(len(match[0]) - 1, 6)
 
 
 def timespan_seconds(text: str) -> float:

@@ -38,6 +38,7 @@ def test_centos_7_7() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Ss",
         start_time=datetime(2019, 10, 25, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=3.0,
         tty=None,
     )
@@ -54,6 +55,7 @@ def test_centos_7_7() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="S<",
         start_time=datetime(2019, 10, 25, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=0.0,
         tty=None,
     )
@@ -70,6 +72,7 @@ def test_centos_7_7() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Ssl",
         start_time=datetime(2019, 10, 25, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=0.0,
         tty=None,
     )
@@ -86,6 +89,7 @@ def test_centos_7_7() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Ss",
         start_time=datetime(2019, 11, 1, 9, 53, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.0,
         tty="pts/0",
     )
@@ -102,6 +106,7 @@ def test_centos_7_7() -> None:
         status=ProcessStatus.RUNNING,
         status_raw="R+",
         start_time=datetime(2019, 11, 1, 10, 25, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.0,
         tty="pts/0",
     )
@@ -124,6 +129,7 @@ def test_ubuntu_18_04() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Ss",
         start_time=datetime(2019, 10, 26, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=10.0,
         tty=None,
     )
@@ -145,6 +151,7 @@ def test_ubuntu_18_04() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Ss+",
         start_time=datetime(2019, 10, 26, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=0.0,
         tty="tty1",
     )
@@ -161,6 +168,7 @@ def test_ubuntu_18_04() -> None:
         status=ProcessStatus.IDLE,
         status_raw="I",
         start_time=datetime(2019, 10, 27, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=191.0,
         tty=None,
     )
@@ -177,6 +185,7 @@ def test_ubuntu_18_04() -> None:
         status=ProcessStatus.RUNNING,
         status_raw="R+",
         start_time=datetime(2019, 10, 28, 19, 43, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.0,
         tty="pts/0",
     )
@@ -199,6 +208,7 @@ def test_macos_10_11_6() -> None:
         status=ProcessStatus.DISK_SLEEP,
         status_raw="U",
         start_time=datetime(2019, 11, 1, 10, 11, tzinfo=PACIFIC),
+        start_time_precision=60.0,
         cpu_time_seconds=10.58,
         tty=None,
     )
@@ -218,6 +228,7 @@ def test_macos_10_11_6() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="S",
         start_time=datetime(2019, 11, 1, 10, 6, tzinfo=PACIFIC),
+        start_time_precision=60.0,
         cpu_time_seconds=10.32,
         tty=None,
     )
@@ -236,6 +247,7 @@ def test_macos_10_11_6() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="S",
         start_time=datetime(2019, 11, 1, 10, 7, tzinfo=PACIFIC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.05,
         tty=None,
     )

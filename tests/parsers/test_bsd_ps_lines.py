@@ -72,6 +72,7 @@ def test_bsd_row_with_its_own_forms() -> None:
             status=ProcessStatus.RUNNING,
             status_raw="RNL",
             start_time=datetime(2019, 10, 26, 10, 0, tzinfo=UTC),
+            start_time_precision=3600.0,
             cpu_time_seconds=515804.23,
             tty=None,
         )
@@ -181,7 +182,14 @@ STATUS_OF_LETTER = {
     rss=st.integers(0, 10**12),
     tty=st.sampled_from([("?", None), ("??", None), ("-", None), ("pts/3", "pts/3")]),
     stat=st.from_regex(r"[RSDIZ][<NLsl+]{0,3}", fullmatch=True),
-    start=st.sampled_from([("-", None), ("Oct25", datetime(2019, 10, 25, tzinfo=UTC))]),
+    start=st.sampled_from(
+        [
+            ("-", None, None),
+            ("Oct25", datetime(2019, 10, 25, tzinfo=UTC), 86400.0),
+            ("2016", datetime(2016, 1, 1, tzinfo=UTC), 366 * 86400.0),
+            ("09:05", datetime(2019, 11, 1, 9, 5, tzinfo=UTC), 60.0),
+        ]
+    ),
     minutes=st.integers(0, 100_000),
     seconds=st.integers(0, 59),
     words=st.lists(st.from_regex(r"[!-~]+", fullmatch=True), min_size=1, max_size=5),
@@ -196,7 +204,7 @@ def test_generated_rows_read_back(
     rss: int,
     tty: tuple[str, str | None],
     stat: str,
-    start: tuple[str, datetime | None],
+    start: tuple[str, datetime | None, float | None],
     minutes: int,
     seconds: int,
     words: list[str],
@@ -212,7 +220,8 @@ def test_generated_rows_read_back(
     assert row.cpu_percent == pytest.approx(cpu_tenths / 10)
     assert row.memory_percent == pytest.approx(mem_tenths / 10)
     assert (row.vsz_bytes, row.rss_bytes) == (vsz * 1024, rss * 1024)
-    assert (row.tty, row.status_raw, row.start_time) == (tty[1], stat, start[1])
+    assert (row.tty, row.status_raw) == (tty[1], stat)
+    assert (row.start_time, row.start_time_precision) == start[1:]
     assert row.cpu_time_seconds == minutes * 60 + seconds
     assert row.status == STATUS_OF_LETTER[stat[0]]
 
@@ -225,6 +234,7 @@ def parses_or_refuses(raw: str, observed_at: datetime) -> None:
         return
     for row in rows:
         assert row.start_time is None or row.start_time <= observed_at
+        assert (row.start_time is None) == (row.start_time_precision is None)
 
 
 @given(raw=st.text(max_size=2000), observed_at=SNAPSHOT_TIMES)

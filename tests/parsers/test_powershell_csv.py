@@ -53,6 +53,7 @@ def test_ps51_get_process_csv() -> None:
         memory_usage_bytes=141328384,
         vsz_bytes=2203991425024,
         start_time=datetime(2020, 10, 10, 8, 2, 11, tzinfo=PLUS_TWO),
+        start_time_precision=1.0,
         cpu_time_seconds=52.703125,
         priority=8,
     )
@@ -65,6 +66,7 @@ def test_ps51_get_process_csv() -> None:
         memory_usage_bytes=28672000,
         vsz_bytes=2203463737344,
         start_time=datetime(2020, 10, 8, 23, 58, 42, tzinfo=PLUS_TWO),
+        start_time_precision=1.0,
         cpu_time_seconds=93784.5,
         priority=8,
     )
@@ -87,6 +89,7 @@ def test_ps7_get_process_csv_with_command_lines() -> None:
         memory_usage_bytes=100925440,
         vsz_bytes=2204001161216,
         start_time=datetime(2020, 10, 10, 12, 30, 1, tzinfo=PLUS_TWO),
+        start_time_precision=1.0,
         cpu_time_seconds=4.328125,
         priority=8,
     )
@@ -126,6 +129,7 @@ def test_get_cim_instance_csv() -> None:
         memory_usage_bytes=15360000,
         vsz_bytes=2199120211968,
         start_time=datetime(2020, 10, 10, 12, 34, 56, tzinfo=PLUS_TWO),
+        start_time_precision=1.0,
         cpu_time_seconds=0.046875,
         threads=7,
         priority=8,
@@ -144,8 +148,37 @@ def test_get_wmi_object_csv_has_cim_datetimes() -> None:
         pid=536,
         process_name="lsass.exe",
         start_time=datetime(2020, 10, 10, 7, 58, 32, 125000, tzinfo=PLUS_TWO),
+        start_time_precision=1e-06,
         threads=9,
     )
+
+
+@pytest.mark.parametrize(
+    ("printed", "start", "precision"),
+    [
+        ("10/10/2020 12:34:56 PM", datetime(2020, 10, 10, 12, 34, 56, tzinfo=PLUS_TWO), 1.0),
+        ("10/10/2020 12:34:56", datetime(2020, 10, 10, 12, 34, 56, tzinfo=PLUS_TWO), 1.0),
+        ("2020-10-10T12:34:56", datetime(2020, 10, 10, 12, 34, 56, tzinfo=PLUS_TWO), 1.0),
+        (
+            "2020-10-10T12:34:56.125+02:00",
+            datetime(2020, 10, 10, 12, 34, 56, 125000, tzinfo=PLUS_TWO),
+            0.001,
+        ),
+        # .NET's seven digits (100 ns ticks): the moment kept is to the microsecond, cut down.
+        (
+            "2020-10-10T10:34:56.1234567Z",
+            datetime(2020, 10, 10, 12, 34, 56, 123456, tzinfo=PLUS_TWO),
+            1e-06,
+        ),
+    ],
+)
+def test_start_time_precision_is_what_was_printed(
+    printed: str, start: datetime, precision: float
+) -> None:
+    raw = f'"Id","Name","StartTime"\n"4","a","{printed}"\n"8","b",""\n'
+    first, second = parse_get_process_csv(raw, AT)
+    assert (first.start_time, first.start_time_precision) == (start, precision)
+    assert (second.start_time, second.start_time_precision) == (None, None)
 
 
 def test_multi_line_values_keep_the_record_s_first_line() -> None:
@@ -220,10 +253,11 @@ def test_generated_csv_reads_back(processes: list[Process], type_line: bool) -> 
         expected_cpu = None if process.cpu_ticks is None else process.cpu_ticks / 1e7
         assert row.cpu_time_seconds == pytest.approx(expected_cpu, abs=1e-7)
         if process.created is None:
-            assert row.start_time is None
+            assert (row.start_time, row.start_time_precision) == (None, None)
         else:
             wall_clock = process.created.replace(microsecond=0, tzinfo=PLUS_TWO)
-            assert row.start_time == wall_clock
+            # en-US dates are printed to the second.
+            assert (row.start_time, row.start_time_precision) == (wall_clock, 1.0)
         assert row.threads is None
 
 

@@ -42,6 +42,7 @@ def test_centos_7_7() -> None:
         command_line="/usr/lib/systemd/systemd --switched-root --system --deserialize 22",
         cpu_percent=0.0,
         start_time=datetime(2019, 10, 25, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=3.0,
     )
     assert chosen[100] == ProcessRow(
@@ -53,6 +54,7 @@ def test_centos_7_7() -> None:
         command_line="sshd: kbrazil@pts/0",
         cpu_percent=0.0,
         start_time=datetime(2019, 11, 1, 9, 53, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.0,
     )
     assert chosen[102] == ProcessRow(
@@ -64,6 +66,7 @@ def test_centos_7_7() -> None:
         command_line="[kworker/0:2]",
         cpu_percent=0.0,
         start_time=datetime(2019, 11, 1, 10, 1, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=1.0,
     )
 
@@ -81,6 +84,7 @@ def test_ubuntu_18_04_flags_the_user_procps_cut() -> None:
         command_line="/lib/systemd/systemd-timesyncd",
         cpu_percent=0.0,
         start_time=datetime(2019, 10, 26, tzinfo=UTC),
+        start_time_precision=86400.0,
         cpu_time_seconds=1.0,
         truncated_fields=("user",),
     )
@@ -93,6 +97,7 @@ def test_ubuntu_18_04_flags_the_user_procps_cut() -> None:
         command_line="ps -ef",
         cpu_percent=0.0,
         start_time=datetime(2019, 10, 28, 19, 43, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.0,
         tty="pts/0",
     )
@@ -111,6 +116,7 @@ def test_macos_10_11_6_gives_numeric_user_ids() -> None:
         command_line="/sbin/launchd",
         cpu_percent=0.0,
         start_time=datetime(2019, 11, 1, 10, 6, tzinfo=PACIFIC),
+        start_time_precision=60.0,
         cpu_time_seconds=6.3,
     )
     assert chosen[50].user == "24"
@@ -124,6 +130,7 @@ def test_macos_10_11_6_gives_numeric_user_ids() -> None:
         command_line="-bash",
         cpu_percent=0.0,
         start_time=datetime(2019, 11, 1, 10, 6, tzinfo=PACIFIC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.02,
         tty="ttys001",
     )
@@ -143,6 +150,7 @@ def test_local_procps_4_0_2() -> None:
         command_line="postgres: 15/main: logical replication launcher",
         cpu_percent=0.0,
         start_time=datetime(2026, 11, 28, 11, 15, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=0.0,
     )
     assert chosen[64].user == "mosquit+"
@@ -159,6 +167,7 @@ def test_local_procps_4_0_2() -> None:
         ),
         cpu_percent=0.0,
         start_time=datetime(2026, 11, 28, 11, 16, tzinfo=UTC),
+        start_time_precision=60.0,
         cpu_time_seconds=6.0,
     )
 
@@ -272,6 +281,7 @@ def test_procps_rendering_round_trips(
         assert row.truncated_fields == flagged
         assert (row.pid, row.ppid, row.cpu_percent) == (pid, ppid, float(cpu))
         assert row.start_time == datetime(2021, 6, 1, hour, minute, tzinfo=UTC)
+        assert row.start_time_precision == 60.0
         assert (row.cpu_time_seconds, row.command_line) == (seconds, command)
 
 
@@ -285,6 +295,7 @@ def test_header_then_arbitrary_lines_parse_or_raise_parse_error(
         except ParseError:
             continue
         assert all(row.start_time is None or row.start_time <= observed_at for row in rows)
+        assert all((row.start_time is None) == (row.start_time_precision is None) for row in rows)
 
 
 @given(raw=st.text(max_size=3000), observed_at=SNAPSHOT_TIMES)

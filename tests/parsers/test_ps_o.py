@@ -69,6 +69,7 @@ def test_local_procps_lstart_etime_comm_and_args() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="S",
         start_time=datetime(2026, 11, 28, 11, 15, 18, tzinfo=UTC),
+        start_time_precision=1.0,
         threads=1,
         nice=None,
         priority=139,
@@ -85,6 +86,7 @@ def test_local_procps_lstart_etime_comm_and_args() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Ss",
         start_time=datetime(2026, 11, 28, 11, 15, 50, tzinfo=UTC),
+        start_time_precision=1.0,
         threads=1,
         nice=0,
         priority=19,
@@ -102,6 +104,7 @@ def test_local_procps_lstart_etime_comm_and_args() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Sl",
         start_time=datetime(2026, 11, 28, 11, 16, 20, tzinfo=UTC),
+        start_time_precision=1.0,
         threads=9,
         nice=0,
         priority=19,
@@ -118,28 +121,34 @@ def test_local_procps_lstart_etime_comm_and_args() -> None:
         (
             "  PID  STARTED CMD",
             "    7   Oct 25 /sbin/init",
-            {"start_time": datetime(2021, 10, 25, tzinfo=UTC)},
+            {"start_time": datetime(2021, 10, 25, tzinfo=UTC), "start_time_precision": 86400.0},
         ),
         (
             "  PID  STARTED CMD",
             "    7 10:11:12 /sbin/init",
-            {"start_time": datetime(2021, 10, 26, 10, 11, 12, tzinfo=UTC)},
+            {
+                "start_time": datetime(2021, 10, 26, 10, 11, 12, tzinfo=UTC),
+                "start_time_precision": 1.0,
+            },
         ),
         # etimes: seconds; without STARTED it gives the start.
         (
             "  PID ELAPSED CMD",
             "    7    3600 /sbin/init",
-            {"start_time": datetime(2021, 10, 26, 11, 0, tzinfo=UTC)},
+            {"start_time": datetime(2021, 10, 26, 11, 0, tzinfo=UTC), "start_time_precision": 1.0},
         ),
         (
             "  PID     ELAPSED CMD",
             "    7  1-01:00:00 x",
-            {"start_time": datetime(2021, 10, 25, 11, 0, tzinfo=UTC)},
+            {"start_time": datetime(2021, 10, 25, 11, 0, tzinfo=UTC), "start_time_precision": 1.0},
         ),
         (
             "  PID START  ELAPSED CMD",
             "    7 11:58    01:30 x",
-            {"start_time": datetime(2021, 10, 26, 11, 58, 30, tzinfo=UTC)},
+            {
+                "start_time": datetime(2021, 10, 26, 11, 58, 30, tzinfo=UTC),
+                "start_time_precision": 1.0,
+            },
         ),
         (
             "  PID %CPU %MEM S   TT CMD",
@@ -183,12 +192,19 @@ def test_local_procps_lstart_etime_comm_and_args() -> None:
         ),
         ("  PID COMM", "    7 (sd-pam)", {"process_name": "(sd-pam)", "command_line": None}),
         # procps bsdstart: "Oct 25" too, under START.
-        ("  PID  START CMD", "    7 Oct 25 x", {"start_time": datetime(2021, 10, 25, tzinfo=UTC)}),
+        (
+            "  PID  START CMD",
+            "    7 Oct 25 x",
+            {"start_time": datetime(2021, 10, 25, tzinfo=UTC), "start_time_precision": 86400.0},
+        ),
         # lstart pads the day with a space.
         (
             "  PID                  STARTED CMD",
             "    7 Tue Oct  5 10:11:12 2021 x",
-            {"start_time": datetime(2021, 10, 5, 10, 11, 12, tzinfo=UTC)},
+            {
+                "start_time": datetime(2021, 10, 5, 10, 11, 12, tzinfo=UTC),
+                "start_time_precision": 1.0,
+            },
         ),
         # procps cputimes: seconds, under TIME.
         ("  PID     TIME CMD", "    7     3723 x", {"cpu_time_seconds": 3723.0}),

@@ -45,6 +45,7 @@ def test_columns_no_field_takes_are_kept_out_of_the_rows() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="Ss",
         start_time=datetime(2026, 12, 1, 23, 55, 54, tzinfo=UTC),
+        start_time_precision=1.0,
         cpu_time_seconds=3.0,
         nice=0,
         priority=19,
@@ -63,6 +64,7 @@ def test_columns_no_field_takes_are_kept_out_of_the_rows() -> None:
         status=ProcessStatus.ZOMBIE,
         status_raw="Z",
         start_time=datetime(2026, 12, 2, 0, 51, 26, tzinfo=UTC),
+        start_time_precision=1.0,
         cpu_time_seconds=0.0,
         nice=0,
         priority=19,
@@ -92,6 +94,7 @@ def test_a_thread_listing_gives_a_row_per_thread() -> None:
             status=ProcessStatus.SLEEPING,
             status_raw="Sl",
             start_time=started,
+            start_time_precision=1.0,
             cpu_time_seconds=row.cpu_time_seconds,
             threads=9,
         )
@@ -119,6 +122,7 @@ def test_every_form_of_start_time_user_and_size() -> None:
         status=ProcessStatus.SLEEPING,
         status_raw="S",
         start_time=datetime(2026, 12, 1, 23, 55, 56, tzinfo=UTC),
+        start_time_precision=1.0,
         cpu_time_seconds=10.0,
         threads=5,
     )
@@ -145,6 +149,7 @@ def test_every_form_of_start_time_user_and_size() -> None:
                 "nice": 0,
                 "status_raw": "Z",
                 "start_time": datetime(2026, 12, 2, 0, 51, tzinfo=UTC),
+                "start_time_precision": 60.0,
                 "cpu_time_seconds": 0.0,
                 "process_name": "sleep",
                 "command_line": "[sleep] <defunct>",
@@ -182,6 +187,7 @@ def test_every_form_of_start_time_user_and_size() -> None:
                 "user": "postgres",
                 "rss_bytes": 147500 * 1024,
                 "start_time": datetime(2026, 12, 1, tzinfo=UTC),
+                "start_time_precision": 86400.0,
             },
         ),
     ],
@@ -216,6 +222,7 @@ def test_start_and_bsdstart_of_older_processes() -> None:
         process_name="kthreadd",
         command_line="[kthreadd]",
         start_time=datetime(2026, 12, 1, tzinfo=UTC),
+        start_time_precision=86400.0,
     )
     # " 2235   Dec 01 Dec01 redis-server    redis-server 127.0.0.1:6379"
     assert by_line[63] == ProcessRow(
@@ -224,6 +231,7 @@ def test_start_and_bsdstart_of_older_processes() -> None:
         process_name="redis-server",
         command_line="redis-server 127.0.0.1:6379",
         start_time=datetime(2026, 12, 1, tzinfo=UTC),
+        start_time_precision=86400.0,
     )
     # "  896   Dec 02 Dec02 my prog (test)  /tmp/top18/my prog (test) 7200": comm with blanks
     assert by_line[54].process_name == "my prog (test)"
@@ -239,6 +247,7 @@ def test_start_and_bsdstart_of_older_processes() -> None:
     by_line = {row.line_number: row for row in bsd}
     # "    2 Dec  1 root     [kthreadd]"
     assert (by_line[2].start_time, by_line[2].user) == (datetime(2026, 12, 1, tzinfo=UTC), "root")
+    assert by_line[2].start_time_precision == 86400.0
     # "  977 Dec  2 mosquit+ sleep 7201"
     assert by_line[57] == ProcessRow(
         line_number=57,
@@ -247,5 +256,6 @@ def test_start_and_bsdstart_of_older_processes() -> None:
         user="mosquit+",
         command_line="sleep 7201",
         start_time=datetime(2026, 12, 2, tzinfo=UTC),
+        start_time_precision=86400.0,
         truncated_fields=("user",),
     )

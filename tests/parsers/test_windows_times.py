@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from parsers.windows_times import cim_datetime, dotnet_datetime, snapshot_zone, timespan_seconds
+from parsers.windows_times import (
+    cim_datetime,
+    datetime_precision,
+    dotnet_datetime,
+    snapshot_zone,
+    timespan_seconds,
+)
 from tests.parsers.windows_render import cim_datetime_text, en_us_datetime
 
 PLUS_ONE = timezone(timedelta(hours=1))
@@ -28,6 +34,25 @@ MINUS_FIVE = timezone(timedelta(hours=-5))
 )
 def test_cim_datetimes(text: str, moment: datetime) -> None:
     assert cim_datetime(text) == moment
+
+
+@pytest.mark.parametrize(
+    ("text", "precision"),
+    [
+        ("20201010123456.123456+060", 1e-06),
+        ("20201010123456.000000-300", 1e-06),
+        ("10/10/2020 12:34:56 PM", 1.0),
+        ("10/10/2020 12:34:56", 1.0),
+        ("2020-10-10T12:34:56", 1.0),
+        ("2020-10-10T12:34:56+02:00", 1.0),
+        ("2020-10-10T12:34:56.1Z", 0.1),
+        ("2020-10-10T12:34:56.125-05:00", 0.001),
+        # .NET's seventh digit is dropped when read: what is kept is to the microsecond.
+        ("2020-10-10T12:34:56.1234567+02:00", 1e-06),
+    ],
+)
+def test_datetime_precision_is_what_was_printed(text: str, precision: float) -> None:
+    assert datetime_precision(text) == precision
 
 
 @pytest.mark.parametrize(

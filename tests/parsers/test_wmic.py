@@ -103,11 +103,13 @@ def test_hand_made_format_csv() -> None:
         memory_usage_bytes=15360000,
         vsz_bytes=2199120211968,
         start_time=datetime(2020, 10, 10, 12, 34, 56, 123456, tzinfo=PLUS_TWO),
+        start_time_precision=1e-06,
         cpu_time_seconds=0.046875,
         threads=7,
     )
     # UTC-5 in the CIM datetime, given in the snapshot's zone.
     assert rows[3].start_time == datetime(2020, 10, 9, 4, 58, 42, tzinfo=UTC)
+    assert rows[3].start_time_precision == 1e-06
     assert rows[3].cpu_time_seconds == 375.0
 
 
@@ -168,8 +170,12 @@ def check_rows(processes: list[Process], rows: list[ProcessRow]) -> None:
         assert row.priority == process.priority
         assert row.cpu_time_seconds == (process.kernel_ticks + (process.cpu_ticks or 0)) / 1e7
         assert row.start_time == process.created
-        if row.start_time is not None:
+        if row.start_time is None:
+            assert row.start_time_precision is None
+        else:
             assert row.start_time.utcoffset() == AT.utcoffset()
+            # A CIM datetime is printed to the microsecond.
+            assert row.start_time_precision == 1e-06
 
 
 @given(st.lists(PROCESSES, max_size=8))

@@ -43,6 +43,7 @@ BEAM = {
     "status": None,
     "status_raw": None,
     "start_time": "2026-11-28T11:16:00+00:00",
+    "start_time_precision": 60.0,
     "cpu_time_seconds": 28.0,
     "tty": None,
     "threads": None,
@@ -143,6 +144,7 @@ def test_csv_round_trips_through_dict_reader() -> None:
     assert rows[61]["command_line"] == BEAM["command_line"]
     assert rows[61]["rss_bytes"] == ""
     assert rows[61]["start_time"] == "2026-11-28T11:16:00+00:00"
+    assert rows[61]["start_time_precision"] == "60.0"
     assert rows[61]["cpu_time_seconds"] == "28.0"
     assert rows[61]["truncated_fields"] == ""
     assert rows[62]["user"] == "mosquit+"
