@@ -156,6 +156,15 @@ def _parser() -> argparse.ArgumentParser:
         "count every stored snapshot not yet counted into the daily rollup (process_days), as"
         " the worker does every PROCMON_ROLLUP_INTERVAL seconds",
     )
+    relink = add(
+        "relink",
+        _admin("cmd_relink"),
+        "work out the process history of every stored snapshot again, oldest first (rows stored"
+        " before process history, or after PROCMON_HISTORY_MAX_GAP changed)",
+    )
+    relink.add_argument(
+        "--machine", action="append", help="only this machine id (repeatable; default: all)"
+    )
     dead = commands.add_parser("dead-letters", help="look at and replay messages that failed")
     dead_commands = dead.add_subparsers(dest="dead_letters_command", required=True)
     listing = dead_commands.add_parser("list", help="the newest recorded dead letters")

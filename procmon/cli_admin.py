@@ -21,6 +21,7 @@ __all__ = [
     "cmd_dead_letters_list",
     "cmd_dead_letters_replay",
     "cmd_migrate",
+    "cmd_relink",
     "cmd_replay",
     "cmd_rollup",
     "cmd_settings",
@@ -169,6 +170,20 @@ def cmd_rollup(settings: Settings, args: argparse.Namespace) -> None:
             await cache.close()
 
     print(f"counted {asyncio.run(one_round())} snapshots into the daily rollup")
+
+
+def cmd_relink(settings: Settings, args: argparse.Namespace) -> None:
+    """Link every stored snapshot of the machines again, oldest first (see streams.relink)."""
+    from streams.relink import relink_machines
+
+    machines, rows = asyncio.run(
+        relink_machines(
+            settings.database_url,
+            max_gap_seconds=settings.history_max_gap,
+            machines=args.machine or (),
+        )
+    )
+    print(f"linked {machines} machines again: {rows} rows changed", file=sys.stderr)
 
 
 def cmd_apikey_create(settings: Settings, args: argparse.Namespace) -> None:

@@ -44,7 +44,15 @@ from streams.sql import (
     UPDATE_HISTORY,
 )
 
-__all__ = ["HistoryPlan", "ProcessHistory", "StoredRow"]
+__all__ = [
+    "HistoryPlan",
+    "ProcessHistory",
+    "StoredRow",
+    "forget_rewritten",
+    "read_rows",
+    "stored_form",
+    "update_history",
+]
 
 Cursor = psycopg.AsyncCursor[Any]
 _Order = tuple[datetime, str]
@@ -67,10 +75,10 @@ class StoredRow(NamedTuple):
 
     @property
     def history(self) -> HistoryValues | None:
-        """Its stored history, None before process history existed."""
+        """Its stored history (as :func:`stored_form` gives it), None before process history."""
         if self.process_key is None:
             return None
-        return (self.process_key, self.interval_seconds, self.interval_cpu_percent)
+        return stored_form((self.process_key, self.interval_seconds, self.interval_cpu_percent))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,11 +140,13 @@ def _place(snapshot: Snapshot) -> SnapshotPlace:
 
 
 def _as_stored(value: float | None) -> float | None:
-    """The value a ``real`` column gives back for ``value``."""
+    """``value`` rounded to a ``real`` column's precision (a float4, whether it comes from
+    Python or from the column's text)."""
     return None if value is None else struct.unpack("f", struct.pack("f", value))[0]
 
 
-def _stored_form(values: HistoryValues) -> HistoryValues:
+def stored_form(values: HistoryValues) -> HistoryValues:
+    """``values`` at the precision the database keeps them (its ``real`` columns round)."""
     key, seconds, percent = values
     return (key, _as_stored(seconds), _as_stored(percent))
 
@@ -222,12 +232,7 @@ class ProcessHistory:
 
     @staticmethod
     async def _rows(cur: Cursor, command_ids: list[int]) -> dict[int, list[StoredRow]]:
-        await cur.execute(SNAPSHOT_HISTORY_ROWS, (command_ids,))
-        by_snapshot: dict[int, list[StoredRow]] = {}
-        for row in await cur.fetchall():
-            stored = StoredRow(*row)
-            by_snapshot.setdefault(stored.command_id, []).append(stored)
-        return by_snapshot
+        return await read_rows(cur, command_ids)
 
     async def settle(self, cur: Cursor, plan: HistoryPlan) -> None:
         """After the COPY: make the batch's history what in-order arrival would have made it."""
@@ -272,7 +277,7 @@ class ProcessHistory:
                 if new != old
             ]
             if changed:
-                await _update_history(cur, item.command_id, changed)
+                await update_history(cur, item.command_id, changed)
             item.values = values
             relinked[item.command_id] = item.linked
             await cur.execute(NEXT_SNAPSHOT, (machine_id, place.observed_at, place.content_hash))
@@ -281,7 +286,7 @@ class ProcessHistory:
             if after is not None and int(after[0]) not in batch:
                 rewritten |= await self._relink_next(cur, machine_id, after, item.linked, batch)
         if rewritten:
-            await _forget_rewritten(cur, machine_id, rewritten)
+            await forget_rewritten(cur, machine_id, rewritten)
         if not has_next:
             last = linked[-1]
             self._remember(machine_id, _Remembered(last.command_id, 0, last.order, last.linked))
@@ -301,13 +306,13 @@ class ProcessHistory:
         changed: list[tuple[int, int, float | None, float | None]] = []
         relabels: dict[int, int] = {}
         for row, new in zip(rows, values, strict=True):
-            if row.history != _stored_form(new):
+            if row.history != stored_form(new):
                 changed.append((row.line_number, *new))
                 if row.process_key is not None and row.process_key != new[0]:
                     relabels[row.process_key] = new[0]
         if not changed:
             return set()
-        await _update_history(cur, command_id, changed)
+        await update_history(cur, command_id, changed)
         rewritten = {command_id}
         if relabels:
             await cur.execute(
@@ -334,14 +339,25 @@ class ProcessHistory:
                 del self._busy[machine_id]
 
 
-async def _update_history(
+async def read_rows(cur: Cursor, command_ids: list[int]) -> dict[int, list[StoredRow]]:
+    """The stored rows of these snapshots, in listing order, by snapshot."""
+    await cur.execute(SNAPSHOT_HISTORY_ROWS, (command_ids,))
+    by_snapshot: dict[int, list[StoredRow]] = {}
+    for row in await cur.fetchall():
+        stored = StoredRow(*row)
+        by_snapshot.setdefault(stored.command_id, []).append(stored)
+    return by_snapshot
+
+
+async def update_history(
     cur: Cursor, command_id: int, changed: list[tuple[int, int, float | None, float | None]]
 ) -> None:
+    """Store the history of the rows of snapshot ``command_id`` that changed: (line, values)."""
     lines, keys, seconds, percents = (list(column) for column in zip(*changed, strict=True))
     await cur.execute(UPDATE_HISTORY, (lines, keys, seconds, percents, command_id))
 
 
-async def _forget_rewritten(cur: Cursor, machine_id: str, rewritten: set[int]) -> None:
+async def forget_rewritten(cur: Cursor, machine_id: str, rewritten: set[int]) -> None:
     """Bump the revision of snapshots rewritten; the days the rollup counted, it counts again."""
     await cur.execute(BUMP_HISTORY_REVISIONS, (list(rewritten),))
     days: set[date] = {row[0] for row in await cur.fetchall() if row[1]}

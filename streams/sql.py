@@ -16,6 +16,8 @@ __all__ = [
     "LIST_DEAD_LETTERS",
     "LOCK_MACHINES",
     "LOCK_MACHINE_DAYS",
+    "MACHINE_IDS",
+    "MACHINE_SNAPSHOTS",
     "MARK_COUNTED",
     "MARK_REPLAYED",
     "NEXT_SNAPSHOT",
@@ -87,6 +89,12 @@ SELECT id, "timestamp", content_hash FROM commands
 WHERE machine_id = %s AND ("timestamp", content_hash) > (%s::timestamptz, %s::text)
 ORDER BY "timestamp", content_hash
 LIMIT 1
+"""
+# Every machine, and one machine's snapshots in its order (procmon relink).
+MACHINE_IDS = "SELECT DISTINCT machine_id FROM commands ORDER BY machine_id"
+MACHINE_SNAPSHOTS = """
+SELECT id, "timestamp", content_hash FROM commands WHERE machine_id = %s
+ORDER BY "timestamp", content_hash
 """
 # What linking reads of stored rows (streams.history.StoredRow's fields, in order).
 SNAPSHOT_HISTORY_ROWS = """

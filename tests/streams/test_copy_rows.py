@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from psycopg._copy_base import BinaryFormatter
 from psycopg.adapt import Transformer
 
+from parsers.rows import ProcessRow, ProcessStatus
+from procmon.columns import HISTORY_COLUMNS
 from streams.copy_rows import (
     COPY_SIGNATURE,
     COPY_TRAILER,
@@ -21,8 +23,6 @@ from streams.copy_rows import (
     encode_rows,
     encode_rows_python,
 )
-from parsers.rows import ProcessRow, ProcessStatus
-from procmon.columns import HISTORY_COLUMNS
 from streams.sql import UNTRUNCATED_COLUMN_TYPES
 
 TYPES = UNTRUNCATED_COLUMN_TYPES
