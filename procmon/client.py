@@ -8,6 +8,9 @@ scripts (Jupyter already runs an event loop, so the blocking client does not sta
     api = Client("http://127.0.0.1:8000/graphql", token="pmk_...")
     api.query("{ machines { machineName osType } }")
     frame = api.processes({"processName": {"like": "python%"}}, from_="2026-11-28T00:00:00Z")
+    busiest = api.process_lifetimes(from_="2026-11-27T00:00:00Z", to="2026-11-28T00:00:00Z",
+                                    limit=20)  # by CPU seconds used in the range
+    one = api.process_history(busiest["processKey"][0])  # its rows, intervalCpuPercent...
     everything = api.export({"machineId": {"equalTo": "web-1"}})  # millions of rows: Parquet
 
 Errors the API returns (a bad query, a missing key) raise :class:`procmon.errors.ApiError`
@@ -17,6 +20,7 @@ with the API's own message.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -29,7 +33,20 @@ from gql import GraphQLRequest
 from gql.transport.exceptions import TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXAsyncTransport, HTTPXTransport
 
-from procmon.columns import FRAME_COLUMNS
+from procmon.client_frames import _TIME_COLUMNS as _TIME_COLUMNS  # the frame's times, re-exported
+from procmon.client_frames import (
+    DEFAULT_PAGE,
+    LIFETIME_COLUMNS,
+    LIFETIMES_QUERY,
+    PROCESS_COLUMNS,
+    PROCESS_HISTORY_QUERY,
+    PROCESSES_QUERY,
+    frame,
+    given,
+    lifetime_frame,
+    lifetime_variables,
+    process_variables,
+)
 from procmon.errors import ApiError, ConfigurationError
 
 if TYPE_CHECKING:
@@ -38,27 +55,14 @@ if TYPE_CHECKING:
 __all__ = [
     "API_KEY_VARIABLE",
     "API_URL_VARIABLE",
+    "LIFETIMES_QUERY",
+    "LIFETIME_COLUMNS",
     "PROCESSES_QUERY",
     "PROCESS_COLUMNS",
+    "PROCESS_HISTORY_QUERY",
     "AsyncClient",
     "Client",
 ]
-
-# The fields of a Process a DataFrame holds (procmon.columns' frame columns), in its order.
-PROCESS_COLUMNS = tuple(column.graphql_name for column in FRAME_COLUMNS)
-_TIME_COLUMNS = tuple(column.graphql_name for column in FRAME_COLUMNS if column.is_time)
-
-PROCESSES_QUERY = f"""
-query Processes($filter: ProcessFilter, $from: DateTime, $to: DateTime,
-                $orderBy: ProcessOrderBy, $first: Int, $after: String) {{
-  processes(filter: $filter, from: $from, to: $to, orderBy: $orderBy, first: $first,
-            after: $after) {{
-    pageInfo {{ hasNextPage endCursor }}
-    nodes {{ {" ".join(PROCESS_COLUMNS)} }}
-  }}
-}}"""
-
-_DEFAULT_PAGE = 1000
 
 API_URL_VARIABLE = "PROCMON_API_URL"
 API_KEY_VARIABLE = "PROCMON_API_KEY"
@@ -89,18 +93,6 @@ def _page(data: Mapping[str, Any], path: str) -> tuple[list[dict[str, Any]], str
         connection = connection[part]
     info = connection["pageInfo"]
     return list(connection["nodes"]), info["endCursor"] if info["hasNextPage"] else None
-
-
-def _process_variables(
-    filter: Mapping[str, Any] | None,
-    from_: datetime | str | None,
-    to: datetime | str | None,
-    order_by: str | None,
-    page_size: int,
-) -> dict[str, Any]:
-    given = {"filter": filter, "from": from_, "to": to, "orderBy": order_by, "first": page_size}
-    # Left out rather than null, so that the API's defaults (the order above all) apply.
-    return {name: value for name, value in given.items() if value is not None}
 
 
 def _export_request(
@@ -144,16 +136,6 @@ def _export_frame(response: httpx.Response) -> pd.DataFrame:
         raise _export_cut(exc) from exc
 
 
-def _frame(nodes: list[dict[str, Any]]) -> pd.DataFrame:
-    """Processes as a DataFrame: one row each, times as UTC timestamps."""
-    import pandas as pd
-
-    frame = pd.DataFrame.from_records(nodes, columns=list(PROCESS_COLUMNS))
-    for column in _TIME_COLUMNS:
-        frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
-    return frame
-
-
 class AsyncClient:
     """The research API from asyncio code: ``await client.query(...)``."""
 
@@ -194,12 +176,46 @@ class AsyncClient:
         from_: datetime | str | None = None,
         to: datetime | str | None = None,
         order_by: str | None = None,
-        page_size: int = _DEFAULT_PAGE,
+        page_size: int = DEFAULT_PAGE,
     ) -> pd.DataFrame:
         """Every process the filter selects in [from, to), as a DataFrame."""
-        variables = _process_variables(filter, from_, to, order_by, page_size)
+        variables = process_variables(filter, from_, to, order_by, page_size)
         nodes = [node async for node in self.paginate(PROCESSES_QUERY, "processes", **variables)]
-        return _frame(nodes)
+        return frame(nodes)
+
+    async def process_history(
+        self,
+        process_key: str | int,
+        *,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+        page_size: int = DEFAULT_PAGE,
+    ) -> pd.DataFrame:
+        """The rows of one process (its ``processKey``) in [from, to), oldest first, as a
+        DataFrame of the columns of :meth:`processes`."""
+        variables = given(key=str(process_key), **{"from": from_}, to=to, first=page_size)
+        pages = self.paginate(PROCESS_HISTORY_QUERY, "processHistory", **variables)
+        return frame([node async for node in pages])
+
+    async def process_lifetimes(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        from_: datetime | str | None,
+        to: datetime | str | None,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """One row per process seen in [from, to) that the LifetimeFilter selects, by CPU
+        seconds unless ``order_by`` (a LifetimeOrderBy) says otherwise; the first ``limit``
+        (default: every one)."""
+        variables = lifetime_variables(filter, from_, to, order_by, limit)
+        nodes: list[dict[str, Any]] = []
+        async for node in self.paginate(LIFETIMES_QUERY, "processLifetimes", **variables):
+            nodes.append(node)
+            if len(nodes) == limit:
+                break
+        return lifetime_frame(nodes, limit)
 
     async def export(
         self,
@@ -276,11 +292,37 @@ class Client:
         from_: datetime | str | None = None,
         to: datetime | str | None = None,
         order_by: str | None = None,
-        page_size: int = _DEFAULT_PAGE,
+        page_size: int = DEFAULT_PAGE,
     ) -> pd.DataFrame:
         """Every process the filter selects in [from, to), as a DataFrame."""
-        variables = _process_variables(filter, from_, to, order_by, page_size)
-        return _frame(list(self.paginate(PROCESSES_QUERY, "processes", **variables)))
+        variables = process_variables(filter, from_, to, order_by, page_size)
+        return frame(list(self.paginate(PROCESSES_QUERY, "processes", **variables)))
+
+    def process_history(
+        self,
+        process_key: str | int,
+        *,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+        page_size: int = DEFAULT_PAGE,
+    ) -> pd.DataFrame:
+        """The rows of one process over time: see :meth:`AsyncClient.process_history`."""
+        variables = given(key=str(process_key), **{"from": from_}, to=to, first=page_size)
+        return frame(list(self.paginate(PROCESS_HISTORY_QUERY, "processHistory", **variables)))
+
+    def process_lifetimes(
+        self,
+        filter: Mapping[str, Any] | None = None,
+        *,
+        from_: datetime | str | None,
+        to: datetime | str | None,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """One row per process seen in [from, to): see :meth:`AsyncClient.process_lifetimes`."""
+        variables = lifetime_variables(filter, from_, to, order_by, limit)
+        pages = self.paginate(LIFETIMES_QUERY, "processLifetimes", **variables)
+        return lifetime_frame(list(itertools.islice(pages, limit)), limit)
 
     def export(
         self,

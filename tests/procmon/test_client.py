@@ -8,12 +8,17 @@ from dataclasses import dataclass
 import pandas as pd
 import psycopg
 import pytest
+from graphql import parse, validate
 
+from graphql_api.schema import schema
 from procmon.api_keys import create_api_key
 from procmon.client import (
     API_KEY_VARIABLE,
     API_URL_VARIABLE,
+    LIFETIME_COLUMNS,
+    LIFETIMES_QUERY,
     PROCESS_COLUMNS,
+    PROCESS_HISTORY_QUERY,
     AsyncClient,
     Client,
 )
@@ -21,6 +26,7 @@ from procmon.errors import ApiError, ConfigurationError
 from procmon.settings import Settings
 from tests.graphql_api import conftest as api_fixtures
 from tests.graphql_api.conftest import killing_export, uvicorn_server
+from tests.graphql_api.history_fleet import BUSY, IDLE, REUSED, SERVICE, insert_history_fleet
 
 # The API tests' session fixture: one snapshot of 300,000 processes in a database of its own.
 big_database = api_fixtures.big_database
@@ -170,3 +176,65 @@ def test_from_env_names_what_is_missing(
     with pytest.raises(ConfigurationError) as caught:
         Client.from_env()
     assert f"set {named} " in str(caught.value)
+
+
+@pytest.fixture
+def served_history(clean_database: str, redis_prefix: str) -> Iterator[Served]:
+    """The API serving tests.graphql_api.history_fleet: keys and interval CPU set by hand."""
+    insert_history_fleet(clean_database)
+    settings = Settings(database_url=clean_database, redis_prefix=redis_prefix)
+    with uvicorn_server(settings) as base:
+        yield Served(f"{base}/graphql", create_api_key(clean_database, "history"))
+
+
+def test_the_history_documents_are_valid_for_the_schema() -> None:
+    for document in (LIFETIMES_QUERY, PROCESS_HISTORY_QUERY):
+        assert validate(schema._schema, parse(document)) == []
+
+
+def test_processes_carry_the_history_columns(served_history: Served) -> None:
+    frame = Client(served_history.url, token=served_history.token).processes(
+        {"processKey": {"equalTo": BUSY}}, order_by="OBSERVED_AT_ASC"
+    )
+    for column in ("processKey", "startTimePrecision", "intervalSeconds", "intervalCpuPercent"):
+        assert column in PROCESS_COLUMNS
+    assert list(frame["intervalCpuPercent"][1:]) == [50, 25, 10, 5]
+
+
+def test_process_history_pages_one_process_oldest_first(served_history: Served) -> None:
+    api = Client(served_history.url, token=served_history.token)
+    frame = api.process_history(BUSY, page_size=2, to="2024-05-03T00:00:00Z")
+    assert list(frame.columns) == list(PROCESS_COLUMNS)
+    assert set(frame["processKey"]) == {str(BUSY)}
+    assert list(frame["intervalSeconds"][1:]) == [3600, 7200, 39600]
+    assert frame["observedAt"].is_monotonic_increasing
+    assert isinstance(frame["observedAt"].dtype, pd.DatetimeTZDtype)
+    with pytest.raises(ApiError, match="processKey must be a whole number"):
+        api.process_history("busy")
+
+
+def test_process_lifetimes_by_cpu_seconds_into_a_frame(served_history: Served) -> None:
+    api = Client(served_history.url, token=served_history.token)
+    frame = api.process_lifetimes(from_="2024-05-01T22:30:00Z", to="2024-05-03T01:00:00Z")
+    assert list(frame.columns) == list(LIFETIME_COLUMNS)
+    # Worked out in tests/graphql_api/test_lifetimes.py.
+    assert list(frame["cpuSeconds"]) == [39600, 7560, 720, 0]
+    assert list(frame["processKey"][:3]) == [str(REUSED), str(BUSY), str(SERVICE)]
+    assert isinstance(frame["firstSeen"].dtype, pd.DatetimeTZDtype)
+    top = api.process_lifetimes(
+        {"machineId": {"equalTo": "m1"}}, from_=None, to=None, order_by="FIRST_SEEN_ASC", limit=2
+    )
+    assert list(top["processKey"]) == [str(BUSY), str(IDLE)]
+    with pytest.raises(ValueError, match="limit must be at least 1"):
+        api.process_lifetimes(from_=None, to=None, limit=0)
+
+
+async def test_the_async_client_reads_history_the_same(served_history: Served) -> None:
+    api = AsyncClient(served_history.url, token=served_history.token)
+    lifetimes = await api.process_lifetimes(
+        from_="2024-05-02T00:00:00Z", to="2024-05-03T00:00:00Z", limit=1
+    )
+    # 2 May alone: BUSY's 1800 + 3960 s are under REUSED's 39600.
+    assert list(lifetimes["processKey"]) == [str(REUSED)]
+    history = await api.process_history(str(REUSED), from_="2024-05-02T02:00:00Z")
+    assert list(history["intervalCpuPercent"]) == [100]
