@@ -18,6 +18,7 @@ from graphql_api import create_app
 from procmon.api_keys import create_api_key
 from procmon.settings import Settings
 from tests.graphql_api.conftest import Serve
+from tests.graphql_api.history_fleet import BUSY, insert_history_fleet
 
 ROWS = 2500
 
@@ -199,3 +200,46 @@ async def test_export_needs_a_key(big: str, serve: Serve) -> None:
         del client.headers["Authorization"]
         response = await client.get("/export/processes")
     assert response.status_code == 401
+
+
+_HISTORY_COLUMNS = (
+    "process_key",
+    "start_time_precision",
+    "interval_seconds",
+    "interval_cpu_percent",
+)
+
+
+async def test_every_format_carries_the_history_columns(clean_database: str, serve: Serve) -> None:
+    insert_history_fleet(clean_database)
+    with psycopg.connect(clean_database) as conn:
+        conn.execute(
+            "UPDATE processes SET start_time_precision = 60 WHERE process_key = %s", (BUSY,)
+        )
+    params = {"filter": json.dumps({"processKey": {"equalTo": BUSY}})}
+    async with serve(clean_database) as client:
+        answers = {
+            name: await client.get("/export/processes", params={**params, "format": name})
+            for name in ("csv", "ndjson", "parquet")
+        }
+    rows = {
+        "csv": list(csv.DictReader(io.StringIO(answers["csv"].text))),
+        "ndjson": [json.loads(line) for line in answers["ndjson"].text.splitlines()],
+        "parquet": pq.read_table(io.BytesIO(answers["parquet"].content)).to_pylist(),
+    }
+    # BUSY's second row, 23:00 on 1 May: 50% of one CPU over the 3600 s since 22:00.
+    expected = {"process_key": BUSY, "start_time_precision": 60, "interval_seconds": 3600,
+                "interval_cpu_percent": 50}  # fmt: skip
+    for name, records in rows.items():
+        assert len(records) == 5, name
+        second = {column: records[1][column] for column in _HISTORY_COLUMNS}
+        if name == "csv":
+            # CSV is text: the numbers read back, the first sighting's interval blank.
+            assert {column: float(text) for column, text in second.items()} == expected
+            assert records[0]["interval_seconds"] == ""
+        else:
+            assert second == expected, name
+            assert records[0]["interval_cpu_percent"] is None, name
+    parquet = pq.read_table(io.BytesIO(answers["parquet"].content)).schema
+    assert parquet.field("process_key").type == pa.int64()
+    assert parquet.field("interval_cpu_percent").type == pa.float32()
