@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 
@@ -167,3 +168,29 @@ def test_procmon_up_stores_the_samples_history_and_keeps_collecting_this_machine
         this_machine,
     )
     assert 1.5 <= shortest <= longest < 30
+    lifetimes = _graphql(
+        demo,
+        """{ processLifetimes(orderBy: CPU_SECONDS_DESC, first: 5) {
+               nodes { machineId processName cpuSeconds machine { osType } } } }""",
+    )["processLifetimes"]["nodes"]
+    # What two CPUs left the System Idle Process (101.0, 100.7, 100.8 and 100.6 s), then
+    # codesign (29.4 + 28.1 + 30.2 + 27.9 s): more than anything this machine did meanwhile.
+    top = [(n["machineId"], n["processName"], n["cpuSeconds"]) for n in lifetimes[:2]]
+    assert top == [
+        ("sample-windows", "System Idle Process", pytest.approx(403.1, abs=0.01)),
+        ("sample-macos", "codesign", pytest.approx(115.6, abs=0.01)),
+    ]
+    assert len(lifetimes) == 5
+    assert {"windows", "macos", "freebsd"} <= {n["machine"]["osType"] for n in lifetimes}
+
+
+def _graphql(demo: tuple[str, str, str], query: str) -> dict[str, Any]:
+    """The data of QUERY as the demo's API answers it with the demo's key."""
+    response = httpx.post(
+        demo[1], json={"query": query}, headers={"Authorization": f"Bearer {demo[2]}"}
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
