@@ -93,48 +93,43 @@ def test_the_same_burner_in_three_formats_is_one_key_per_format_with_the_same_cp
     assert cpu["top-b"] == pytest.approx([59.0, 58.0, 56.4])
 
 
-def _edit_row(text: str, pid: int, old: str, new: str) -> str:
-    """TEXT with OLD replaced by NEW in the row of PID only (the fixture's spacing kept)."""
-    lines = text.splitlines(keepends=True)
+def _assert_listing_3_edited(
+    prefix: str, pid: int, edit: tuple[str, str], expected: Expected
+) -> None:
+    """Listing 3 of the sequence with EDIT's first text replaced by its second in PID's row
+    (the fixture's spacing kept) gets the EXPECTED history."""
+    texts = [listing_text(prefix, n) for n in range(4)]
+    lines = texts[3].splitlines(keepends=True)
     (index,) = [i for i, line in enumerate(lines) if line.split()[:1] == [str(pid)]]
-    assert old in lines[index]
-    lines[index] = lines[index].replace(old, new)
-    return "".join(lines)
+    assert edit[0] in lines[index]
+    lines[index] = lines[index].replace(*edit)
+    texts[3] = "".join(lines)
+    assert_history(link_sequence(texts, TIMES)[3], keyed(expected, texts, TIMES))
 
 
 def test_a_reused_pid_with_a_later_start_time_is_a_new_process() -> None:
     """Listing 3 with 9500 (sleep 30, started 04:15:26) replaced by another sleep that started
     at 04:15:40, after listing 2 was taken: same pid and name, start times 14 s apart."""
-    texts = [listing_text("ps-eo-lstart", n) for n in range(4)]
-    texts[3] = _edit_row(texts[3], 9500, "04:15:26", "04:15:40")
-    found = link_sequence(texts, TIMES)
     expected = dict(PS_LSTART[3]) | {9500: (3, None, None)}
-    assert_history(found[3], keyed(expected, texts, TIMES))
+    _assert_listing_3_edited("ps-eo-lstart", 9500, ("04:15:26", "04:15:40"), expected)
 
 
 def test_a_start_time_one_second_off_is_the_same_process() -> None:
     """lstart reads a second early now and then (boot time in whole seconds): 9500 printed as
     started at 04:15:27 in listing 3 is still the sleep of listing 2."""
-    texts = [listing_text("ps-eo-lstart", n) for n in range(4)]
-    texts[3] = _edit_row(texts[3], 9500, "04:15:26", "04:15:27")
-    assert_history(link_sequence(texts, TIMES)[3], keyed(PS_LSTART[3], texts, TIMES))
+    _assert_listing_3_edited("ps-eo-lstart", 9500, ("04:15:26", "04:15:27"), PS_LSTART[3])
 
 
 def test_cpu_time_going_backwards_is_a_new_process() -> None:
     """top listing 3 with the burner's TIME+ edited from 0:09.68 down to 0:01.50."""
-    texts = [listing_text("top-b", n) for n in range(4)]
-    texts[3] = _edit_row(texts[3], 9467, "0:09.68", "0:01.50")
-    found = link_sequence(texts, TIMES)
     expected = dict(TOP[3]) | {9467: (3, None, None)}
-    assert_history(found[3], keyed(expected, texts, TIMES))
+    _assert_listing_3_edited("top-b", 9467, ("0:09.68", "0:01.50"), expected)
 
 
 def test_cpu_time_down_by_under_a_second_is_rounding_and_counts_as_none_used() -> None:
     """top listing 3 with the burner's TIME+ edited to 0:06.20, 0.66 s under listing 2's."""
-    texts = [listing_text("top-b", n) for n in range(4)]
-    texts[3] = _edit_row(texts[3], 9467, "0:09.68", "0:06.20")
     expected = dict(TOP[3]) | {9467: (0, 5.0, 0.0)}
-    assert_history(link_sequence(texts, TIMES)[3], keyed(expected, texts, TIMES))
+    _assert_listing_3_edited("top-b", 9467, ("0:09.68", "0:06.20"), expected)
 
 
 def test_a_gap_longer_than_the_longest_keeps_the_keys_but_measures_nothing() -> None:
