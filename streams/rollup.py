@@ -25,6 +25,7 @@ from streams.sql import (
     LOCK_MACHINE_DAYS,
     MARK_COUNTED,
     PICK_PENDING,
+    ROLLUP_SETTINGS,
     UNCOUNT_MACHINE_DAYS,
 )
 
@@ -45,6 +46,7 @@ async def count_pending(conn: psycopg.AsyncConnection[Any], *, limit: int) -> in
     skipped, as are machines whose days are being forgotten: they are counted by a later call.
     """
     async with conn.transaction(), conn.cursor() as cur:
+        await cur.execute(ROLLUP_SETTINGS)
         await cur.execute(PICK_PENDING, {"limit": limit})
         ids = [row[0] for row in await cur.fetchall()]
         if ids:

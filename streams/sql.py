@@ -26,6 +26,7 @@ __all__ = [
     "PROCESS_COLUMNS",
     "PROCESS_COLUMN_TYPES",
     "RELABEL_CHAINS",
+    "ROLLUP_SETTINGS",
     "SELECT_FOR_REPLAY",
     "SNAPSHOT_HISTORY_ROWS",
     "UNCOUNT_MACHINE_DAYS",
@@ -177,6 +178,11 @@ MARK_REPLAYED = "UPDATE ingest_errors SET replayed_at = now() WHERE id = ANY(%s:
 # process_days for snapshots marked to be counted again. The rollup only tries the lock (a
 # machine being relinked waits for the next round), so it never waits on a writer.
 _ROLLUP_LOCK = "1886547811, hashtext({})"  # 1886547811 is 'proc' in ASCII
+
+# For the round's transaction: a round's plan is costed over the process rows of its snapshots,
+# high enough for JIT, which then took longer to compile than the statement took to run; and
+# its sorts keep to memory.
+ROLLUP_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)"
 
 # The oldest pending snapshots of the machines whose lock could be had, locked themselves so
 # that rollups running at once share the work.
