@@ -13,7 +13,12 @@ from functools import partial
 
 from parsers.rows import ProcessRow
 from parsers.values import integer, read_column
-from parsers.windows_times import cim_datetime, datetime_precision, dotnet_datetime
+from parsers.windows_times import (
+    CIM_PRECISION,
+    cim_datetime,
+    datetime_precision,
+    dotnet_datetime,
+)
 
 __all__ = ["WIN32_PROCESS_PROPERTIES", "check_win32_process_columns", "win32_process_row"]
 
@@ -33,6 +38,7 @@ WIN32_PROCESS_PROPERTIES = frozenset(
     }
 )
 _TICKS = 10_000_000
+_NO_START: tuple[None, None] = (None, None)
 # Win32_Process.Name and Caption hold the same image name; either identifies the process.
 _NAMES = ("Name", "Caption")
 
@@ -75,8 +81,7 @@ def win32_process_row(
     user = _optional(properties, "UserModeTime")
     pid = read_column("ProcessId", integer, properties.get("ProcessId", ""))
     working_set = _optional(properties, "WorkingSetSize")
-    created = properties.get("CreationDate", "")
-    start = _creation_date(created, zone)
+    start, precision = _creation_date(properties.get("CreationDate", ""), zone)
     # Positional, each value naming its field: keywords double the call's cost, which took 4-9%
     # off a wmic table's parsing rate (measured on `make bench`'s corpus).
     return ProcessRow(
@@ -94,7 +99,7 @@ def win32_process_row(
         None,  # status
         None,  # status_raw
         start,  # start_time
-        None if start is None else datetime_precision(created),  # start_time_precision
+        precision,  # start_time_precision
         None if kernel is None or user is None else (kernel + user) / _TICKS,  # cpu_time_seconds
         None,  # tty
         _optional(properties, "ThreadCount"),  # threads
@@ -114,14 +119,16 @@ def _optional(properties: Mapping[str, str], key: str) -> int | None:
     raise ValueError(f"{key}: {text!r} is not an integer")
 
 
-def _creation_date(text: str, zone: tzinfo) -> datetime | None:
-    """CreationDate: a CIM datetime (wmic, Get-WmiObject) or a .NET date (Get-CimInstance).
+def _creation_date(text: str, zone: tzinfo) -> tuple[datetime | None, float | None]:
+    """CreationDate and its precision: CIM (wmic, Get-WmiObject) or .NET (Get-CimInstance).
 
-    Kept as printed even when after ``observed_at``: the collector notes the time before it
-    runs the command, whose own process then starts a moment later.
+    A CIM datetime is printed to the microsecond, a .NET date as its text shows. Kept as
+    printed even when after ``observed_at``: the collector notes the time before it runs the
+    command, whose own process then starts a moment later.
     """
     if not text:
-        return None
+        return _NO_START
     if text[:8].isdigit():
-        return read_column("CreationDate", cim_datetime, text).astimezone(zone)
-    return read_column("CreationDate", partial(dotnet_datetime, zone=zone), text).astimezone(zone)
+        return read_column("CreationDate", cim_datetime, text).astimezone(zone), CIM_PRECISION
+    start = read_column("CreationDate", partial(dotnet_datetime, zone=zone), text)
+    return start.astimezone(zone), datetime_precision(text)

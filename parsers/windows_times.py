@@ -7,12 +7,16 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache
 
 __all__ = [
+    "CIM_PRECISION",
     "cim_datetime",
     "datetime_precision",
     "dotnet_datetime",
     "snapshot_zone",
     "timespan_seconds",
 ]
+
+CIM_PRECISION = 1e-06
+"""The seconds a CIM datetime covers: it is printed to the microsecond."""
 
 # CIM DATETIME: yyyymmddHHMMSS.mmmmmm, then the offset from UTC in MINUTES with its sign.
 _CIM = re.compile(
@@ -113,6 +117,8 @@ def datetime_precision(text: str) -> float:
     finer than 1e-6 (a CIM datetime's microseconds; .NET's seventh digit is dropped when
     read, so the moment kept is up to 1 µs early). Only for a text one of them read.
     """
+    if "." not in text:
+        return 1.0
     match = _FRACTION.search(text)
     return 1.0 if match is None else 10.0 ** -min(len(match[0]) - 1, 6)
 
