@@ -81,29 +81,42 @@ def _sql_variables(variables: dict[str, Any]) -> dict[str, Any]:
 
 # The bare SQL of a lifetimes question: the range's whole days from the daily rollup, and the
 # rows of snapshots it has not counted (none once the bench rolled up, found by the partial
-# index), added up per process. {machine} narrows both parts to one machine or none.
+# index), added up per process (a row a sighting: the fleet lists no threads); then the last
+# sighting's name and user for the 20 kept.
+# {machine} narrows both parts to one machine or none.
 _LIFETIMES = """
-SELECT machine_id, process_key, (array_agg(process_name ORDER BY last_seen DESC))[1],
-       min(first_seen), max(last_seen), sum(snapshot_count), sum(cpu_seconds) AS cpu,
-       100 * sum(cpu_seconds) / nullif(sum(interval_seconds), 0),
-       max(max_interval_cpu_percent), max(max_rss_bytes)
+SELECT t.*, s.process_name, s."user"
 FROM (
-    SELECT machine_id, process_key, process_name, first_seen, last_seen, snapshot_count,
-           cpu_seconds, interval_seconds, max_interval_cpu_percent, max_rss_bytes
-    FROM process_days
-    WHERE day >= %({first_day})s AND day < %(daysToDay)s {machine}
-    UNION ALL
-    SELECT p.machine_id, p.process_key, p.process_name, p.observed_at, p.observed_at, 1,
-           coalesce(p.interval_cpu_percent::float8 * p.interval_seconds / 100, 0),
-           CASE WHEN p.interval_cpu_percent IS NOT NULL THEN p.interval_seconds ELSE 0 END,
-           p.interval_cpu_percent, p.rss_bytes
-    FROM commands AS c JOIN processes AS p ON p.command_id = c.id
-    WHERE c.rolled_up_at IS NULL AND c."timestamp" >= %({first})s
-      AND c."timestamp" < %(daysTo)s AND p.process_key IS NOT NULL {machine_c}
-) AS parts
-GROUP BY machine_id, process_key
-ORDER BY cpu DESC, process_key
-LIMIT 20
+    SELECT machine_id, process_key, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+           sum(snapshot_count) AS snapshots, sum(cpu_seconds) AS cpu,
+           100 * sum(cpu_seconds) / nullif(sum(interval_seconds), 0) AS average,
+           max(max_interval_cpu_percent) AS peak, max(max_rss_bytes) AS rss
+    FROM (
+        SELECT machine_id, process_key, first_seen, last_seen, snapshot_count, cpu_seconds,
+               interval_seconds, max_interval_cpu_percent, max_rss_bytes
+        FROM process_days
+        WHERE day >= %({first_day})s AND day < %(daysToDay)s {machine}
+        UNION ALL
+        SELECT p.machine_id, p.process_key, p.observed_at, p.observed_at, 1,
+               coalesce(p.interval_cpu_percent::float8 * p.interval_seconds / 100, 0),
+               CASE WHEN p.interval_cpu_percent IS NOT NULL THEN p.interval_seconds ELSE 0 END,
+               p.interval_cpu_percent, p.rss_bytes
+        FROM commands AS c JOIN processes AS p ON p.command_id = c.id
+        WHERE c.rolled_up_at IS NULL AND c."timestamp" >= %({first})s
+          AND c."timestamp" < %(daysTo)s AND p.process_key IS NOT NULL {machine_c}
+    ) AS parts
+    GROUP BY machine_id, process_key
+    ORDER BY cpu DESC, process_key
+    LIMIT 20
+) AS t
+CROSS JOIN LATERAL (
+    SELECT process_name, "user" FROM processes
+    WHERE process_key = t.process_key AND observed_at = t.last_seen
+      AND machine_id = t.machine_id
+    ORDER BY command_id, line_number
+    LIMIT 1
+) AS s
+ORDER BY t.cpu DESC, t.process_key
 """
 _LIFETIME_FIELDS = """nodes { processKey machineId pid processName user firstSeen lastSeen
                       snapshotCount cpuSeconds avgIntervalCpuPercent maxRssBytes }"""
