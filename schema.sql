@@ -87,10 +87,19 @@ CREATE TABLE processes (
 -- A program across the fleet over a time range (no query follows a pid across snapshots).
 CREATE INDEX processes_name_observed_idx ON processes (process_name, observed_at);
 -- One machine over a time range. No index on "user": the per-user questions the API serves
--- select one machine and a time range first.
-CREATE INDEX processes_machine_observed_idx ON processes (machine_id, observed_at);
--- One process over time (processHistory), and a key's rows when the worker relabels a chain.
-CREATE INDEX processes_key_observed_idx ON processes (process_key, observed_at);
+-- select one machine and a time range first. The key is included so that one process's rows
+-- are found in the index alone (processHistory, the worker relabelling a chain); an index
+-- led by the key would take an insert at a place of its own for every live process.
+CREATE INDEX processes_machine_observed_idx ON processes (machine_id, observed_at)
+    INCLUDE (process_key);
+
+-- Where each process was first seen: its machine, and the time from which its rows are.
+CREATE TABLE process_keys (
+    process_key bigint      NOT NULL,
+    machine_id  text        NOT NULL,
+    first_seen  timestamptz NOT NULL,
+    CONSTRAINT process_keys_pkey PRIMARY KEY (process_key)
+);
 
 -- One row per process per machine per UTC day, of the snapshots the rollup counted: what
 -- processLifetimes adds up for the whole days of a range.

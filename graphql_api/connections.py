@@ -92,7 +92,7 @@ async def _process_page(
     )
 
 
-# A process's rows, oldest first: processes_key_observed_idx, then the rows' own key.
+# A process's rows, oldest first, then the rows' own key.
 _HISTORY_ORDER = Order(
     "HISTORY", ("p.observed_at", "p.command_id", "p.line_number"), (datetime, int, int), False
 )
@@ -114,7 +114,13 @@ async def process_history(
 
     def condition(params: QueryParams) -> Condition:
         in_range = process_condition(None, params, start=start, end=end)
-        of_key = psql.SQL("p.process_key = {} AND {}").format(params.add(key), in_range.sql)
+        # Its machine's rows from where it was first seen (process_keys), through the index
+        # of a machine's rows over time, which carries each row's key.
+        of_key = psql.SQL(
+            "(p.machine_id, p.observed_at) >= (SELECT machine_id, first_seen FROM process_keys"
+            " WHERE process_key = {key}) AND p.machine_id = (SELECT machine_id FROM process_keys"
+            " WHERE process_key = {key}) AND p.process_key = {key} AND {range}"
+        ).format(key=params.add(key), range=in_range.sql)
         return Condition(sql=of_key, needs_snapshots=False)
 
     return await _process_page(info, field, condition, _HISTORY_ORDER, size, after)

@@ -77,10 +77,12 @@ class Sighting(NamedTuple):
 
 
 class LinkedSnapshot(NamedTuple):
-    """A snapshot as the next one of its machine is linked to: its time and its processes."""
+    """A snapshot as the next one of its machine is linked to: its time and its processes, and
+    the keys of the processes first seen in it."""
 
     observed_at: datetime
     sightings: Mapping[int, Sighting]
+    new_keys: tuple[int, ...] = ()
 
     @classmethod
     def of(
@@ -154,6 +156,7 @@ def link_snapshot(
     """
     sightings: dict[int, Sighting] = {}
     values: list[HistoryValues] = []
+    new_keys: list[int] = []
     earlier_of: Mapping[int, Sighting] = previous.sightings if previous is not None else {}
     gap = (place.observed_at - previous.observed_at).total_seconds() if previous else 0.0
     interval = gap if 0.0 < gap <= max_gap_seconds else None
@@ -174,5 +177,6 @@ def link_snapshot(
         else:
             key = process_key_of(place.machine_id, place.observed_at, place.content_hash, pid)
             values.append((key, None, None))
+            new_keys.append(key)
         sightings[pid] = _sighting(row, key)
-    return values, LinkedSnapshot(place.observed_at, sightings)
+    return values, LinkedSnapshot(place.observed_at, sightings, tuple(new_keys))

@@ -35,6 +35,7 @@ from streams.batch import Snapshot
 from streams.rollup import forget_days
 from streams.sql import (
     BUMP_HISTORY_REVISIONS,
+    INSERT_PROCESS_KEYS,
     LATEST_SNAPSHOTS,
     LOCK_MACHINES,
     NEXT_SNAPSHOT,
@@ -42,6 +43,7 @@ from streams.sql import (
     RELABEL_CHAINS,
     SNAPSHOT_HISTORY_ROWS,
     UPDATE_HISTORY,
+    as_columns,
 )
 
 __all__ = [
@@ -245,17 +247,26 @@ class ProcessHistory:
         actual: dict[str, tuple[int, int] | None] = dict.fromkeys(machines)
         for machine_id, command_id, revision, _, _ in await cur.fetchall():
             actual[machine_id] = (int(command_id), int(revision))
+        firsts: list[tuple[int, str, datetime]] = []
         for machine_id in machines:
-            if machine_id in plan.assumed and plan.assumed[machine_id] == actual[machine_id]:
-                continue
-            await self._relink(cur, machine_id, plan.machines[machine_id], plan.command_ids)
+            linked = plan.machines[machine_id]
+            if machine_id not in plan.assumed or plan.assumed[machine_id] != actual[machine_id]:
+                linked_again = await self._relink(cur, machine_id, linked, plan.command_ids)
+            else:
+                linked_again = []
+            for snapshot in [*(item.linked for item in linked), *linked_again]:
+                firsts += ((key, machine_id, snapshot.observed_at) for key in snapshot.new_keys)
+        if firsts:
+            await cur.execute(INSERT_PROCESS_KEYS, as_columns(firsts))
 
     async def _relink(
         self, cur: Cursor, machine_id: str, linked: list[_Linked], batch: list[int]
-    ) -> None:
-        """Link the machine's new snapshots to what is stored, and what follows each to it."""
+    ) -> list[LinkedSnapshot]:
+        """Link the machine's new snapshots to what is stored, and what follows each to it;
+        return the stored snapshots linked again."""
         self._memory.pop(machine_id, None)
         relinked: dict[int, LinkedSnapshot] = {}
+        linked_again: list[LinkedSnapshot] = []
         rewritten: set[int] = set()
         has_next = False
         for item in linked:
@@ -284,12 +295,17 @@ class ProcessHistory:
             after = await cur.fetchone()
             has_next = after is not None
             if after is not None and int(after[0]) not in batch:
-                rewritten |= await self._relink_next(cur, machine_id, after, item.linked, batch)
+                next_linked, next_rewritten = await self._relink_next(
+                    cur, machine_id, after, item.linked, batch
+                )
+                linked_again.append(next_linked)
+                rewritten |= next_rewritten
         if rewritten:
             await forget_rewritten(cur, machine_id, rewritten)
         if not has_next:
             last = linked[-1]
             self._remember(machine_id, _Remembered(last.command_id, 0, last.order, last.linked))
+        return linked_again
 
     async def _relink_next(
         self,
@@ -298,11 +314,13 @@ class ProcessHistory:
         after: tuple[Any, ...],
         previous: LinkedSnapshot,
         batch: list[int],
-    ) -> set[int]:
-        """Link the stored snapshot ``after`` to ``previous``; the ids of snapshots rewritten."""
+    ) -> tuple[LinkedSnapshot, set[int]]:
+        """Link the stored snapshot ``after`` to ``previous``: it as linked, and the ids of the
+        snapshots rewritten."""
         command_id, timestamp, content_hash = int(after[0]), after[1], str(after[2])
         rows = (await self._rows(cur, [command_id])).get(command_id, [])
-        values, _ = self._link(SnapshotPlace(machine_id, timestamp, content_hash), rows, previous)
+        place = SnapshotPlace(machine_id, timestamp, content_hash)
+        values, linked = self._link(place, rows, previous)
         changed: list[tuple[int, int, float | None, float | None]] = []
         relabels: dict[int, int] = {}
         for row, new in zip(rows, values, strict=True):
@@ -311,7 +329,7 @@ class ProcessHistory:
                 if row.process_key is not None and row.process_key != new[0]:
                     relabels[row.process_key] = new[0]
         if not changed:
-            return set()
+            return linked, set()
         await update_history(cur, command_id, changed)
         rewritten = {command_id}
         if relabels:
@@ -327,7 +345,7 @@ class ProcessHistory:
                 },
             )
             rewritten |= {int(row[0]) for row in await cur.fetchall()}
-        return rewritten
+        return linked, rewritten
 
     def finish(self, plan: HistoryPlan) -> None:
         """The plan's transaction ended (committed or not): later batches may settle."""

@@ -16,7 +16,13 @@ import psycopg
 
 from history import LinkedSnapshot, SnapshotPlace, link_snapshot
 from streams.history import forget_rewritten, read_rows, stored_form, update_history
-from streams.sql import LOCK_MACHINES, MACHINE_IDS, MACHINE_SNAPSHOTS
+from streams.sql import (
+    INSERT_PROCESS_KEYS,
+    LOCK_MACHINES,
+    MACHINE_IDS,
+    MACHINE_SNAPSHOTS,
+    as_columns,
+)
 
 __all__ = ["relink_machines"]
 
@@ -47,6 +53,7 @@ async def _relink_machine(cur: Cursor, machine_id: str, max_gap_seconds: float) 
     snapshots: list[tuple[int, datetime, str]] = await cur.fetchall()
     previous: LinkedSnapshot | None = None
     rewritten: set[int] = set()
+    firsts: list[tuple[int, str, datetime]] = []
     changed_rows = 0
     for start in range(0, len(snapshots), _CHUNK):
         chunk = snapshots[start : start + _CHUNK]
@@ -55,6 +62,7 @@ async def _relink_machine(cur: Cursor, machine_id: str, max_gap_seconds: float) 
             place = SnapshotPlace(machine_id, observed_at, content_hash)
             rows = rows_of.get(command_id, [])
             values, previous = link_snapshot(place, rows, previous, max_gap_seconds=max_gap_seconds)
+            firsts += ((key, machine_id, observed_at) for key in previous.new_keys)
             changed = [
                 (row.line_number, *new)
                 for row, new in zip(rows, values, strict=True)
@@ -64,6 +72,8 @@ async def _relink_machine(cur: Cursor, machine_id: str, max_gap_seconds: float) 
                 await update_history(cur, command_id, changed)
                 rewritten.add(command_id)
                 changed_rows += len(changed)
+    if firsts:
+        await cur.execute(INSERT_PROCESS_KEYS, as_columns(firsts))
     if rewritten:
         await forget_rewritten(cur, machine_id, rewritten)
     return changed_rows

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from procmon.columns import COPY_COLUMNS
 
 __all__ = [
@@ -12,6 +14,7 @@ __all__ = [
     "DELETE_MACHINE_DAYS",
     "INSERT_COMMANDS",
     "INSERT_INGEST_ERRORS",
+    "INSERT_PROCESS_KEYS",
     "LATEST_SNAPSHOTS",
     "LIST_DEAD_LETTERS",
     "LOCK_MACHINES",
@@ -32,7 +35,14 @@ __all__ = [
     "UNCOUNT_MACHINE_DAYS",
     "UNTRUNCATED_COLUMN_TYPES",
     "UPDATE_HISTORY",
+    "as_columns",
 ]
+
+
+def as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
+    """Transpose rows into the per-column arrays an ``unnest`` statement takes."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
 
 # Snapshot rows of a batch in one statement; an already stored key is skipped, and only
 # newly stored snapshots come back, so their processes are written and the others are not.
@@ -128,6 +138,13 @@ WHERE p.process_key = r.old_key AND p.machine_id = %(machine_id)s
       SELECT id FROM commands WHERE machine_id = %(machine_id)s
         AND "timestamp" = %(timestamp)s AND content_hash > %(content_hash)s))
 RETURNING p.command_id
+"""
+# Where processes were first seen; a key a relink leaves unused keeps its row (it names no
+# rows, and a process seen first there again gets it back).
+INSERT_PROCESS_KEYS = """
+INSERT INTO process_keys (process_key, machine_id, first_seen)
+SELECT * FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[])
+ON CONFLICT ON CONSTRAINT process_keys_pkey DO NOTHING
 """
 # Snapshots whose rows' history was rewritten: their UTC day, and whether the rollup counted it.
 BUMP_HISTORY_REVISIONS = """

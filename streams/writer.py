@@ -35,6 +35,7 @@ from streams.sql import (
     INSERT_INGEST_ERRORS,
     PROCESS_COLUMN_TYPES,
     UNTRUNCATED_COLUMN_TYPES,
+    as_columns,
 )
 
 __all__ = ["BatchResult", "SnapshotWriter"]
@@ -62,11 +63,6 @@ class BatchResult:
     refused: tuple[Failure, ...] = ()
     # Files of dead letters PostgreSQL refused even in ingest_errors.
     parked: tuple[Path, ...] = ()
-
-
-def _as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
-    """Transpose rows into the per-column arrays an ``unnest`` statement takes."""
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 def _command_values(snapshot: Snapshot) -> tuple[object, ...]:
@@ -275,7 +271,7 @@ class SnapshotWriter:
                     await self._history.settle(cur, plan)
                 if failures:
                     rows_of_failures = [_failure_values(failure) for failure in failures]
-                    await cur.execute(INSERT_INGEST_ERRORS, _as_columns(rows_of_failures))
+                    await cur.execute(INSERT_INGEST_ERRORS, as_columns(rows_of_failures))
                 # The transaction commits when this block ends: that is the commit phase.
                 commit_started = time.perf_counter()
         finally:
@@ -303,7 +299,7 @@ class SnapshotWriter:
         # the unique index's locks in the same order, and cannot deadlock.
         ordered = sorted(snapshots, key=lambda snapshot: snapshot.key)
         commands = [_command_values(snapshot) for snapshot in ordered]
-        await cur.execute(INSERT_COMMANDS, _as_columns(commands))
+        await cur.execute(INSERT_COMMANDS, as_columns(commands))
         for command_id, machine_id, timestamp, content_hash in await cur.fetchall():
             stored[(str(machine_id), _aware(timestamp), str(content_hash))] = int(
                 command_id  # type: ignore[call-overload]

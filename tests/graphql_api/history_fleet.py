@@ -73,3 +73,8 @@ def insert_history_fleet(database_url: str) -> None:
                        VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
                     (snapshot[0], machine_id, _at(timestamp), line, *row),
                 )
+                # Where the process was first seen, as the worker records it.
+                conn.execute(
+                    "INSERT INTO process_keys VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+                    (row[1], machine_id, _at(timestamp)),
+                )

@@ -20,7 +20,17 @@ from parsers import Listing, parse_listing
 from procmon.envelope import Envelope, make_envelope
 from streams.batch import RawMessage, Snapshot
 
-__all__ = ["MAX_GAP", "START", "Stored", "in_order", "machine_history", "snapshot_of", "stored"]
+__all__ = [
+    "MAX_GAP",
+    "START",
+    "Stored",
+    "first_sightings",
+    "in_order",
+    "machine_history",
+    "process_keys",
+    "snapshot_of",
+    "stored",
+]
 
 START = datetime(2026, 11, 28, 8, 0, tzinfo=UTC)
 MAX_GAP = 600.0
@@ -133,3 +143,26 @@ def stored(database_url: str, machines: list[str] | None = None) -> Stored:
         (machine, when, pid): (key, _real(seconds), _real(percent))
         for machine, when, pid, key, seconds, percent in rows
     }
+
+
+def first_sightings(history: Stored) -> dict[int, tuple[str, datetime]]:
+    """Where each key of ``history`` was first seen: its machine and earliest time."""
+    firsts: dict[int, tuple[str, datetime]] = {}
+    for (machine, when, _), (key, _, _) in sorted(history.items(), key=lambda item: item[0][1]):
+        firsts.setdefault(key, (machine, when))
+    return firsts
+
+
+def process_keys(
+    database_url: str, machines: list[str] | None = None
+) -> dict[int, tuple[str, datetime]]:
+    """The stored ``process_keys`` of ``machines`` (all when None) that name stored rows."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT k.process_key, k.machine_id, k.first_seen FROM process_keys k"
+            " WHERE (%(machines)s::text[] IS NULL OR k.machine_id = ANY(%(machines)s::text[]))"
+            " AND EXISTS (SELECT FROM processes p WHERE p.machine_id = k.machine_id"
+            " AND p.process_key = k.process_key)",
+            {"machines": machines},
+        ).fetchall()
+    return {key: (machine, when) for key, machine, when in rows}

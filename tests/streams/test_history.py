@@ -20,8 +20,10 @@ from streams.writer import SnapshotWriter
 from tests.streams.history_sequences import (
     MAX_GAP,
     START,
+    first_sightings,
     in_order,
     machine_history,
+    process_keys,
     snapshot_of,
     stored,
 )
@@ -61,6 +63,7 @@ async def test_in_order_batches_store_what_the_linker_says(
     await writer.close()
     history = stored(clean_database)
     assert history == in_order(envelopes)
+    assert process_keys(clean_database) == first_sightings(history)
     # Not all first sightings: most rows continue a process, with an interval.
     assert sum(values[1] is not None for values in history.values()) > len(history) / 2
 
@@ -75,7 +78,7 @@ async def test_any_arrival_order_and_batching_stores_what_in_order_arrival_does(
     clean_database: str, tmp_path: Path, seed: int, data: st.DataObject
 ) -> None:
     with psycopg.connect(clean_database) as conn:
-        conn.execute("TRUNCATE commands, processes RESTART IDENTITY")
+        conn.execute("TRUNCATE commands, processes, process_keys RESTART IDENTITY")
     envelopes = machine_history(seed, "m1", 10) + machine_history(seed + 1, "m2", 6)
     snapshots = [snapshot_of(envelope) for envelope in envelopes]
     arrival = data.draw(st.permutations(snapshots))
@@ -111,6 +114,8 @@ async def test_any_arrival_order_and_batching_stores_what_in_order_arrival_does(
     for writer in writers:
         await writer.close()
     assert stored(clean_database) == in_order(envelopes)
+    # Every key names where its process was first seen, whatever the order it was found in.
+    assert process_keys(clean_database) == first_sightings(in_order(envelopes))
 
 
 async def test_a_snapshot_stored_between_two_others_relinks_the_later_one(

@@ -16,7 +16,15 @@ from streams.batch import PreparedBatch
 from streams.history import ProcessHistory
 from streams.relink import relink_machines
 from streams.writer import SnapshotWriter
-from tests.streams.history_sequences import MAX_GAP, in_order, machine_history, snapshot_of, stored
+from tests.streams.history_sequences import (
+    MAX_GAP,
+    first_sightings,
+    in_order,
+    machine_history,
+    process_keys,
+    snapshot_of,
+    stored,
+)
 
 
 async def _store_in_order(database_url: str, tmp_path: Path, envelopes: list[Envelope]) -> None:
@@ -40,6 +48,7 @@ async def test_rows_stored_without_history_get_it(clean_database: str, tmp_path:
             "UPDATE processes SET process_key = NULL, interval_seconds = NULL,"
             " interval_cpu_percent = NULL WHERE machine_id = 'm1'"
         )
+        conn.execute("DELETE FROM process_keys WHERE machine_id = 'm1'")
         conn.execute(
             "UPDATE processes SET interval_cpu_percent = 999 WHERE ctid ="
             " (SELECT ctid FROM processes WHERE machine_id = 'm2' AND interval_seconds > 0 LIMIT 1)"
@@ -48,6 +57,7 @@ async def test_rows_stored_without_history_get_it(clean_database: str, tmp_path:
     assert stored(clean_database) != in_order(envelopes)
     machines, changed = await relink_machines(clean_database, max_gap_seconds=MAX_GAP)
     assert stored(clean_database) == in_order(envelopes)
+    assert process_keys(clean_database) == first_sightings(in_order(envelopes))
     assert m1_rows is not None
     assert (machines, changed) == (2, m1_rows[0] + 1)
     # Nothing left to change.
