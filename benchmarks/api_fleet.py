@@ -29,13 +29,15 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from benchmarks.fleet_check import check_fleet_history
 from benchmarks.fleet_history import GENERATION_COLUMNS, generations
 from procmon.columns import COLUMNS, COLUMNS_BY_NAME
 from streams.rollup import count_all
 
-__all__ = ["FLEET_END", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
+__all__ = ["FLEET_END", "PROBE_MACHINE", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
 
 FLEET_END = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+PROBE_MACHINE = "m0005"
 SNAPSHOT_EVERY = timedelta(minutes=20)
 
 _COMMANDS = """
@@ -135,7 +137,7 @@ class Fleet:
     processes: int
     seconds: float
     rollup_seconds: float
-    probe_machine: str = "m0005"
+    probe_machine: str = PROBE_MACHINE
 
     @property
     def process_rows(self) -> int:
@@ -191,6 +193,8 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
                 )
             print(f"  fleet: {snapshots - first}/{snapshots} rounds loaded", flush=True)
         conn.execute("VACUUM ANALYZE processes")
+        checked = check_fleet_history(conn, PROBE_MACHINE)
+        print(f"  fleet: {PROBE_MACHINE}'s {checked} rows linked as the worker would", flush=True)
         rollup_started = time.perf_counter()
         counted = asyncio.run(_roll_up(database_url))
         rollup_seconds = time.perf_counter() - rollup_started
