@@ -27,6 +27,7 @@ __all__ = [
     "MAX_LIST",
     "MAX_PATTERN",
     "Condition",
+    "LifetimeCondition",
     "QueryParams",
     "lifetime_condition",
     "process_condition",
@@ -67,12 +68,15 @@ _SNAPSHOT_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
         "timestamp", "process_count",
     )
 }  # fmt: skip
-# A lifetime (``l``: its last sighting in the range) and its machine as of its latest snapshot
-# (``m``); and the columns that never change along one process key, which can therefore be
-# asked of each of its rows (``r``) before they are added up.
+# A lifetime (``l``), its last sighting in the range (``s``) and its machine as of its latest
+# snapshot (``m``); and the columns that never change along one process key, which can
+# therefore be asked of each of its rows (``r``) before they are added up.
 _LIFETIME_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
-    name: ("l", name) for name in ("machine_id", "process_name", "user", "pid", "command_line")
-} | {"machine_name": ("m", "machine_name"), "os_type": ("m", "os_type")}
+    "machine_id": ("l", "machine_id"),
+    **{name: ("s", name) for name in ("process_name", "user", "pid", "command_line")},
+    "machine_name": ("m", "machine_name"),
+    "os_type": ("m", "os_type"),
+}
 _KEY_CONSTANT_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
     "machine_id": ("r", "machine_id"),
     "pid": ("r", "pid"),
@@ -277,19 +281,28 @@ def snapshot_condition(
     return Condition(sql=where, needs_snapshots=True)
 
 
-def lifetime_condition(
-    filter: LifetimeFilter | None, params: QueryParams
-) -> tuple[Condition, psql.Composable]:
-    """The condition selecting the lifetimes of ``filter`` (``needs_snapshots``: it reads the
-    machine, ``m``), and the part of it that holds for every row (``r``) of those lifetimes.
+@dataclass(frozen=True, slots=True)
+class LifetimeCondition:
+    """The WHERE condition of lifetimes (``sql``), which of the lifetime's machine (``m``) and
+    last sighting (``s``) it reads, and the part of it that holds for each row (``r``) of the
+    lifetimes it selects (``rows``)."""
+
+    sql: psql.Composable
+    rows: psql.Composable
+    needs_machine: bool
+    needs_sighting: bool
+
+
+def lifetime_condition(filter: LifetimeFilter | None, params: QueryParams) -> LifetimeCondition:
+    """The condition selecting the lifetimes of ``filter``.
 
     The fields given at the top of a filter must all hold, and a machine id or pid is the same
     in every row of a process key: their conditions narrow the rows read, exactly.
     """
     if filter is None:
-        return Condition(sql=psql.SQL("TRUE"), needs_snapshots=False), psql.SQL("TRUE")
+        return LifetimeCondition(psql.SQL("TRUE"), psql.SQL("TRUE"), False, False)
     walk = _Walk()
     where = _compile("filter", filter, _LIFETIME_COLUMNS, params, 1, walk)
     constant = LifetimeFilter(machine_id=filter.machine_id, pid=filter.pid)
     rows = _compile("filter", constant, _KEY_CONSTANT_COLUMNS, params, 1, _Walk())
-    return Condition(sql=where, needs_snapshots="m" in walk.aliases), rows
+    return LifetimeCondition(where, rows, "m" in walk.aliases, "s" in walk.aliases)

@@ -1,10 +1,11 @@
 """``processLifetimes``: one row per process (key) seen in a time range, what it used there.
 
-A range is read in two parts (:data:`graphql_api.sql.LIFETIMES`): its whole UTC days from the
-daily rollup (``process_days``), and everything the rollup has not counted (the partial days
-at the ends, and snapshots of the whole days not counted yet) from the process rows. The two
-are disjoint and together cover the range, so the answer is the same whether the rollup has
-run or not.
+A range is read in two parts (:data:`graphql_api.sql.LIFETIME_TOTALS`): its whole UTC days
+from the daily rollup (``process_days``), and everything the rollup has not counted (the
+partial days at the ends, and snapshots of the whole days not counted yet) from the process
+rows. The two are disjoint and together cover the range, so the answer is the same whether the
+rollup has run or not. Only the page's rows have their names read (one index probe each),
+unless the filter asks about them.
 """
 
 from __future__ import annotations
@@ -176,10 +177,23 @@ async def process_lifetimes(
 
     def pieces(params: QueryParams) -> tuple[Condition, dict[str, psql.Composable]]:
         # Placeholders are numbered as added: each statement compiles its own, in one order.
-        selected, rows = lifetime_condition(filter, params)
+        selected = lifetime_condition(filter, params)
         days, raw = _parts_sql(parts, params)
-        join = psql.SQL(sql.LIFETIME_MACHINE_JOIN if selected.needs_snapshots else "")
-        return selected, {"days": days, "raw": raw, "rows": rows, "join": join}
+        joins = [
+            psql.SQL(join)
+            for join, needed in (
+                (sql.LIFETIME_MACHINE, selected.needs_machine),
+                (sql.LIFETIME_SIGHTING, selected.needs_sighting),
+            )
+            if needed
+        ]
+        common = {
+            "days": days,
+            "raw": raw,
+            "rows": selected.rows,
+            "joins": psql.SQL(" ").join(joins),
+        }
+        return Condition(sql=selected.sql, needs_snapshots=False), common
 
     params = QueryParams()
     selected, common = pieces(params)

@@ -15,10 +15,11 @@ __all__ = [
     "EXPORT_PROCESSES",
     "HEALTH_CHECK",
     "LATEST_SNAPSHOTS",
-    "LIFETIMES",
     "LIFETIME_COUNT",
-    "LIFETIME_MACHINE_JOIN",
+    "LIFETIME_MACHINE",
     "LIFETIME_PAGE",
+    "LIFETIME_SIGHTING",
+    "LIFETIME_TOTALS",
     "MACHINES",
     "MACHINES_BY_IDS",
     "MACHINES_RUNNING",
@@ -242,54 +243,57 @@ ORDER BY 1, 2, 3, 4, 5, 6
 LIMIT {limit}
 """
 
-# processLifetimes: one row per process key seen in the range (l), added up from two parts.
-# The range's whole UTC days ({days}: a condition on d.day) are read from process_days (d),
+# processLifetimes: the totals of each process key seen in the range, added up from two
+# parts. The range's whole UTC days ({days}: a condition on r.day) are read from process_days,
 # which holds the snapshots the rollup counted; the rest of the range's snapshots ({raw}: the
 # partial days at its ends, and the whole days' snapshots not yet counted, a condition on c)
-# are read from their rows (r), first per process and snapshot (the first row of a process in
-# a snapshot, as streams.rollup takes it, names it).
-# {rows} narrows the rows of both parts (a condition on r.machine_id and r.pid). The last
-# sighting gives pid, names, user, command line and start time.
-LIFETIMES = """
+# from their rows, first per process and snapshot (threads share their process's key), as the
+# rollup counts them. {rows} narrows the rows of both parts (a condition on r.machine_id and
+# r.pid). Only numbers and times are added up: the names are read for the rows of the page.
+LIFETIME_TOTALS = """
 WITH parts AS (
-    SELECT r.machine_id, r.process_key, r.pid, r.process_name, r."user", r.command_line,
-           r.start_time, r.first_seen, r.last_seen AS seen_last, 0 AS line_number,
+    SELECT r.machine_id, r.process_key, r.first_seen, r.last_seen,
            r.snapshot_count::bigint AS snapshot_count, r.cpu_seconds, r.interval_seconds,
            r.max_interval_cpu_percent, r.max_rss_bytes
     FROM process_days AS r
     WHERE {days} AND {rows}
     UNION ALL
-    SELECT r.machine_id, r.process_key, min(r.pid),
-           (array_agg(r.process_name ORDER BY r.line_number))[1],
-           (array_agg(r."user" ORDER BY r.line_number))[1],
-           (array_agg(r.command_line ORDER BY r.line_number))[1],
-           (array_agg(r.start_time ORDER BY r.line_number))[1], r.observed_at, r.observed_at,
-           min(r.line_number), 1,
+    SELECT r.machine_id, r.process_key, r.observed_at, r.observed_at, 1,
            coalesce(sum(r.interval_cpu_percent::float8 * r.interval_seconds / 100), 0),
            coalesce(sum(r.interval_seconds::float8)
                     FILTER (WHERE r.interval_cpu_percent IS NOT NULL), 0),
            max(r.interval_cpu_percent), max(r.rss_bytes)
     FROM commands AS c
-    JOIN processes AS r ON r.command_id = c.id
+    -- The machine ids are equal anyway; said, a machine asked of r is asked of c too.
+    JOIN processes AS r ON r.command_id = c.id AND r.machine_id = c.machine_id
     WHERE ({raw}) AND r.process_key IS NOT NULL AND {rows}
     GROUP BY r.machine_id, r.process_key, r.command_id, r.observed_at
-), lifetimes AS (
-    SELECT DISTINCT ON (machine_id, process_key)
-           machine_id, process_key, pid, process_name, "user", command_line, start_time,
-           min(first_seen) OVER whole AS first_seen, max(seen_last) OVER whole AS last_seen,
-           sum(snapshot_count) OVER whole AS snapshot_count,
-           sum(cpu_seconds) OVER whole AS cpu_seconds,
-           sum(interval_seconds) OVER whole AS interval_seconds,
-           max(max_interval_cpu_percent) OVER whole AS max_interval_cpu_percent,
-           max(max_rss_bytes) OVER whole AS max_rss_bytes
+), totals AS (
+    SELECT machine_id, process_key, min(first_seen) AS first_seen, max(last_seen) AS last_seen,
+           sum(snapshot_count) AS snapshot_count, sum(cpu_seconds) AS cpu_seconds,
+           sum(interval_seconds) AS interval_seconds,
+           max(max_interval_cpu_percent) AS max_interval_cpu_percent,
+           max(max_rss_bytes) AS max_rss_bytes
     FROM parts
-    WINDOW whole AS (PARTITION BY machine_id, process_key)
-    ORDER BY machine_id, process_key, seen_last DESC, line_number
+    GROUP BY machine_id, process_key
 )
 """
 
-# The machine of a lifetime as of its latest snapshot, when the filter asks about it.
-LIFETIME_MACHINE_JOIN = """CROSS JOIN LATERAL (
+# A lifetime's last sighting in the range (s): the first row of its latest snapshot, as the
+# rollup takes pid, names, user, command line and start time; one probe of
+# processes_key_observed_idx.
+LIFETIME_SIGHTING = """CROSS JOIN LATERAL (
+    SELECT sighted.pid, sighted.process_name, sighted."user", sighted.command_line,
+           sighted.start_time
+    FROM processes AS sighted
+    WHERE sighted.process_key = l.process_key AND sighted.observed_at = l.last_seen
+      AND sighted.machine_id = l.machine_id
+    ORDER BY sighted.command_id, sighted.line_number
+    LIMIT 1
+) AS s"""
+
+# The machine of a lifetime as of its latest snapshot (m), when the filter asks about it.
+LIFETIME_MACHINE = """CROSS JOIN LATERAL (
     SELECT machine_name, os_type
     FROM commands
     WHERE commands.machine_id = l.machine_id
@@ -297,17 +301,27 @@ LIFETIME_MACHINE_JOIN = """CROSS JOIN LATERAL (
     LIMIT 1
 ) AS m"""
 
+# The page: the totals the filter selects, in order, and then the sightings of the page's
+# rows only. {joins} are what the filter reads: the machine, the sighting (read again for the
+# page, where it is one probe a row).
 LIFETIME_PAGE = (
-    LIFETIMES
-    + """SELECT l.*, {keys},
+    LIFETIME_TOTALS
+    + """SELECT l.*, s.*,
        100 * l.cpu_seconds / nullif(l.interval_seconds, 0) AS avg_interval_cpu_percent
-FROM lifetimes AS l {join}
-WHERE {where}
-ORDER BY {order}
-LIMIT {limit}"""
+FROM (
+    SELECT l.*, {keys}
+    FROM totals AS l {joins}
+    WHERE {where}
+    ORDER BY {order}
+    LIMIT {limit}
+) AS l
+"""
+    + LIFETIME_SIGHTING
+    + """
+ORDER BY {order}"""
 )
 
-LIFETIME_COUNT = LIFETIMES + "SELECT count(*) AS total FROM lifetimes AS l {join} WHERE {where}"
+LIFETIME_COUNT = LIFETIME_TOTALS + "SELECT count(*) AS total FROM totals AS l {joins} WHERE {where}"
 
 # The whole listings, only for the snapshots whose rawOutput a query selects.
 RAW_OUTPUTS = "SELECT id, raw_output FROM commands WHERE id = ANY(%(ids)s::bigint[])"

@@ -196,3 +196,25 @@ async def test_a_cursor_of_another_order_is_refused(history: httpx.AsyncClient) 
         history, LIFETIMES, **RANGE, orderBy="LAST_SEEN_ASC", after=page["pageInfo"]["endCursor"]
     )
     assert "'after' is not a cursor of this list and order" in body["errors"][0]["message"]
+
+
+async def test_threads_of_one_process_count_one_snapshot(
+    history: httpx.AsyncClient, history_url: str
+) -> None:
+    with psycopg.connect(history_url) as conn:
+        # A thread of BUSY listed after it at 12:00 on 2 May: its key, its own small interval.
+        conn.execute(
+            """INSERT INTO processes (command_id, machine_id, observed_at, line_number, pid,
+                   process_key, process_name, "user", command_line, interval_seconds,
+                   interval_cpu_percent)
+               SELECT command_id, machine_id, observed_at, 3, pid, process_key, 'busy-worker',
+                      'thread', 'busy --serve', 39600, 1
+               FROM processes WHERE process_key = %s AND observed_at = '2024-05-02T12:00Z'""",
+            (BUSY,),
+        )
+    expected = {**EXPECTED[1], "cpuSeconds": 7956.0, "avgIntervalCpuPercent": 100 * 7956 / 90000}
+    for _ in ("before", "after"):
+        nodes = (await _lifetimes(history, **RANGE, filter={"pid": {"equalTo": 100}}))["nodes"]
+        # Three snapshots, as without the thread; the process's own row (the first) names it.
+        assert nodes == [expected]
+        await _rollup(history_url)
