@@ -113,6 +113,11 @@ class DayParts:
     whole_days: bool
 
 
+_DAY = timedelta(days=1)
+# The range is added up from its parts, not read as one day's rows.
+_ADDED_UP: dict[str, psql.Composable] = {"one_day": psql.SQL("FALSE"), "added": psql.SQL("TRUE")}
+
+
 def _midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
@@ -141,22 +146,31 @@ def _between(
     return psql.SQL(" AND ").join(bounds)
 
 
-def _parts_sql(parts: DayParts, params: QueryParams) -> tuple[psql.Composable, psql.Composable]:
-    """The conditions ``{days}`` (on process_days ``r``) and ``{raw}`` (on commands ``c``)."""
+def _parts_sql(parts: DayParts, params: QueryParams) -> dict[str, psql.Composable]:
+    """The conditions of :data:`graphql_api.sql.LIFETIME_TOTALS`: ``days`` (on process_days
+    ``r``), ``raw`` (on commands ``c``), and ``one_day`` and ``added``, which read one whole
+    day straight from its process_days rows when the rollup has counted all of it."""
     stamp = psql.SQL('c."timestamp"')
     if not parts.whole_days:
-        return psql.SQL("FALSE"), _between(stamp, parts.start, parts.end, params)
+        whole_range = _between(stamp, parts.start, parts.end, params)
+        return {"days": psql.SQL("FALSE"), "raw": whole_range, **_ADDED_UP}
     days = _between(psql.SQL("r.day"), parts.first_day, parts.end_day, params)
     first = None if parts.first_day is None else _midnight(parts.first_day)
     end = None if parts.end_day is None else _midnight(parts.end_day)
-    raw: list[psql.Composable] = [
-        psql.SQL("(c.rolled_up_at IS NULL AND {})").format(_between(stamp, first, end, params))
-    ]
+    uncounted = psql.SQL("(c.rolled_up_at IS NULL AND {})").format(
+        _between(stamp, first, end, params)
+    )
+    raw: list[psql.Composable] = [uncounted]
     if first is not None and parts.start is not None and parts.start < first:
         raw.append(psql.SQL("({})").format(_between(stamp, parts.start, first, params)))
     if end is not None and parts.end is not None and end < parts.end:
         raw.append(psql.SQL("({})").format(_between(stamp, end, parts.end, params)))
-    return days, psql.SQL(" OR ").join(raw)
+    pieces = {"days": days, "raw": psql.SQL(" OR ").join(raw), **_ADDED_UP}
+    if len(raw) == 1 and first is not None and end is not None and end - first == _DAY:
+        # One whole day, nothing else: the day's rows, unless a snapshot is still uncounted.
+        pieces["one_day"] = psql.SQL("r.day = {}").format(params.add(parts.first_day))
+        pieces["added"] = psql.SQL("EXISTS (SELECT FROM commands AS c WHERE {})").format(uncounted)
+    return pieces
 
 
 async def process_lifetimes(
@@ -178,7 +192,7 @@ async def process_lifetimes(
     def pieces(params: QueryParams) -> tuple[Condition, dict[str, psql.Composable]]:
         # Placeholders are numbered as added: each statement compiles its own, in one order.
         selected = lifetime_condition(filter, params)
-        days, raw = _parts_sql(parts, params)
+        ranges = _parts_sql(parts, params)
         joins = [
             psql.SQL(join)
             for join, needed in (
@@ -187,12 +201,7 @@ async def process_lifetimes(
             )
             if needed
         ]
-        common = {
-            "days": days,
-            "raw": raw,
-            "rows": selected.rows,
-            "joins": psql.SQL(" ").join(joins),
-        }
+        common = {**ranges, "rows": selected.rows, "joins": psql.SQL(" ").join(joins)}
         return Condition(sql=selected.sql, needs_snapshots=False), common
 
     params = QueryParams()

@@ -97,7 +97,24 @@ async def _answers(client: httpx.AsyncClient) -> list[Any]:
         {"to": "2024-05-02T06:30:00Z"},
         {"from": "2024-05-01T23:00:00Z"},
     ]
-    return [(await _lifetimes(client, **r, first=50))["nodes"] for r in ranges]
+    answers: list[Any] = [(await _lifetimes(client, **r, first=50))["nodes"] for r in ranges]
+    # One whole day (read straight from process_days once counted), filtered, paged by one.
+    day = {"from": "2024-05-02T00:00:00Z", "to": "2024-05-03T00:00:00Z"}
+    walked, after = [], None
+    while True:
+        page = await _lifetimes(
+            client,
+            **day,
+            filter={"osType": {"equalTo": "linux"}, "user": {"in": ["www", "alice"]}},
+            orderBy="LAST_SEEN_ASC",
+            first=1,
+            after=after,
+        )
+        walked += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    return [*answers, walked, page["totalCount"]]
 
 
 async def test_a_range_with_partial_days_added_up_by_hand(history: httpx.AsyncClient) -> None:
@@ -120,6 +137,8 @@ async def test_the_answer_is_the_same_before_during_and_after_the_rollup(
     after = await _answers(history)
     assert before == during == after
     assert before[0] == EXPECTED
+    assert [node["processKey"] for node in before[-2]] == [str(BUSY), str(REUSED)]
+    assert before[-1] == 2
 
 
 async def test_filters_read_the_machine_and_the_last_sighting(history: httpx.AsyncClient) -> None:
