@@ -4,12 +4,14 @@ the daily rollup, across ranges with partial days; filters, orders, pages and ba
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date, datetime
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
+from graphql_api.lifetimes import day_parts
 from streams.rollup import count_all, count_pending
 from tests.graphql_api.conftest import Serve, post
 from tests.graphql_api.history_fleet import BUSY, IDLE, REUSED, SERVICE, insert_history_fleet
@@ -237,3 +239,29 @@ async def test_threads_of_one_process_count_one_snapshot(
         # Three snapshots, as without the thread; the process's own row (the first) names it.
         assert nodes == [expected]
         await _rollup(history_url)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "whole"),
+    [
+        # Whole days 2 and 3 May, partial days before and after them.
+        ("2024-05-01T22:30:00+00:00", "2024-05-04T01:00:00+00:00", ("2024-05-02", "2024-05-04")),
+        # Midnight begins a whole day; an offset is read in UTC (22:00-02:00 is midnight).
+        ("2024-05-02T00:00:00+00:00", "2024-05-03T02:00:00+02:00", ("2024-05-02", "2024-05-03")),
+        # Less than a whole day.
+        ("2024-05-02T00:30:00+00:00", "2024-05-02T23:00:00+00:00", None),
+        ("2024-05-02T12:00:00+00:00", "2024-05-03T12:00:00+00:00", None),
+    ],
+)
+def test_day_parts_cut_a_range_into_its_whole_utc_days(
+    start: str, end: str, whole: tuple[str, str] | None
+) -> None:
+    parts = day_parts(datetime.fromisoformat(start), datetime.fromisoformat(end))
+    assert parts.whole_days is (whole is not None)
+    if whole is not None:
+        assert (parts.first_day, parts.end_day) == tuple(date.fromisoformat(d) for d in whole)
+
+
+def test_an_unbounded_range_is_all_whole_days() -> None:
+    parts = day_parts(None, datetime.fromisoformat("2024-05-02T06:00:00+00:00"))
+    assert (parts.whole_days, parts.first_day, parts.end_day) == (True, None, date(2024, 5, 2))
