@@ -291,7 +291,7 @@ WITH parts AS (
 
 # A lifetime's last sighting in the range (s): the first row of its latest snapshot, as the
 # rollup takes pid, names, user, command line and start time; one probe of
-# processes_key_observed_idx.
+# processes_machine_observed_idx (its machine's rows of that moment: one snapshot's).
 LIFETIME_SIGHTING = """CROSS JOIN LATERAL (
     SELECT sighted.pid, sighted.process_name, sighted."user", sighted.command_line,
            sighted.start_time
