@@ -20,67 +20,35 @@ Rows rewritten in a snapshot the daily rollup counted make it count their days a
 from __future__ import annotations
 
 import asyncio
-import struct
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, NamedTuple
-
-import psycopg
+from datetime import datetime
+from typing import Any
 
 from history import HistoryValues, LinkedSnapshot, SnapshotPlace, link_snapshot
 from procmon.settings import Settings
 from streams.batch import Snapshot
-from streams.rollup import forget_days
 from streams.sql import (
-    BUMP_HISTORY_REVISIONS,
     INSERT_PROCESS_KEYS,
     LATEST_SNAPSHOTS,
     LOCK_MACHINES,
     NEXT_SNAPSHOT,
     PREVIOUS_SNAPSHOT,
     RELABEL_CHAINS,
-    SNAPSHOT_HISTORY_ROWS,
-    UPDATE_HISTORY,
     as_columns,
 )
+from streams.stored_history import (
+    Cursor,
+    forget_rewritten,
+    read_rows,
+    stored_form,
+    update_history,
+)
 
-__all__ = [
-    "HistoryPlan",
-    "ProcessHistory",
-    "StoredRow",
-    "forget_rewritten",
-    "read_rows",
-    "stored_form",
-    "update_history",
-]
+__all__ = ["HistoryPlan", "ProcessHistory"]
 
-Cursor = psycopg.AsyncCursor[Any]
 _Order = tuple[datetime, str]
-
-
-class StoredRow(NamedTuple):
-    """A stored process row as linking reads it back."""
-
-    command_id: int
-    line_number: int
-    pid: int
-    process_name: str
-    start_time: datetime | None
-    start_time_precision: float | None
-    cpu_time_seconds: float | None
-    truncated_fields: list[str]
-    process_key: int | None
-    interval_seconds: float | None
-    interval_cpu_percent: float | None
-
-    @property
-    def history(self) -> HistoryValues | None:
-        """Its stored history (as :func:`stored_form` gives it), None before process history."""
-        if self.process_key is None:
-            return None
-        return stored_form((self.process_key, self.interval_seconds, self.interval_cpu_percent))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,18 +107,6 @@ class HistoryPlan:
 def _place(snapshot: Snapshot) -> SnapshotPlace:
     envelope = snapshot.envelope
     return SnapshotPlace(envelope.machine_id, envelope.timestamp, envelope.content_hash)
-
-
-def _as_stored(value: float | None) -> float | None:
-    """``value`` rounded to a ``real`` column's precision (a float4, whether it comes from
-    Python or from the column's text)."""
-    return None if value is None else struct.unpack("f", struct.pack("f", value))[0]
-
-
-def stored_form(values: HistoryValues) -> HistoryValues:
-    """``values`` at the precision the database keeps them (its ``real`` columns round)."""
-    key, seconds, percent = values
-    return (key, _as_stored(seconds), _as_stored(percent))
 
 
 class ProcessHistory:
@@ -224,17 +180,13 @@ class ProcessHistory:
         latest = await cur.fetchall()
         if not latest:
             return
-        rows = await self._rows(cur, [int(row[1]) for row in latest])
+        rows = await read_rows(cur, [int(row[1]) for row in latest])
         for machine_id, command_id, revision, timestamp, content_hash in latest:
             of_snapshot = rows.get(command_id, [])
             linked = LinkedSnapshot.of(timestamp, ((row, row.process_key) for row in of_snapshot))
             self._remember(
                 machine_id, _Remembered(command_id, revision, (timestamp, content_hash), linked)
             )
-
-    @staticmethod
-    async def _rows(cur: Cursor, command_ids: list[int]) -> dict[int, list[StoredRow]]:
-        return await read_rows(cur, command_ids)
 
     async def settle(self, cur: Cursor, plan: HistoryPlan) -> None:
         """After the COPY: make the batch's history what in-order arrival would have made it."""
@@ -279,7 +231,7 @@ class ProcessHistory:
             if before is not None and int(before[0]) in relinked:
                 previous = relinked[int(before[0])]
             elif before is not None:
-                rows = (await self._rows(cur, [int(before[0])])).get(int(before[0]), [])
+                rows = (await read_rows(cur, [int(before[0])])).get(int(before[0]), [])
                 previous = LinkedSnapshot.of(before[1], ((r, r.process_key) for r in rows))
             values, item.linked = self._link(place, item.snapshot.rows, previous)
             changed = [
@@ -318,7 +270,7 @@ class ProcessHistory:
         """Link the stored snapshot ``after`` to ``previous``: it as linked, and the ids of the
         snapshots rewritten."""
         command_id, timestamp, content_hash = int(after[0]), after[1], str(after[2])
-        rows = (await self._rows(cur, [command_id])).get(command_id, [])
+        rows = (await read_rows(cur, [command_id])).get(command_id, [])
         place = SnapshotPlace(machine_id, timestamp, content_hash)
         values, linked = self._link(place, rows, previous)
         changed: list[tuple[int, int, float | None, float | None]] = []
@@ -355,29 +307,3 @@ class ProcessHistory:
         for machine_id in plan.machines:
             if self._busy.get(machine_id) is plan.done:
                 del self._busy[machine_id]
-
-
-async def read_rows(cur: Cursor, command_ids: list[int]) -> dict[int, list[StoredRow]]:
-    """The stored rows of these snapshots, in listing order, by snapshot."""
-    await cur.execute(SNAPSHOT_HISTORY_ROWS, (command_ids,))
-    by_snapshot: dict[int, list[StoredRow]] = {}
-    for row in await cur.fetchall():
-        stored = StoredRow(*row)
-        by_snapshot.setdefault(stored.command_id, []).append(stored)
-    return by_snapshot
-
-
-async def update_history(
-    cur: Cursor, command_id: int, changed: list[tuple[int, int, float | None, float | None]]
-) -> None:
-    """Store the history of the rows of snapshot ``command_id`` that changed: (line, values)."""
-    lines, keys, seconds, percents = (list(column) for column in zip(*changed, strict=True))
-    await cur.execute(UPDATE_HISTORY, (lines, keys, seconds, percents, command_id))
-
-
-async def forget_rewritten(cur: Cursor, machine_id: str, rewritten: set[int]) -> None:
-    """Bump the revision of snapshots rewritten; the days the rollup counted, it counts again."""
-    await cur.execute(BUMP_HISTORY_REVISIONS, (list(rewritten),))
-    days: set[date] = {row[0] for row in await cur.fetchall() if row[1]}
-    if days:
-        await forget_days(cur, machine_id, days)

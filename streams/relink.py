@@ -15,7 +15,6 @@ from typing import Any
 import psycopg
 
 from history import LinkedSnapshot, SnapshotPlace, link_snapshot
-from streams.history import forget_rewritten, read_rows, stored_form, update_history
 from streams.sql import (
     INSERT_PROCESS_KEYS,
     LOCK_MACHINES,
@@ -23,10 +22,16 @@ from streams.sql import (
     MACHINE_SNAPSHOTS,
     as_columns,
 )
+from streams.stored_history import (
+    Cursor,
+    forget_rewritten,
+    read_rows,
+    stored_form,
+    update_history,
+)
 
 __all__ = ["relink_machines"]
 
-Cursor = psycopg.AsyncCursor[Any]
 # Snapshots whose rows are read back at once.
 _CHUNK = 200
 
