@@ -16,8 +16,10 @@ The rows have history as the worker gives it (benchmarks.fleet_history): each pi
 process across snapshots, CPU time growing at the process's rate (printed in whole seconds,
 as ps prints TIME), about 5% of the pids a day reused by a new process; start times as ps aux
 prints them (to the minute the first 24 hours, then to the day) with their precision; the
-worker's process_key, interval_seconds and interval_cpu_percent. Then the daily rollup counts
-every snapshot, as the worker's rounds would have (timed: the bench's rollup figure).
+worker's process_key (and process_keys: where each was first seen), interval_seconds and
+interval_cpu_percent, checked against the worker's linker on one machine. Then the daily
+rollup counts every snapshot, as the worker's rounds would have (timed: the bench's rollup
+figure).
 """
 
 from __future__ import annotations
@@ -92,6 +94,11 @@ if len(_INSERTED) != len(_GENERATED):
 
 _GENERATIONS = f"CREATE TEMPORARY TABLE fleet_generations ({GENERATION_COLUMNS})"
 _COPY_GENERATIONS = "COPY fleet_generations FROM STDIN"
+# Where each process was first seen, as the worker records it when it first sees one.
+_PROCESS_KEYS = """
+INSERT INTO process_keys (process_key, machine_id, first_seen)
+SELECT process_key, 'm' || lpad(machine::text, 4, '0'), first_seen FROM fleet_generations
+"""
 
 _PROCESSES = f"""
 INSERT INTO processes ({", ".join(column.sql_name for column in _INSERTED)})
@@ -192,7 +199,9 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
                     },
                 )
             print(f"  fleet: {snapshots - first}/{snapshots} rounds loaded", flush=True)
+        conn.execute(_PROCESS_KEYS)
         conn.execute("VACUUM ANALYZE processes")
+        conn.execute("VACUUM ANALYZE process_keys")
         checked = check_fleet_history(conn, PROBE_MACHINE)
         print(f"  fleet: {PROBE_MACHINE}'s {checked} rows linked as the worker would", flush=True)
         rollup_started = time.perf_counter()

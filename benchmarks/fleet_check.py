@@ -28,6 +28,15 @@ SELECT command_id, pid, process_name, start_time, start_time_precision, cpu_time
        truncated_fields, process_key, interval_seconds, interval_cpu_percent
 FROM processes WHERE machine_id = %s ORDER BY command_id, line_number
 """
+# The machine's keys as its rows have them, beside where process_keys says each was first seen.
+_KEYS = """
+SELECT count(*) FROM (
+    SELECT process_key, min(observed_at) AS first_seen FROM processes
+    WHERE machine_id = %(machine)s AND process_key IS NOT NULL GROUP BY process_key
+) AS seen
+FULL JOIN (SELECT * FROM process_keys WHERE machine_id = %(machine)s) AS k USING (process_key)
+WHERE seen.first_seen IS DISTINCT FROM k.first_seen
+"""
 # The worker's default: the fleet's snapshots are 20 minutes apart, well within it.
 _MAX_GAP = float(Settings.model_fields["history_max_gap"].default)
 
@@ -64,7 +73,8 @@ def _close(stored: float | None, linked: float | None) -> bool:
 
 def check_fleet_history(conn: psycopg.Connection[tuple[object, ...]], machine_id: str) -> int:
     """Link ``machine_id``'s stored snapshots as the worker would; raise ``ValueError`` at
-    the first row whose key or interval values differ from the stored ones. Returns the rows
+    the first row whose key or interval values differ from the stored ones, or when
+    ``process_keys`` does not say where each of its keys was first seen. Returns the rows
     checked."""
     rows: dict[int, list[_Stored]] = {}
     with conn.cursor(row_factory=class_row(_Stored)) as cur:
@@ -90,4 +100,7 @@ def check_fleet_history(conn: psycopg.Connection[tuple[object, ...]], machine_id
                     f" {(key, seconds, percent)}"
                 )
             checked += 1
+    differing = conn.execute(_KEYS, {"machine": machine_id}).fetchone()
+    if differing is None or differing[0]:
+        raise ValueError(f"process_keys and {machine_id}'s rows differ on {differing} keys")
     return checked

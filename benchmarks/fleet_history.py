@@ -25,10 +25,11 @@ _USERS = ("root", "postgres", "www-data", "alice", "bob")
 
 # What the server is sent per process, in order: the machine and slot numbers, when the
 # process started and when the next one replaces it (epoch seconds), its key, CPU seconds a
-# second, user and base RSS.
+# second, user, base RSS, and the snapshot it is first seen in (process_keys.first_seen).
 GENERATION_COLUMNS = (
     "machine integer, slot integer, born double precision, dies double precision,"
-    ' process_key bigint, rate double precision, "user" text, rss bigint'
+    ' process_key bigint, rate double precision, "user" text, rss bigint,'
+    " first_seen timestamptz"
 )
 
 
@@ -73,13 +74,14 @@ def generations(
                 # The first snapshot at or after its start, the fleet's first at the latest.
                 seen = first + max(math.ceil((born - first) / step), 0) * step
                 snapshot = round((last - seen) / step)
+                first_seen = end - snapshot * every
                 key = process_key_of(
-                    machine_id,
-                    end - snapshot * every,
-                    snapshot_hash(machine, snapshot),
-                    100 + slot,
+                    machine_id, first_seen, snapshot_hash(machine, snapshot), 100 + slot
                 )
                 number = stable_number("process", machine, slot, k)
                 user = _USERS[number % len(_USERS)]
                 rss = (number // 7 % 500_000) * 4096
-                yield machine, slot, born, born + period, key, _rate(number), user, rss
+                yield (
+                    machine, slot, born, born + period, key, _rate(number), user, rss,
+                    first_seen,
+                )  # fmt: skip
