@@ -194,9 +194,19 @@ QUESTIONS = (
         f"""query ($lastDayFrom: DateTime!, $daysTo: DateTime!) {{
              processLifetimes(from: $lastDayFrom, to: $daysTo, orderBy: CPU_SECONDS_DESC,
                               first: 20) {{ {_LIFETIME_FIELDS} }} }}""",
-        _LIFETIMES.format(
-            first_day="lastDayFromDay", first="lastDayFrom", machine="", machine_c=""
-        ),
+        # One whole day the rollup counted (the bench's fleet is all counted): its rows of
+        # process_days are the answer, in the order of process_days_day_cpu_idx, as the API
+        # reads them; were a snapshot of the day not counted, it would add up as (f) does.
+        """SELECT machine_id, process_key, process_name, "user", first_seen, last_seen,
+                  snapshot_count, cpu_seconds,
+                  100 * cpu_seconds / nullif(interval_seconds, 0),
+                  max_interval_cpu_percent, max_rss_bytes
+           FROM process_days
+           WHERE day = %(lastDayFromDay)s AND NOT EXISTS (
+               SELECT FROM commands WHERE rolled_up_at IS NULL
+                 AND "timestamp" >= %(lastDayFrom)s AND "timestamp" < %(daysTo)s)
+           ORDER BY cpu_seconds DESC, process_key
+           LIMIT 20""",
     ),
 )
 
