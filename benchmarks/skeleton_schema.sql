@@ -1,7 +1,7 @@
 -- The schema as the walking skeleton left it (commit 87de8bb), for the ingest benchmark's
 -- comparison: its keys, indexes and storage, plus the columns the worker has written since
--- (format, metadata, memory_usage_bytes, truncated_fields, and process history's), so that the
--- same worker runs on it.
+-- (format, metadata, memory_usage_bytes, truncated_fields, and process history's columns and
+-- tables), so that the same worker runs on it.
 
 -- One row per raw listing (a "snapshot") received from a machine.
 CREATE TABLE IF NOT EXISTS commands (
@@ -63,6 +63,34 @@ CREATE TABLE IF NOT EXISTS processes (
 CREATE INDEX IF NOT EXISTS processes_pid_name_idx ON processes (pid, process_name);
 CREATE INDEX IF NOT EXISTS processes_user_idx ON processes ("user");
 CREATE INDEX IF NOT EXISTS processes_machine_observed_idx ON processes (machine_id, observed_at);
+
+-- Process history's tables, which the worker writes (where each process was first seen) and
+-- its rollup rounds (the counted days), as procmon/migrations/0002_process_history.sql has them.
+CREATE TABLE IF NOT EXISTS process_keys (
+    process_key bigint      NOT NULL,
+    machine_id  text        NOT NULL,
+    first_seen  timestamptz NOT NULL,
+    CONSTRAINT process_keys_pkey PRIMARY KEY (process_key)
+);
+
+CREATE TABLE IF NOT EXISTS process_days (
+    machine_id               text             NOT NULL,
+    day                      date             NOT NULL,
+    process_key              bigint           NOT NULL,
+    pid                      integer          NOT NULL,
+    process_name             text             NOT NULL,
+    "user"                   text,
+    command_line             text,
+    start_time               timestamptz,
+    first_seen               timestamptz      NOT NULL,
+    last_seen                timestamptz      NOT NULL,
+    snapshot_count           integer          NOT NULL,
+    cpu_seconds              double precision NOT NULL,
+    interval_seconds         double precision NOT NULL,
+    max_interval_cpu_percent real,
+    max_rss_bytes            bigint,
+    CONSTRAINT process_days_pkey PRIMARY KEY (machine_id, day, process_key)
+);
 
 -- Messages that could not be stored: kept whole with the reason, never lost.
 CREATE TABLE IF NOT EXISTS ingest_errors (
