@@ -232,7 +232,8 @@ SELECT p.machine_id, (p.observed_at AT TIME ZONE 'UTC')::date, p.process_key,
        {", ".join(_LAST.format(column) for column in _SIGHTING)},
        min(p.observed_at), max(p.observed_at), count(DISTINCT p.command_id),
        coalesce(sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100), 0),
-       coalesce(sum(p.interval_seconds) FILTER (WHERE p.interval_cpu_percent IS NOT NULL), 0),
+       coalesce(sum(p.interval_seconds::float8)
+                FILTER (WHERE p.interval_cpu_percent IS NOT NULL), 0),
        max(p.interval_cpu_percent), max(p.rss_bytes)
 FROM processes AS p
 WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.process_key IS NOT NULL
