@@ -89,14 +89,16 @@ class HistoryPlan:
     assumed: dict[str, tuple[int, int] | None] = field(default_factory=dict)
     waits: list[asyncio.Future[None]] = field(default_factory=list)
     done: asyncio.Future[None] | None = None
+    _by_id: dict[int, _Linked] = field(default_factory=dict, repr=False)
 
     def values_of(self, command_id: int) -> list[HistoryValues]:
         """The history the rows of snapshot ``command_id`` are to be copied with."""
-        for linked in self.machines.values():
-            for snapshot in linked:
-                if snapshot.command_id == command_id:
-                    return snapshot.values
-        raise KeyError(command_id)
+        return self._by_id[command_id].values
+
+    def add(self, machine_id: str, linked: list[_Linked]) -> None:
+        """Plan the machine's snapshots, linked in its time order."""
+        self.machines[machine_id] = linked
+        self._by_id.update((item.command_id, item) for item in linked)
 
     @property
     def command_ids(self) -> list[int]:
@@ -163,7 +165,7 @@ class ProcessHistory:
             for snapshot, command_id in ordered:
                 values, previous = self._link(_place(snapshot), snapshot.rows, previous)
                 linked.append(_Linked(snapshot, command_id, values, previous))
-            plan.machines[machine_id] = linked
+            plan.add(machine_id, linked)
             if machine_id in plan.assumed:
                 last = linked[-1]
                 self._remember(machine_id, _Remembered(last.command_id, 0, last.order, last.linked))
