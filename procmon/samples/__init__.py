@@ -8,7 +8,7 @@ times of its busy processes (see SOURCES.md beside them); the machines are made 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 
 from procmon.envelope import Envelope, make_envelope
@@ -16,6 +16,19 @@ from procmon.envelope import Envelope, make_envelope
 __all__ = ["LISTING_SPACING", "SAMPLES", "Sample", "sample_envelopes"]
 
 LISTING_SPACING = timedelta(minutes=1)
+# The sample machines' clocks show the afternoon, whenever they are published: the macOS
+# listing's STARTED column holds this morning's times (10:06AM to 10:11AM), which a listing
+# taken before 10:11 would read as yesterday's, and a sequence published across that time as
+# two processes. What the offset is does not matter: these machines are made up.
+_SAMPLE_HOUR = 17
+
+
+def _afternoon(now: datetime) -> datetime:
+    """``now`` in a UTC offset where it is between 17:00 and 18:00."""
+    hours = (_SAMPLE_HOUR - now.astimezone(UTC).hour + 12) % 24 - 12
+    return now.astimezone(timezone(timedelta(hours=hours)))
+
+
 """The time between two consecutive listings of a sample machine."""
 
 
@@ -52,8 +65,10 @@ SAMPLES: tuple[Sample, ...] = (
 
 
 def sample_envelopes(now: datetime) -> list[Envelope]:
-    """Envelopes of every bundled listing, each machine's a minute apart, its last taken NOW."""
+    """Envelopes of every bundled listing, each machine's a minute apart, its last taken NOW
+    (stamped in a UTC offset of the afternoon, see ``_SAMPLE_HOUR``)."""
     folder = resources.files(__name__)
+    now = _afternoon(now)
     return [
         make_envelope(
             raw_output=folder.joinpath(file).read_text(encoding="utf-8"),

@@ -101,6 +101,19 @@ def test_a_sample_machine_keeps_its_processes_and_its_busy_ones_use_cpu(sample: 
     assert math.fsum(used) == pytest.approx(TOTAL_CPU_SECONDS[sample.machine_id])
 
 
+@pytest.mark.parametrize("hour", range(24))
+def test_the_samples_keep_their_processes_whenever_they_are_published(hour: int) -> None:
+    # The macOS sample's STARTED says 10:06AM-10:11AM: published at 10:08 in the machine's
+    # own zone, its listings would read those as yesterday's, then today's.
+    now = datetime(2026, 12, 2, hour, 8, tzinfo=UTC).astimezone()
+    envelopes = sample_envelopes(now)
+    assert envelopes[-1].timestamp == now
+    for sample in SAMPLES:
+        history = _linked([e for e in envelopes if e.machine_id == sample.machine_id])
+        keys = [{pid: key for pid, (key, _, _) in listing.items()} for listing in history]
+        assert all(listing == keys[0] for listing in keys), sample.machine_id
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
     """`procmon up` collecting this machine every 2 s: its database, GraphQL URL and key."""
