@@ -36,7 +36,15 @@ def test_migrate_creates_the_database_and_is_idempotent(missing_database_url: st
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
         }
-    assert tables == {"commands", "processes", "ingest_errors", "api_keys", "schema_migrations"}
+    assert tables == {
+        "commands",
+        "processes",
+        "ingest_errors",
+        "api_keys",
+        "schema_migrations",
+        "process_days",
+        "process_keys",
+    }
 
 
 def test_the_indexes_the_queries_need_exist(database_url: str) -> None:
@@ -50,8 +58,12 @@ def test_the_indexes_the_queries_need_exist(database_url: str) -> None:
         "commands_timestamp_idx": '("timestamp")',
         "processes_pkey": "(command_id, line_number)",
         "processes_name_observed_idx": "(process_name, observed_at)",
-        "processes_machine_observed_idx": "(machine_id, observed_at)",
+        "processes_machine_observed_idx": "(machine_id, observed_at) INCLUDE (process_key)",
         "ingest_errors_message_key": '(topic, partition, "offset")',
+        "commands_unrolled_idx": '("timestamp") WHERE (rolled_up_at IS NULL)',
+        "process_days_pkey": "(machine_id, day, process_key)",
+        "process_days_day_cpu_idx": "(day, cpu_seconds DESC)",
+        "process_keys_pkey": "(process_key)",
     }
     for name, columns in expected_columns.items():
         assert definitions[name].endswith(columns), definitions[name]
@@ -120,7 +132,15 @@ READ_ONLY_ROLE = (True, False, False, False, False, False, ["default_transaction
 # The migrations table too: the API's start-up check reads it.
 EVERY_TABLE_READABLE = {
     table: {"SELECT"}
-    for table in ("commands", "processes", "ingest_errors", "api_keys", "schema_migrations")
+    for table in (
+        "commands",
+        "processes",
+        "ingest_errors",
+        "api_keys",
+        "schema_migrations",
+        "process_days",
+        "process_keys",
+    )
 }
 
 

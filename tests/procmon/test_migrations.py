@@ -24,6 +24,7 @@ from procmon.database import (
 from procmon.devstack import free_port
 from procmon.errors import ConfigurationError, DatabaseUnreachableError, StorageError
 from procmon.migrations import load_migrations, packaged_migrations, record_as_applied
+from procmon.migrations.files import migration_filename
 from tests.conftest import fresh_database_url, migrated_database
 
 PROCMON = Path(sys.executable).with_name("procmon")
@@ -200,18 +201,22 @@ def test_the_start_up_check_refuses_an_older_database(empty_database: str) -> No
 def test_the_start_up_check_names_pending_migrations_and_accepts_newer_databases(
     tmp_path: Path,
 ) -> None:
-    (tmp_path / INITIAL.filename).write_bytes(INITIAL.sql)
+    known = packaged_migrations()
+    for migration in known:
+        (tmp_path / migration.filename).write_bytes(migration.sql)
+    latest = known[-1].version
+    later = migration_filename(latest + 1, "next")
     with migrated_database("procmon_versions") as url:
-        (tmp_path / "0002_next.sql").write_text("SELECT 1;")
+        (tmp_path / later).write_text("SELECT 1;")
         with pytest.raises(
-            ConfigurationError, match=r"at version 1, .*0002_next.sql.*procmon migrate"
+            ConfigurationError, match=rf"at version {latest}, .*{later}.*procmon migrate"
         ):
             require_current_schema(url, migrations=load_migrations(tmp_path))
         migrate(url, migrations=load_migrations(tmp_path))
-        # Code that knows only 0001 starts on a database a newer procmon took to 0002.
-        (tmp_path / "0002_next.sql").unlink()
+        # Code that knows only the packaged ones starts on a database a newer procmon took on.
+        (tmp_path / later).unlink()
         status = require_current_schema(url, migrations=load_migrations(tmp_path))
-        assert [m.filename for m in status.unknown] == ["0002_next.sql"]
+        assert [m.filename for m in status.unknown] == [later]
 
 
 def test_a_schema_made_another_way_can_be_recorded_as_current(empty_database: str) -> None:
