@@ -89,12 +89,16 @@ def start_procmon_up(
     return process, printed, ready
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
-    redis_prefix = f"procmon-e2e-{uuid.uuid4().hex[:12]}"
-    database_url = fresh_database_url("procmon_e2e")
+def procmon_up_environment(
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str,
+    redis_prefix: str,
+    **settings: str,
+) -> dict[str, str]:
+    """The environment of a `procmon up` of a test's own: its database, Redis prefix, API port
+    and HOME, quick batches, and ``settings`` (PROCMON_ variables) on top."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-    env |= {
+    return env | {
         "PROCMON_DATABASE_URL": database_url,
         "PROCMON_REDIS_URL": REDIS_URL,
         "PROCMON_REDIS_PREFIX": redis_prefix,
@@ -102,7 +106,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
         "PROCMON_BATCH_TIMEOUT": "0.2",
         # `procmon up` keeps its key and settings files under HOME: not in the user's.
         "HOME": str(tmp_path_factory.mktemp("home")),
+        **settings,
     }
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    redis_prefix = f"procmon-e2e-{uuid.uuid4().hex[:12]}"
+    database_url = fresh_database_url("procmon_e2e")
+    env = procmon_up_environment(tmp_path_factory, database_url, redis_prefix)
     log_path = tmp_path_factory.mktemp("e2e") / "stack.log"
     process, printed, ready = start_procmon_up(env, log_path)
     try:

@@ -26,11 +26,10 @@ from procmon.api_keys import list_api_keys, revoke_api_key
 from procmon.collector import local_identity
 from procmon.database import drop_database
 from procmon.demo import demo_key
-from procmon.devstack import free_port
 from procmon.envelope import Envelope
 from procmon.samples import SAMPLES, Sample, sample_envelopes
-from tests.conftest import REDIS_URL, drop_redis_keys, fresh_database_url, migrated_database
-from tests.e2e.conftest import start_procmon_up
+from tests.conftest import drop_redis_keys, fresh_database_url, migrated_database
+from tests.e2e.conftest import procmon_up_environment, start_procmon_up
 from tests.e2e.harness import wait_for
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
@@ -119,17 +118,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, s
     """`procmon up` collecting this machine every 2 s: its database, GraphQL URL and key."""
     redis_prefix = f"procmon-demo-{uuid.uuid4().hex[:12]}"
     database_url = fresh_database_url("procmon_demo_test")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
-    env |= {
-        "PROCMON_DATABASE_URL": database_url,
-        "PROCMON_REDIS_URL": REDIS_URL,
-        "PROCMON_REDIS_PREFIX": redis_prefix,
-        "PROCMON_API_PORT": str(free_port()),
-        "PROCMON_BATCH_TIMEOUT": "0.2",
-        "PROCMON_ROLLUP_INTERVAL": "1",
-        "PROCMON_DEMO_COLLECT_INTERVAL": "2",
-        "HOME": str(tmp_path_factory.mktemp("home")),
-    }
+    env = procmon_up_environment(
+        tmp_path_factory,
+        database_url,
+        redis_prefix,
+        PROCMON_ROLLUP_INTERVAL="1",
+        PROCMON_DEMO_COLLECT_INTERVAL="2",
+    )
     log_path = tmp_path_factory.mktemp("demo") / "stack.log"
     process, printed, ready = start_procmon_up(env, log_path)
     try:
