@@ -76,19 +76,20 @@ class _Linked:
 
     @property
     def order(self) -> _Order:
-        return (self.snapshot.envelope.timestamp, self.snapshot.envelope.content_hash)
+        return _order(self.snapshot)
 
 
 @dataclass(slots=True)
 class HistoryPlan:
     """What one transaction linked: per machine its snapshots in time order, and what for."""
 
+    # Set when the transaction ends: the later batches of the same machines wait for it.
+    done: asyncio.Future[None]
     machines: dict[str, list[_Linked]] = field(default_factory=dict)
     # The latest stored snapshot each machine's first one was linked to: (id, revision), or
     # None when none was; a machine absent here was linked provisionally (out of order).
     assumed: dict[str, tuple[int, int] | None] = field(default_factory=dict)
     waits: list[asyncio.Future[None]] = field(default_factory=list)
-    done: asyncio.Future[None] | None = None
     _by_id: dict[int, _Linked] = field(default_factory=dict, repr=False)
 
     def values_of(self, command_id: int) -> list[HistoryValues]:
@@ -103,7 +104,12 @@ class HistoryPlan:
     @property
     def command_ids(self) -> list[int]:
         """Every snapshot of the batch this plan linked."""
-        return [s.command_id for linked in self.machines.values() for s in linked]
+        return list(self._by_id)
+
+
+def _order(snapshot: Snapshot) -> _Order:
+    """Where a snapshot stands among its machine's: by time, then content hash."""
+    return (snapshot.envelope.timestamp, snapshot.envelope.content_hash)
 
 
 def _place(snapshot: Snapshot) -> SnapshotPlace:
@@ -149,14 +155,10 @@ class ProcessHistory:
         if unknown:
             await self._read_latest(cur, unknown, [command_id for _, command_id in stored])
         for machine_id in sorted(by_machine):
-            ordered = sorted(
-                by_machine[machine_id],
-                key=lambda pair: (pair[0].envelope.timestamp, pair[0].envelope.content_hash),
-            )
+            ordered = sorted(by_machine[machine_id], key=lambda pair: _order(pair[0]))
             remembered = self._memory.pop(machine_id, None)
-            first = ordered[0][0].envelope
             previous = None
-            if remembered is None or remembered.order < (first.timestamp, first.content_hash):
+            if remembered is None or remembered.order < _order(ordered[0][0]):
                 previous = remembered.linked if remembered is not None else None
                 plan.assumed[machine_id] = (
                     None if remembered is None else (remembered.command_id, remembered.revision)
@@ -172,7 +174,6 @@ class ProcessHistory:
             prior = self._busy.get(machine_id)
             if prior is not None and not prior.done():
                 plan.waits.append(prior)
-            assert plan.done is not None
             self._busy[machine_id] = plan.done
         return plan
 
@@ -303,7 +304,7 @@ class ProcessHistory:
 
     def finish(self, plan: HistoryPlan) -> None:
         """The plan's transaction ended (committed or not): later batches may settle."""
-        if plan.done is None or plan.done.done():
+        if plan.done.done():
             return
         plan.done.set_result(None)
         for machine_id in plan.machines:
