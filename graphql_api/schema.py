@@ -34,6 +34,7 @@ from graphql_api.domain import (
     snapshot_diff,
 )
 from graphql_api.errors import is_internal_error
+from graphql_api.execution import LeafFieldsExecutionContext
 from graphql_api.lifetimes import LifetimeConnection, process_lifetimes
 from graphql_api.process_connection import ProcessConnection
 from graphql_api.scalars import BIGINT_SCALAR, BigInt
@@ -196,6 +197,7 @@ def _schema_with_pages(page_size: int, max_page_size: int) -> strawberry.Schema:
         config=StrawberryConfig(
             scalar_map={BigInt: BIGINT_SCALAR}, name_converter=_MemoizedNames()
         ),
+        execution_context_class=LeafFieldsExecutionContext,
         extensions=[
             # Factories: strawberry makes each request its own extensions; the parser and
             # validation caches live at module level, shared between them all the same.

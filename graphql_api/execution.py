@@ -1,0 +1,140 @@
+"""Executing a request with its plain leaf fields completed in one step.
+
+A page of 20 lifetimes selects some 220 fields, nearly all of them a scalar read off an
+attribute (strawberry's "basic" fields: no resolver, no arguments, no extension). graphql-core
+executes each one in full: it builds a resolve info, wraps the resolver, and completes the
+value through the generic completion of any type; that is most of an uncached answer's time
+(9 of 14 ms of a page of lifetimes). :class:`LeafFieldsExecutionContext` reads such a field's
+attribute and coerces it with its scalar's own output coercion, which is what the full path
+comes to for them. Whatever is not plainly such a field, or fails on the way (a null for a
+non-null field, a value the scalar refuses), goes the full path, which then reports it as it
+always would: the answer, errors included, is the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+)
+from graphql.execution.collect_fields import GroupedFieldSet
+from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+__all__ = ["LeafFieldsExecutionContext"]
+
+
+class _Leaf:
+    """How one plain leaf field is read: the attribute its resolver reads (None where the
+    schema's default resolver is not ``getattr``) and its scalar's output coercion."""
+
+    __slots__ = ("attribute", "coerce", "nullable", "resolve")
+
+    def __init__(self, field: GraphQLField, scalar: GraphQLScalarType, *, nullable: bool) -> None:
+        self.nullable = nullable
+        self.coerce: Callable[[Any], Any] = scalar.coerce_output_value
+        self.resolve: Callable[..., Any] = field.resolve  # type: ignore[assignment]
+        definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        self.attribute: str | None = None
+        if definition is not None and definition.default_resolver is getattr:
+            self.attribute = definition.python_name
+
+
+def _leaf_of(field: GraphQLField | None) -> _Leaf | None:
+    """The field's plain read, or None when it is not a plain leaf field."""
+    if field is None or field.args or not getattr(field.resolve, "_is_default", False):
+        return None
+    field_type = field.type
+    nullable = not isinstance(field_type, GraphQLNonNull)
+    inner = field_type if nullable else field_type.of_type  # type: ignore[union-attr]
+    if not isinstance(inner, GraphQLScalarType):
+        return None
+    return _Leaf(field, inner, nullable=nullable)
+
+
+# Per object type (the schemas are built once and live as long as the process), per field name.
+_LEAVES: dict[GraphQLObjectType, dict[str, _Leaf | None]] = {}
+
+
+class LeafFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, completing plain leaf fields in one step (see the
+    module's docstring)."""
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: GroupedFieldSet,
+        position_context: Any,
+    ) -> AwaitableOrValue[dict[str, Any]]:
+        """Complete the plain leaf fields here and the others as graphql-core does."""
+        middleware = self.middleware_manager
+        if middleware is not None and middleware.middlewares:
+            # A middleware wraps every resolver, plain ones too: only the full path calls it.
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        leaves = _LEAVES.get(parent_type)
+        if leaves is None:
+            leaves = _LEAVES[parent_type] = {}
+        completed: dict[str, Any] = {}
+        rest: GroupedFieldSet = {}
+        for response_name, field_details_list in grouped_field_set.items():
+            name = field_details_list[0].node.name.value
+            if name in leaves:
+                leaf = leaves[name]
+            else:
+                leaf = leaves[name] = _leaf_of(self.schema.get_field(parent_type, name))
+            if leaf is not None:
+                value = _complete(leaf, source_value)
+                if value is not Undefined:
+                    completed[response_name] = value
+                    continue
+            rest[response_name] = field_details_list
+        if not rest:
+            return completed
+        others = super().execute_fields(parent_type, source_value, path, rest, position_context)
+        if self.is_awaitable(others):
+
+            async def merged() -> dict[str, Any]:
+                return _in_order(grouped_field_set, completed, await others)
+
+            return merged()
+        return _in_order(grouped_field_set, completed, others)  # type: ignore[arg-type]
+
+
+def _complete(leaf: _Leaf, source: Any) -> Any:
+    """The field's completed value, or Undefined where the full path must decide."""
+    # getattr itself rather than strawberry's three calls that come to it.
+    attribute = leaf.attribute
+    value = getattr(source, attribute) if attribute is not None else leaf.resolve(source, None)
+    if value is None:
+        return None if leaf.nullable else Undefined
+    if isinstance(value, Exception):
+        return Undefined
+    try:
+        coerced = leaf.coerce(value)
+    except Exception:
+        return Undefined
+    return Undefined if coerced is None else coerced
+
+
+def _in_order(
+    grouped_field_set: GroupedFieldSet, completed: dict[str, Any], others: dict[str, Any]
+) -> dict[str, Any]:
+    """The fields' values in the order the request selected them (the answer's key order)."""
+    if not completed:
+        return others
+    return {
+        name: completed[name] if name in completed else others[name]
+        for name in grouped_field_set
+        if name in completed or name in others
+    }

@@ -1,0 +1,161 @@
+"""Plain leaf fields completed in one step give the answer graphql-core's full path gives:
+the same data in the same order, the same errors at the same paths."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+import pytest
+import strawberry
+from graphql import GraphQLResolveInfo
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from graphql_api.execution import LeafFieldsExecutionContext
+
+
+@strawberry.type
+class Item:
+    """Fields of every kind the fast path meets: plain leaves, refused values, resolvers."""
+
+    number: int
+    name: str
+    note: str | None
+    at: datetime
+    # Declared non-null and float, but some items hold what the full path must refuse.
+    required: str
+    ratio: float
+
+    @strawberry.field
+    async def doubled(self) -> int:
+        """A resolver: always the full path."""
+        await asyncio.sleep(0)
+        return 2 * self.number
+
+
+def _item(number: int, *, note: str | None, required: object, ratio: object) -> Item:
+    # required and ratio take what their declared types refuse: the full path must catch it.
+    return Item(
+        number=number,
+        name="abc"[number - 1],
+        note=note,
+        at=datetime(2026, 1, number, tzinfo=UTC),
+        required=required,  # type: ignore[arg-type]
+        ratio=ratio,  # type: ignore[arg-type]
+    )
+
+
+_ITEMS = [
+    _item(1, note=None, required="x", ratio=0.5),
+    _item(2, note="n", required=None, ratio=1.0),
+    _item(3, note=None, required="z", ratio="no"),
+]
+
+
+@strawberry.type
+class Query:
+    """Items whose some fields fail, under a nullable list so the rest still answer."""
+
+    @strawberry.field
+    def items(self) -> list[Item | None]:
+        """Every item."""
+        return list(_ITEMS)
+
+    @strawberry.field
+    def first(self) -> Item:
+        """The first item."""
+        return _ITEMS[0]
+
+
+class _CountingResolves(SchemaExtension):
+    """A middleware: counts every field it is asked to resolve."""
+
+    calls = 0
+
+    def resolve(
+        self, _next: Any, root: Any, info: GraphQLResolveInfo[Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        """Count, then resolve as usual."""
+        type(self).calls += 1
+        return _next(root, info, *args, **kwargs)
+
+
+class _FullPathCounted(LeafFieldsExecutionContext):
+    """The fast path, counting the fields that still went graphql-core's full path."""
+
+    full_path: ClassVar[list[str]] = []
+
+    def execute_field(
+        self, parent_type: Any, source: Any, field_details_list: Any, *rest: Any
+    ) -> Any:
+        """Note the field, then execute it in full."""
+        type(self).full_path.append(f"{parent_type.name}.{field_details_list[0].node.name.value}")
+        return super().execute_field(parent_type, source, field_details_list, *rest)
+
+
+def _schema(
+    context: type[StrawberryGraphQLCoreExecutionContext], **options: Any
+) -> strawberry.Schema:
+    return strawberry.Schema(query=Query, execution_context_class=context, **options)
+
+
+_QUERIES = [
+    "{ items { number name note at } first { name } }",
+    "{ items { at name number note } }",
+    # Aliases, a repeated field, __typename, a fragment, a resolver between leaves.
+    "{ items { n: number ...F doubled m: number __typename } } fragment F on Item { name note }",
+    # A null for a non-null field: the item is null, the error at its path.
+    "{ items { number required } }",
+    # A value Float refuses: the same.
+    "{ items { ratio name } }",
+    # At the root's non-null field: the whole answer is null.
+    "{ first { required number } items { number } }",
+]
+
+
+@pytest.mark.parametrize("query", _QUERIES)
+async def test_the_answer_is_the_full_paths(query: str) -> None:
+    full = await _schema(StrawberryGraphQLCoreExecutionContext).execute(query)
+    quick = await _schema(LeafFieldsExecutionContext).execute(query)
+    assert quick.data == full.data
+    assert _order(quick.data) == _order(full.data)
+    assert [(e.message, e.path) for e in quick.errors or []] == [
+        (e.message, e.path) for e in full.errors or []
+    ]
+
+
+def _order(value: Any) -> Any:
+    """The keys of every object in the answer, in order."""
+    if isinstance(value, dict):
+        return [(key, _order(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [_order(item) for item in value]
+    return None
+
+
+async def test_plain_leaves_skip_the_full_path() -> None:
+    _FullPathCounted.full_path = []
+    result = await _schema(_FullPathCounted).execute("{ items { number name doubled ratio } }")
+    assert result.data is not None
+    # Of the items' fields only the resolver and the refused ratio of the third went in full.
+    assert sorted(_FullPathCounted.full_path) == [
+        "Item.doubled",
+        "Item.doubled",
+        "Item.doubled",
+        "Item.ratio",
+        "Query.items",
+    ]
+
+
+async def test_a_middleware_sees_every_field_as_before() -> None:
+    counts = []
+    for context in (StrawberryGraphQLCoreExecutionContext, LeafFieldsExecutionContext):
+        _CountingResolves.calls = 0
+        result = await _schema(context, extensions=[_CountingResolves]).execute(
+            "{ items { number name note } }"
+        )
+        assert result.errors is None
+        counts.append(_CountingResolves.calls)
+    assert counts[0] == counts[1] == 1 + 3 * 3
