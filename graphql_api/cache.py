@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+import msgspec
 from graphql import GraphQLError, parse, print_ast
 
 from procmon.cache import GENERATION, FailOpenRedis
@@ -79,7 +80,7 @@ class ResponseCache:
             self.misses += 1
             return None, generation
         self.hits += 1
-        data: dict[str, Any] = json.loads(payload)
+        data: dict[str, Any] = msgspec.json.decode(payload)
         return data, generation
 
     async def put(self, key: str, generation: bytes, payload: bytes) -> None:
