@@ -82,7 +82,7 @@ def _sql_variables(variables: dict[str, Any]) -> dict[str, Any]:
 # The bare SQL of a lifetimes question: the range's whole days from the daily rollup, and the
 # rows of snapshots it has not counted (none once the bench rolled up, found by the partial
 # index), added up per process (a row a sighting: the fleet lists no threads); then the last
-# sighting's name and user for the 20 kept.
+# sighting's name and user for the 20 kept, from its day's rollup row where that counted it.
 # {machine} narrows both parts to one machine or none.
 _LIFETIMES = """
 SELECT t.*, s.process_name, s."user"
@@ -110,10 +110,17 @@ FROM (
     LIMIT 20
 ) AS t
 CROSS JOIN LATERAL (
-    SELECT process_name, "user" FROM processes
-    WHERE process_key = t.process_key AND observed_at = t.last_seen
-      AND machine_id = t.machine_id
-    ORDER BY command_id, line_number
+    SELECT * FROM (
+        SELECT process_name, "user" FROM process_days
+        WHERE machine_id = t.machine_id AND day = (t.last_seen AT TIME ZONE 'UTC')::date
+          AND process_key = t.process_key AND last_seen = t.last_seen
+        UNION ALL
+        (SELECT process_name, "user" FROM processes
+         WHERE process_key = t.process_key AND observed_at = t.last_seen
+           AND machine_id = t.machine_id
+         ORDER BY command_id, line_number
+         LIMIT 1)
+    ) AS sightings
     LIMIT 1
 ) AS s
 ORDER BY t.cpu DESC, t.process_key

@@ -146,6 +146,18 @@ def _between(
     return psql.SQL(" AND ").join(bounds)
 
 
+def _one_whole_day(parts: DayParts) -> bool:
+    """The range is one whole UTC day and nothing more."""
+    first, end = parts.first_day, parts.end_day
+    return (
+        first is not None
+        and end is not None
+        and end - first == _DAY
+        and parts.start == _midnight(first)
+        and parts.end == _midnight(end)
+    )
+
+
 def _parts_sql(parts: DayParts, params: QueryParams) -> dict[str, psql.Composable]:
     """The conditions of :data:`graphql_api.sql.LIFETIME_TOTALS`: ``days`` (on process_days
     ``r``), ``raw`` (on commands ``c``), and ``one_day`` and ``added``, which read one whole
@@ -166,7 +178,7 @@ def _parts_sql(parts: DayParts, params: QueryParams) -> dict[str, psql.Composabl
     if end is not None and parts.end is not None and end < parts.end:
         raw.append(psql.SQL("({})").format(_between(stamp, end, parts.end, params)))
     pieces = {"days": days, "raw": psql.SQL(" OR ").join(raw), **_ADDED_UP}
-    if len(raw) == 1 and first is not None and end is not None and end - first == _DAY:
+    if _one_whole_day(parts):
         # One whole day, nothing else: the day's rows, unless a snapshot is still uncounted.
         pieces["one_day"] = psql.SQL("r.day = {}").format(params.add(parts.first_day))
         pieces["added"] = psql.SQL("EXISTS (SELECT FROM commands AS c WHERE {})").format(uncounted)
@@ -206,15 +218,22 @@ async def process_lifetimes(
 
     params = QueryParams()
     selected, common = pieces(params)
-    page = compose(
-        sql.LIFETIME_PAGE,
+    page = {
         **common,
-        keys=order.select(),
-        where=where_after(field, selected, order, after, params),
-        order=order.order_by(),
-        limit=params.add(size + 1),
-    )
-    rows = await info.context.fetch(page, params.values, max_rows=size + 1)
+        "keys": order.select(),
+        "where": where_after(field, selected, order, after, params),
+        "order": order.order_by(),
+        "limit": params.add(size + 1),
+    }
+    rows = []
+    if _one_whole_day(parts):
+        # Its rows of process_days are the answer once the rollup counted the whole day;
+        # none come while it has not (or when the day had none): then it is added up.
+        day_page = compose(sql.LIFETIME_DAY_PAGE, **page)
+        rows = await info.context.fetch(day_page, params.values, max_rows=size + 1)
+    if not rows:
+        statement = compose(sql.LIFETIME_PAGE, **page)
+        rows = await info.context.fetch(statement, params.values, max_rows=size + 1)
 
     async def count() -> int:
         count_params = QueryParams()

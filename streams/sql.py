@@ -220,7 +220,7 @@ FOR UPDATE SKIP LOCKED
 # Rows of the picked snapshots added to their machine-days. A later statement than the pick,
 # so that it reads the rows as any relink committed before the pick left them. Upserted in
 # key order: two rollups adding to the same rows lock them in the same order.
-_LAST = "(array_agg(p.{} ORDER BY p.observed_at DESC, p.line_number))[1]"
+_LAST = "(array_agg(p.{} ORDER BY p.observed_at DESC, p.command_id, p.line_number))[1]"
 _LATER = "CASE WHEN excluded.last_seen >= d.last_seen THEN excluded.{0} ELSE d.{0} END"
 _SIGHTING = ("pid", "process_name", '"user"', "command_line", "start_time")
 COUNT_PICKED = f"""
