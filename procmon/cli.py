@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from procmon import __version__
 from procmon.cli_errors import user_error
@@ -67,8 +67,17 @@ def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     run_dev_stack(settings, collect=not args.no_collect, embedded=args.embedded)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse, its mistakes said in one line on stderr (argparse adds the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Exit 2 with ``prog: error: message``, pointing at ``--help`` for the usage."""
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    # The commands' parsers are of the same class: add_parser makes them of the parent's.
+    parser = _OneLineParser(
         prog="procmon",
         description="Study processes across a fleet. Settings come from PROCMON_* variables.",
     )

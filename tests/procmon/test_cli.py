@@ -187,6 +187,28 @@ def test_version_names_the_package_version() -> None:
     assert (result.returncode, result.stdout) == (0, f"procmon {__version__}\n")
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), "procmon: error: the following arguments are required: COMMAND (see procmon --help)"),
+        (("nosuch",), "procmon: error: argument COMMAND: invalid choice: 'nosuch'"),
+        (
+            ("submit",),
+            "procmon submit: error: the following arguments are required: file, --machine-id,"
+            " --os, --command (see procmon submit --help)",
+        ),
+        (("rollup", "--bogus"), "procmon: error: unrecognized arguments: --bogus"),
+        (("apikey", "create"), "procmon apikey create: error: the following arguments are"),
+    ],
+)
+def test_a_mistake_on_the_command_line_is_one_line(args: tuple[str, ...], expected: str) -> None:
+    result = _procmon(*args)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(expected)
+    assert line.endswith("--help)")
+
+
 def _one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
