@@ -11,6 +11,7 @@ WORKDIR /src
 COPY pyproject.toml README.md hatch_build.py ./
 COPY procmon ./procmon
 COPY parsers ./parsers
+COPY history ./history
 COPY streams ./streams
 COPY graphql_api ./graphql_api
 RUN pip wheel --no-deps --wheel-dir /wheels .

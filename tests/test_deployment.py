@@ -79,8 +79,12 @@ def test_image_installs_the_project_and_runs_procmon() -> None:
     # `procmon collect` runs ps, which the slim image lacks.
     assert "procps" in image_stage
     assert 'ENTRYPOINT ["procmon"]' in dockerfile
-    for package in ("procmon", "parsers", "streams", "graphql_api"):
-        assert f"COPY {package} ./{package}" in dockerfile
+    # Every package the wheel holds is copied into its build (history was once left out).
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    packages = pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert "history" in packages
+    for package in packages:
+        assert f"COPY {package} ./{package}" in wheel_stage, package
 
 
 def test_the_api_logs_in_as_the_read_only_role_that_migrate_creates() -> None:
