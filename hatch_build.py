@@ -1,9 +1,10 @@
 """Build hook: compile the C twins into the wheel (into the tree when editable).
 
-``parsers/_row_assembly.c`` (see parsers.row_assembly) and ``streams/_copy_rows.c`` (see
-streams.copy_rows). Where one does not compile (no C compiler) the build goes on without it
-and says so: its Python twin is then used, correct but slower (``ASSEMBLER`` and ``ENCODER``
-in those modules say which is in use).
+``parsers/_row_assembly.c`` (see parsers.row_assembly), ``streams/_copy_rows.c`` (see
+streams.copy_rows) and ``history/_linking.c`` (see history.linking). Where one does not
+compile (no C compiler) the build goes on without it and says so: its Python twin is then
+used, correct but slower (``ASSEMBLER``, ``ENCODER`` and ``LINKER`` in those modules say
+which is in use).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 EXTENSIONS = {
     "parsers._row_assembly": "parsers/_row_assembly.c",
     "streams._copy_rows": "streams/_copy_rows.c",
+    "history._linking": "history/_linking.c",
 }
 """Each compiled module, by the C source it is built from."""
 

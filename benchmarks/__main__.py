@@ -29,6 +29,7 @@ from benchmarks.corpus_windows_ps import CORPORA as WINDOWS_PS_CORPORA
 from benchmarks.ingest import bench_ingest
 from benchmarks.parsing import bench_parsers
 from benchmarks.programs import bench_programs, print_programs_table
+from history.linking import LINKER
 from parsers.row_assembly import ASSEMBLER
 from streams.copy_rows import ENCODER
 
@@ -48,7 +49,7 @@ def _machine() -> str:
     # Which twins are used: the compiled ones, or the Python ones.
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" row assembler: {ASSEMBLER}, COPY encoder: {ENCODER}"
+        f" row assembler: {ASSEMBLER}, COPY encoder: {ENCODER}, linker: {LINKER}"
     )
 
 

@@ -13,16 +13,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from functools import partial
-from typing import Any, NamedTuple, Protocol, cast
+from typing import Any, Final, NamedTuple, Protocol, cast
 
 from history.keys import process_key_of
 
 __all__ = [
+    "LINKER",
     "HistoryValues",
     "Linkable",
     "LinkedSnapshot",
     "Sighting",
     "SnapshotPlace",
+    "link_rows_python",
     "link_snapshot",
     "same_process",
 ]
@@ -162,12 +164,69 @@ def link_snapshot(
     A later row with a pid already seen in this snapshot (a thread, in listings of threads)
     shares the first one's key and has no interval of its own.
     """
-    sightings: dict[int, Sighting] = {}
-    values: list[HistoryValues] = []
-    new_keys: list[int] = []
     earlier_of: Mapping[int, Sighting] = previous.sightings if previous is not None else {}
     gap = (place.observed_at - previous.observed_at).total_seconds() if previous else 0.0
     interval = gap if 0.0 < gap <= max_gap_seconds else None
+    new_key = partial(process_key_of, place.machine_id, place.observed_at, place.content_hash)
+    # Any: the compiled twin reads a row by its positions in its type, not its protocol.
+    listed: list[Any] = rows if isinstance(rows, list) else list(rows)
+    positions = _positions_of(type(listed[0])) if listed else None
+    if positions is not None and isinstance(earlier_of, dict):
+        linked = _link_rows(
+            listed,
+            positions,
+            earlier_of,
+            interval,
+            new_key,
+            Sighting,
+            _names_agree,
+            _starts_agree,
+        )
+    else:
+        linked = link_rows_python(listed, earlier_of, interval, new_key)
+    values, sightings, new_keys = linked
+    return values, LinkedSnapshot(place.observed_at, sightings, tuple(new_keys))
+
+
+_LINKED_FIELDS = (
+    "pid",
+    "process_name",
+    "start_time",
+    "start_time_precision",
+    "cpu_time_seconds",
+    "truncated_fields",
+)
+
+
+_POSITIONS: dict[type[Any], tuple[int, ...] | None] = {}
+
+
+def _positions_of(row_type: type[Any]) -> tuple[int, ...] | None:
+    """Where a named tuple of ``row_type`` holds what linking reads, or None when it is not
+    one: the compiled twin reads rows by position."""
+    if row_type not in _POSITIONS:
+        fields: tuple[str, ...] = getattr(row_type, "_fields", ())
+        if issubclass(row_type, tuple) and all(name in fields for name in _LINKED_FIELDS):
+            _POSITIONS[row_type] = tuple(fields.index(name) for name in _LINKED_FIELDS)
+        else:
+            _POSITIONS[row_type] = None
+    return _POSITIONS[row_type]
+
+
+def link_rows_python(
+    rows: Iterable[Linkable],
+    earlier_of: Mapping[int, Sighting],
+    interval: float | None,
+    new_key: Callable[[int], int],
+) -> tuple[list[HistoryValues], dict[int, Sighting], list[int]]:
+    """The rows' history, their sightings by pid and the keys first made, linked to the
+    sightings ``earlier_of`` of the snapshot ``interval`` seconds before (None beyond the
+    longest gap); ``new_key(pid)`` makes a first sighting's key. The compiled twin
+    (``history/_linking.c``) does the same where it was built; :data:`LINKER` says which is
+    used."""
+    sightings: dict[int, Sighting] = {}
+    values: list[HistoryValues] = []
+    new_keys: list[int] = []
     for row in rows:
         pid = row.pid
         if pid in sightings:
@@ -193,7 +252,7 @@ def link_snapshot(
             else:
                 values.append((key, interval, None))
         else:
-            key = process_key_of(place.machine_id, place.observed_at, place.content_hash, pid)
+            key = new_key(pid)
             values.append((key, None, None))
             new_keys.append(key)
         sightings[pid] = _new_sighting(
@@ -206,4 +265,24 @@ def link_snapshot(
                 key,
             )
         )
-    return values, LinkedSnapshot(place.observed_at, sightings, tuple(new_keys))
+    return values, sightings, new_keys
+
+
+def _python_twin(
+    rows: list[Any],
+    positions: tuple[int, ...],
+    earlier_of: dict[int, Sighting],
+    interval: float | None,
+    new_key: Callable[[int], int],
+    *_: object,
+) -> tuple[list[HistoryValues], dict[int, Sighting], list[int]]:
+    return link_rows_python(rows, earlier_of, interval, new_key)
+
+
+try:
+    from history._linking import link_rows as _link_rows
+except ImportError:  # pragma: no cover - where no C compiler was found on install
+    _link_rows = _python_twin
+
+LINKER: Final = "python" if _link_rows is _python_twin else "c"
+"""Which twin links rows: ``"c"`` (compiled) or ``"python"``."""
