@@ -3,8 +3,8 @@
 A page of 20 lifetimes selects some 220 fields, nearly all of them a scalar read off an
 attribute (strawberry's "basic" fields: no resolver, no arguments, no extension). graphql-core
 executes each one in full: it builds a resolve info, wraps the resolver, and completes the
-value through the generic completion of any type; that is most of an uncached answer's time
-(9 of 14 ms of a page of lifetimes). :class:`LeafFieldsExecutionContext` reads such a field's
+value through the generic completion of any type (2 to 2.5 ms of an uncached page of
+lifetimes, measured against this module). :class:`LeafFieldsExecutionContext` reads such a field's
 attribute and coerces it with its scalar's own output coercion, which is what the full path
 comes to for them. Whatever is not plainly such a field, or fails on the way (a null for a
 non-null field, a value the scalar refuses), goes the full path, which then reports it as it
@@ -82,9 +82,7 @@ class LeafFieldsExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        leaves = _LEAVES.get(parent_type)
-        if leaves is None:
-            leaves = _LEAVES[parent_type] = {}
+        leaves = _LEAVES.setdefault(parent_type, {})
         completed: dict[str, Any] = {}
         rest: GroupedFieldSet = {}
         for response_name, field_details_list in grouped_field_set.items():
@@ -122,7 +120,7 @@ def _complete(leaf: _Leaf, source: Any) -> Any:
         return Undefined
     try:
         coerced = leaf.coerce(value)
-    except Exception:
+    except Exception:  # the full path coerces again and reports it, located, as a field error
         return Undefined
     return Undefined if coerced is None else coerced
 

@@ -1,4 +1,5 @@
-"""The history tests run with each twin of the row linker: the compiled one and Python's."""
+"""The linker twin a test of linking in this process runs with: the compiled one and Python's
+(``pytest.mark.usefixtures("linker")``; a worker in a process of its own links with its own)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from history import linking
 
 
-@pytest.fixture(autouse=True, params=["c", "python"])
+@pytest.fixture(params=["c", "python"])
 def linker(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Link with the twin of the test's parameter."""
     twin: str = request.param

@@ -67,12 +67,6 @@ def _sightings(draw: st.DrawFn) -> dict[int, Sighting]:
     }
 
 
-@pytest.fixture(autouse=True)
-def linker() -> str:
-    """Both twins, side by side: not the directory's one twin per run."""
-    return "both"
-
-
 def _compiled() -> Any:
     """The compiled twin itself."""
     from history._linking import link_rows

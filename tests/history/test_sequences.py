@@ -25,6 +25,9 @@ from tests.history.sequences import (
     listing_text,
 )
 
+# Every test here links in this process: once with each twin of the linker.
+pytestmark = pytest.mark.usefixtures("linker")
+
 MAX_GAP = 3600.0
 
 History = dict[int, tuple[int, float | None, float | None]]

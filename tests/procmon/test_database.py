@@ -17,6 +17,17 @@ from procmon.database import drop_database, ensure_database, migrate
 from procmon.errors import ConfigurationError, StorageError
 from tests.conftest import SERVER_URL, fresh_database_url
 
+# Every table migrate creates.
+TABLES = (
+    "commands",
+    "processes",
+    "ingest_errors",
+    "api_keys",
+    "schema_migrations",
+    "process_days",
+    "process_keys",
+)
+
 
 @pytest.fixture
 def missing_database_url() -> Iterator[str]:
@@ -36,15 +47,7 @@ def test_migrate_creates_the_database_and_is_idempotent(missing_database_url: st
                 "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
             ).fetchall()
         }
-    assert tables == {
-        "commands",
-        "processes",
-        "ingest_errors",
-        "api_keys",
-        "schema_migrations",
-        "process_days",
-        "process_keys",
-    }
+    assert tables == set(TABLES)
 
 
 def test_the_indexes_the_queries_need_exist(database_url: str) -> None:
@@ -130,18 +133,7 @@ def _table_privileges(conn: psycopg.Connection[Any], role: str) -> dict[str, set
 
 READ_ONLY_ROLE = (True, False, False, False, False, False, ["default_transaction_read_only=on"])
 # The migrations table too: the API's start-up check reads it.
-EVERY_TABLE_READABLE = {
-    table: {"SELECT"}
-    for table in (
-        "commands",
-        "processes",
-        "ingest_errors",
-        "api_keys",
-        "schema_migrations",
-        "process_days",
-        "process_keys",
-    )
-}
+EVERY_TABLE_READABLE = {table: {"SELECT"} for table in TABLES}
 
 
 def test_migrate_makes_the_api_a_role_that_can_only_read(api_role: str, role_database: str) -> None:
