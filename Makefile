@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed-dev
 
 .PHONY: install demo test lint chromium bench clean
 
-# hatch_build.py compiles the C twins on install: a change to one reinstalls.
-$(STAMP): pyproject.toml hatch_build.py parsers/_row_assembly.c streams/_copy_rows.c
+# hatch_build.py compiles the C twins (each package's _*.c) on install: a change to one
+# reinstalls.
+$(STAMP): pyproject.toml hatch_build.py $(wildcard */_*.c)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
