@@ -176,3 +176,53 @@ def test_the_distribution_is_ours_and_the_client_pulls_no_server() -> None:
     assert _requirements("server") >= SERVER_PACKAGES
     # `make install` installs `.[dev]`: everything, the server and the client.
     assert _requirements("server") | _requirements("client") <= _requirements("dev")
+
+
+# The lines of the commented "Secure Kafka" example, and the listener lines it replaces.
+_SECURE_LINE = re.compile(
+    r"^(\s*)# ((?:PROCMON_KAFKA_|KAFKA_)\w+: .*|secrets:.*|  \S+:|    file: .*)$"
+)
+_REPLACED = {
+    "KAFKA_LISTENERS",
+    "KAFKA_ADVERTISED_LISTENERS",
+    "KAFKA_INTER_BROKER_LISTENER_NAME",
+    "KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+}
+
+
+def _secure_compose() -> dict[str, Any]:
+    """docker-compose.yml with its commented SASL example uncommented, as the file says to."""
+    lines = [
+        _SECURE_LINE.sub(r"\1\2", line)
+        for line in (ROOT / "docker-compose.yml").read_text().splitlines()
+        if line.strip().split(":")[0] not in _REPLACED
+    ]
+    compose: dict[str, Any] = yaml.safe_load("\n".join(lines))
+    return compose
+
+
+def test_the_commented_sasl_example_logs_every_service_in(tmp_path: Path) -> None:
+    compose = _secure_compose()
+    services = compose["services"]
+    secret = tmp_path / "kafka-password"
+    secret.write_text("pw\n")
+    kafka = services["kafka"]["environment"]
+    listeners = dict(
+        reversed(listener.split("://"))
+        for listener in kafka["KAFKA_ADVERTISED_LISTENERS"].split(",")
+    )
+    protocols = dict(
+        pair.split(":") for pair in kafka["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"].split(",")
+    )
+    assert set(compose["secrets"]) == {"kafka-password"}
+    for name in ("migrate", "worker", "api", "collector"):
+        service = services[name]
+        assert service["secrets"] == ["kafka-password"], name
+        fields = _fields(service["environment"])
+        assert fields["kafka_sasl_password_file"] == "/run/secrets/kafka-password"
+        settings = Settings.model_validate(fields | {"kafka_sasl_password_file": secret})
+        listener = listeners[settings.kafka_bootstrap]
+        assert protocols[listener] == settings.kafka_security_protocol, name
+        assert kafka["KAFKA_SASL_ENABLED_MECHANISMS"] == settings.kafka_sasl_mechanism
+        mechanism = (settings.kafka_sasl_mechanism or "").lower().replace("-", "___")
+        assert f"KAFKA_LISTENER_NAME_{listener}_{mechanism.upper()}_SASL_JAAS_CONFIG" in kafka
