@@ -329,7 +329,7 @@ def load_settings() -> Settings:
         problems = "; ".join(
             f"{ENV_PREFIX}{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
             if err["loc"]
-            else err["msg"]
+            else err["msg"].removeprefix("Value error, ")
             for err in exc.errors()
         )
         raise ConfigurationError(f"invalid settings: {problems}") from exc

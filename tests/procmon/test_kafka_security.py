@@ -184,6 +184,7 @@ def test_inconsistent_security_settings_are_one_clear_error(
         load_settings()
     assert problem in str(refused.value)
     assert str(refused.value).startswith("invalid settings: ")
+    assert "Value error" not in str(refused.value)
 
 
 def test_an_empty_password_file_is_refused_at_start_up(
