@@ -111,7 +111,7 @@ class Envelope(BaseModel):
     raw_output_ref: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = None
     # Version 2. A JSON null counts as absent, as for raw_output_ref.
     labels: Labels | None = None
-    cpu_count: Annotated[int, Field(gt=0, le=2**31 - 1)] | None = None
+    cpu_count: Annotated[int, Field(strict=True, gt=0, le=2**31 - 1)] | None = None
 
     @model_validator(mode="after")
     def _of_its_version(self) -> Envelope:
@@ -211,7 +211,7 @@ def make_envelope(
         "raw_output": raw_output,
     }
     if labels or cpu_count is not None:
-        fields |= {"schema_version": 2, "labels": dict(labels or {}), "cpu_count": cpu_count}
+        fields |= {"schema_version": 2, "labels": labels or {}, "cpu_count": cpu_count}
     try:
         return Envelope.model_validate(fields)
     except ValidationError as exc:

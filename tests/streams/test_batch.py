@@ -84,6 +84,30 @@ def test_bad_envelope_is_dead_lettered_and_the_rest_of_the_batch_kept() -> None:
     assert letter.message is bad
 
 
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"labels": {"role": "web"}},
+            "labels needs schema_version 2 or later; this envelope says 1",
+        ),
+        ({"schema_version": 2, "labels": {"role": ""}}, "label role's value has 0 characters"),
+        ({"schema_version": 2, "cpu_count": 0}, "cpu_count: Input should be greater than 0"),
+    ],
+)
+def test_an_envelope_of_bad_labels_or_cpu_count_is_a_dead_letter_saying_why(
+    changes: dict[str, object], expected: str
+) -> None:
+    good = _message(f"{HEADER}\n", 0)
+    bad = RawMessage("raw", 1, 1, b"m1", json.dumps(json.loads(good.value) | changes).encode())
+    batch = prepare_batch([bad, good])
+    assert len(batch.snapshots) == 1
+    (letter,) = batch.dead_letters
+    assert isinstance(letter.error, EnvelopeError)
+    assert expected in letter.error.reason
+    assert letter.error.context.machine_id == "m1"
+
+
 def test_recently_stored_snapshots_are_skipped_before_parsing() -> None:
     stored = _message(f"{HEADER}\n", 0)
     unparseable_but_stored = _message(f"{HEADER}\nroot x\n", 1, "m2")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -12,7 +13,7 @@ import pytest
 from parsers import Listing, ProcessRow, ProcessStatus
 from procmon.envelope import make_envelope
 from procmon.errors import EnvelopeError, MessageContext, StorageError
-from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot
+from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot, prepare_batch
 from streams.sql import PROCESS_COLUMNS
 from streams.writer import SnapshotWriter
 from tests.conftest import stored_counts
@@ -163,3 +164,38 @@ async def test_unreachable_database_raises_storage_error_after_retries(tmp_path:
     )
     with pytest.raises(StorageError, match="unreachable after 2 attempts"):
         await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 1, 0)]))
+
+
+async def test_labels_and_cpu_count_are_stored_with_the_snapshot(
+    clean_database: str, tmp_path: Path
+) -> None:
+    raw = (
+        "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
+        "root 1 0.5 0.1 1024 512 ? Ss 10:00 0:01 /sbin/init\n"
+    )
+
+    def message(machine: str, offset: int, **version_2: Any) -> RawMessage:
+        envelope = make_envelope(
+            raw_output=raw,
+            machine_id=machine,
+            machine_name=machine,
+            os_type="linux",
+            os_version="6.1",
+            command_type="ps aux",
+            timestamp=WHEN,
+            **version_2,
+        )
+        return RawMessage("topic", 0, offset, machine.encode(), envelope.to_bytes())
+
+    batch = prepare_batch(
+        [message("web-1", 0, labels={"role": "web", "site": "eu"}, cpu_count=8), message("old", 1)]
+    )
+    assert batch.dead_letters == []
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
+    await writer.write(batch)
+    await writer.close()
+    with psycopg.connect(clean_database) as conn:
+        rows = conn.execute(
+            "SELECT machine_id, schema_version, labels, cpu_count FROM commands ORDER BY 1"
+        ).fetchall()
+    assert rows == [("old", 1, {}, None), ("web-1", 2, {"role": "web", "site": "eu"}, 8)]
