@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,9 +20,14 @@ WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def _message(
-    raw_output: str, offset: int, machine: str = "m1", store: FilesystemStore | None = None
+    raw_output: str,
+    offset: int,
+    machine: str = "m1",
+    store: FilesystemStore | None = None,
+    **version_2: Any,
 ) -> RawMessage:
-    """A message of ``raw_output``; by reference to ``store`` when one is given."""
+    """A message of ``raw_output``; by reference to ``store`` when one is given, with the
+    fields of envelope version 2 given (labels, cpu_count)."""
     envelope = make_envelope(
         raw_output=raw_output,
         machine_id=machine,
@@ -30,6 +36,7 @@ def _message(
         os_version="6.1",
         command_type="ps aux",
         timestamp=WHEN,
+        **version_2,
     )
     if store is not None:
         envelope = envelope.by_reference(store.put(raw_output.encode()))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
@@ -17,6 +16,7 @@ from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot, prepa
 from streams.sql import PROCESS_COLUMNS
 from streams.writer import SnapshotWriter
 from tests.conftest import stored_counts
+from tests.streams.test_batch import HEADER, _message
 
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -169,26 +169,12 @@ async def test_unreachable_database_raises_storage_error_after_retries(tmp_path:
 async def test_labels_and_cpu_count_are_stored_with_the_snapshot(
     clean_database: str, tmp_path: Path
 ) -> None:
-    raw = (
-        "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
-        "root 1 0.5 0.1 1024 512 ? Ss 10:00 0:01 /sbin/init\n"
-    )
-
-    def message(machine: str, offset: int, **version_2: Any) -> RawMessage:
-        envelope = make_envelope(
-            raw_output=raw,
-            machine_id=machine,
-            machine_name=machine,
-            os_type="linux",
-            os_version="6.1",
-            command_type="ps aux",
-            timestamp=WHEN,
-            **version_2,
-        )
-        return RawMessage("topic", 0, offset, machine.encode(), envelope.to_bytes())
-
+    raw = f"{HEADER}\nroot 1 0.5 0.1 1024 512 ? Ss 10:00 0:01 /sbin/init\n"
     batch = prepare_batch(
-        [message("web-1", 0, labels={"role": "web", "site": "eu"}, cpu_count=8), message("old", 1)]
+        [
+            _message(raw, 0, "web-1", labels={"role": "web", "site": "eu"}, cpu_count=8),
+            _message(raw, 1, "old"),
+        ]
     )
     assert batch.dead_letters == []
     writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
