@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal, Protocol
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -31,11 +31,9 @@ __all__ = [
     "OS_TYPES",
     "Envelope",
     "OsType",
-    "TimestampLimits",
     "content_hash",
     "decode_envelope",
     "make_envelope",
-    "timestamp_problem",
 ]
 
 # The most a message may hold: what procmon.kafka sends at most before compression.
@@ -261,35 +259,6 @@ def decode_envelope(message: bytes, context: MessageContext | None = None) -> En
         return Envelope.model_validate(data)
     except ValidationError as exc:
         raise EnvelopeError(_describe(exc), context) from exc
-
-
-class TimestampLimits(Protocol):
-    """The timestamps a listing may have; :class:`procmon.settings.Settings` is one."""
-
-    @property
-    def earliest_timestamp(self) -> datetime:
-        """No listing is older (PROCMON_EARLIEST_TIMESTAMP)."""
-
-    @property
-    def max_clock_ahead_seconds(self) -> float:
-        """How far ahead of the clock checking it a listing may be dated, in seconds."""
-
-
-def timestamp_problem(timestamp: datetime, limits: TimestampLimits, now: datetime) -> str | None:
-    """Why ``timestamp`` is outside ``limits`` as seen at ``now``, naming the bound; else None."""
-    if timestamp < limits.earliest_timestamp:
-        return (
-            f"timestamp {timestamp.isoformat()} is before "
-            f"{limits.earliest_timestamp.isoformat()}, the earliest accepted "
-            "(PROCMON_EARLIEST_TIMESTAMP)"
-        )
-    if timestamp - now > timedelta(seconds=limits.max_clock_ahead_seconds):
-        return (
-            f"timestamp {timestamp.isoformat()} is more than "
-            f"{limits.max_clock_ahead_seconds:g} seconds ahead of the clock checking it "
-            f"({now.isoformat()}; PROCMON_MAX_CLOCK_AHEAD_SECONDS)"
-        )
-    return None
 
 
 def _str_or_none(value: object) -> str | None:
