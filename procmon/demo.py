@@ -46,7 +46,7 @@ _SHARED_FIELDS = (
     "topic",
 )
 _HOLDS_ANY_MACHINE = "SELECT EXISTS (SELECT FROM commands WHERE machine_id = ANY(%s))"
-_EXAMPLE_QUERY = "{ machines { machineId machineName osType lastSeen snapshotCount } }"
+_EXAMPLE_QUERY = "{ machines { machineId machineName osType labels lastSeen snapshotCount } }"
 
 
 def banner(settings: Settings, *, base: str, key: str, env_file: Path) -> str:
