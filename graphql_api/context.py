@@ -14,6 +14,7 @@ from graphql_api.budget import Budget, Fetch, budgeted_fetch, fetcher
 from graphql_api.db import ApiPool
 from graphql_api.loaders import (
     ProcessPage,
+    load_cpu_counts,
     load_latest_snapshots,
     load_machines,
     load_process_pages,
@@ -36,6 +37,7 @@ class ApiContext:
     latest_snapshots: DataLoader[str, DictRow | None]
     raw_output_sizes: DataLoader[int, int]
     raw_outputs: DataLoader[int, str]
+    cpu_counts: DataLoader[int, int | None]
     page_size: int
     max_page_size: int
     role: str = "reader"
@@ -71,6 +73,7 @@ def new_context(
         latest_snapshots=DataLoader(load_fn=partial(load_latest_snapshots, load)),
         raw_output_sizes=DataLoader(load_fn=partial(load_raw_output_sizes, load)),
         raw_outputs=DataLoader(load_fn=partial(load_raw_outputs, load)),
+        cpu_counts=DataLoader(load_fn=partial(load_cpu_counts, load)),
         page_size=page_size,
         max_page_size=max_page_size,
         role=role,

@@ -20,6 +20,7 @@ __all__ = [
     "DatetimeFilter",
     "FloatFilter",
     "IntFilter",
+    "LabelCondition",
     "LifetimeFilter",
     "ProcessFilter",
     "SnapshotFilter",
@@ -111,6 +112,25 @@ class DatetimeFilter:
     is_null: bool | None = strawberry.field(default=None, description=_NULL)
 
 
+@strawberry.input(
+    description=(
+        "A condition on one label of the machine, as its snapshot says: every operator given"
+        " must hold."
+    )
+)
+class LabelCondition:
+    """Operators on the value of the label ``name`` of a snapshot's ``labels``."""
+
+    name: str = strawberry.field(description="The label's name, e.g. role.")
+    equal_to: str | None = None
+    in_: list[str] | None = strawberry.field(name="in", default=None, description=_IN)
+    exists: bool | None = strawberry.field(
+        default=None, description="True: the machine has the label; false: it has not."
+    )
+
+
+_LABELS = "Conditions on the machine's labels in the snapshot, every one of which must hold."
+
 # The operators of each kind of value; a snapshot's id is a bigint.
 _OPERATOR_INPUTS: dict[Kind, type] = {
     Kind.INT: IntFilter,
@@ -143,6 +163,7 @@ class ProcessFilter:
     os_type: StringFilter | None = strawberry.field(
         default=None, description="linux, macos, freebsd, openbsd, netbsd or windows."
     )
+    labels: list[LabelCondition] | None = strawberry.field(default=None, description=_LABELS)
     and_: list[ProcessFilter] | None = strawberry.field(name="and", default=None)
     or_: list[ProcessFilter] | None = strawberry.field(name="or", default=None)
     not_: ProcessFilter | None = strawberry.field(name="not", default=None)
@@ -160,6 +181,7 @@ class SnapshotFilter:
     format: StringFilter | None = None
     timestamp: DatetimeFilter | None = None
     process_count: IntFilter | None = None
+    labels: list[LabelCondition] | None = strawberry.field(default=None, description=_LABELS)
     and_: list[SnapshotFilter] | None = strawberry.field(name="and", default=None)
     or_: list[SnapshotFilter] | None = strawberry.field(name="or", default=None)
     not_: SnapshotFilter | None = strawberry.field(name="not", default=None)

@@ -1,4 +1,5 @@
-"""Compiling filter inputs into parameterized SQL conditions: the one place that does.
+"""Compiling filter inputs into parameterized SQL conditions: the one place that does (the
+``labels`` conditions in :mod:`graphql_api.label_filters`, which it calls).
 
 Columns come from fixed maps (``p`` is ``processes``, ``c`` the ``commands`` row joined on
 ``c.id = p.command_id``), operators from a fixed table, and every value a client gives
@@ -19,6 +20,7 @@ from psycopg import sql as psql
 from graphql_api.arguments import check_offset, text
 from graphql_api.errors import UserInputError
 from graphql_api.filter_inputs import LifetimeFilter, ProcessFilter, SnapshotFilter
+from graphql_api.label_filters import label_conditions
 from procmon.columns import FILTER_COLUMNS, SqlType
 
 __all__ = [
@@ -229,11 +231,15 @@ def _compile(
             # NOT of an unknown (a NULL compared) is unknown: such rows match neither way.
             parts.append(psql.SQL("NOT ({})").format(inner_sql))
         else:
-            alias, column = columns[name]
-            walk.aliases.add(alias)
-            walk.conditions += 1
+            walk.conditions += len(given) if name == "labels" else 1
             if walk.conditions > MAX_CONDITIONS:
                 raise UserInputError(f"{where}: a filter holds at most {MAX_CONDITIONS} fields")
+            if name == "labels":
+                walk.aliases.add("c")
+                parts.extend(label_conditions(where, given, params.add, MAX_LIST))
+                continue
+            alias, column = columns[name]
+            walk.aliases.add(alias)
             identifier = psql.Identifier(alias, column)
             parts.extend(_operators(where, identifier, column in _REAL_COLUMNS, given, params))
     return psql.SQL("({})").format(psql.SQL(" AND ").join(parts)) if parts else psql.SQL("TRUE")

@@ -37,6 +37,7 @@ EXAMPLE_QUERY = """\
     machineId
     machineName
     osType
+    labels
     lastSeen
     snapshotCount
   }

@@ -21,6 +21,7 @@ from graphql_api.page_statements import commands_join, compose, where_after
 
 __all__ = [
     "ProcessPage",
+    "load_cpu_counts",
     "load_latest_snapshots",
     "load_machines",
     "load_process_pages",
@@ -68,6 +69,12 @@ async def load_latest_snapshots(fetch: Fetch, machine_ids: list[str]) -> list[Di
     """Each machine's newest snapshot, or None for a machine without one."""
     by_id = await _rows_by(fetch, sql.LATEST_SNAPSHOTS, {"machine_ids": machine_ids}, "machine_id")
     return [by_id.get(machine_id) for machine_id in machine_ids]
+
+
+async def load_cpu_counts(fetch: Fetch, snapshot_ids: list[int]) -> list[int | None]:
+    """The machine's CPU count of each snapshot, None where its envelope did not say."""
+    by_id = await _rows_by(fetch, sql.CPU_COUNTS, {"ids": snapshot_ids}, "id")
+    return [by_id[snapshot_id]["cpu_count"] for snapshot_id in snapshot_ids]
 
 
 async def load_raw_output_sizes(fetch: Fetch, snapshot_ids: list[int]) -> list[int]:

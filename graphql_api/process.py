@@ -59,6 +59,15 @@ _COPIED = tuple((c.field_name, c.name) for c in API_COLUMNS if c.kind is not Kin
 _IDS = tuple((c.field_name, c.name) for c in API_COLUMNS if c.kind is Kind.ID)
 
 
+async def _interval_cpu_percent_of_machine(root: Process, info: strawberry.Info) -> float | None:
+    """Its interval CPU over its machine's CPU count, loaded through the request's loader."""
+    # Typed loosely: graphql_api.context imports this module (through the filters' inputs).
+    if root.interval_cpu_percent is None:
+        return None
+    cpu_count: int | None = await info.context.cpu_counts.load(int(root.snapshot_id))
+    return None if cpu_count is None else float(root.interval_cpu_percent) / cpu_count
+
+
 @strawberry.type(description="One process of one snapshot, in normalized units.")
 @with_columns(API_COLUMNS, _value_type, lambda c: strawberry.field(description=c.description))
 class Process:
@@ -67,6 +76,18 @@ class Process:
     if TYPE_CHECKING:
         # The type checker does not see the fields the decorator adds.
         def __init__(self, **fields: Any) -> None: ...
+
+        interval_cpu_percent: float | None
+        snapshot_id: strawberry.ID
+
+    interval_cpu_percent_of_machine: float | None = strawberry.field(
+        resolver=_interval_cpu_percent_of_machine,
+        description=(
+            "intervalCpuPercent over the machine's CPU count (its snapshot's cpuCount): percent"
+            " of the whole machine, where 100 is every CPU busy (as Windows' Task Manager"
+            " counts). Null where either is null."
+        ),
+    )
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:

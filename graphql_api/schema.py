@@ -110,8 +110,9 @@ def _query_type(page_size: int, max_page_size: int) -> type:
             resolver=process_stats,
             description=(
                 "Aggregates of the processes the filter selects in [from, to), per group of"
-                " `groupBy` and per time `bucket` (e.g. '1h', '15m', '1d') when given; groups"
-                " ordered by their values, at most `limit` (default 1000, at most 10000)."
+                " `groupBy` (LABEL: by the value of the machine's label `label`) and per time"
+                " `bucket` (e.g. '1h', '15m', '1d') when given; groups ordered by their values,"
+                " at most `limit` (default 1000, at most 10000)."
             ),
         )
         machine: Machine | None = strawberry.field(

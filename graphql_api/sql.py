@@ -12,6 +12,7 @@ from procmon.columns import COLUMNS, EXPORT_COLUMNS
 
 __all__ = [
     "COMMANDS_JOIN",
+    "CPU_COUNTS",
     "EXPORT_PROCESSES",
     "HEALTH_CHECK",
     "LATEST_SNAPSHOTS",
@@ -44,10 +45,18 @@ SET_UTC = "SET TIME ZONE 'UTC'"
 
 HEALTH_CHECK = "SELECT 1"
 
-# Name and OS come from each machine's latest snapshot: a machine renamed or upgraded
-# shows what it is now, not what it was when first seen.
+# The columns of a snapshot, as Snapshot.from_row reads them (of ``c`` in pages).
+_SNAPSHOT_NAMES = (
+    "id", "machine_id", "machine_name", "os_type", "os_version", "command_type", '"timestamp"',
+    "content_hash", "format", "process_count", "metadata", "received_at", "labels", "cpu_count",
+)  # fmt: skip
+_SNAPSHOT_FIELDS = ", ".join(_SNAPSHOT_NAMES)
+_SNAPSHOT_COLUMNS = ", ".join(f"c.{name}" for name in _SNAPSHOT_NAMES)
+
+# Name, OS and labels come from each machine's latest snapshot: a machine renamed, upgraded
+# or given another role shows what it is now, not what it was when first seen.
 MACHINES = """
-SELECT stats.machine_id, latest.machine_name, latest.os_type, latest.os_version,
+SELECT stats.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
        stats.first_seen, stats.last_seen, stats.snapshot_count
 FROM (
     SELECT machine_id, min("timestamp") AS first_seen, max("timestamp") AS last_seen,
@@ -56,7 +65,7 @@ FROM (
     GROUP BY machine_id
 ) AS stats
 CROSS JOIN LATERAL (
-    SELECT machine_name, os_type, os_version
+    SELECT machine_name, os_type, os_version, labels
     FROM commands
     WHERE commands.machine_id = stats.machine_id
     ORDER BY "timestamp" DESC, content_hash DESC
@@ -65,44 +74,37 @@ CROSS JOIN LATERAL (
 ORDER BY latest.machine_name, stats.machine_id
 """
 
-SNAPSHOT_BY_ID = """
-SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-       content_hash, format, process_count, metadata, received_at
-FROM commands
-WHERE id = %(id)s
-"""
+SNAPSHOT_BY_ID = "SELECT " + _SNAPSHOT_FIELDS + " FROM commands WHERE id = %(id)s"
 
-SNAPSHOTS_BY_IDS = """
-SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-       content_hash, format, process_count, metadata, received_at
-FROM commands
-WHERE id = ANY(%(ids)s::bigint[])
-"""
+SNAPSHOTS_BY_IDS = "SELECT " + _SNAPSHOT_FIELDS + " FROM commands WHERE id = ANY(%(ids)s::bigint[])"
 
 # Each machine's newest snapshot by a backward walk of commands_snapshot_key: one index
 # probe per machine, however many snapshots it has.
-LATEST_SNAPSHOTS = """
+LATEST_SNAPSHOTS = (
+    """
 SELECT latest.*
 FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
 CROSS JOIN LATERAL (
-    SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-           content_hash, format, process_count, metadata, received_at
+    SELECT """
+    + _SNAPSHOT_FIELDS
+    + """
     FROM commands
     WHERE commands.machine_id = wanted.machine_id
     ORDER BY "timestamp" DESC, content_hash DESC
     LIMIT 1
 ) AS latest
 """
+)
 
 # The MACHINES summary of some machines only, by index probes rather than a GROUP BY.
 MACHINES_BY_IDS = """
-SELECT wanted.machine_id, latest.machine_name, latest.os_type, latest.os_version,
+SELECT wanted.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
        earliest."timestamp" AS first_seen, latest."timestamp" AS last_seen,
        (SELECT count(*) FROM commands WHERE commands.machine_id = wanted.machine_id)
            AS snapshot_count
 FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
 CROSS JOIN LATERAL (
-    SELECT machine_name, os_type, os_version, "timestamp"
+    SELECT machine_name, os_type, os_version, labels, "timestamp"
     FROM commands
     WHERE commands.machine_id = wanted.machine_id
     ORDER BY "timestamp" DESC, content_hash DESC
@@ -154,9 +156,6 @@ ORDER BY p.command_id, p.line_number
 
 # The templates of pages: {where} is a condition of graphql_api.filters, {keys} and {order}
 # the sort key of graphql_api.orders, {join} empty or COMMANDS_JOIN; values are parameters.
-_SNAPSHOT_COLUMNS = """c.id, c.machine_id, c.machine_name, c.os_type, c.os_version, c.command_type,
-       c."timestamp", c.content_hash, c.format, c.process_count, c.metadata, c.received_at"""
-
 COMMANDS_JOIN = "JOIN commands AS c ON c.id = p.command_id"
 
 PROCESS_PAGE = (
@@ -217,7 +216,7 @@ ORDER BY p.command_id, p.line_number
 # processStats in two steps: per group and snapshot, then per group. Counting the snapshots
 # is then a count(*), not a count(DISTINCT ...) that sorts every row: a third faster.
 PROCESS_STATS = """
-SELECT machine_id, "user", process_name, status, os_type, bucket_start,
+SELECT machine_id, "user", process_name, status, os_type, label, bucket_start,
        sum(n)::bigint AS process_count, count(*) AS snapshot_count,
        sum(cpu_sum) / nullif(sum(cpu_n), 0) AS avg_cpu_percent, max(cpu_max) AS max_cpu_percent,
        sum(memory_sum) / nullif(sum(memory_n), 0) AS avg_memory_percent,
@@ -239,8 +238,8 @@ FROM (
     WHERE {where}
     GROUP BY {group}
 ) AS per_snapshot
-GROUP BY 1, 2, 3, 4, 5, 6
-ORDER BY 1, 2, 3, 4, 5, 6
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 1, 2, 3, 4, 5, 6, 7
 LIMIT {limit}
 """
 
@@ -359,6 +358,9 @@ LIFETIME_COUNT = (
 FROM (SELECT * FROM counted_day UNION ALL SELECT * FROM added_up) AS l {joins}
 WHERE {where}"""
 )
+
+# The machine's CPU count of each snapshot, for the processes that divide by it.
+CPU_COUNTS = "SELECT id, cpu_count FROM commands WHERE id = ANY(%(ids)s::bigint[])"
 
 # The whole listings, only for the snapshots whose rawOutput a query selects.
 RAW_OUTPUTS = "SELECT id, raw_output FROM commands WHERE id = ANY(%(ids)s::bigint[])"

@@ -20,6 +20,7 @@ from graphql_api.context import Info
 from graphql_api.errors import UserInputError
 from graphql_api.filter_inputs import ProcessFilter
 from graphql_api.filters import QueryParams, process_condition
+from graphql_api.label_filters import check_label
 from graphql_api.scalars import BigInt
 
 __all__ = ["MAX_GROUPS", "ProcessGroupBy", "ProcessStatsGroup", "parse_bucket", "process_stats"]
@@ -41,9 +42,12 @@ class ProcessGroupBy(Enum):
     PROCESS_NAME = "process_name"
     STATUS = "status"
     OS_TYPE = "os_type"
+    LABEL = strawberry.enum_value(
+        "label", description="The value of the machine's label that `label` names."
+    )
 
 
-# Which table each grouping column is read from: os_type lives on the snapshot.
+# Which table each grouping column is read from: os_type and labels live on the snapshot.
 GROUP_COLUMNS = {
     ProcessGroupBy.MACHINE: psql.SQL("p.machine_id"),
     ProcessGroupBy.USER: psql.SQL('p."user"'),
@@ -51,6 +55,7 @@ GROUP_COLUMNS = {
     ProcessGroupBy.STATUS: psql.SQL("p.status"),
     ProcessGroupBy.OS_TYPE: psql.SQL("c.os_type"),
 }
+_OF_SNAPSHOT = frozenset({ProcessGroupBy.OS_TYPE, ProcessGroupBy.LABEL})
 
 
 @strawberry.type(
@@ -67,6 +72,10 @@ class ProcessStatsGroup:
     process_name: str | None
     status: str | None
     os_type: str | None
+    label: str | None = strawberry.field(
+        description="The value of the label `label` names, when grouped by LABEL (null for"
+        " machines without it)."
+    )
     bucket_start: datetime | None = strawberry.field(
         description="Start of the time bucket, when `bucket` was given."
     )
@@ -102,6 +111,25 @@ def parse_bucket(text: str) -> timedelta:
     return timedelta(**{_UNITS[match[2]]: int(match[1])})
 
 
+def _label_column(
+    group_by: list[ProcessGroupBy], label: str | None, params: QueryParams
+) -> dict[ProcessGroupBy, psql.Composable]:
+    """The LABEL grouping column of ``label``, when grouped by it; refusing one without the
+    other."""
+    if ProcessGroupBy.LABEL not in group_by:
+        if label is not None:
+            raise UserInputError(
+                "processStats: label names the label that LABEL groups by; add LABEL to groupBy"
+            )
+        return {}
+    if label is None:
+        raise UserInputError(
+            'processStats: groupBy LABEL needs label, the name of the label, e.g. label: "role"'
+        )
+    name = check_label("processStats: label", label)
+    return {ProcessGroupBy.LABEL: psql.SQL("c.labels ->> {}").format(params.add(name))}
+
+
 async def process_stats(
     info: Info,
     group_by: list[ProcessGroupBy],
@@ -109,6 +137,10 @@ async def process_stats(
     from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
     to: datetime | None = None,
     bucket: str | None = None,
+    label: Annotated[
+        str | None,
+        strawberry.argument(description="The label whose values LABEL groups by, e.g. role."),
+    ] = None,
     limit: int = 1000,
 ) -> list[ProcessStatsGroup]:
     """Aggregate the processes the filter selects in [from, to) by ``group_by`` and bucket."""
@@ -117,9 +149,10 @@ async def process_stats(
     start, end = time_range("processStats", from_, to)
     params = QueryParams()
     condition = process_condition(filter, params, start=start, end=end)
-    keys: list[psql.Composable] = [GROUP_COLUMNS[column] for column in dict.fromkeys(group_by)]
+    columns = GROUP_COLUMNS | _label_column(group_by, label, params)
+    keys: list[psql.Composable] = [columns[column] for column in dict.fromkeys(group_by)]
     selected: list[psql.Composable] = [
-        psql.SQL("{} AS {}").format(GROUP_COLUMNS[column], psql.Identifier(column.value))
+        psql.SQL("{} AS {}").format(columns[column], psql.Identifier(column.value))
         if column in group_by
         else psql.SQL("NULL::text AS {}").format(psql.Identifier(column.value))
         for column in ProcessGroupBy
@@ -132,7 +165,7 @@ async def process_stats(
         )
         selected.append(psql.SQL("{} AS bucket_start").format(bin_expression))
         keys.append(bin_expression)
-    join = condition.needs_snapshots or ProcessGroupBy.OS_TYPE in group_by
+    join = condition.needs_snapshots or not _OF_SNAPSHOT.isdisjoint(group_by)
     query = psql.SQL(sql.PROCESS_STATS).format(
         selected=psql.SQL(", ").join(selected),
         join=psql.SQL(sql.COMMANDS_JOIN if join else ""),
@@ -148,6 +181,7 @@ async def process_stats(
             process_name=row["process_name"],
             status=row["status"],
             os_type=row["os_type"],
+            label=row["label"],
             bucket_start=row["bucket_start"],
             process_count=row["process_count"],
             snapshot_count=row["snapshot_count"],

@@ -17,6 +17,11 @@ from graphql_api.process_connection import ProcessConnection, snapshot_processes
 
 __all__ = ["Machine", "Snapshot"]
 
+_LABELS = (
+    "What the machine is for, as its collector said (PROCMON_LABELS, --label): an object of"
+    ' label names to values, e.g. {"role": "web", "site": "eu"}; {} without labels.'
+)
+
 
 async def _raw_output_of(root: Snapshot, info: Info) -> str:
     """Load the whole listing, only when asked, through the request's batching loader.
@@ -47,6 +52,11 @@ class Snapshot:
         description="Snapshot-wide facts the format prints (top's load, tasks, CPU, memory)."
     )
     received_at: datetime = strawberry.field(description="When procmon stored it.")
+    labels: JSON = strawberry.field(description=_LABELS)
+    cpu_count: int | None = strawberry.field(
+        description="The machine's logical CPUs, as its collector said; null where it did not"
+        " (envelope version 1)."
+    )
     raw_output: str = strawberry.field(
         resolver=_raw_output_of,
         description="The listing exactly as the machine sent it; read only when selected.",
@@ -73,6 +83,8 @@ class Snapshot:
             process_count=row["process_count"],
             metadata=row["metadata"],
             received_at=row["received_at"],
+            labels=row["labels"],
+            cpu_count=row["cpu_count"],
             command_id=row["id"],
         )
 
@@ -91,6 +103,7 @@ class Machine:
     machine_name: str = strawberry.field(description="As of the latest snapshot.")
     os_type: str = strawberry.field(description="As of the latest snapshot.")
     os_version: str = strawberry.field(description="As of the latest snapshot.")
+    labels: JSON = strawberry.field(description=f"{_LABELS} As of the latest snapshot.")
     first_seen: datetime = strawberry.field(description="Time of the earliest snapshot.")
     last_seen: datetime = strawberry.field(description="Time of the latest snapshot.")
     snapshot_count: int
@@ -107,6 +120,7 @@ class Machine:
             machine_name=row["machine_name"],
             os_type=row["os_type"],
             os_version=row["os_version"],
+            labels=row["labels"],
             first_seen=row["first_seen"],
             last_seen=row["last_seen"],
             snapshot_count=row["snapshot_count"],

@@ -26,12 +26,13 @@ from typing import TextIO
 
 from parsers import ParseError, parse_listing
 from procmon.collector import envelope_from_file
-from procmon.envelope import Envelope, TimestampLimits, timestamp_problem
+from procmon.envelope import Envelope
 from procmon.errors import CollectorError, EnvelopeError, ProcmonError, SnapshotParseError
 from procmon.kafka import message_for, publish_raw
 from procmon.object_store import open_store
 from procmon.settings import Settings
 from procmon.stored_keys import SnapshotKey, StoredKeys
+from procmon.timestamp_limits import TimestampLimits, timestamp_problem
 
 __all__ = [
     "MANIFEST_COLUMNS",

@@ -15,6 +15,7 @@ from procmon import __version__
 from procmon.cli_errors import user_error
 from procmon.cli_ingest import PARSE_FORMATS, cmd_collect, cmd_import, cmd_parse, cmd_submit
 from procmon.errors import ProcmonError
+from procmon.labels import parse_label
 from procmon.logs import configure_logging, mask_secrets
 from procmon.os_types import OS_TYPES
 
@@ -59,6 +60,14 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"not a whole number above 0: {text!r}")
     return int(text)
+
+
+def _label(text: str) -> tuple[str, str]:
+    """Parse one ``name=value`` label."""
+    try:
+        return parse_label(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
@@ -109,6 +118,13 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--workers", type=_positive, help="API processes (PROCMON_API_WORKERS)")
     collect = add("collect", cmd_collect, "take this machine's process listing and publish it")
     collect.add_argument("--interval", type=float, help="repeat every INTERVAL seconds")
+    collect.add_argument(
+        "--label",
+        type=_label,
+        action="append",
+        metavar="NAME=VALUE",
+        help="a label of this machine (repeatable), over PROCMON_LABELS' value of that name",
+    )
     submit = add("submit", cmd_submit, "publish a saved listing")
     submit.add_argument("file", type=Path, help="the saved output, UTF-8 text")
     submit.add_argument("--machine-id", required=True)

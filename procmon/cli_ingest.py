@@ -32,8 +32,9 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
 
     from procmon.collector import collect_listing, local_identity
     from procmon.kafka import publish
+    from procmon.labels import labels_in_force
 
-    identity = local_identity()
+    identity = local_identity(labels=labels_in_force(settings.labels, args.label))
     while True:
         envelope = collect_listing(identity, datetime.now(UTC).astimezone())
         asyncio.run(publish(settings, [envelope]))

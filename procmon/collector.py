@@ -6,11 +6,13 @@ Both build a validated :class:`~procmon.envelope.Envelope` here before anything 
 
 from __future__ import annotations
 
+import os
 import platform
 import socket
 import subprocess
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -52,12 +54,15 @@ _COMMAND_TIMEOUT_SECONDS = 60
 
 @dataclass(frozen=True, slots=True)
 class MachineIdentity:
-    """Who this machine is, as the envelope names it."""
+    """Who this machine is, as the envelope names it: also what it is for (its labels) and
+    its logical CPUs (None where the OS does not say)."""
 
     machine_id: str
     machine_name: str
     os_type: str
     os_version: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    cpu_count: int | None = None
 
 
 def _stable_machine_id(config_dir: Path) -> str:
@@ -78,8 +83,11 @@ def _stable_machine_id(config_dir: Path) -> str:
     return generated
 
 
-def local_identity(config_dir: Path | None = None) -> MachineIdentity:
-    """Identify this machine: stable id, host name, OS family and version."""
+def local_identity(
+    config_dir: Path | None = None, *, labels: Mapping[str, str] | None = None
+) -> MachineIdentity:
+    """Identify this machine: stable id, host name, OS family and version, logical CPUs, and
+    the ``labels`` it is given."""
     system = platform.system()
     os_type = _SYSTEM_TO_OS.get(system)
     if os_type is None:
@@ -89,6 +97,8 @@ def local_identity(config_dir: Path | None = None) -> MachineIdentity:
         machine_name=socket.gethostname(),
         os_type=os_type,
         os_version=platform.release(),
+        labels=dict(labels or {}),
+        cpu_count=os.cpu_count(),
     )
 
 
@@ -113,6 +123,8 @@ def collect_listing(identity: MachineIdentity, now: datetime) -> Envelope:
         os_version=identity.os_version,
         command_type=" ".join(argv),
         timestamp=now,
+        labels=identity.labels,
+        cpu_count=identity.cpu_count,
     )
 
 

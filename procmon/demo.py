@@ -46,7 +46,7 @@ _SHARED_FIELDS = (
     "topic",
 )
 _HOLDS_ANY_MACHINE = "SELECT EXISTS (SELECT FROM commands WHERE machine_id = ANY(%s))"
-_EXAMPLE_QUERY = "{ machines { machineId machineName osType lastSeen snapshotCount } }"
+_EXAMPLE_QUERY = "{ machines { machineId machineName osType labels lastSeen snapshotCount } }"
 
 
 def banner(settings: Settings, *, base: str, key: str, env_file: Path) -> str:
@@ -110,14 +110,14 @@ def publish_demo_fleet(settings: Settings, *, collect_this_machine: bool) -> Non
     if _holds_any_machine(settings.database_url, [e.machine_id for e in envelopes]):
         envelopes = []
     if collect_this_machine:
-        envelopes += _this_machine(now)
+        envelopes += _this_machine(settings, now)
     asyncio.run(publish(settings, envelopes))
 
 
 def publish_this_machine(settings: Settings) -> None:
     """Publish a listing of this machine taken now: what ``procmon up`` repeats while it runs,
     every ``PROCMON_DEMO_COLLECT_INTERVAL`` seconds, so that its own machine gains history."""
-    envelopes = _this_machine(datetime.now(UTC).astimezone())
+    envelopes = _this_machine(settings, datetime.now(UTC).astimezone())
     # A listing lost to a broker hiccup is only a gap in the demo's history, not its end.
     try:
         asyncio.run(publish(settings, envelopes))
@@ -125,12 +125,13 @@ def publish_this_machine(settings: Settings) -> None:
         log.warning("could not publish this machine's listing: %s", exc)
 
 
-def _this_machine(now: datetime) -> list[Envelope]:
-    """This machine's listing as ``procmon collect`` takes it, or none (with a warning)."""
+def _this_machine(settings: Settings, now: datetime) -> list[Envelope]:
+    """This machine's listing as ``procmon collect`` takes it (with the labels of
+    ``PROCMON_LABELS``), or none (with a warning)."""
     from procmon.collector import collect_listing, local_identity
 
     try:
-        return [collect_listing(local_identity(), now)]
+        return [collect_listing(local_identity(labels=settings.labels), now)]
     except ProcmonError as exc:
         log.warning("could not collect this machine's listing: %s", exc)
         return []

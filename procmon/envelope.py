@@ -6,8 +6,9 @@ Serialized as UTF-8 JSON; the Kafka key is the ``machine_id``. See README "Messa
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal, Protocol
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -22,6 +23,7 @@ from pydantic import (
 from pydantic_core import from_json
 
 from procmon.errors import EnvelopeError, MessageContext
+from procmon.labels import check_labels
 from procmon.os_types import OS_TYPES, OsType
 
 __all__ = [
@@ -29,11 +31,9 @@ __all__ = [
     "OS_TYPES",
     "Envelope",
     "OsType",
-    "TimestampLimits",
     "content_hash",
     "decode_envelope",
     "make_envelope",
-    "timestamp_problem",
 ]
 
 # The most a message may hold: what procmon.kafka sends at most before compression.
@@ -44,6 +44,10 @@ _PARSER_DEPTH_REFUSAL = "recursion limit exceeded"
 _SHOWN_CHARACTERS = 40
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=512)]
+Labels = Annotated[dict[str, str], AfterValidator(check_labels)]
+# The fields each version after the first adds (2: labels and cpu_count); an envelope of an
+# earlier version has none of them.
+_ADDED_IN = {"labels": 2, "cpu_count": 2}
 
 
 def _iso_8601(value: object) -> object:
@@ -89,7 +93,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    schema_version: Literal[1] = 1
+    schema_version: Literal[1, 2] = 1
     machine_id: NonEmpty
     machine_name: NonEmpty
     os_type: OsType
@@ -103,6 +107,19 @@ class Envelope(BaseModel):
     # Instead of the text, for listings too large for the broker: see procmon.object_store.
     # A JSON null counts as absent.
     raw_output_ref: Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")] | None = None
+    # Version 2. A JSON null counts as absent, as for raw_output_ref.
+    labels: Labels | None = None
+    cpu_count: Annotated[int, Field(strict=True, gt=0, le=2**31 - 1)] | None = None
+
+    @model_validator(mode="after")
+    def _of_its_version(self) -> Envelope:
+        for name, version in _ADDED_IN.items():
+            if getattr(self, name) is not None and self.schema_version < version:
+                raise ValueError(
+                    f"{name} needs schema_version {version} or later; this envelope says"
+                    f" {self.schema_version}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _storable_and_intact(self) -> Envelope:
@@ -155,11 +172,13 @@ class Envelope(BaseModel):
     def to_bytes(self) -> bytes:
         """Serialize as compact UTF-8 JSON, with the text or the reference, never both.
 
-        An envelope with its text has the same fields as before ``raw_output_ref`` existed, so
-        workers of earlier versions (which refuse unknown fields) still read it.
+        An envelope with its text has the same fields as before ``raw_output_ref`` existed, and
+        one of version 1 none of version 2's, so workers of earlier versions (which refuse
+        unknown fields) still read it.
         """
-        absent = "raw_output" if self.raw_output_ref is not None else "raw_output_ref"
-        return self.model_dump_json(exclude={absent}).encode("utf-8")
+        absent = {"raw_output" if self.raw_output_ref is not None else "raw_output_ref"}
+        absent |= {name for name in _ADDED_IN if getattr(self, name) is None}
+        return self.model_dump_json(exclude=absent).encode("utf-8")
 
 
 def make_envelope(
@@ -171,9 +190,15 @@ def make_envelope(
     os_version: str,
     command_type: str,
     timestamp: datetime,
+    labels: Mapping[str, str] | None = None,
+    cpu_count: int | None = None,
 ) -> Envelope:
-    """Build and validate an envelope, computing the content hash of ``raw_output``."""
-    fields = {
+    """Build and validate an envelope, computing the content hash of ``raw_output``.
+
+    Its version is the earliest that holds what it is given: 2 with labels or a CPU count,
+    else 1, which workers of every version read.
+    """
+    fields: dict[str, object] = {
         "machine_id": machine_id,
         "machine_name": machine_name,
         "os_type": os_type,
@@ -183,6 +208,8 @@ def make_envelope(
         "content_hash": content_hash(raw_output),
         "raw_output": raw_output,
     }
+    if labels or cpu_count is not None:
+        fields |= {"schema_version": 2, "labels": labels or {}, "cpu_count": cpu_count}
     try:
         return Envelope.model_validate(fields)
     except ValidationError as exc:
@@ -192,8 +219,9 @@ def make_envelope(
 def decode_envelope(message: bytes, context: MessageContext | None = None) -> Envelope:
     """Decode and validate a message's bytes; an :class:`EnvelopeError` says what is wrong.
 
-    Bounded: a message over :data:`MAX_MESSAGE_BYTES` is refused unread, and one nested at all
-    (an envelope is one flat object) is refused, however deep it goes.
+    Bounded: a message over :data:`MAX_MESSAGE_BYTES` is refused unread, and one nested
+    anywhere but in ``labels``, an object of strings (an envelope is otherwise one flat
+    object), is refused, however deep it goes.
     """
     context = context or MessageContext()
     if len(message) > MAX_MESSAGE_BYTES:
@@ -218,6 +246,9 @@ def decode_envelope(message: bytes, context: MessageContext | None = None) -> En
         content_hash=_str_or_none(data.get("content_hash")),
     )
     for name, value in data.items():
+        if isinstance(value, dict) and name == "labels":
+            # Its values are checked to be strings, and so not nested, by the model.
+            continue
         if isinstance(value, dict | list):
             raise EnvelopeError(
                 f"message is JSON nested deeper than one level (field {_shown(name)} holds a "
@@ -228,35 +259,6 @@ def decode_envelope(message: bytes, context: MessageContext | None = None) -> En
         return Envelope.model_validate(data)
     except ValidationError as exc:
         raise EnvelopeError(_describe(exc), context) from exc
-
-
-class TimestampLimits(Protocol):
-    """The timestamps a listing may have; :class:`procmon.settings.Settings` is one."""
-
-    @property
-    def earliest_timestamp(self) -> datetime:
-        """No listing is older (PROCMON_EARLIEST_TIMESTAMP)."""
-
-    @property
-    def max_clock_ahead_seconds(self) -> float:
-        """How far ahead of the clock checking it a listing may be dated, in seconds."""
-
-
-def timestamp_problem(timestamp: datetime, limits: TimestampLimits, now: datetime) -> str | None:
-    """Why ``timestamp`` is outside ``limits`` as seen at ``now``, naming the bound; else None."""
-    if timestamp < limits.earliest_timestamp:
-        return (
-            f"timestamp {timestamp.isoformat()} is before "
-            f"{limits.earliest_timestamp.isoformat()}, the earliest accepted "
-            "(PROCMON_EARLIEST_TIMESTAMP)"
-        )
-    if timestamp - now > timedelta(seconds=limits.max_clock_ahead_seconds):
-        return (
-            f"timestamp {timestamp.isoformat()} is more than "
-            f"{limits.max_clock_ahead_seconds:g} seconds ahead of the clock checking it "
-            f"({now.isoformat()}; PROCMON_MAX_CLOCK_AHEAD_SECONDS)"
-        )
-    return None
 
 
 def _str_or_none(value: object) -> str | None:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from platformdirs import user_cache_dir, user_state_dir
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     Field,
     FilePath,
@@ -20,10 +21,11 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from procmon.errors import ConfigurationError, ObjectStoreError
 from procmon.kafka_security import SECURITY_SETTINGS, security_problem
+from procmon.labels import check_labels, format_labels, parse_labels
 from procmon.logs import MASK, mask_secrets
 from procmon.object_store import store_root
 
@@ -255,6 +257,12 @@ class Settings(BaseSettings):
     api_cache_max_bytes: PositiveInt = Field(
         1_048_576, description="Answers larger than this are not written to the cache."
     )
+    labels: Annotated[dict[str, str], NoDecode, AfterValidator(check_labels)] = Field(
+        default_factory=dict,
+        description="This machine's labels, sent with each listing `procmon collect` takes: "
+        "name=value pairs separated by commas, e.g. role=web,site=eu (`--label` adds or "
+        "overrides one).",
+    )
     demo_collect_interval: PositiveFloat = Field(
         60.0,
         description="Seconds between the listings of this machine that `procmon up` publishes "
@@ -268,9 +276,7 @@ class Settings(BaseSettings):
         Unset optional settings are left out: ``str(None)`` would set them to ``"None"``.
         """
         return {
-            f"{ENV_PREFIX}{name.upper()}": str(value).lower()
-            if isinstance(value, bool)
-            else str(value)
+            f"{ENV_PREFIX}{name.upper()}": _as_variable(value)
             for name, value in self.model_dump().items()
             if value is not None
         }
@@ -301,6 +307,12 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from exc
         return value
 
+    @field_validator("labels", mode="before")
+    @classmethod
+    def _labels_of_text(cls, value: object) -> object:
+        # The variable is name=value pairs, not the JSON pydantic-settings reads a dict from.
+        return parse_labels(value) if isinstance(value, str) else value
+
     @field_validator("log_level", "kafka_security_protocol", "kafka_sasl_mechanism", mode="before")
     @classmethod
     def _upper_case(cls, value: object) -> object:
@@ -318,6 +330,15 @@ class Settings(BaseSettings):
         if problem is not None:
             raise ValueError(problem)
         return self
+
+
+def _as_variable(value: object) -> str:
+    """A setting's value as its variable reads it back."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, dict):
+        return format_labels(value)
+    return str(value)
 
 
 def load_settings() -> Settings:

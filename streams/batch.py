@@ -16,10 +16,11 @@ from typing import Any
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.columns import COLUMNS_BY_NAME, SqlType
-from procmon.envelope import Envelope, TimestampLimits, decode_envelope, timestamp_problem
+from procmon.envelope import Envelope, decode_envelope
 from procmon.errors import EnvelopeError, MessageContext, ObjectStoreError, SnapshotParseError
 from procmon.object_store import ObjectStore
 from procmon.settings import Settings
+from procmon.timestamp_limits import TimestampLimits, timestamp_problem
 from streams.phases import PhaseTimes
 
 __all__ = [

@@ -51,11 +51,13 @@ def as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
 INSERT_COMMANDS = """
 INSERT INTO commands (
     machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-    content_hash, schema_version, format, process_count, metadata, raw_output
+    content_hash, schema_version, format, process_count, metadata, raw_output, labels,
+    cpu_count
 )
 SELECT * FROM unnest(
     %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
-    %b::text[], %b::smallint[], %b::text[], %b::integer[], %b::jsonb[], %b::text[]
+    %b::text[], %b::smallint[], %b::text[], %b::integer[], %b::jsonb[], %b::text[],
+    %b::jsonb[], %b::integer[]
 )
 ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
 RETURNING id, machine_id, "timestamp", content_hash

@@ -80,6 +80,8 @@ def _command_values(snapshot: Snapshot) -> tuple[object, ...]:
         len(snapshot.rows),
         Jsonb(snapshot.listing.metadata),
         envelope.raw_output,
+        Jsonb(envelope.labels or {}),
+        envelope.cpu_count,
     )
 
 

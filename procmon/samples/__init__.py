@@ -7,6 +7,7 @@ times of its busy processes (see SOURCES.md beside them); the machines are made 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
@@ -34,7 +35,8 @@ def _afternoon(now: datetime) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """A bundled sequence of listings and the machine it is presented as."""
+    """A bundled sequence of listings and the machine it is presented as: what it is for (its
+    labels) and its logical CPUs among that."""
 
     files: tuple[str, ...]
     machine_id: str
@@ -42,17 +44,38 @@ class Sample:
     os_type: str
     os_version: str
     command_type: str
+    labels: Mapping[str, str]
+    cpu_count: int
 
 
 def _sequence(stem: str) -> tuple[str, ...]:
     return tuple(f"{stem}-{n}.out" for n in range(1, 6))
 
 
+# Two desktops and a server, at two sites. The CPU counts are what the listings show (top's
+# C column runs 0 to 3; the System Idle Process takes what is left of two CPUs), and for the
+# Mac, whose ps aux does not say, made up as the machines are.
 SAMPLES: tuple[Sample, ...] = (
     Sample(
-        _sequence("macos-ps-aux"), "sample-macos", "sample-macbook", "macos", "10.11.6", "ps aux"
+        _sequence("macos-ps-aux"),
+        "sample-macos",
+        "sample-macbook",
+        "macos",
+        "10.11.6",
+        "ps aux",
+        labels={"role": "workstation", "site": "berlin"},
+        cpu_count=4,
     ),
-    Sample(_sequence("freebsd-top"), "sample-freebsd", "sample-bsd-box", "freebsd", "", "top"),
+    Sample(
+        _sequence("freebsd-top"),
+        "sample-freebsd",
+        "sample-bsd-box",
+        "freebsd",
+        "",
+        "top",
+        labels={"role": "workstation", "site": "lisbon"},
+        cpu_count=4,
+    ),
     Sample(
         _sequence("windows-wmi-process"),
         "sample-windows",
@@ -60,6 +83,8 @@ SAMPLES: tuple[Sample, ...] = (
         "windows",
         "6.3.9600",
         "Get-WmiObject -Class Win32_Process",
+        labels={"role": "domain-controller", "site": "berlin"},
+        cpu_count=2,
     ),
 )
 
@@ -78,6 +103,8 @@ def sample_envelopes(now: datetime) -> list[Envelope]:
             os_version=sample.os_version,
             command_type=sample.command_type,
             timestamp=now - (len(sample.files) - 1 - n) * LISTING_SPACING,
+            labels=sample.labels,
+            cpu_count=sample.cpu_count,
         )
         for sample in SAMPLES
         for n, file in enumerate(sample.files)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -21,7 +22,7 @@ from procmon.database import drop_database
 from procmon.devstack import free_port
 from tests.conftest import REDIS_URL, drop_redis_keys, fresh_database_url
 
-__all__ = ["RunningStack", "start_procmon_up"]
+__all__ = ["RunningStack", "running_stack", "start_procmon_up"]
 
 
 @dataclass
@@ -112,9 +113,19 @@ def procmon_up_environment(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    with running_stack(tmp_path_factory) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_stack(
+    tmp_path_factory: pytest.TempPathFactory, **settings: str
+) -> Iterator[RunningStack]:
+    """A `procmon up` of its own (``settings``: PROCMON_ variables on top), until the block
+    ends; its database and Redis keys are dropped then."""
     redis_prefix = f"procmon-e2e-{uuid.uuid4().hex[:12]}"
     database_url = fresh_database_url("procmon_e2e")
-    env = procmon_up_environment(tmp_path_factory, database_url, redis_prefix)
+    env = procmon_up_environment(tmp_path_factory, database_url, redis_prefix, **settings)
     log_path = tmp_path_factory.mktemp("e2e") / "stack.log"
     process, printed, ready = start_procmon_up(env, log_path)
     try:

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, LiteralString
 
 import httpx
@@ -24,6 +25,7 @@ from procmon.database import create_database, drop_database
 from procmon.devstack import free_port
 from procmon.settings import Settings
 from tests.conftest import fresh_database_url, migrated_database
+from tests.graphql_api.labelled_fleet import store_labelled_fleet
 
 __all__ = [
     "BIG_ROWS",
@@ -254,6 +256,16 @@ def serve(redis_prefix: str) -> Serve:
 async def client(fleet: Fleet, database_url: str, serve: Serve) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app serving the fleet."""
     async with serve(database_url) as http:
+        yield http
+
+
+@pytest.fixture
+async def labelled(
+    clean_database: str, serve: Serve, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app serving the labelled fleet (tests.graphql_api.labelled_fleet)."""
+    await store_labelled_fleet(clean_database, tmp_path)
+    async with serve(clean_database) as http:
         yield http
 
 

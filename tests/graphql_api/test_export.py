@@ -9,6 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import psycopg
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -243,3 +244,16 @@ async def test_every_format_carries_the_history_columns(clean_database: str, ser
     parquet = pq.read_table(io.BytesIO(answers["parquet"].content)).schema
     assert parquet.field("process_key").type == pa.int64()
     assert parquet.field("interval_cpu_percent").type == pa.float32()
+
+
+async def test_the_export_filters_by_labels_as_graphql_does(labelled: httpx.AsyncClient) -> None:
+    where = {"labels": [{"name": "role", "equalTo": "db"}]}
+    response = await labelled.get(
+        "/export/processes", params={"filter": json.dumps(where), "format": "ndjson"}
+    )
+    assert response.status_code == 200, response.text
+    rows = [json.loads(line) for line in response.text.splitlines()]
+    assert [(row["machine_id"], row["process_name"]) for row in rows] == [
+        ("db-1", "init"),
+        ("db-1", "postgres"),
+    ] * 2

@@ -80,6 +80,38 @@ def test_bad_setting_is_reported_by_name() -> None:
     assert "PROCMON_BATCH_SIZE" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "labels", "expected"),
+    [
+        (
+            ("--label", "role"),
+            "",
+            "procmon collect: error: argument --label: label 'role' is not name=value",
+        ),
+        (
+            ("--label", "9=x"),
+            "",
+            "procmon collect: error: argument --label: label name '9' is not 1 to 63",
+        ),
+        ((), "role=web,role=db", "procmon: error: invalid settings: PROCMON_LABELS: Value error"),
+        (
+            ("--label", "one_more=x"),
+            ",".join(f"l{n}=v" for n in range(32)),
+            "procmon: error: PROCMON_LABELS with --label: 33 labels, more than the 32",
+        ),
+    ],
+)
+def test_bad_labels_of_collect_are_one_line_before_anything_runs(
+    args: tuple[str, ...], labels: str, expected: str
+) -> None:
+    # An unreachable broker: a label that were taken would show as a Kafka error instead.
+    env = {"PATH": "/usr/bin:/bin", "PROCMON_LABELS": labels}
+    result = _procmon("collect", *args, env=env | {"PROCMON_KAFKA_BOOTSTRAP": "127.0.0.1:1"})
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(expected)
+
+
 def test_settings_print_lines_that_read_back_as_the_same_settings() -> None:
     env = {"PATH": "/usr/bin:/bin", "PROCMON_BATCH_SIZE": "7", "PROCMON_KAFKA_IDEMPOTENCE": "false"}
     printed = _procmon("settings", env=env, check=True).stdout.splitlines()

@@ -50,6 +50,22 @@ def test_collected_listing_of_this_machine_parses_and_contains_this_process(
     assert os.getpid() in {row.pid for row in rows}
 
 
+def test_the_identity_carries_its_labels_and_this_machines_cpu_count(tmp_path: Path) -> None:
+    identity = local_identity(config_dir=tmp_path, labels={"role": "web"})
+    assert (identity.labels, identity.cpu_count) == ({"role": "web"}, os.cpu_count())
+    assert local_identity(config_dir=tmp_path).labels == {}
+
+
+def test_a_collected_listing_is_a_version_2_envelope_with_labels_and_cpu_count(
+    tmp_path: Path,
+) -> None:
+    identity = local_identity(config_dir=tmp_path, labels={"role": "web", "site": "eu"})
+    envelope = collect_listing(identity, NOW)
+    assert envelope.schema_version == 2
+    assert envelope.labels == {"role": "web", "site": "eu"}
+    assert envelope.cpu_count == os.cpu_count()
+
+
 def _from_file(path: Path) -> Envelope:
     return envelope_from_file(
         path,

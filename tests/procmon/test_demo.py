@@ -65,6 +65,23 @@ def test_each_sample_machine_has_five_listings_a_minute_apart_ending_now() -> No
         assert times == [NOW - timedelta(minutes=4 - n) for n in range(5)]
 
 
+def test_the_sample_machines_have_roles_sites_and_cpu_counts() -> None:
+    roles = {}
+    for envelope in sample_envelopes(NOW):
+        assert envelope.schema_version == 2
+        assert envelope.labels is not None
+        assert set(envelope.labels) == {"role", "site"}
+        assert envelope.cpu_count is not None
+        roles[envelope.machine_id] = (envelope.labels["role"], envelope.cpu_count)
+    # Two roles, so that grouping by one has groups to tell apart; Windows' two CPUs are the
+    # ones its System Idle Process fills.
+    assert roles == {
+        "sample-macos": ("workstation", 4),
+        "sample-freebsd": ("workstation", 4),
+        "sample-windows": ("domain-controller", 2),
+    }
+
+
 def _linked(envelopes: list[Envelope]) -> list[dict[int, tuple[int, float | None, float | None]]]:
     """Each listing's history by pid, linked in time order."""
     previous: LinkedSnapshot | None = None

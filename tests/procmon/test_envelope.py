@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -14,10 +15,8 @@ from procmon.envelope import (
     content_hash,
     decode_envelope,
     make_envelope,
-    timestamp_problem,
 )
 from procmon.errors import EnvelopeError, MessageContext
-from procmon.settings import Settings
 
 RAW = (
     "USER PID %CPU %MEM VSZ RSS TTY STAT START TIME COMMAND\n"
@@ -284,34 +283,69 @@ def test_a_message_that_is_not_utf8_inside_a_string_says_so() -> None:
         decode_envelope(_message(machine_name="PLACEHOLDER").replace(b"PLACEHOLDER", b"\xff"))
 
 
-LIMITS = Settings(earliest_timestamp=datetime(2020, 1, 1, tzinfo=UTC), max_clock_ahead_seconds=60)
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+LABELS = {"role": "web", "site": "eu"}
+
+
+def test_labels_or_a_cpu_count_make_a_version_2_envelope_that_round_trips() -> None:
+    envelope = _envelope(labels=LABELS, cpu_count=8)
+    sent = json.loads(envelope.to_bytes())
+    assert (sent["schema_version"], sent["labels"], sent["cpu_count"]) == (2, LABELS, 8)
+    assert decode_envelope(envelope.to_bytes()) == envelope
+    only_cpus = json.loads(_envelope(cpu_count=2).to_bytes())
+    assert (only_cpus["schema_version"], only_cpus["labels"]) == (2, {})
+
+
+def test_without_either_the_envelope_is_version_1_with_its_fields_only() -> None:
+    envelope = _envelope(labels={}, cpu_count=None)
+    assert envelope.schema_version == 1
+    assert list(json.loads(envelope.to_bytes())) == FIELDS_OF_VERSION_1
+
+
+def test_a_version_2_envelope_without_the_new_fields_is_valid() -> None:
+    decoded = decode_envelope(_message(schema_version=2))
+    assert (decoded.schema_version, decoded.labels, decoded.cpu_count) == (2, None, None)
+    assert decode_envelope(_message(schema_version=2, labels=None, cpu_count=None)) == decoded
+
+
+@pytest.mark.parametrize(("field", "value"), [("labels", LABELS), ("cpu_count", 4)])
+def test_a_version_1_envelope_carrying_a_field_of_version_2_is_refused(
+    field: str, value: object
+) -> None:
+    with pytest.raises(EnvelopeError, match=f"{field} needs schema_version 2 or later"):
+        decode_envelope(_message(**{field: value}))
+
+
+@pytest.mark.parametrize("version", [0, 3, "2"])
+def test_an_unknown_version_is_refused(version: object) -> None:
+    with pytest.raises(EnvelopeError, match="schema_version: Input should be 1 or 2"):
+        decode_envelope(_message(schema_version=version))
 
 
 @pytest.mark.parametrize(
-    ("timestamp", "problem"),
+    ("labels", "expected"),
     [
-        (
-            datetime(2019, 12, 31, 23, 59, tzinfo=UTC),
-            "timestamp 2019-12-31T23:59:00+00:00 is before 2020-01-01T00:00:00+00:00, the "
-            "earliest accepted (PROCMON_EARLIEST_TIMESTAMP)",
-        ),
-        (datetime(2020, 1, 1, tzinfo=UTC), None),
-        (NOW + timedelta(seconds=60), None),
-        (
-            NOW + timedelta(seconds=61),
-            "timestamp 2026-11-28T12:01:01+00:00 is more than 60 seconds ahead of the clock "
-            "checking it (2026-11-28T12:00:00+00:00; PROCMON_MAX_CLOCK_AHEAD_SECONDS)",
-        ),
-        # The same instant in another zone is just as far ahead.
-        (datetime(2026, 11, 28, 14, 1, 1, tzinfo=timezone(timedelta(hours=2))), "ahead"),
+        ({f"l{n}": "v" for n in range(33)}, "labels: 33 labels, more than the 32"),
+        ({"9lives": "v"}, "labels: label name '9lives' is not 1 to 63 letters"),
+        ({"n" * 64: "v"}, "labels: label name 'nnn"),
+        ({"role": ""}, "labels: label role's value has 0 characters, not 1 to 256"),
+        ({"role": "w" * 257}, "labels: label role's value has 257 characters"),
+        ({"role": "w\x00b"}, "labels: label role's value contains a NUL character"),
+        ({"role": 7}, "labels.role: Input should be a valid string"),
+        ({"role": {"tier": "web"}}, "labels.role: Input should be a valid string"),
+        ("role=web", "labels: Input should be a valid dictionary"),
     ],
 )
-def test_timestamps_outside_the_limits_are_named_with_the_bound(
-    timestamp: datetime, problem: str | None
+def test_labels_outside_their_bounds_are_refused_saying_which(
+    labels: object, expected: str
 ) -> None:
-    found = timestamp_problem(timestamp, LIMITS, NOW)
-    if problem is None or found is None:
-        assert found == problem
-    else:
-        assert problem in found
+    message = _message(schema_version=2, labels=labels)
+    with pytest.raises(EnvelopeError, match="^invalid envelope: " + re.escape(expected)):
+        decode_envelope(message)
+    with pytest.raises(EnvelopeError, match=re.escape(expected)):
+        _envelope(labels=labels)
+
+
+@pytest.mark.parametrize("cpu_count", [0, -1, 2**31, 1.5, 4.0, "4", True])
+def test_a_cpu_count_must_be_a_positive_integer(cpu_count: object) -> None:
+    with pytest.raises(EnvelopeError, match=r"^invalid envelope: cpu_count: "):
+        decode_envelope(_message(schema_version=2, cpu_count=cpu_count))

@@ -1,5 +1,5 @@
 """A database made by procmon before versioned migrations, holding data, brought forward by
-``migrate``: every row kept as it was, and the API answering as before."""
+``migrate``: every row kept as it was, and the API answering with them."""
 
 from __future__ import annotations
 
@@ -151,14 +151,6 @@ async def test_an_earlier_database_is_brought_forward_with_every_row(
     earlier_columns = _columns(earlier_database)
     before = _rows(earlier_database, earlier_columns)
     assert [len(before[table]) for table in TABLES] == [3, 4, 2, 2]
-    # The owner answers before: the API's role has no grants on a database never migrated.
-    answer = await _machines(earlier_database, redis_prefix=f"{redis_prefix}:before", api_role="")
-    assert answer == {
-        "machines": [
-            {"machineId": "host-a", "snapshotCount": 2},
-            {"machineId": "host-b", "snapshotCount": 1},
-        ]
-    }
 
     with caplog.at_level("INFO", logger="procmon.migrations"):
         run = migrate(earlier_database)
@@ -172,8 +164,13 @@ async def test_an_earlier_database_is_brought_forward_with_every_row(
         ).fetchall()
     assert listed == [(m.version, m.name, m.checksum) for m in packaged_migrations()]
     require_current_schema(earlier_database)
-    # The same answer, now through the API's read-only role, uncached (another prefix).
-    after = await _machines(
-        earlier_database, redis_prefix=f"{redis_prefix}:after", api_role="procmon_api"
-    )
-    assert after == answer
+    # The rows' answer, through the API's read-only role. Not asked before the migrations:
+    # this code's API reads columns they add (commands.labels), as `procmon api` says when it
+    # refuses to start on a database they have not brought forward.
+    after = await _machines(earlier_database, redis_prefix=redis_prefix, api_role="procmon_api")
+    assert after == {
+        "machines": [
+            {"machineId": "host-a", "snapshotCount": 2},
+            {"machineId": "host-b", "snapshotCount": 1},
+        ]
+    }

@@ -57,11 +57,41 @@ def test_log_level_is_case_insensitive_and_checked(monkeypatch: pytest.MonkeyPat
         load_settings()
 
 
+def test_labels_are_name_value_pairs_separated_by_commas(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().labels == {}
+    monkeypatch.setenv("PROCMON_LABELS", "role=web, site=eu")
+    assert load_settings().labels == {"role": "web", "site": "eu"}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("role", "label 'role' is not name=value"),
+        ("role=web,site-name=eu", "label name 'site-name' is not 1 to 63 letters"),
+        ('{"role": "web"}', """label '{"role": "web"}' is not name=value"""),
+    ],
+)
+def test_bad_labels_are_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("PROCMON_LABELS", value)
+    with pytest.raises(ConfigurationError, match=f"PROCMON_LABELS: Value error, {expected}"):
+        load_settings()
+    with pytest.raises(ValidationError, match="is not 1 to 63 letters"):
+        Settings(labels={"1x": "y"})
+
+
 def test_the_environment_of_a_child_gives_it_the_same_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = Settings(kafka_idempotence=False, metrics_port=0, api_read_database_url=None)
+    settings = Settings(
+        kafka_idempotence=False,
+        metrics_port=0,
+        api_read_database_url=None,
+        labels={"role": "web", "site": "eu"},
+    )
     environment = settings.environment()
+    assert environment["PROCMON_LABELS"] == "role=web,site=eu"
     assert "PROCMON_API_READ_DATABASE_URL" not in environment
     assert "PROCMON_OBJECT_STORE_URL" not in environment
     assert environment["PROCMON_KAFKA_IDEMPOTENCE"] == "false"

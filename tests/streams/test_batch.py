@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,9 +20,14 @@ WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def _message(
-    raw_output: str, offset: int, machine: str = "m1", store: FilesystemStore | None = None
+    raw_output: str,
+    offset: int,
+    machine: str = "m1",
+    store: FilesystemStore | None = None,
+    **version_2: Any,
 ) -> RawMessage:
-    """A message of ``raw_output``; by reference to ``store`` when one is given."""
+    """A message of ``raw_output``; by reference to ``store`` when one is given, with the
+    fields of envelope version 2 given (labels, cpu_count)."""
     envelope = make_envelope(
         raw_output=raw_output,
         machine_id=machine,
@@ -30,6 +36,7 @@ def _message(
         os_version="6.1",
         command_type="ps aux",
         timestamp=WHEN,
+        **version_2,
     )
     if store is not None:
         envelope = envelope.by_reference(store.put(raw_output.encode()))
@@ -82,6 +89,30 @@ def test_bad_envelope_is_dead_lettered_and_the_rest_of_the_batch_kept() -> None:
     assert isinstance(letter.error, EnvelopeError)
     assert "machine_name: String should have at least 1 character" in letter.error.reason
     assert letter.message is bad
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"labels": {"role": "web"}},
+            "labels needs schema_version 2 or later; this envelope says 1",
+        ),
+        ({"schema_version": 2, "labels": {"role": ""}}, "label role's value has 0 characters"),
+        ({"schema_version": 2, "cpu_count": 0}, "cpu_count: Input should be greater than 0"),
+    ],
+)
+def test_an_envelope_of_bad_labels_or_cpu_count_is_a_dead_letter_saying_why(
+    changes: dict[str, object], expected: str
+) -> None:
+    good = _message(f"{HEADER}\n", 0)
+    bad = RawMessage("raw", 1, 1, b"m1", json.dumps(json.loads(good.value) | changes).encode())
+    batch = prepare_batch([bad, good])
+    assert len(batch.snapshots) == 1
+    (letter,) = batch.dead_letters
+    assert isinstance(letter.error, EnvelopeError)
+    assert expected in letter.error.reason
+    assert letter.error.context.machine_id == "m1"
 
 
 def test_recently_stored_snapshots_are_skipped_before_parsing() -> None:

@@ -12,10 +12,11 @@ import pytest
 from parsers import Listing, ProcessRow, ProcessStatus
 from procmon.envelope import make_envelope
 from procmon.errors import EnvelopeError, MessageContext, StorageError
-from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot
+from streams.batch import DeadLetter, PreparedBatch, RawMessage, Snapshot, prepare_batch
 from streams.sql import PROCESS_COLUMNS
 from streams.writer import SnapshotWriter
 from tests.conftest import stored_counts
+from tests.streams.test_batch import HEADER, _message
 
 WHEN = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -163,3 +164,24 @@ async def test_unreachable_database_raises_storage_error_after_retries(tmp_path:
     )
     with pytest.raises(StorageError, match="unreachable after 2 attempts"):
         await writer.write(PreparedBatch(snapshots=[_snapshot("m1", 0, 1, 0)]))
+
+
+async def test_labels_and_cpu_count_are_stored_with_the_snapshot(
+    clean_database: str, tmp_path: Path
+) -> None:
+    raw = f"{HEADER}\nroot 1 0.5 0.1 1024 512 ? Ss 10:00 0:01 /sbin/init\n"
+    batch = prepare_batch(
+        [
+            _message(raw, 0, "web-1", labels={"role": "web", "site": "eu"}, cpu_count=8),
+            _message(raw, 1, "old"),
+        ]
+    )
+    assert batch.dead_letters == []
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
+    await writer.write(batch)
+    await writer.close()
+    with psycopg.connect(clean_database) as conn:
+        rows = conn.execute(
+            "SELECT machine_id, schema_version, labels, cpu_count FROM commands ORDER BY 1"
+        ).fetchall()
+    assert rows == [("old", 1, {}, None), ("web-1", 2, {"role": "web", "site": "eu"}, 8)]
