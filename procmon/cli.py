@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, NoReturn
 
 from procmon import __version__
 from procmon.cli_errors import user_error
-from procmon.cli_ingest import PARSE_FORMATS, cmd_collect, cmd_import, cmd_parse, cmd_submit
+from procmon.cli_ingest import (
+    PARSE_FORMATS,
+    cmd_collect,
+    cmd_import,
+    cmd_parse,
+    cmd_spool_flush,
+    cmd_spool_status,
+    cmd_submit,
+)
 from procmon.errors import ProcmonError
 from procmon.logs import configure_logging, mask_secrets
 from procmon.os_types import OS_TYPES
@@ -59,6 +67,17 @@ def _positive(text: str) -> int:
     if not text.isdigit() or int(text) == 0:
         raise argparse.ArgumentTypeError(f"not a whole number above 0: {text!r}")
     return int(text)
+
+
+def _seconds(text: str) -> float:
+    """Parse a number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
+    return value
 
 
 def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
@@ -108,7 +127,20 @@ def _parser() -> argparse.ArgumentParser:
     api = add("api", _admin("cmd_api"), "serve the GraphQL API (GraphiQL at /graphql)")
     api.add_argument("--workers", type=_positive, help="API processes (PROCMON_API_WORKERS)")
     collect = add("collect", cmd_collect, "take this machine's process listing and publish it")
-    collect.add_argument("--interval", type=float, help="repeat every INTERVAL seconds")
+    collect.add_argument(
+        "--interval",
+        type=_seconds,
+        help="run as an agent: a listing every INTERVAL seconds, spooled while the broker is"
+        " away, until SIGTERM or Ctrl-C",
+    )
+    spool = commands.add_parser("spool", help="the listings a collector agent could not send yet")
+    spool_commands = spool.add_subparsers(dest="spool_command", required=True)
+    spool_commands.add_parser(
+        "status", help="files, bytes, oldest and newest, dropped count, directory"
+    ).set_defaults(handler=cmd_spool_status)
+    spool_commands.add_parser(
+        "flush", help="send every spooled listing now, oldest first"
+    ).set_defaults(handler=cmd_spool_flush)
     submit = add("submit", cmd_submit, "publish a saved listing")
     submit.add_argument("file", type=Path, help="the saved output, UTF-8 text")
     submit.add_argument("--machine-id", required=True)
