@@ -58,9 +58,13 @@ def cmd_spool_status(settings: Settings, args: argparse.Namespace) -> None:
 def cmd_spool_flush(settings: Settings, args: argparse.Namespace) -> None:
     """Send every spooled listing now, oldest first; CollectorError if the broker is away."""
     import asyncio
+    import logging
 
     from procmon.delivery import flush_spool
 
+    # The error says why the broker did not take a listing: aiokafka's own lines about each
+    # connection it tried would only repeat it, where a person waits for one line.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     sent = asyncio.run(flush_spool(settings))
     print(f"sent {sent} spooled listing(s)", file=sys.stderr)
 
