@@ -1,10 +1,10 @@
 """``procmon collect``: one listing published now, or the collector agent, every interval.
 
 The agent takes this machine's listing on the ticks of its :class:`~procmon.schedule.Schedule`
-and hands each to a :class:`~procmon.delivery.Delivery`, which sends it or spools it. Listings
-run in a thread and delivery in a task of its own, so a broker that is away (a send waiting
-for its timeout) never holds up a tick. SIGTERM and SIGINT end it after the tick in progress,
-once what it holds is sent or spooled.
+and hands each to a :class:`~procmon.delivery.Delivery`, which spools it and sends the spool.
+Listings run in a thread and delivery in a task of its own, so a broker that is away (a send
+waiting for its timeout) never holds up a tick. SIGTERM and SIGINT end it after the tick in
+progress, once the spool is sent (or, the broker being away, left for the next run).
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ async def run_agent(
     clock: Clock | None = None,
     collect: Collect = collect_listing,
 ) -> None:
-    """Take ``identity``'s listings every ``interval`` seconds and deliver them, spooling them
-    while the broker is away, until SIGTERM or SIGINT."""
+    """Take ``identity``'s listings every ``interval`` seconds and deliver them through the
+    spool, until SIGTERM or SIGINT."""
     clock = clock or SystemClock()
     spool = Spool(settings.spool_dir, settings.spool_max_bytes)
     delivery = Delivery(settings, spool, clock)

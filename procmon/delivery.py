@@ -1,21 +1,21 @@
-"""Getting a collector agent's listings to the broker, through the spool while it is away.
+"""Getting a collector agent's listings to the broker, through its spool.
 
-One producer serves the agent's whole life. A listing goes straight to the broker while the
-broker takes it and nothing waits in the spool; otherwise it is spooled behind those already
-there, so that a machine's listings reach the topic in the order they were taken. Every send
-is bounded (``PROCMON_KAFKA_SEND_TIMEOUT``): a broker that does not acknowledge in time counts
-as away, and is tried again with backoff. A spooled listing is deleted only once the broker
-acknowledged it.
+Every listing is spooled as it is handed over, before anything is sent, and its file deleted
+only once the broker acknowledged it: a process killed at any moment leaves every listing it
+took either on the broker or in the spool. The spool is sent oldest first, so a machine's
+listings reach the topic in the order they were taken. One producer serves the agent's whole
+life. Every send is bounded (``PROCMON_KAFKA_SEND_TIMEOUT``): a broker that does not
+acknowledge in time counts as away, and is tried again with backoff while listings pile up in
+the spool.
 
 A listing the broker took but acknowledged too late stays with the producer, which may still
-deliver it; that send is awaited again rather than repeated when its spooled copy comes up,
-and a copy that arrives twice all the same is stored once (the workers deduplicate).
+deliver it; the next try awaits that send again rather than repeating it, and a copy that
+arrives twice all the same is stored once (the workers deduplicate).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 
 from aiokafka import AIOKafkaProducer
@@ -43,7 +43,7 @@ class Delivery:
     """The producer and the spool of one collector agent; make it inside the running loop."""
 
     def __init__(self, settings: Settings, spool: Spool, clock: Clock) -> None:
-        """Deliver to ``settings.topic``, spooling to ``spool``, backing off by ``clock``."""
+        """Deliver to ``settings.topic`` from ``spool``, backing off by ``clock``."""
         self._settings = settings
         self._spool = spool
         self._clock = clock
@@ -54,27 +54,39 @@ class Delivery:
             **{**producer_options(settings), "request_timeout_ms": timeout_ms}
         )
         self._started = False
-        self._pending: collections.deque[Message] = collections.deque()
         self._in_flight: dict[Message, asyncio.Future[object]] = {}
         self._wake = asyncio.Event()
         self._closing = False
         self._retry_at: float | None = None
         self._backoff = _FIRST_RETRY_SECONDS
-        self._spooled_while_away = 0
+        # What an earlier run left is announced once sent, as what waited for an away broker.
+        self._waiting = len(spool)
 
     def submit(self, message: Message) -> None:
-        """Hand over a new listing: it is sent after everything handed over or spooled before."""
-        self._pending.append(message)
+        """Spool a new listing, to be sent after every one spooled before it."""
+        try:
+            self._spool.put(*message)
+        except CollectorError as exc:
+            log.error("a listing is lost: %s", exc)
+            return
+        if self._retry_at is not None:
+            self._waiting += 1
+            log.warning(
+                "spooled a listing while the broker is away: %d spooled since, %d in the spool %s",
+                self._waiting,
+                len(self._spool),
+                self._spool.directory,
+            )
         self._wake.set()
 
     def finish(self) -> None:
-        """Ask :meth:`run` to send what it holds and end."""
+        """Ask :meth:`run` to send what is spooled, unless the broker is away, and end."""
         self._closing = True
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver listings as they are handed over until :meth:`finish`, then stop the
-        producer; what the broker did not acknowledge by then is in the spool."""
+        """Send the spool whenever a listing is handed over, or the broker is due another try,
+        until :meth:`finish`; then stop the producer."""
         try:
             while not self._closing:
                 if self._retry_at is None:
@@ -85,14 +97,11 @@ class Delivery:
                 await self._drain()
             await self._drain()
         finally:
-            self._spool_pending()
             await self.stop_producer()
 
     async def send_spool(self) -> int:
-        """Send every spooled listing, oldest first; return how many were sent.
-
-        Raises CollectorError when the broker does not take one.
-        """
+        """Send every spooled listing, oldest first, deleting each once acknowledged; return
+        how many were sent. Raises CollectorError when the broker does not take one."""
         await self._start()
         sent = 0
         while (spooled := self._spool.oldest()) is not None:
@@ -107,62 +116,41 @@ class Delivery:
             await asyncio.wait_for(self._producer.stop(), self._settings.kafka_send_timeout)
         except TimeoutError:
             log.warning(
-                "the producer did not stop within %s s (the broker is away); the listings it "
-                "held are in the spool",
+                "the producer did not stop within %s s (the broker is away); what it held is "
+                "in the spool",
                 self._settings.kafka_send_timeout,
             )
 
     async def _drain(self) -> None:
-        """Send the spool, then the listings handed over, unless the broker is known to be
-        away and not due for another try: then spool them."""
+        """Send the spool, unless the broker is away and not due another try yet."""
         if self._retry_at is not None and self._clock.now() < self._retry_at:
-            self._spool_pending()
             return
         try:
             sent = await self.send_spool()
-            while self._pending:
-                await self._send(*self._pending[0])
-                self._pending.popleft()
         except CollectorError as exc:
-            self._spool_pending()
-            self._back_off(exc)
-            return
-        if sent:
-            log.info("sent %d spooled listing(s), oldest first; the spool is empty", sent)
-        if self._retry_at is not None:
-            log.info(
-                "the broker answers again; %d listing(s) were spooled while it was away",
-                self._spooled_while_away,
-            )
-            self._retry_at = None
-            self._backoff = _FIRST_RETRY_SECONDS
-            self._spooled_while_away = 0
-
-    def _back_off(self, exc: CollectorError) -> None:
-        if self._retry_at is not None:
-            self._backoff = min(self._backoff * 2, _MAX_RETRY_SECONDS)
-        self._retry_at = self._clock.now() + self._backoff
-        log.warning("%s; trying again in %.0f s", exc, self._backoff)
-
-    def _spool_pending(self) -> None:
-        spooled = 0
-        while self._pending:
-            try:
-                self._spool.put(*self._pending[0])
-            except CollectorError as exc:
-                log.error("a listing is lost: %s", exc)
+            if self._retry_at is None:
+                self._waiting = len(self._spool)
+                self._backoff = _FIRST_RETRY_SECONDS
             else:
-                spooled += 1
-            self._pending.popleft()
-        if spooled:
-            self._spooled_while_away += spooled
+                self._backoff = min(self._backoff * 2, _MAX_RETRY_SECONDS)
+            self._retry_at = self._clock.now() + self._backoff
             log.warning(
-                "spooled %d listing(s): %d since the broker went away, %d in the spool %s",
-                spooled,
-                self._spooled_while_away,
+                "%s; %d listing(s) wait in the spool %s; trying again in %.0f s",
+                exc,
                 len(self._spool),
                 self._spool.directory,
+                self._backoff,
             )
+            return
+        if self._waiting:
+            log.info(
+                "the broker takes listings again: sent %d spooled listing(s), oldest first; %d "
+                "were spooled while it was away",
+                sent,
+                self._waiting,
+            )
+        self._retry_at = None
+        self._waiting = 0
 
     async def _start(self) -> None:
         if self._started:

@@ -5,7 +5,7 @@ Tick ``k`` is at ``k * interval + offset`` seconds since the Unix epoch. The off
 the machine id, spreads a fleet's machines over the interval (ten thousand of them do not all
 publish in the same second), and stays the same across restarts, so that one machine's
 snapshots are evenly spaced. Ticks are counted, never added up, so no listing's run time
-shifts the ones after it.
+shifts the ones after it. The agent reads time from a :class:`Clock`, which its tests control.
 """
 
 from __future__ import annotations

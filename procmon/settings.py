@@ -124,8 +124,8 @@ class Settings(BaseSettings):
     )
     spool_dir: Path = Field(
         default_factory=lambda: Path(user_state_dir("procmon")) / "spool",
-        description="Directory where `procmon collect --interval` keeps the listings the broker "
-        "could not take yet, one file each, until it sends them (`procmon spool status`).",
+        description="Directory where `procmon collect --interval` spools each listing, one "
+        "file each, until the broker acknowledged it (`procmon spool status`).",
     )
     spool_max_bytes: PositiveInt = Field(
         268_435_456,
@@ -135,7 +135,7 @@ class Settings(BaseSettings):
     kafka_send_timeout: PositiveFloat = Field(
         10.0,
         description="Seconds a collector agent waits for the broker to take and acknowledge a "
-        "listing before it spools it.",
+        "listing before it counts the broker as away and tries again later.",
     )
     worker_data_dir: Path = Field(
         default_factory=lambda: Path(user_cache_dir("procmon")) / "worker",
