@@ -15,26 +15,13 @@ from procmon.collector import MachineIdentity
 from procmon.envelope import Envelope, make_envelope
 from procmon.errors import CollectorError
 from procmon.schedule import Schedule
+from tests.procmon.controlled_clock import ControlledClock
 
 IDENTITY = MachineIdentity(
     machine_id="agent-test", machine_name="agent-test", os_type="linux", os_version="6.1"
 )
 START = 1_800_000_000.25
 INTERVAL = 10.0
-
-
-class ControlledClock:
-    """Time that moves only when the agent sleeps or a listing says it ran so long."""
-
-    def __init__(self, now: float) -> None:
-        self.time = now
-
-    def now(self) -> float:
-        return self.time
-
-    async def sleep(self, seconds: float) -> None:
-        self.time += seconds
-        await asyncio.sleep(0)
 
 
 def _run(

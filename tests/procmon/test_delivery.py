@@ -4,7 +4,9 @@ when the broker does not answer (the agent's delivery under a cut broker: tests/
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -12,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from procmon.delivery import flush_spool
+from procmon.delivery import Delivery, flush_spool
 from procmon.devstack import free_port
 from procmon.errors import CollectorError
 from procmon.settings import Settings
 from procmon.spool import Spool
 from tests.e2e.harness import read_topic
+from tests.procmon.controlled_clock import ControlledClock
 
 
 def _settings(bootstrap: str, spool_dir: Path) -> Settings:
@@ -92,3 +95,54 @@ def test_spool_status_and_flush_from_the_command_line(broker: str, tmp_path: Pat
     flushed = _procmon(settings, "spool", "flush")
     assert (flushed.returncode, flushed.stderr) == (0, "sent 2 spooled listing(s)\n")
     assert "files      0\n" in _procmon(settings, "spool", "status").stdout
+
+
+class _Retries(logging.Handler):
+    """The waits the delivery logs before each try of the broker, ``done`` after ``count``."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.waits: list[int] = []
+        self.done = asyncio.Event()
+        self._count = count
+
+    def emit(self, record: logging.LogRecord) -> None:
+        match = re.search(r"trying again in (\d+) s", record.getMessage())
+        if match:
+            self.waits.append(int(match[1]))
+            if len(self.waits) == self._count:
+                self.done.set()
+
+
+def test_an_away_broker_is_tried_again_with_doubling_backoff_up_to_30_s(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = _settings(f"127.0.0.1:{free_port()}", tmp_path / "spool")
+    spool = Spool(settings.spool_dir, settings.spool_max_bytes)
+    logger = logging.getLogger("procmon.delivery")
+
+    async def main() -> list[int]:
+        retries = _Retries(7)
+        logger.addHandler(retries)
+        try:
+            delivery = Delivery(settings, spool, ControlledClock(1_800_000_000.0))
+            delivery.submit((b"machine-1", b"first"))
+            running = asyncio.create_task(delivery.run())
+            await retries.done.wait()
+            delivery.submit((b"machine-1", b"second"))
+            delivery.finish()
+            await running
+        finally:
+            logger.removeHandler(retries)
+        return retries.waits
+
+    with caplog.at_level(logging.WARNING, logger="procmon.delivery"):
+        waits = asyncio.run(asyncio.wait_for(main(), 60))
+    assert waits[:7] == [1, 2, 4, 8, 16, 30, 30]
+    assert "spooled a listing while the broker is away: 2 spooled since, 2 in the spool" in (
+        caplog.text
+    )
+    assert len(spool) == 2
+    oldest = spool.oldest()
+    assert oldest is not None
+    assert (oldest.key, oldest.value) == (b"machine-1", b"first")
