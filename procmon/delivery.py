@@ -102,6 +102,8 @@ class Delivery:
     async def send_spool(self) -> int:
         """Send every spooled listing, oldest first, deleting each once acknowledged; return
         how many were sent. Raises CollectorError when the broker does not take one."""
+        if not len(self._spool):
+            return 0
         await self._start()
         sent = 0
         while (spooled := self._spool.oldest()) is not None:

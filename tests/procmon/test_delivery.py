@@ -59,6 +59,11 @@ def test_flush_with_the_broker_away_keeps_the_spool_and_says_what_is_left(tmp_pa
     assert len(spool) == 3
 
 
+def test_flush_of_an_empty_spool_needs_no_broker(tmp_path: Path) -> None:
+    settings = _settings(f"127.0.0.1:{free_port()}", tmp_path / "spool")
+    assert asyncio.run(flush_spool(settings)) == 0
+
+
 def _procmon(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
     return subprocess.run(
