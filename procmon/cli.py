@@ -130,8 +130,8 @@ def _parser() -> argparse.ArgumentParser:
     collect.add_argument(
         "--interval",
         type=_seconds,
-        help="run as an agent: a listing every INTERVAL seconds, spooled while the broker is"
-        " away, until SIGTERM or Ctrl-C",
+        help="run as an agent: a listing every INTERVAL seconds, each kept in the spool until"
+        " the broker acknowledged it, until SIGTERM or Ctrl-C",
     )
     spool = commands.add_parser("spool", help="the listings a collector agent could not send yet")
     spool_commands = spool.add_subparsers(dest="spool_command", required=True)
