@@ -85,6 +85,10 @@ class Ticker:
             schedule.offset,
         )
         while True:
+            if schedule.at(index) - self._clock.now() > schedule.interval:
+                # The clock was set back: the schedule goes on from the new time, rather than
+                # waiting for the old one to come round again.
+                index = schedule.first_at_or_after(self._clock.now())
             await sleep_unless(self._clock, schedule.at(index) - self._clock.now(), self._stop)
             if self._stop.is_set():
                 return

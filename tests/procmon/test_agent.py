@@ -27,6 +27,7 @@ INTERVAL = 10.0
 def _run(
     durations: Sequence[float],
     *,
+    set_back_after: int | None = None,
     fail_at: int | None = None,
     stop_during: int | None = None,
 ) -> list[float]:
@@ -43,6 +44,8 @@ def _run(
             count = len(taken)
             taken.append(now.timestamp())
             clock.time += durations[count]
+            if count == set_back_after:
+                clock.time -= 1000 * INTERVAL
             if count == stop_during:
                 loop.call_soon_threadsafe(ticker.stop)
             if count == fail_at:
@@ -121,3 +124,8 @@ def test_a_failed_listing_is_logged_and_the_next_tick_taken(
 def test_a_stop_during_a_listing_lets_it_finish_and_takes_no_other() -> None:
     taken = _run([1.0, 5.0, 1.0, 1.0], stop_during=1)
     assert taken == _ticks(lambda n: n, 2)
+
+
+def test_a_clock_set_back_picks_up_the_schedule_from_the_new_time() -> None:
+    taken = _run([1.0, 1.0, 1.0, 1.0], set_back_after=1)
+    assert taken == _ticks(lambda n: (0, 1, -998, -997)[n], 4)
