@@ -1,10 +1,11 @@
-"""The collector's on-disk spool: listings the broker could not take yet, oldest first.
+"""The collector's on-disk spool: listings the broker has not acknowledged yet, oldest first.
 
 Each listing is one file holding its Kafka key and value, written to a temporary name, synced
 and renamed into place: a file under its final name is always whole, and a temporary one left
 by a process killed mid-write is removed when the spool is next opened. Files are named by a
-sequence number, so their names sort oldest first. The spool is bounded in bytes: past the
-bound the oldest files are dropped, and the drops counted in a file of the spool's own.
+sequence number (the time in nanoseconds, or one past the newest file), so their names sort
+oldest first. The spool is bounded in bytes: past the bound the oldest files are dropped, and
+the drops counted in a file of the spool's own.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import struct
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,7 +79,9 @@ class Spool:
     def put(self, key: bytes, value: bytes) -> None:
         """Spool one message after every one spooled before it, then keep to the bound."""
         files = self._files()
-        sequence = int(files[-1].stem) + 1 if files else 0
+        # After the newest file, and never a name used before once the spool empties: a
+        # `procmon spool flush` beside the agent deletes by name what it sent.
+        sequence = max(int(files[-1].stem) + 1 if files else 0, time.time_ns())
         path = self.directory / f"{sequence:0{_NAME_DIGITS}d}{_SUFFIX}"
         self._write_atomically(path, _KEY_LENGTH.pack(len(key)) + key + value)
         self._keep_to_bound([*files, path])
