@@ -19,8 +19,9 @@ def write_atomically(path: Path, data: bytes, temporary: Path) -> None:
     ``temporary`` is created with the umask's permissions (mkstemp would make it 0600,
     unreadable to a process running as another user on a shared mount).
     """
+    file = temporary.open("xb")
     try:
-        with temporary.open("xb") as file:
+        with file:
             file.write(data)
             file.flush()
             os.fsync(file.fileno())
