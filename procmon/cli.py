@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, NoReturn
 
 from procmon import __version__
 from procmon.cli_errors import user_error
-from procmon.cli_ingest import PARSE_FORMATS, cmd_collect, cmd_import, cmd_parse, cmd_submit
+from procmon.cli_ingest import (
+    PARSE_FORMATS,
+    cmd_collect,
+    cmd_import,
+    cmd_parse,
+    cmd_spool_flush,
+    cmd_spool_status,
+    cmd_submit,
+)
 from procmon.errors import ProcmonError
 from procmon.labels import parse_label
 from procmon.logs import configure_logging, mask_secrets
@@ -70,6 +78,17 @@ def _label(text: str) -> tuple[str, str]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _seconds(text: str) -> float:
+    """Parse a number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
+    return value
+
+
 def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
     from procmon.devstack import run_dev_stack
 
@@ -117,7 +136,12 @@ def _parser() -> argparse.ArgumentParser:
     api = add("api", _admin("cmd_api"), "serve the GraphQL API (GraphiQL at /graphql)")
     api.add_argument("--workers", type=_positive, help="API processes (PROCMON_API_WORKERS)")
     collect = add("collect", cmd_collect, "take this machine's process listing and publish it")
-    collect.add_argument("--interval", type=float, help="repeat every INTERVAL seconds")
+    collect.add_argument(
+        "--interval",
+        type=_seconds,
+        help="run as an agent: a listing every INTERVAL seconds, each kept in the spool until"
+        " the broker acknowledged it, until SIGTERM or Ctrl-C",
+    )
     collect.add_argument(
         "--label",
         type=_label,
@@ -125,6 +149,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="a label of this machine (repeatable), over PROCMON_LABELS' value of that name",
     )
+    spool = commands.add_parser("spool", help="the listings a collector agent could not send yet")
+    spool_commands = spool.add_subparsers(dest="spool_command", required=True)
+    spool_commands.add_parser(
+        "status", help="files, bytes, oldest and newest, dropped count, directory"
+    ).set_defaults(handler=cmd_spool_status)
+    spool_commands.add_parser(
+        "flush", help="send every spooled listing now, oldest first"
+    ).set_defaults(handler=cmd_spool_flush)
     submit = add("submit", cmd_submit, "publish a saved listing")
     submit.add_argument("file", type=Path, help="the saved output, UTF-8 text")
     submit.add_argument("--machine-id", required=True)

@@ -1,13 +1,12 @@
-"""The commands that get listings in: ``collect``, ``submit``, ``import`` and ``parse``."""
+"""The commands that get listings in: ``collect``, ``spool``, ``submit``, ``import`` and
+``parse``."""
 
 from __future__ import annotations
 
 import argparse
 import csv
 import io
-import logging
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from itertools import starmap
@@ -21,33 +20,56 @@ if TYPE_CHECKING:
     from procmon.bulk_import import ImportDefaults
     from procmon.settings import Settings
 
-__all__ = ["PARSE_FORMATS", "cmd_collect", "cmd_import", "cmd_parse", "cmd_submit", "write_rows"]
-
-log = logging.getLogger("procmon")
+__all__ = [
+    "PARSE_FORMATS",
+    "cmd_collect",
+    "cmd_import",
+    "cmd_parse",
+    "cmd_spool_flush",
+    "cmd_spool_status",
+    "cmd_submit",
+    "write_rows",
+]
 
 
 def cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
     """Take this machine's listing and publish it, once or every ``--interval`` seconds."""
-    import asyncio
-
-    from procmon.collector import collect_listing, local_identity
-    from procmon.kafka import publish
+    from procmon.agent import collect
+    from procmon.collector import local_identity
     from procmon.labels import labels_in_force
 
     identity = local_identity(labels=labels_in_force(settings.labels, args.label))
-    while True:
-        envelope = collect_listing(identity, datetime.now(UTC).astimezone())
-        asyncio.run(publish(settings, [envelope]))
-        log.info(
-            "published %r of %s (%s) at %s",
-            envelope.command_type,
-            identity.machine_name,
-            identity.machine_id,
-            envelope.timestamp.isoformat(),
-        )
-        if args.interval is None:
-            return
-        time.sleep(args.interval)
+    collect(settings, identity, args.interval)
+
+
+def cmd_spool_status(settings: Settings, args: argparse.Namespace) -> None:
+    """Print what the collector's spool holds: files, bytes, oldest and newest, drops."""
+    from procmon.spool import Spool
+
+    status = Spool(settings.spool_dir, settings.spool_max_bytes).status()
+    for name, value in (
+        ("directory", status.directory),
+        ("files", status.files),
+        ("bytes", status.bytes),
+        ("oldest", status.oldest.isoformat() if status.oldest else "-"),
+        ("newest", status.newest.isoformat() if status.newest else "-"),
+        ("dropped", status.dropped),
+    ):
+        print(f"{name:<10} {value}")
+
+
+def cmd_spool_flush(settings: Settings, args: argparse.Namespace) -> None:
+    """Send every spooled listing now, oldest first; CollectorError if the broker is away."""
+    import asyncio
+    import logging
+
+    from procmon.delivery import flush_spool
+
+    # The error says why the broker did not take a listing: aiokafka's own lines about each
+    # connection it tried would only repeat it, where a person waits for one line.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    sent = asyncio.run(flush_spool(settings))
+    print(f"sent {sent} spooled listing(s)", file=sys.stderr)
 
 
 def _defaults(args: argparse.Namespace) -> ImportDefaults:

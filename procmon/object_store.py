@@ -14,7 +14,6 @@ collectors and workers may mount the same store at different paths.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import uuid
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Protocol
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from procmon.atomic import write_atomically
 from procmon.errors import ObjectStoreError
 
 __all__ = ["FilesystemStore", "ObjectStore", "open_store", "store_root"]
@@ -83,16 +83,8 @@ class FilesystemStore:
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            # open() creates the file with the umask's permissions (mkstemp would make it 0600,
-            # unreadable to a worker running as another user on a shared mount).
-            with temporary.open("xb") as file:
-                file.write(data)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-            _sync_directory(path.parent)
+            write_atomically(path, data, temporary)
         except OSError as exc:
-            temporary.unlink(missing_ok=True)
             raise ObjectStoreError(f"cannot store an object under {self.root}: {exc}") from exc
         return reference
 
@@ -105,17 +97,6 @@ class FilesystemStore:
             raise ObjectStoreError(f"no object {reference} in {self.root}") from exc
         except OSError as exc:
             raise ObjectStoreError(f"cannot read object {reference}: {exc}") from exc
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (POSIX; Windows cannot open a directory)."""
-    if os.name != "posix":
-        return
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def store_root(url: str) -> Path:

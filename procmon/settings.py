@@ -166,6 +166,21 @@ class Settings(BaseSettings):
         description="Directory of messages the database refused even as dead letters: each a "
         "file with its exact bytes, key, coordinates and reasons (`procmon dead-letters`).",
     )
+    spool_dir: Path = Field(
+        default_factory=lambda: Path(user_state_dir("procmon")) / "spool",
+        description="Directory where `procmon collect --interval` spools each listing, one "
+        "file each, until the broker acknowledged it (`procmon spool status`).",
+    )
+    spool_max_bytes: PositiveInt = Field(
+        268_435_456,
+        description="The most bytes the spool holds; past it the oldest listings are dropped, "
+        "and counted.",
+    )
+    kafka_send_timeout: PositiveFloat = Field(
+        10.0,
+        description="Seconds a collector agent waits for the broker to take and acknowledge a "
+        "listing before it counts the broker as away and tries again later.",
+    )
     worker_data_dir: Path = Field(
         default_factory=lambda: Path(user_cache_dir("procmon")) / "worker",
         description="Directory of the worker's Faust data, one subdirectory per consumer group; "

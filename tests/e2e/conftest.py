@@ -19,8 +19,9 @@ import httpx
 import pytest
 
 from procmon.database import drop_database
-from procmon.devstack import free_port
+from procmon.devstack import free_port, start_dev_broker
 from tests.conftest import REDIS_URL, drop_redis_keys, fresh_database_url
+from tests.e2e.harness import CuttableProxy, proxy_to
 
 __all__ = ["RunningStack", "running_stack", "start_procmon_up"]
 
@@ -150,3 +151,20 @@ def running_stack(
         process.wait()
         drop_database(database_url)
         drop_redis_keys(redis_prefix)
+
+
+@pytest.fixture
+def broker_proxy() -> Iterator[CuttableProxy]:
+    """A broker of the test's own, which clients reach only through a cuttable proxy.
+
+    The proxy's port is the broker's advertised address, so that every connection a client
+    makes after bootstrapping (to the partition leader, to the group coordinator) crosses it.
+    """
+    port = free_port()
+    with proxy_to(port) as proxy:
+        process, _ = start_dev_broker(port=port, advertised_port=proxy.port)
+        try:
+            yield proxy
+        finally:
+            process.kill()
+            process.wait()

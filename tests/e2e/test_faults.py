@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from procmon.devstack import free_port, start_dev_broker
 from tests.conftest import migrated_database, stored_counts
 from tests.e2e.harness import (
     ROWS_PER_SNAPSHOT,
@@ -49,23 +48,6 @@ def workers(broker: str, database: str, redis_prefix: str, tmp_path: Path) -> It
     group = _worker_group(broker, database, redis_prefix, tmp_path)
     yield group
     group.stop_all()
-
-
-@pytest.fixture
-def broker_proxy() -> Iterator[CuttableProxy]:
-    """A broker of the test's own, which clients reach only through a cuttable proxy.
-
-    The proxy's port is the broker's advertised address, so that every connection a client
-    makes after bootstrapping (to the partition leader, to the group coordinator) crosses it.
-    """
-    port = free_port()
-    with proxy_to(port) as proxy:
-        process, _ = start_dev_broker(port=port, advertised_port=proxy.port)
-        try:
-            yield proxy
-        finally:
-            process.kill()
-            process.wait()
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:

@@ -231,6 +231,8 @@ def test_version_names_the_package_version() -> None:
         ),
         (("rollup", "--bogus"), "procmon: error: unrecognized arguments: --bogus"),
         (("apikey", "create"), "procmon apikey create: error: the following arguments are"),
+        (("collect", "--interval", "0"), "procmon collect: error: argument --interval: not a"),
+        (("spool",), "procmon spool: error: the following arguments are required"),
     ],
 )
 def test_a_mistake_on_the_command_line_is_one_line(args: tuple[str, ...], expected: str) -> None:
