@@ -32,18 +32,21 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
 
     from procmon.collector import collect_listing, local_identity
     from procmon.kafka import publish
+    from procmon.listing_commands import listing_commands
 
     identity = local_identity()
+    commands = listing_commands(settings, identity.os_type)
     while True:
-        envelope = collect_listing(identity, datetime.now(UTC).astimezone())
-        asyncio.run(publish(settings, [envelope]))
-        log.info(
-            "published %r of %s (%s) at %s",
-            envelope.command_type,
-            identity.machine_name,
-            identity.machine_id,
-            envelope.timestamp.isoformat(),
-        )
+        for argv in commands:
+            envelope = collect_listing(identity, datetime.now(UTC).astimezone(), argv=argv)
+            asyncio.run(publish(settings, [envelope]))
+            log.info(
+                "published %r of %s (%s) at %s",
+                envelope.command_type,
+                identity.machine_name,
+                identity.machine_id,
+                envelope.timestamp.isoformat(),
+            )
         if args.interval is None:
             return
         time.sleep(args.interval)

@@ -213,6 +213,12 @@ class Settings(BaseSettings):
     api_cache_max_bytes: PositiveInt = Field(
         1_048_576, description="Answers larger than this are not written to the cache."
     )
+    collect_commands: str | None = Field(
+        None,
+        description="Listing commands `procmon collect` runs each time, separated by `;` "
+        "(e.g. `ps axu; top -b -n 1`); unset: this OS's default. One no parser reads is "
+        "refused at start-up.",
+    )
     demo_collect_interval: PositiveFloat = Field(
         60.0,
         description="Seconds between the listings of this machine that `procmon up` publishes "

@@ -14,6 +14,7 @@ from procmon import collector
 from procmon.collector import collect_listing, envelope_from_file, local_identity
 from procmon.envelope import Envelope, content_hash
 from procmon.errors import CollectorError
+from procmon.listing_commands import DEFAULT_COMMANDS
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -41,13 +42,27 @@ def test_without_an_os_id_a_generated_one_is_kept(
 def test_collected_listing_of_this_machine_parses_and_contains_this_process(
     tmp_path: Path,
 ) -> None:
-    envelope = collect_listing(local_identity(config_dir=tmp_path), NOW)
-    assert envelope.command_type == "ps aux"
+    # lstart prints dates: a snapshot's time before them would be refused.
+    now = datetime.now(UTC)
+    envelope = collect_listing(local_identity(config_dir=tmp_path), now)
+    assert envelope.command_type == DEFAULT_COMMANDS["linux"]
     assert envelope.content_hash == content_hash(envelope.raw_output)
     rows = parse_listing(
-        envelope.raw_output, os_type="linux", command="ps aux", observed_at=NOW
+        envelope.raw_output, os_type="linux", command=envelope.command_type, observed_at=now
     ).rows
     assert os.getpid() in {row.pid for row in rows}
+
+
+def test_the_command_given_is_run_and_named_in_the_envelope(tmp_path: Path) -> None:
+    envelope = collect_listing(local_identity(config_dir=tmp_path), NOW, argv=("ps", "axu"))
+    assert envelope.command_type == "ps axu"
+    assert envelope.raw_output.split()[:2] == ["USER", "PID"]
+
+
+def test_a_command_that_fails_is_a_collector_error(tmp_path: Path) -> None:
+    identity = local_identity(config_dir=tmp_path)
+    with pytest.raises(CollectorError, match="'ps -o nosuchcolumn' failed"):
+        collect_listing(identity, NOW, argv=("ps", "-o", "nosuchcolumn"))
 
 
 def _from_file(path: Path) -> Envelope:
