@@ -32,13 +32,16 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
 
     from procmon.collector import collect_listing, local_identity
     from procmon.kafka import publish
-    from procmon.listing_commands import listing_commands
+    from procmon.listing_commands import check_readable, listing_commands
 
     identity = local_identity()
     commands = listing_commands(settings, identity.os_type)
+    first_round = True
     while True:
         for argv in commands:
             envelope = collect_listing(identity, datetime.now(UTC).astimezone(), argv=argv)
+            if first_round:
+                check_readable(envelope)
             asyncio.run(publish(settings, [envelope]))
             log.info(
                 "published %r of %s (%s) at %s",
@@ -49,6 +52,7 @@ def cmd_collect(settings: Settings, args: argparse.Namespace) -> None:
             )
         if args.interval is None:
             return
+        first_round = False
         time.sleep(args.interval)
 
 

@@ -2,7 +2,8 @@
 
 A command is written as an operator types it (``ps -ww -eo pid,args``); its words are the argv
 the collector runs and the text is the envelope's ``command_type``. A command the parsers do
-not document for the OS is refused at start-up, rather than sent every tick to be
+not document for the OS is refused at start-up, and so is one whose first listing they
+cannot read (``ps -eo pid,rss`` has no command column), rather than sent every tick to be
 dead-lettered.
 """
 
@@ -10,11 +11,19 @@ from __future__ import annotations
 
 import shlex
 
+from parsers import ParseError, parse_listing
 from parsers.detect import SUPPORTED_FORMATS
+from procmon.envelope import Envelope
 from procmon.errors import ConfigurationError
 from procmon.settings import Settings
 
-__all__ = ["COMMAND_SEPARATOR", "DEFAULT_COMMANDS", "default_argv", "listing_commands"]
+__all__ = [
+    "COMMAND_SEPARATOR",
+    "DEFAULT_COMMANDS",
+    "check_readable",
+    "default_argv",
+    "listing_commands",
+]
 
 COMMAND_SEPARATOR = ";"
 
@@ -50,15 +59,22 @@ def _script(argv: tuple[str, ...]) -> tuple[str, ...]:
     return argv
 
 
-def _documented(argv: tuple[str, ...], os_type: str) -> bool:
-    """Whether a format of the parser registry documents a command ``argv`` begins with."""
-    script = " ".join(_script(argv)).lower().split()
-    return any(
-        script[: len(words)] == words
-        for listing_format in SUPPORTED_FORMATS
-        if os_type in listing_format.os_types
-        for words in (command.lower().split() for command in listing_format.commands)
+def _documented_commands(os_type: str) -> list[str]:
+    """The commands the parser registry's formats say they read on ``os_type``."""
+    return sorted(
+        {
+            command
+            for listing_format in SUPPORTED_FORMATS
+            if os_type in listing_format.os_types
+            for command in listing_format.commands
+        }
     )
+
+
+def _documented(argv: tuple[str, ...], known: list[str]) -> bool:
+    """Whether ``argv`` (its script, for PowerShell) begins with the words of a known command."""
+    words = [word.lower() for word in _script(argv)]
+    return any(words[: len(command.split())] == command.lower().split() for command in known)
 
 
 def default_argv(os_type: str) -> tuple[str, ...]:
@@ -84,18 +100,30 @@ def listing_commands(settings: Settings, os_type: str) -> tuple[tuple[str, ...],
     )
     if not commands:
         raise ConfigurationError("PROCMON_COLLECT_COMMANDS names no command")
+    known = _documented_commands(os_type)
     for argv in commands:
-        if not _documented(argv, os_type):
-            known = sorted(
-                {
-                    command
-                    for listing_format in SUPPORTED_FORMATS
-                    if os_type in listing_format.os_types
-                    for command in listing_format.commands
-                }
-            )
+        if not _documented(argv, known):
             raise ConfigurationError(
                 f"PROCMON_COLLECT_COMMANDS: {' '.join(argv)!r} is no listing the parsers read "
                 f"on {os_type}; they read commands beginning {', '.join(known)}"
             )
     return commands
+
+
+def check_readable(envelope: Envelope) -> None:
+    """Refuse, as a ConfigurationError, a listing the workers could only dead-letter.
+
+    For a command's first listing: one no parser reads would be refused every time.
+    """
+    try:
+        parse_listing(
+            envelope.raw_output,
+            os_type=envelope.os_type,
+            command=envelope.command_type,
+            observed_at=envelope.timestamp,
+        )
+    except ParseError as exc:
+        raise ConfigurationError(
+            f"PROCMON_COLLECT_COMMANDS: the workers cannot read what "
+            f"{envelope.command_type!r} printed: {exc}"
+        ) from exc

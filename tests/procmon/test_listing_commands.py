@@ -144,3 +144,35 @@ def test_the_windows_default_is_the_command_of_a_real_windows_listing() -> None:
     assert all(row.cpu_time_seconds is not None for row in rows)
     assert all(row.ppid is not None for row in rows)
     assert any(row.command_line for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("written", "said"),
+    [
+        ("htop", "'htop' is no listing the parsers read on linux"),
+        # Documented, but what it prints has no command or name column.
+        ("ps -eo pid,rss", "the workers cannot read what 'ps -eo pid,rss' printed"),
+    ],
+)
+def test_collect_refuses_such_a_command_in_one_line_before_publishing(
+    written: str, said: str
+) -> None:
+    # No broker answers at this address: the refusal comes before any publishing.
+    environment = {
+        "PATH": os.defpath,
+        "PROCMON_COLLECT_COMMANDS": written,
+        "PROCMON_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "procmon", "collect"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("procmon: error: PROCMON_COLLECT_COMMANDS: ")
+    assert said in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "127.0.0.1:1" not in result.stderr
