@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import shlex
 
-from parsers import ParseError, parse_listing
 from parsers.detect import SUPPORTED_FORMATS
 from procmon.envelope import Envelope
 from procmon.errors import ConfigurationError
+from procmon.readable import parse_problem
 from procmon.settings import Settings
 
 __all__ = [
@@ -115,15 +115,9 @@ def check_readable(envelope: Envelope) -> None:
 
     For a command's first listing: one no parser reads would be refused every time.
     """
-    try:
-        parse_listing(
-            envelope.raw_output,
-            os_type=envelope.os_type,
-            command=envelope.command_type,
-            observed_at=envelope.timestamp,
-        )
-    except ParseError as exc:
+    problem = parse_problem(envelope)
+    if problem is not None:
         raise ConfigurationError(
             f"PROCMON_COLLECT_COMMANDS: the workers cannot read what "
-            f"{envelope.command_type!r} printed: {exc}"
-        ) from exc
+            f"{envelope.command_type!r} printed: {problem}"
+        ) from problem
