@@ -92,6 +92,10 @@ def collect_listing(
     prints times and numbers as the C locale does, since the parsers read English day and
     month names (ps's lstart) and a decimal point; its characters stay in the environment's
     locale (LC_ALL=C would print a UTF-8 command line's other letters as ``?``).
+
+    The envelope is stamped ``now``, or the moment the command ended where that is later:
+    processes started after ``now`` (the ps itself) are in the listing, and a start to the
+    second (lstart) after the snapshot's moment would make the workers refuse it whole.
     """
     if argv is None:
         argv = default_argv(identity.os_type)
@@ -109,6 +113,7 @@ def collect_listing(
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise CollectorError(f"running {' '.join(argv)!r} failed: {exc}") from exc
+    ended = datetime.now(now.tzinfo)
     return make_envelope(
         raw_output=result.stdout.decode(
             _OUTPUT_ENCODINGS.get(identity.os_type, "utf-8"), errors="replace"
@@ -118,7 +123,7 @@ def collect_listing(
         os_type=identity.os_type,
         os_version=identity.os_version,
         command_type=" ".join(argv),
-        timestamp=now,
+        timestamp=max(now, ended),
     )
 
 

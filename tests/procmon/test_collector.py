@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
-from datetime import UTC, datetime
+import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -42,15 +43,43 @@ def test_without_an_os_id_a_generated_one_is_kept(
 def test_collected_listing_of_this_machine_parses_and_contains_this_process(
     tmp_path: Path,
 ) -> None:
-    # lstart prints dates: a snapshot's time before them would be refused.
-    now = datetime.now(UTC)
-    envelope = collect_listing(local_identity(config_dir=tmp_path), now)
+    # Read as the workers read it: at its own moment (lstart after it would be refused).
+    envelope = collect_listing(local_identity(config_dir=tmp_path), datetime.now(UTC))
     assert envelope.command_type == DEFAULT_COMMANDS["linux"]
     assert envelope.content_hash == content_hash(envelope.raw_output)
     rows = parse_listing(
-        envelope.raw_output, os_type="linux", command=envelope.command_type, observed_at=now
+        envelope.raw_output,
+        os_type="linux",
+        command=envelope.command_type,
+        observed_at=envelope.timestamp,
     ).rows
     assert os.getpid() in {row.pid for row in rows}
+
+
+def test_processes_started_after_now_leave_the_listing_readable(tmp_path: Path) -> None:
+    # A tick's moment a few seconds back: ps, and this sleep, start after it, to the second.
+    now = datetime.now(UTC) - timedelta(seconds=3)
+    with subprocess.Popen(["sleep", "30"]) as late:
+        try:
+            envelope = collect_listing(local_identity(config_dir=tmp_path), now)
+        finally:
+            late.kill()
+    assert envelope.timestamp > now
+    rows = parse_listing(
+        envelope.raw_output,
+        os_type="linux",
+        command=envelope.command_type,
+        observed_at=envelope.timestamp,
+    ).rows
+    [started] = [row.start_time for row in rows if row.pid == late.pid]
+    assert started is not None
+    assert now < started + timedelta(seconds=1)
+
+
+def test_a_tick_stamped_ahead_keeps_its_moment(tmp_path: Path) -> None:
+    ahead = datetime.now(UTC) + timedelta(minutes=5)
+    envelope = collect_listing(local_identity(config_dir=tmp_path), ahead, argv=("ps", "axu"))
+    assert envelope.timestamp == ahead
 
 
 def test_the_command_given_is_run_and_named_in_the_envelope(tmp_path: Path) -> None:

@@ -78,10 +78,12 @@ def test_the_linux_default_run_here_gives_exact_starts_and_whole_command_lines(
     title = "procmon-test ünïcode title " + "x" * 300
     named = subprocess.Popen([title, "60"], executable="sleep")
     try:
-        now = datetime.now(UTC)
-        envelope = collect_listing(LINUX, now)
+        envelope = collect_listing(LINUX, datetime.now(UTC))
         listing = parse_listing(
-            envelope.raw_output, os_type="linux", command=envelope.command_type, observed_at=now
+            envelope.raw_output,
+            os_type="linux",
+            command=envelope.command_type,
+            observed_at=envelope.timestamp,
         )
         created = {pid: psutil.Process(pid).create_time() for pid in (os.getpid(), named.pid, 1)}
     finally:
