@@ -1,10 +1,10 @@
 """Which listing commands a collector runs: each OS's default, or those its settings name.
 
-A command is written as an operator types it (``ps -ww -eo pid,args``); its words are the argv
-the collector runs and the text is the envelope's ``command_type``. A command the parsers do
-not document for the OS is refused at start-up, and so is one whose first listing they
-cannot read (``ps -eo pid,rss`` has no command column), rather than sent every tick to be
-dead-lettered.
+A command is written as an operator types it (``ps -ww -eo pid,args``) and split into words
+as a POSIX shell would (no shell runs it): they are the argv the collector runs, and joined
+by spaces the envelope's ``command_type``. A command the parsers do not document for the OS
+is refused at start-up, and so is one whose first listing they cannot read (``ps -eo
+pid,rss`` has no command column), rather than sent every tick to be dead-lettered.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ __all__ = [
 
 COMMAND_SEPARATOR = ";"
 
-# Why each one: README, "Faithful defaults per OS". Linux's lstart prints English names of
-# days and months only in the C locale: the collector runs it with LC_ALL=C.
+# Why each one: README, "Faithful defaults per OS". lstart prints English names of days and
+# months in the C time locale only, which collector.collect_listing gives every command.
 _LINUX_PS = "ps -ww -eo pid,ppid,user:32,lstart,time,stat,nlwp,ni,pri,rss,vsz,%cpu,%mem,tty,args"
 DEFAULT_COMMANDS: dict[str, str] = {
     "linux": _LINUX_PS,
