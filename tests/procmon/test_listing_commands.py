@@ -86,6 +86,7 @@ def test_the_linux_default_run_here_gives_exact_starts_and_whole_command_lines(
             observed_at=envelope.timestamp,
         )
         created = {pid: psutil.Process(pid).create_time() for pid in (os.getpid(), named.pid, 1)}
+        sleeping = psutil.Process(named.pid).memory_info()
     finally:
         named.kill()
         named.wait()
@@ -96,12 +97,13 @@ def test_the_linux_default_run_here_gives_exact_starts_and_whole_command_lines(
     assert mine.command_line == " ".join(me.cmdline())
     assert mine.user == getpass.getuser()
     assert mine.ppid == os.getppid()
-    assert mine.threads == me.num_threads()
-    assert mine.rss_bytes is not None
-    assert mine.vsz_bytes is not None
     assert mine.cpu_time_seconds is not None
-    assert rows[named.pid].command_line == f"{title} 60"
-    assert rows[named.pid].truncated_fields == ()
+    asleep = rows[named.pid]
+    assert asleep.command_line == f"{title} 60"
+    assert asleep.truncated_fields == ()
+    assert (asleep.ppid, asleep.user, asleep.threads) == (me.pid, mine.user, 1)
+    assert (asleep.rss_bytes, asleep.vsz_bytes) == (sleeping.rss, sleeping.vms)
+    assert asleep.status == "sleeping"
     for pid, when in created.items():
         _assert_started_to_the_second(rows[pid], when)
     assert {row.start_time_precision for row in listing.rows} == {1.0}
