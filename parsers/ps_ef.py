@@ -162,7 +162,7 @@ FORMATS = (
     rows_format(
         name="ps -o",
         os_types=("linux", "macos", "freebsd", "openbsd", "netbsd"),
-        commands=("ps -o", "ps -eo", "ps -ax -o", "ps -axww -o"),
+        commands=("ps -o", "ps -eo", "ps -ww -eo", "ps -ax -o", "ps -axww -o"),
         matches_header=is_ps_o_header,
         parse_rows=parse_ps_o,
     ),

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 
 from procmon.collector import MachineIdentity, collect_listing
@@ -21,34 +21,59 @@ from procmon.delivery import Delivery
 from procmon.envelope import Envelope
 from procmon.errors import CollectorError, ObjectStoreError
 from procmon.kafka import message_for, publish
+from procmon.listing_commands import check_readable, listing_commands
 from procmon.object_store import open_store
 from procmon.schedule import Clock, Schedule, SystemClock, sleep_unless
 from procmon.settings import Settings
 from procmon.spool import Spool
 
-__all__ = ["Collect", "Ticker", "collect", "run_agent"]
+__all__ = ["Collect", "Command", "Ticker", "collect", "run_agent"]
 
 log = logging.getLogger("procmon.agent")
 
-Collect = Callable[[MachineIdentity, datetime], Envelope]
-"""Takes one listing of a machine at a time: :func:`procmon.collector.collect_listing`."""
+Command = tuple[str, ...]
+"""A listing command as argv."""
+Collect = Callable[[MachineIdentity, datetime, Command], Envelope]
+"""Takes one listing of a machine with one command: :func:`procmon.collector.collect_listing`."""
 
 
 def collect(settings: Settings, identity: MachineIdentity, interval: float | None) -> None:
-    """Publish ``identity``'s listing once (a broker failure raises CollectorError, for the
-    person running it), or run the agent every ``interval`` seconds until a signal."""
+    """Publish ``identity``'s listings once (a broker failure raises CollectorError, for the
+    person running it), or run the agent every ``interval`` seconds until a signal.
+
+    Each of the settings' listing commands runs once a tick; a command whose first listing
+    the parsers cannot read is refused (ConfigurationError), as it would be every time.
+    """
+    commands = listing_commands(settings, identity.os_type)
+    take = _checking_first_listings(commands)
     if interval is not None:
-        asyncio.run(run_agent(settings, identity, interval))
+        asyncio.run(run_agent(settings, identity, interval, commands=commands, collect=take))
         return
-    envelope = collect_listing(identity, datetime.now(UTC).astimezone())
-    asyncio.run(publish(settings, [envelope]))
-    log.info(
-        "published %r of %s (%s) at %s",
-        envelope.command_type,
-        identity.machine_name,
-        identity.machine_id,
-        envelope.timestamp.isoformat(),
-    )
+    now = datetime.now(UTC).astimezone()
+    envelopes = [take(identity, now, argv) for argv in commands]
+    asyncio.run(publish(settings, envelopes))
+    for envelope in envelopes:
+        log.info(
+            "published %r of %s (%s) at %s",
+            envelope.command_type,
+            identity.machine_name,
+            identity.machine_id,
+            envelope.timestamp.isoformat(),
+        )
+
+
+def _checking_first_listings(commands: Sequence[Command]) -> Collect:
+    """:func:`collect_listing`, checking each command's first listing with check_readable."""
+    unchecked = set(commands)
+
+    def take(identity: MachineIdentity, now: datetime, argv: Command) -> Envelope:
+        envelope = collect_listing(identity, now, argv)
+        if argv in unchecked:
+            check_readable(envelope)
+            unchecked.discard(argv)
+        return envelope
+
+    return take
 
 
 class Ticker:
@@ -60,11 +85,14 @@ class Ticker:
         identity: MachineIdentity,
         *,
         clock: Clock,
+        commands: Sequence[Command],
         collect: Collect = collect_listing,
     ) -> None:
-        """Take ``identity``'s listings with ``collect`` on ``schedule``, timed by ``clock``."""
+        """Take ``identity``'s listings of ``commands`` with ``collect`` on ``schedule``,
+        timed by ``clock``."""
         self._schedule = schedule
         self._identity = identity
+        self._commands = commands
         self._clock = clock
         self._collect = collect
         self._stop = asyncio.Event()
@@ -74,8 +102,8 @@ class Ticker:
         self._stop.set()
 
     async def run(self, handle: Callable[[Envelope], None]) -> None:
-        """Take a listing at every tick and give it to ``handle``; a listing that runs past
-        ticks skips them and says so, and one that fails is logged and the next tick taken."""
+        """Take each command's listing at every tick and give it to ``handle``; listings that
+        run past ticks skip them and say so, and one that fails is logged and the next taken."""
         schedule = self._schedule
         index = schedule.first_at_or_after(self._clock.now())
         log.info(
@@ -92,15 +120,16 @@ class Ticker:
             if self._stop.is_set():
                 return
             started = self._clock.now()
-            try:
-                envelope = await asyncio.to_thread(
-                    self._collect, self._identity, datetime.fromtimestamp(started, UTC)
-                )
-            except CollectorError as exc:
-                log.error("no listing at tick %d: %s", index, exc)
-            else:
-                handle(envelope)
-                log.info("took the listing at %s", envelope.timestamp.isoformat())
+            for argv in self._commands:
+                try:
+                    envelope = await asyncio.to_thread(
+                        self._collect, self._identity, datetime.fromtimestamp(started, UTC), argv
+                    )
+                except CollectorError as exc:
+                    log.error("no listing of %r at tick %d: %s", " ".join(argv), index, exc)
+                else:
+                    handle(envelope)
+                    log.info("took the listing at %s", envelope.timestamp.isoformat())
             index, skipped = schedule.next_after(index, self._clock.now())
             if skipped:
                 log.warning(
@@ -116,6 +145,7 @@ async def run_agent(
     identity: MachineIdentity,
     interval: float,
     *,
+    commands: Sequence[Command],
     clock: Clock | None = None,
     collect: Collect = collect_listing,
 ) -> None:
@@ -125,7 +155,11 @@ async def run_agent(
     spool = Spool(settings.spool_dir, settings.spool_max_bytes)
     delivery = Delivery(settings, spool, clock)
     ticker = Ticker(
-        Schedule.for_machine(identity.machine_id, interval), identity, clock=clock, collect=collect
+        Schedule.for_machine(identity.machine_id, interval),
+        identity,
+        clock=clock,
+        commands=commands,
+        collect=collect,
     )
     store = open_store(settings.object_store_url)
 

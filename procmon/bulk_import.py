@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from parsers import ParseError, parse_listing
 from procmon.collector import envelope_from_file
 from procmon.envelope import Envelope
-from procmon.errors import CollectorError, EnvelopeError, ProcmonError, SnapshotParseError
+from procmon.errors import CollectorError, EnvelopeError, ProcmonError
 from procmon.kafka import message_for, publish_raw
 from procmon.object_store import open_store
+from procmon.readable import parse_problem
 from procmon.settings import Settings
 from procmon.stored_keys import SnapshotKey, StoredKeys
 from procmon.timestamp_limits import TimestampLimits, timestamp_problem
@@ -193,20 +193,6 @@ def _described_envelope(
     )
 
 
-def _parse_problem(envelope: Envelope) -> SnapshotParseError | None:
-    """Why the workers could not parse ``envelope``'s listing, as they would say it."""
-    try:
-        parse_listing(
-            envelope.raw_output,
-            os_type=envelope.os_type,
-            command=envelope.command_type,
-            observed_at=envelope.timestamp,
-        )
-    except ParseError as exc:
-        return SnapshotParseError(str(exc), line_number=exc.line_number)
-    return None
-
-
 def import_paths(
     settings: Settings,
     paths: Iterable[Path],
@@ -248,7 +234,7 @@ def import_paths(
             if key in seen:
                 summary.skipped += 1
                 continue
-            problem = _parse_problem(envelope)
+            problem = parse_problem(envelope)
             if problem is not None:
                 raise problem
             # Made here, file by file, so that a listing too large to send is this file's

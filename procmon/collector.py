@@ -18,25 +18,15 @@ from pathlib import Path
 
 from procmon.envelope import Envelope, make_envelope
 from procmon.errors import CollectorError
+from procmon.listing_commands import default_argv
 
 __all__ = [
-    "LISTING_COMMANDS",
     "MachineIdentity",
     "collect_listing",
     "envelope_from_file",
     "local_identity",
 ]
 
-# The command each OS runs, as argv; its " ".join is the envelope's command_type.
-LISTING_COMMANDS: dict[str, tuple[str, ...]] = {
-    "linux": ("ps", "aux"),
-    "macos": ("ps", "aux"),
-    "freebsd": ("ps", "aux"),
-    "openbsd": ("ps", "aux"),
-    "netbsd": ("ps", "aux"),
-    # Verbose CSV: the user and CPU time too, and no column widths to cut names short.
-    "windows": ("tasklist", "/v", "/fo", "csv"),
-}
 # Console programs on Windows write in the OEM code page, elsewhere in UTF-8.
 _OUTPUT_ENCODINGS = {"windows": "oem"}
 
@@ -102,17 +92,37 @@ def local_identity(
     )
 
 
-def collect_listing(identity: MachineIdentity, now: datetime) -> Envelope:
-    """Run this OS's listing command once and wrap its output in an envelope."""
-    argv = LISTING_COMMANDS.get(identity.os_type)
+def collect_listing(
+    identity: MachineIdentity, now: datetime, argv: tuple[str, ...] | None = None
+) -> Envelope:
+    """Run ``argv`` (default: this OS's listing command) once and wrap its output.
+
+    The envelope's command_type is ``argv`` joined by spaces. Outside Windows the command
+    prints times and numbers as the C locale does, since the parsers read English day and
+    month names (ps's lstart) and a decimal point; its characters stay in the environment's
+    locale (LC_ALL=C would print a UTF-8 command line's other letters as ``?``).
+
+    The envelope is stamped ``now``, or the moment the command ended where that is later:
+    processes started after ``now`` (the ps itself) are in the listing, and a start to the
+    second (lstart) after the snapshot's moment would make the workers refuse it whole.
+    """
     if argv is None:
-        raise CollectorError(f"no listing command is known for {identity.os_type!r} yet")
+        argv = default_argv(identity.os_type)
+    environment = None
+    if identity.os_type != "windows":
+        inherited = {name: value for name, value in os.environ.items() if name != "LC_ALL"}
+        environment = {**inherited, "LC_TIME": "C", "LC_NUMERIC": "C"}
     try:
         result = subprocess.run(
-            argv, capture_output=True, check=True, timeout=_COMMAND_TIMEOUT_SECONDS
+            argv,
+            capture_output=True,
+            check=True,
+            timeout=_COMMAND_TIMEOUT_SECONDS,
+            env=environment,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise CollectorError(f"running {' '.join(argv)!r} failed: {exc}") from exc
+    ended = datetime.now(now.tzinfo)
     return make_envelope(
         raw_output=result.stdout.decode(
             _OUTPUT_ENCODINGS.get(identity.os_type, "utf-8"), errors="replace"
@@ -122,7 +132,7 @@ def collect_listing(identity: MachineIdentity, now: datetime) -> Envelope:
         os_type=identity.os_type,
         os_version=identity.os_version,
         command_type=" ".join(argv),
-        timestamp=now,
+        timestamp=max(now, ended),
         labels=identity.labels,
         cpu_count=identity.cpu_count,
     )

@@ -278,6 +278,12 @@ class Settings(BaseSettings):
         "name=value pairs separated by commas, e.g. role=web,site=eu (`--label` adds or "
         "overrides one).",
     )
+    collect_commands: str | None = Field(
+        None,
+        description="Listing commands `procmon collect` runs each time, separated by `;` "
+        "(e.g. `ps axu; top -b -n 1`); unset: this OS's default. One no parser reads is "
+        "refused at start-up.",
+    )
     demo_collect_interval: PositiveFloat = Field(
         60.0,
         description="Seconds between the listings of this machine that `procmon up` publishes "

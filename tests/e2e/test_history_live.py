@@ -58,7 +58,7 @@ def _listings(identity: MachineIdentity, pid: int) -> tuple[list[Envelope], list
     for n in range(LISTINGS):
         time.sleep(max(0.0, start + n * SPACING_SECONDS - time.monotonic()))
         cpu.append(cpu_seconds(pid))
-        envelopes.append(collect_listing(identity, datetime.now(UTC)))
+        envelopes.append(collect_listing(identity, datetime.now(UTC), argv=("ps", "aux")))
     return envelopes, cpu
 
 

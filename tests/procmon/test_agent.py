@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from procmon.agent import Ticker
+from procmon.agent import Command, Ticker
 from procmon.collector import MachineIdentity
 from procmon.envelope import Envelope, make_envelope
 from procmon.errors import CollectorError
@@ -22,6 +22,20 @@ IDENTITY = MachineIdentity(
 )
 START = 1_800_000_000.25
 INTERVAL = 10.0
+PS_AUX = ("ps", "aux")
+TOP = ("top", "-b", "-n", "1")
+
+
+def _envelope(identity: MachineIdentity, now: datetime, argv: Command) -> Envelope:
+    return make_envelope(
+        raw_output="USER PID\n",
+        machine_id=identity.machine_id,
+        machine_name=identity.machine_name,
+        os_type=identity.os_type,
+        os_version=identity.os_version,
+        command_type=" ".join(argv),
+        timestamp=now,
+    )
 
 
 def _run(
@@ -40,7 +54,7 @@ def _run(
         loop = asyncio.get_running_loop()
         ticker: Ticker
 
-        def collect(identity: MachineIdentity, now: datetime) -> Envelope:
+        def collect(identity: MachineIdentity, now: datetime, argv: Command) -> Envelope:
             count = len(taken)
             taken.append(now.timestamp())
             clock.time += durations[count]
@@ -50,15 +64,7 @@ def _run(
                 loop.call_soon_threadsafe(ticker.stop)
             if count == fail_at:
                 raise CollectorError("ps failed")
-            return make_envelope(
-                raw_output="USER PID\n",
-                machine_id=identity.machine_id,
-                machine_name=identity.machine_name,
-                os_type=identity.os_type,
-                os_version=identity.os_version,
-                command_type="ps aux",
-                timestamp=now,
-            )
+            return _envelope(identity, now, argv)
 
         handled: list[Envelope] = []
 
@@ -68,7 +74,7 @@ def _run(
                 ticker.stop()
 
         schedule = Schedule.for_machine(IDENTITY.machine_id, INTERVAL)
-        ticker = Ticker(schedule, IDENTITY, clock=clock, collect=collect)
+        ticker = Ticker(schedule, IDENTITY, clock=clock, commands=[PS_AUX], collect=collect)
         await asyncio.wait_for(ticker.run(handle), 10)
         expected = len(taken) - (fail_at is not None)
         assert [e.timestamp.timestamp() for e in handled] == [
@@ -129,3 +135,27 @@ def test_a_stop_during_a_listing_lets_it_finish_and_takes_no_other() -> None:
 def test_a_clock_set_back_picks_up_the_schedule_from_the_new_time() -> None:
     taken = _run([1.0, 1.0, 1.0, 1.0], set_back_after=1)
     assert taken == _ticks(lambda n: (0, 1, -998, -997)[n], 4)
+
+
+def test_each_command_is_taken_at_every_tick_in_order() -> None:
+    clock = ControlledClock(START)
+    taken: list[tuple[Command, float]] = []
+
+    async def main() -> None:
+        def collect(identity: MachineIdentity, now: datetime, argv: Command) -> Envelope:
+            taken.append((argv, now.timestamp()))
+            clock.time += 1.5
+            return _envelope(identity, now, argv)
+
+        def handle(envelope: Envelope) -> None:
+            if len(taken) == 6:
+                ticker.stop()
+
+        schedule = Schedule.for_machine(IDENTITY.machine_id, INTERVAL)
+        ticker = Ticker(schedule, IDENTITY, clock=clock, commands=[PS_AUX, TOP], collect=collect)
+        await asyncio.wait_for(ticker.run(handle), 10)
+
+    asyncio.run(main())
+    assert [argv for argv, _ in taken] == [PS_AUX, TOP] * 3
+    # Both listings of a tick carry the tick's moment, whatever the first one took.
+    assert [at for _, at in taken] == _ticks(lambda n: n // 2, 6)
