@@ -8,6 +8,7 @@ import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psutil
 import pytest
@@ -158,17 +159,19 @@ def test_the_windows_default_is_the_command_of_a_real_windows_listing() -> None:
         ("ps -eo pid,rss", "the workers cannot read what 'ps -eo pid,rss' printed"),
     ],
 )
+@pytest.mark.parametrize("interval", [[], ["--interval", "1"]], ids=["once", "agent"])
 def test_collect_refuses_such_a_command_in_one_line_before_publishing(
-    written: str, said: str
+    written: str, said: str, interval: list[str], tmp_path: Path
 ) -> None:
     # No broker answers at this address: the refusal comes before any publishing.
     environment = {
         "PATH": os.defpath,
         "PROCMON_COLLECT_COMMANDS": written,
         "PROCMON_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+        "PROCMON_SPOOL_DIR": str(tmp_path / "spool"),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "procmon", "collect"],
+        [sys.executable, "-m", "procmon", "collect", *interval],
         env=environment,
         capture_output=True,
         text=True,
@@ -176,7 +179,12 @@ def test_collect_refuses_such_a_command_in_one_line_before_publishing(
         check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.startswith("procmon: error: PROCMON_COLLECT_COMMANDS: ")
-    assert said in result.stderr
-    assert result.stderr.count("\n") == 1
+    # The agent may have logged its schedule first; the refusal is one line, the last.
+    *logged, error = result.stderr.splitlines()
+    assert error.startswith("procmon: error: PROCMON_COLLECT_COMMANDS: ")
+    assert said in error
+    assert all('"logger": "procmon.agent"' in line for line in logged)
+    assert not logged or interval
     assert "127.0.0.1:1" not in result.stderr
+    # Nothing was kept to be sent later either.
+    assert not list((tmp_path / "spool").glob("*"))
