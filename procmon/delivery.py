@@ -107,11 +107,14 @@ class Delivery:
             return 0
         await self._start()
         sent = 0
-        while (spooled := self._spool.oldest()) is not None:
-            await self._send(spooled.key, spooled.value)
-            self._spool.remove(spooled)
-            sent += 1
-        return sent
+        while True:
+            before = sent
+            for spooled in self._spool.oldest_first():
+                await self._send(spooled.key, spooled.value)
+                self._spool.remove(spooled)
+                sent += 1
+            if sent == before:
+                return sent
 
     async def stop_producer(self) -> None:
         """Stop the producer, giving up after the send timeout (it waits for an away broker)."""

@@ -14,6 +14,7 @@ import contextlib
 import logging
 import struct
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -88,6 +89,12 @@ class Spool:
 
     def oldest(self) -> SpooledMessage | None:
         """The oldest spooled message, or None when the spool is empty."""
+        return next(self.oldest_first(), None)
+
+    def oldest_first(self) -> Iterator[SpooledMessage]:
+        """The spooled messages, oldest first, read from one listing of the directory: a
+        spool of thousands is sent without listing it again for each message. Messages
+        spooled meanwhile are newer than every one listed, and wait for the next call."""
         for path in self._files():
             try:
                 body = path.read_bytes()
@@ -96,8 +103,7 @@ class Spool:
                 continue
             (length,) = _KEY_LENGTH.unpack_from(body)
             start = _KEY_LENGTH.size
-            return SpooledMessage(path, body[start : start + length], body[start + length :])
-        return None
+            yield SpooledMessage(path, body[start : start + length], body[start + length :])
 
     def remove(self, message: SpooledMessage) -> None:
         """Delete a message the broker acknowledged."""
