@@ -97,6 +97,11 @@ def _run_worker(settings: Settings, snapshots: int) -> dict[str, float]:
                 row = conn.execute("SELECT count(*) FROM commands").fetchone()
                 if row is not None and row[0] >= snapshots:
                     return _phase_seconds(settings)
+                # A pass that dead-letters its snapshots (a schema the worker no longer fits)
+                # would otherwise wait out the whole timeout.
+                refused = conn.execute("SELECT reason FROM ingest_errors LIMIT 1").fetchone()
+                if refused is not None:
+                    raise RuntimeError(f"the worker dead-lettered a snapshot: {refused[0]}")
                 time.sleep(1)
         raise TimeoutError(f"the worker did not store {snapshots} snapshots in time")
     finally:

@@ -1,7 +1,7 @@
 -- The schema as the walking skeleton left it (commit 87de8bb), for the ingest benchmark's
 -- comparison: its keys, indexes and storage, plus the columns the worker has written since
--- (format, metadata, memory_usage_bytes, truncated_fields, and process history's columns and
--- tables), so that the same worker runs on it.
+-- (format, metadata, memory_usage_bytes, truncated_fields, process history's columns and
+-- tables, and the snapshot's labels and CPU count), so that the same worker runs on it.
 
 -- One row per raw listing (a "snapshot") received from a machine.
 CREATE TABLE IF NOT EXISTS commands (
@@ -21,6 +21,8 @@ CREATE TABLE IF NOT EXISTS commands (
     received_at     timestamptz NOT NULL DEFAULT now(),
     history_revision integer    NOT NULL DEFAULT 0,
     rolled_up_at    timestamptz,
+    labels          jsonb       NOT NULL DEFAULT '{}',
+    cpu_count       integer,
     -- The dedupe key; its leading (machine_id, "timestamp") also serves per-machine time ranges.
     CONSTRAINT commands_snapshot_key UNIQUE (machine_id, "timestamp", content_hash)
 );
