@@ -272,9 +272,9 @@ class SnapshotWriter:
                 phases.add("copy", time.perf_counter() - copy_started)
                 with phases.timing("history"):
                     await self._history.settle(cur, plan)
-                # After settle, which holds each of these machines' locks until the commit:
-                # the machines rows lock only for the commit, and writers of one machine,
-                # which take turns from there anyway, do not wait for each other longer.
+                # Last, under the machines' locks settle took (held until the commit): their
+                # rows of machines are then locked only until the commit, by writers that
+                # take turns on those machines from settle on anyway.
                 if stored_now:
                     with phases.timing("commands"):
                         await cur.execute(UPSERT_MACHINES, as_columns(machine_rows(stored_now)))

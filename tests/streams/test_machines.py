@@ -3,6 +3,7 @@ order they arrive in, however often, in which batches, over how many writers."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -126,6 +127,27 @@ async def test_any_arrival_order_batching_and_redelivery_keep_the_fresh_aggregat
     stored = stored_machines(clean_database)
     assert stored == fresh_machines(clean_database)
     assert [row[10] for row in stored] == [6, 6, 6]
+
+
+async def test_workers_writing_the_same_machines_at_once_neither_deadlock_nor_miscount(
+    clean_database: str, tmp_path: Path
+) -> None:
+    """Four workers (each its own history) writing at once, every batch holding snapshots of
+    every machine, and half the batches delivered to two workers."""
+    snapshots = [s for seed in range(4) for s in _fleet(seed)]
+    batches = [snapshots[start::8] for start in range(8)]
+    writers = [_writer(clean_database, tmp_path, _history()) for _ in range(4)]
+
+    async def deliver(index: int) -> None:
+        for batch in (batches[index], batches[(index + 1) % 4], *batches[4 + index :: 4]):
+            await writers[index].write(PreparedBatch(snapshots=batch))
+
+    await asyncio.wait_for(asyncio.gather(*(deliver(index) for index in range(4))), 60)
+    for writer in writers:
+        await writer.close()
+    stored = stored_machines(clean_database)
+    assert stored == fresh_machines(clean_database)
+    assert [row[10] for row in stored] == [24, 24, 24]
 
 
 async def test_the_summary_of_stored_snapshots_is_the_fresh_aggregate(
