@@ -66,7 +66,7 @@ ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
 RETURNING id, machine_id, "timestamp", content_hash
 """
 
-# The machines table (README "Schema and indexes"): a batch's machines in one statement, each
+# The machines table (README "The worker and delivery"): a batch's machines in one statement, each
 # row made in Python from the snapshots the batch stored now (a duplicate is not among them, so
 # it is never counted twice). The latest snapshot is the greatest ("timestamp", content_hash)
 # whatever order snapshots arrive in. Rows are locked in machine id order, so two writers
@@ -75,8 +75,12 @@ _MACHINE_COLUMNS = (
     "machine_id", "machine_name", "os_type", "os_version", "labels", "cpu_count", "first_seen",
     "last_seen", "latest_snapshot_id", "latest_content_hash", "snapshot_count",
 )  # fmt: skip
-# What the latest snapshot says, the time and key of that snapshot included.
-_OF_LATEST = (*_MACHINE_COLUMNS[1:6], *_MACHINE_COLUMNS[7:10])
+# What the latest snapshot says, and its time and key.
+_OF_LATEST = tuple(
+    column
+    for column in _MACHINE_COLUMNS
+    if column not in ("machine_id", "first_seen", "snapshot_count")
+)
 _IF_LATER = (
     "CASE WHEN (excluded.last_seen, excluded.latest_content_hash)"
     " > (m.last_seen, m.latest_content_hash) THEN excluded.{0} ELSE m.{0} END"
