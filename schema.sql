@@ -52,6 +52,28 @@ BEGIN
 END
 $$;
 
+-- One row per machine, kept by the worker as it stores each batch: the API's machines
+-- summary reads it rather than grouping every snapshot. No foreign key to commands, whose
+-- rows are to be partitioned by time and dropped by the day.
+CREATE TABLE machines (
+    machine_id          text        NOT NULL,
+    -- As the latest snapshot says.
+    machine_name        text        NOT NULL,
+    os_type             text        NOT NULL,
+    os_version          text        NOT NULL,
+    labels              jsonb       NOT NULL,
+    cpu_count           integer,
+    -- The times of the earliest and the latest snapshot.
+    first_seen          timestamptz NOT NULL,
+    last_seen           timestamptz NOT NULL,
+    -- The latest snapshot, the greatest ("timestamp", content_hash): its commands.id, and its
+    -- content hash, which with machine_id and last_seen is its key in commands.
+    latest_snapshot_id  bigint      NOT NULL,
+    latest_content_hash text        NOT NULL,
+    snapshot_count      bigint      NOT NULL,
+    CONSTRAINT machines_pkey PRIMARY KEY (machine_id)
+);
+
 -- One row per process of a snapshot, in normalized units.
 CREATE TABLE processes (
     -- The snapshot's commands.id. No foreign key: the worker writes a snapshot's commands row

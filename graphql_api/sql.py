@@ -53,71 +53,35 @@ _SNAPSHOT_NAMES = (
 _SNAPSHOT_FIELDS = ", ".join(_SNAPSHOT_NAMES)
 _SNAPSHOT_COLUMNS = ", ".join(f"c.{name}" for name in _SNAPSHOT_NAMES)
 
-# Name, OS and labels come from each machine's latest snapshot: a machine renamed, upgraded
-# or given another role shows what it is now, not what it was when first seen.
-MACHINES = """
-SELECT stats.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
-       stats.first_seen, stats.last_seen, stats.snapshot_count
-FROM (
-    SELECT machine_id, min("timestamp") AS first_seen, max("timestamp") AS last_seen,
-           count(*) AS snapshot_count
-    FROM commands
-    GROUP BY machine_id
-) AS stats
-CROSS JOIN LATERAL (
-    SELECT machine_name, os_type, os_version, labels
-    FROM commands
-    WHERE commands.machine_id = stats.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS latest
-ORDER BY latest.machine_name, stats.machine_id
-"""
+# The machines table, which the worker keeps as it stores each batch: name, OS and labels are
+# those of each machine's latest snapshot (a machine renamed, upgraded or given another role
+# shows what it is now, not what it was when first seen).
+_MACHINE_FIELDS = (
+    "machine_id, machine_name, os_type, os_version, labels, first_seen, last_seen, snapshot_count"
+)
+MACHINES = "SELECT " + _MACHINE_FIELDS + " FROM machines ORDER BY machine_name, machine_id"
 
 SNAPSHOT_BY_ID = "SELECT " + _SNAPSHOT_FIELDS + " FROM commands WHERE id = %(id)s"
 
 SNAPSHOTS_BY_IDS = "SELECT " + _SNAPSHOT_FIELDS + " FROM commands WHERE id = ANY(%(ids)s::bigint[])"
 
-# Each machine's newest snapshot by a backward walk of commands_snapshot_key: one index
-# probe per machine, however many snapshots it has.
+# Each machine's newest snapshot, found by its key in commands (commands_snapshot_key), which
+# the machines table holds.
 LATEST_SNAPSHOTS = (
-    """
-SELECT latest.*
-FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
-CROSS JOIN LATERAL (
-    SELECT """
-    + _SNAPSHOT_FIELDS
+    "SELECT "
+    + _SNAPSHOT_COLUMNS
     + """
-    FROM commands
-    WHERE commands.machine_id = wanted.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS latest
+FROM machines AS m
+JOIN commands AS c ON c.machine_id = m.machine_id AND c."timestamp" = m.last_seen
+                  AND c.content_hash = m.latest_content_hash
+WHERE m.machine_id = ANY(%(machine_ids)s::text[])
 """
 )
 
-# The MACHINES summary of some machines only, by index probes rather than a GROUP BY.
-MACHINES_BY_IDS = """
-SELECT wanted.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
-       earliest."timestamp" AS first_seen, latest."timestamp" AS last_seen,
-       (SELECT count(*) FROM commands WHERE commands.machine_id = wanted.machine_id)
-           AS snapshot_count
-FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
-CROSS JOIN LATERAL (
-    SELECT machine_name, os_type, os_version, labels, "timestamp"
-    FROM commands
-    WHERE commands.machine_id = wanted.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS latest
-CROSS JOIN LATERAL (
-    SELECT "timestamp"
-    FROM commands
-    WHERE commands.machine_id = wanted.machine_id
-    ORDER BY "timestamp"
-    LIMIT 1
-) AS earliest
-"""
+# The MACHINES summary of some machines only.
+MACHINES_BY_IDS = (
+    "SELECT " + _MACHINE_FIELDS + " FROM machines WHERE machine_id = ANY(%(machine_ids)s::text[])"
+)
 
 # Served by processes_name_observed_idx: the program's rows in the range, whatever the fleet.
 MACHINES_RUNNING = """
@@ -314,14 +278,8 @@ LIFETIME_SIGHTING = """CROSS JOIN LATERAL (
     LIMIT 1
 ) AS s"""
 
-# The machine of a lifetime as of its latest snapshot (m), when the filter asks about it.
-LIFETIME_MACHINE = """CROSS JOIN LATERAL (
-    SELECT machine_name, os_type
-    FROM commands
-    WHERE commands.machine_id = l.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS m"""
+# The machine of a lifetime (m, its row of machines), when the filter asks about it.
+LIFETIME_MACHINE = "JOIN machines AS m ON m.machine_id = l.machine_id"
 
 # The page: the totals the filter selects, in order, and then the sightings of the page's
 # rows only. {joins} are what the filter reads: the machine, the sighting (read again for the

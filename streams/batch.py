@@ -93,6 +93,11 @@ class Snapshot:
         """The dedupe key of this snapshot."""
         return snapshot_key(self.envelope)
 
+    @property
+    def order(self) -> tuple[datetime, str]:
+        """Where it stands among its machine's snapshots: by time, then content hash."""
+        return (self.envelope.timestamp, self.envelope.content_hash)
+
 
 @dataclass(frozen=True, slots=True)
 class DeadLetter:

@@ -1,4 +1,5 @@
-"""Every SQL statement the worker runs. Values are always bound parameters."""
+"""Every SQL statement the worker runs, and the machines summary made again from stored
+snapshots (:data:`SUMMARIZE_MACHINES`). Values are always bound parameters."""
 
 from __future__ import annotations
 
@@ -32,9 +33,11 @@ __all__ = [
     "ROLLUP_SETTINGS",
     "SELECT_FOR_REPLAY",
     "SNAPSHOT_HISTORY_ROWS",
+    "SUMMARIZE_MACHINES",
     "UNCOUNT_MACHINE_DAYS",
     "UNTRUNCATED_COLUMN_TYPES",
     "UPDATE_HISTORY",
+    "UPSERT_MACHINES",
     "as_columns",
 ]
 
@@ -61,6 +64,62 @@ SELECT * FROM unnest(
 )
 ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
 RETURNING id, machine_id, "timestamp", content_hash
+"""
+
+# The machines table (README "The worker and delivery"): a batch's machines in one statement, each
+# row made in Python from the snapshots the batch stored now (a duplicate is not among them, so
+# it is never counted twice). The latest snapshot is the greatest ("timestamp", content_hash)
+# whatever order snapshots arrive in. Rows are locked in machine id order, so two writers
+# cannot deadlock on them.
+_MACHINE_COLUMNS = (
+    "machine_id", "machine_name", "os_type", "os_version", "labels", "cpu_count", "first_seen",
+    "last_seen", "latest_snapshot_id", "latest_content_hash", "snapshot_count",
+)  # fmt: skip
+# What the latest snapshot says, and its time and key.
+_OF_LATEST = tuple(
+    column
+    for column in _MACHINE_COLUMNS
+    if column not in ("machine_id", "first_seen", "snapshot_count")
+)
+_IF_LATER = (
+    "CASE WHEN (excluded.last_seen, excluded.latest_content_hash)"
+    " > (m.last_seen, m.latest_content_hash) THEN excluded.{0} ELSE m.{0} END"
+)
+UPSERT_MACHINES = f"""
+INSERT INTO machines AS m ({", ".join(_MACHINE_COLUMNS)})
+SELECT * FROM unnest(
+    %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::integer[],
+    %b::timestamptz[], %b::timestamptz[], %b::bigint[], %b::text[], %b::bigint[]
+) AS v ({", ".join(_MACHINE_COLUMNS)})
+ORDER BY v.machine_id
+ON CONFLICT ON CONSTRAINT machines_pkey DO UPDATE SET
+    {", ".join(f"{column} = {_IF_LATER.format(column)}" for column in _OF_LATEST)},
+    first_seen = least(m.first_seen, excluded.first_seen),
+    snapshot_count = m.snapshot_count + excluded.snapshot_count
+"""
+# Every machine's row made again from all its stored snapshots, as migration 0004 first filled
+# the table: for snapshots stored other than by the worker (the API benchmark's fleet,
+# generated in SQL; tests' fixtures).
+SUMMARIZE_MACHINES = f"""
+INSERT INTO machines AS m ({", ".join(_MACHINE_COLUMNS)})
+SELECT stats.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
+       latest.cpu_count, stats.first_seen, latest."timestamp", latest.id, latest.content_hash,
+       stats.snapshot_count
+FROM (
+    SELECT machine_id, min("timestamp") AS first_seen, count(*) AS snapshot_count
+    FROM commands
+    GROUP BY machine_id
+) AS stats
+CROSS JOIN LATERAL (
+    SELECT id, machine_name, os_type, os_version, labels, cpu_count, "timestamp", content_hash
+    FROM commands
+    WHERE commands.machine_id = stats.machine_id
+    ORDER BY "timestamp" DESC, content_hash DESC
+    LIMIT 1
+) AS latest
+ORDER BY stats.machine_id
+ON CONFLICT ON CONSTRAINT machines_pkey DO UPDATE SET
+    {", ".join(f"{column} = excluded.{column}" for column in _MACHINE_COLUMNS[1:])}
 """
 
 # The columns each COPY row carries, in order, with their types (procmon.columns declares
@@ -104,7 +163,7 @@ ORDER BY "timestamp", content_hash
 LIMIT 1
 """
 # Every machine, and one machine's snapshots in its order (procmon relink).
-MACHINE_IDS = "SELECT DISTINCT machine_id FROM commands ORDER BY machine_id"
+MACHINE_IDS = "SELECT machine_id FROM machines ORDER BY machine_id"
 MACHINE_SNAPSHOTS = """
 SELECT id, "timestamp", content_hash FROM commands WHERE machine_id = %s
 ORDER BY "timestamp", content_hash

@@ -15,6 +15,7 @@ from psycopg.conninfo import make_conninfo
 
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
+from procmon.migrations import packaged_migrations
 
 # Speed is measured by `make bench`, never by tests: no per-example deadline, and no failure
 # when a loaded CI machine generates examples slowly.
@@ -33,12 +34,16 @@ def fresh_database_url(prefix: str) -> str:
 
 
 @contextlib.contextmanager
-def migrated_database(prefix: str) -> Iterator[str]:
-    """A new database with the schema applied, dropped when the block ends."""
+def migrated_database(prefix: str, up_to: int | None = None) -> Iterator[str]:
+    """A new database with the schema applied (its migrations up to version ``up_to`` only,
+    when given), dropped when the block ends."""
     url = fresh_database_url(prefix)
     create_database(url)
     try:
-        migrate(url)
+        migrate(
+            url,
+            migrations=[m for m in packaged_migrations() if up_to is None or m.version <= up_to],
+        )
         yield url
     finally:
         drop_database(url)
@@ -67,8 +72,8 @@ def clean_database(database_url: str) -> str:
     """The session database emptied of every row, for tests that count rows."""
     with psycopg.connect(database_url) as conn:
         conn.execute(
-            "TRUNCATE commands, processes, process_days, process_keys, ingest_errors, api_keys"
-            " RESTART IDENTITY CASCADE"
+            "TRUNCATE commands, processes, machines, process_days, process_keys, ingest_errors,"
+            " api_keys RESTART IDENTITY CASCADE"
         )
     return database_url
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import psycopg
 
+from streams.sql import SUMMARIZE_MACHINES
+
 __all__ = ["BUSY", "IDLE", "REUSED", "SERVICE", "insert_history_fleet"]
 
 # The process keys (as the worker would derive them; any distinct numbers do here).
@@ -78,3 +80,5 @@ def insert_history_fleet(database_url: str) -> None:
                     "INSERT INTO process_keys VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                     (row[1], machine_id, _at(timestamp)),
                 )
+        # And its machines, as the worker keeps them.
+        conn.execute(SUMMARIZE_MACHINES)
