@@ -11,6 +11,7 @@ __all__ = [
     "COPY_PROCESSES",
     "COPY_UNTRUNCATED_PROCESSES",
     "COUNT_PICKED",
+    "COUNT_PICKED_STATS",
     "DELETE_MACHINE_DAYS",
     "INSERT_COMMANDS",
     "INSERT_INGEST_ERRORS",
@@ -32,6 +33,7 @@ __all__ = [
     "ROLLUP_SETTINGS",
     "SELECT_FOR_REPLAY",
     "SNAPSHOT_HISTORY_ROWS",
+    "STATS_ROLLUPS",
     "UNCOUNT_MACHINE_DAYS",
     "UNTRUNCATED_COLUMN_TYPES",
     "UPDATE_HISTORY",
@@ -255,9 +257,103 @@ ON CONFLICT ON CONSTRAINT process_days_pkey DO UPDATE SET
 
 MARK_COUNTED = "UPDATE commands SET rolled_up_at = now() WHERE id = ANY(%(ids)s::bigint[])"
 
+# The rollups of processStats: each table, the UTC unit of its buckets, and whether it is kept
+# per process name and user (else per machine alone). README "Rollups".
+STATS_ROLLUPS = (
+    ("stats_hours", "hour", True),
+    ("stats_days", "day", True),
+    ("stats_machine_hours", "hour", False),
+    ("stats_machine_days", "day", False),
+)
+_STATS_KEY = ("machine_id", "bucket_start", "os_type", "labels")
+_STATS_ROW_KEY = ("process_name", '"user"')
+# Each aggregate: how a group's value is made of its snapshots' values, and how an upsert
+# merges it into the stored one (sums that may be NULL stay NULL only when both are).
+_STATS_SUMS = ("cpu_sum", "memory_sum", "rss_sum", "cpu_seconds", "interval_seconds")
+_STATS_COUNTS = ("process_count", "cpu_count", "memory_count")
+_STATS_MAXIMA = ("cpu_max", "memory_max", "rss_max", "interval_cpu_max")
+_STATS_MERGE = (
+    [f"{c} = coalesce(d.{c} + excluded.{c}, d.{c}, excluded.{c})" for c in _STATS_SUMS]
+    + [f"{c} = d.{c} + excluded.{c}" for c in _STATS_COUNTS]
+    + [f"{c} = greatest(d.{c}, excluded.{c})" for c in _STATS_MAXIMA]
+)
+_STATS_ADDED = [f"sum({c}) AS {c}" for c in _STATS_SUMS + _STATS_COUNTS] + [
+    f"max({c}) AS {c}" for c in _STATS_MAXIMA
+]
+
+
+def _stats_upsert(table: str, unit: str, per_name: bool) -> str:
+    """The INSERT adding the picked snapshots (``per_name`` or ``per_snapshot``, below) to
+    ``table``, in key order (two rollups adding to the same rows lock them in that order)."""
+    key = _STATS_KEY + (_STATS_ROW_KEY if per_name else ())
+    snapshots = ["snapshot_count"] + (
+        ["name_snapshot_count", "user_snapshot_count"] if per_name else []
+    )
+    counted = ["count(*)"] + (
+        ["count(*) FILTER (WHERE first_user)", "count(*) FILTER (WHERE first_name)"]
+        if per_name
+        else []
+    )
+    bucket = f"""date_trunc('{unit}', "timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"""
+    selected = [bucket if column == "bucket_start" else column for column in key]
+    columns = [*key, *snapshots, *_STATS_SUMS, *_STATS_COUNTS, *_STATS_MAXIMA]
+    merged = _STATS_MERGE + [f"{c} = d.{c} + excluded.{c}" for c in snapshots]
+    positions = ", ".join(str(n) for n in range(1, len(key) + 1))
+    return f"""INSERT INTO {table} AS d ({", ".join(columns)})
+SELECT {", ".join(selected)}, {", ".join(counted)},
+       {", ".join(f"sum({c})" for c in _STATS_SUMS + _STATS_COUNTS)},
+       {", ".join(f"max({c})" for c in _STATS_MAXIMA)}
+FROM {"per_name" if per_name else "per_snapshot"}
+GROUP BY {positions}
+ORDER BY {positions}
+ON CONFLICT ({", ".join(key)}) DO UPDATE SET {", ".join(merged)}"""
+
+
+# The picked snapshots' rows added to every processStats rollup, in one statement that reads
+# them once: per snapshot, name and user (marking, of each snapshot, the first user of each
+# name and the first name of each user), then per snapshot.
+*_STATS_FIRST, _STATS_LAST = STATS_ROLLUPS
+_STATS_WITH = ", ".join(f"{rollup[0]} AS ({_stats_upsert(*rollup)})" for rollup in _STATS_FIRST)
+COUNT_PICKED_STATS = f"""
+WITH per_name AS MATERIALIZED (
+    SELECT c.id, c.machine_id, c."timestamp", c.os_type, c.labels, p.process_name, p."user",
+           count(*) AS process_count,
+           sum(p.cpu_percent::float8) AS cpu_sum, count(p.cpu_percent) AS cpu_count,
+           max(p.cpu_percent) AS cpu_max,
+           sum(p.memory_percent::float8) AS memory_sum, count(p.memory_percent) AS memory_count,
+           max(p.memory_percent) AS memory_max,
+           sum(p.rss_bytes) AS rss_sum, max(p.rss_bytes) AS rss_max,
+           sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100) AS cpu_seconds,
+           sum(p.interval_seconds::float8) FILTER (WHERE p.interval_cpu_percent IS NOT NULL)
+               AS interval_seconds,
+           max(p.interval_cpu_percent) AS interval_cpu_max,
+           row_number() OVER (PARTITION BY c.id, p.process_name ORDER BY p."user") = 1
+               AS first_user,
+           row_number() OVER (PARTITION BY c.id, p."user" ORDER BY p.process_name) = 1
+               AS first_name
+    FROM commands AS c JOIN processes AS p ON p.command_id = c.id
+    WHERE c.id = ANY(%(ids)s::bigint[])
+    GROUP BY c.id, p.process_name, p."user"
+), per_snapshot AS (
+    SELECT machine_id, "timestamp", os_type, labels, {", ".join(_STATS_ADDED)}
+    FROM per_name
+    GROUP BY id, machine_id, "timestamp", os_type, labels
+), {_STATS_WITH}
+{_stats_upsert(*_STATS_LAST)}
+"""
+
 # Forgetting a machine's days waits for the rollups counting the machine to commit.
 LOCK_MACHINE_DAYS = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK.format('%(machine)s')})"
-DELETE_MACHINE_DAYS = """
+_DAYS_OF_MACHINE = (
+    "machine_id = %(machine)s AND (bucket_start AT TIME ZONE 'UTC')::date = ANY(%(days)s::date[])"
+)
+DELETE_MACHINE_DAYS = f"""
+WITH {
+    ", ".join(
+        f"{table} AS (DELETE FROM {table} WHERE {_DAYS_OF_MACHINE})"
+        for table, _, _ in STATS_ROLLUPS
+    )
+}
 DELETE FROM process_days WHERE machine_id = %(machine)s AND day = ANY(%(days)s::date[])
 """
 UNCOUNT_MACHINE_DAYS = """

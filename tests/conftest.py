@@ -67,7 +67,8 @@ def clean_database(database_url: str) -> str:
     """The session database emptied of every row, for tests that count rows."""
     with psycopg.connect(database_url) as conn:
         conn.execute(
-            "TRUNCATE commands, processes, process_days, process_keys, ingest_errors, api_keys"
+            "TRUNCATE commands, processes, process_days, process_keys, ingest_errors, api_keys,"
+            " stats_hours, stats_days, stats_machine_hours, stats_machine_days"
             " RESTART IDENTITY CASCADE"
         )
     return database_url
