@@ -26,6 +26,10 @@ TABLES = (
     "schema_migrations",
     "process_days",
     "process_keys",
+    "stats_hours",
+    "stats_days",
+    "stats_machine_hours",
+    "stats_machine_days",
 )
 
 

@@ -92,6 +92,10 @@ def test_the_migrations_build_the_schema_that_schema_sql_describes(
         "api_keys",
         "process_days",
         "process_keys",
+        "stats_hours",
+        "stats_days",
+        "stats_machine_hours",
+        "stats_machine_days",
     }
     assert ("processes", "memory_usage_bytes") in {row[:2] for row in migrated_catalog["columns"]}
 
