@@ -38,7 +38,7 @@ CREATE TABLE stats_hours (
         (machine_id, bucket_start, os_type, labels, process_name, "user")
 );
 -- The fleet over a time range.
-CREATE INDEX stats_hours_bucket_idx ON stats_hours (bucket_start);
+CREATE INDEX stats_hours_bucket_start_idx ON stats_hours (bucket_start);
 
 CREATE TABLE stats_days (LIKE stats_hours INCLUDING ALL);
 
@@ -62,6 +62,6 @@ CREATE TABLE stats_machine_hours (
     interval_cpu_max    real,
     CONSTRAINT stats_machine_hours_key UNIQUE (machine_id, bucket_start, os_type, labels)
 );
-CREATE INDEX stats_machine_hours_bucket_idx ON stats_machine_hours (bucket_start);
+CREATE INDEX stats_machine_hours_bucket_start_idx ON stats_machine_hours (bucket_start);
 
 CREATE TABLE stats_machine_days (LIKE stats_machine_hours INCLUDING ALL);
