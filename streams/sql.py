@@ -277,9 +277,6 @@ _STATS_MERGE = (
     + [f"{c} = d.{c} + excluded.{c}" for c in _STATS_COUNTS]
     + [f"{c} = greatest(d.{c}, excluded.{c})" for c in _STATS_MAXIMA]
 )
-_STATS_ADDED = [f"sum({c}) AS {c}" for c in _STATS_SUMS + _STATS_COUNTS] + [
-    f"max({c}) AS {c}" for c in _STATS_MAXIMA
-]
 
 
 def _stats_upsert(table: str, unit: str, per_name: bool) -> str:
@@ -289,10 +286,10 @@ def _stats_upsert(table: str, unit: str, per_name: bool) -> str:
     snapshots = ["snapshot_count"] + (
         ["name_snapshot_count", "user_snapshot_count"] if per_name else []
     )
-    counted = ["count(*)"] + (
-        ["count(*) FILTER (WHERE first_user)", "count(*) FILTER (WHERE first_name)"]
+    counted = (
+        ["sum(snapshots)", "sum(name_snapshots)", "sum(user_snapshots)"]
         if per_name
-        else []
+        else ["count(*)"]
     )
     bucket = f"""date_trunc('{unit}', "timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"""
     selected = [bucket if column == "bucket_start" else column for column in key]
@@ -310,37 +307,58 @@ ON CONFLICT ({", ".join(key)}) DO UPDATE SET {", ".join(merged)}"""
 
 
 # The picked snapshots' rows added to every processStats rollup, in one statement that reads
-# them once: per snapshot, name and user (marking, of each snapshot, the first user of each
-# name and the first name of each user), then per snapshot. The snapshot's columns are joined
-# to the groups, not carried through the grouping: that took a third of the statement.
+# them once, in one hashed pass of four grouping sets: per snapshot, name and user; per
+# snapshot and name, whose first user (min) is credited with the snapshot once for the name;
+# per snapshot and user, whose first name is credited once for the user; and per snapshot.
+# The credits are rows of their own, added up with the others per key (a join on the user,
+# which may be NULL, could not be hashed), and the picked snapshots' columns are joined to the
+# groups rather than carried through the grouping.
 *_STATS_FIRST, _STATS_LAST = STATS_ROLLUPS
 _STATS_WITH = ", ".join(f"{rollup[0]} AS ({_stats_upsert(*rollup)})" for rollup in _STATS_FIRST)
 _SNAPSHOT_OF = 'c.machine_id, c."timestamp", c.os_type, c.labels'
+_STATS_VALUES = ", ".join(f"s.{c}" for c in (*_STATS_SUMS, *_STATS_COUNTS, *_STATS_MAXIMA))
+# A credit's aggregates: nothing to add, in the types of the others.
+_TYPES = {"rss_sum": "bigint", "rss_max": "bigint"}
+_NO_VALUES = ", ".join(
+    [f"NULL::{_TYPES.get(c, 'float8')}" for c in _STATS_SUMS]
+    + ["0::bigint" for _ in _STATS_COUNTS]
+    + [f"NULL::{_TYPES.get(c, 'real')}" for c in _STATS_MAXIMA]
+)
+_BY_SNAPSHOT = "FROM sets AS s JOIN picked AS c ON c.id = s.command_id WHERE s.level"
 COUNT_PICKED_STATS = f"""
-WITH grouped AS MATERIALIZED (
-    SELECT p.command_id, p.process_name, p."user", count(*) AS process_count,
-           sum(p.cpu_percent::float8) AS cpu_sum, count(p.cpu_percent) AS cpu_count,
-           max(p.cpu_percent) AS cpu_max,
-           sum(p.memory_percent::float8) AS memory_sum, count(p.memory_percent) AS memory_count,
-           max(p.memory_percent) AS memory_max,
-           sum(p.rss_bytes) AS rss_sum, max(p.rss_bytes) AS rss_max,
+WITH picked AS MATERIALIZED (
+    SELECT id, machine_id, "timestamp", os_type, labels
+    FROM commands WHERE id = ANY(%(ids)s::bigint[])
+), sets AS MATERIALIZED (
+    SELECT p.command_id, p.process_name, p."user",
+           GROUPING(p.process_name, p."user") AS level,
+           min(p."user") AS first_user, min(p.process_name) AS first_name,
+           sum(p.cpu_percent::float8) AS cpu_sum, sum(p.memory_percent::float8) AS memory_sum,
            sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100) AS cpu_seconds,
            sum(p.interval_seconds::float8) FILTER (WHERE p.interval_cpu_percent IS NOT NULL)
                AS interval_seconds,
-           max(p.interval_cpu_percent) AS interval_cpu_max,
-           row_number() OVER (PARTITION BY p.command_id, p.process_name ORDER BY p."user") = 1
-               AS first_user,
-           row_number() OVER (PARTITION BY p.command_id, p."user" ORDER BY p.process_name) = 1
-               AS first_name
+           sum(p.rss_bytes)::bigint AS rss_sum,
+           count(*) AS process_count, count(p.cpu_percent) AS cpu_count,
+           count(p.memory_percent) AS memory_count,
+           max(p.cpu_percent) AS cpu_max, max(p.memory_percent) AS memory_max,
+           max(p.rss_bytes) AS rss_max, max(p.interval_cpu_percent) AS interval_cpu_max
     FROM processes AS p
     WHERE p.command_id = ANY(%(ids)s::bigint[])
-    GROUP BY p.command_id, p.process_name, p."user"
+    GROUP BY GROUPING SETS ((p.command_id, p.process_name, p."user"),
+                            (p.command_id, p.process_name), (p.command_id, p."user"),
+                            (p.command_id))
 ), per_name AS MATERIALIZED (
-    SELECT {_SNAPSHOT_OF}, g.* FROM grouped AS g JOIN commands AS c ON c.id = g.command_id
+    SELECT {_SNAPSHOT_OF}, s.process_name, s."user", 1 AS snapshots, 0 AS name_snapshots,
+           0 AS user_snapshots, {_STATS_VALUES}
+    {_BY_SNAPSHOT} = 0
+    UNION ALL
+    SELECT {_SNAPSHOT_OF}, s.process_name, s.first_user, 0, 1, 0, {_NO_VALUES}
+    {_BY_SNAPSHOT} = 1
+    UNION ALL
+    SELECT {_SNAPSHOT_OF}, s.first_name, s."user", 0, 0, 1, {_NO_VALUES}
+    {_BY_SNAPSHOT} = 2
 ), per_snapshot AS (
-    SELECT {_SNAPSHOT_OF}, g.*
-    FROM (SELECT command_id, {", ".join(_STATS_ADDED)} FROM grouped GROUP BY command_id) AS g
-    JOIN commands AS c ON c.id = g.command_id
+    SELECT {_SNAPSHOT_OF}, {_STATS_VALUES} {_BY_SNAPSHOT} = 3
 ), {_STATS_WITH}
 {_stats_upsert(*_STATS_LAST)}
 """
