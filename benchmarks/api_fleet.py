@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg import sql
 
 from benchmarks.fleet_check import check_fleet_history
 from benchmarks.fleet_history import GENERATION_COLUMNS, generations
 from procmon.columns import COLUMNS, COLUMNS_BY_NAME
 from streams.rollup import count_all
-from streams.sql import SUMMARIZE_MACHINES
+from streams.sql import STATS_ROLLUPS, SUMMARIZE_MACHINES
 
 __all__ = ["FLEET_END", "PROBE_MACHINE", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
 
@@ -215,7 +216,8 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
         print(f"  fleet: {counted} snapshots rolled up in {rollup_seconds:.0f} s", flush=True)
         # The rollup marked every commands row: its dead versions go before the questions.
         conn.execute("VACUUM ANALYZE commands")
-        conn.execute("VACUUM ANALYZE process_days")
+        for table in ("process_days", *(rollup[0] for rollup in STATS_ROLLUPS)):
+            conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
     return Fleet(
         machines, snapshots, processes, time.perf_counter() - started - rollup_seconds,
         rollup_seconds,

@@ -169,8 +169,9 @@ def _parser() -> argparse.ArgumentParser:
     add(
         "rollup",
         _admin("cmd_rollup"),
-        "count every stored snapshot not yet counted into the daily rollup (process_days), as"
-        " the worker does every PROCMON_ROLLUP_INTERVAL seconds",
+        "count every stored snapshot not yet counted into the rollups (process_days and the"
+        " stats_* tables of processStats), as the worker does every PROCMON_ROLLUP_INTERVAL"
+        " seconds",
     )
     relink = add(
         "relink",

@@ -73,7 +73,8 @@ def clean_database(database_url: str) -> str:
     with psycopg.connect(database_url) as conn:
         conn.execute(
             "TRUNCATE commands, processes, machines, process_days, process_keys, ingest_errors,"
-            " api_keys RESTART IDENTITY CASCADE"
+            " api_keys, stats_hours, stats_days, stats_machine_hours, stats_machine_days"
+            " RESTART IDENTITY CASCADE"
         )
     return database_url
 

@@ -27,6 +27,10 @@ TABLES = (
     "process_days",
     "process_keys",
     "machines",
+    "stats_hours",
+    "stats_days",
+    "stats_machine_hours",
+    "stats_machine_days",
 )
 
 

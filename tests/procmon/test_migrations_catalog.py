@@ -93,6 +93,10 @@ def test_the_migrations_build_the_schema_that_schema_sql_describes(
         "process_days",
         "process_keys",
         "machines",
+        "stats_hours",
+        "stats_days",
+        "stats_machine_hours",
+        "stats_machine_days",
     }
     assert ("processes", "memory_usage_bytes") in {row[:2] for row in migrated_catalog["columns"]}
 
