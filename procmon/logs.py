@@ -41,12 +41,14 @@ CONTEXT_FIELDS = ("machine_id", "topic", "partition", "offset", "content_hash")
 _TERMINAL_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 MASK = "***"
 # The password of a URL (scheme://user:password@host) and of a libpq conninfo (password=...).
-_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@")
+_URL_PASSWORD = re.compile(
+    r"(?P<head>(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*):[^@\s]*@"
+)
 _CONNINFO_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
 # A quoted value named like a password, as a repr prints keyword arguments or a mapping of
 # them: sasl_plain_password='...' or 'sasl_plain_password': '...' (Kafka client options).
 _QUOTED_PASSWORD = re.compile(
-    r"""(?P<head>\w*password['"]?\s*[:=]\s*)(?P<quote>['"])(?:(?!(?P=quote)).)*(?P=quote)""", re.I
+    r"""(?P<head>\b\w*password['"]?\s*[:=]\s*)(?P<quote>['"])(?:(?!(?P=quote)).)*(?P=quote)""", re.I
 )
 
 
