@@ -34,11 +34,13 @@ import psycopg
 from benchmarks.fleet_check import check_fleet_history
 from benchmarks.fleet_history import GENERATION_COLUMNS, generations
 from procmon.columns import COLUMNS, COLUMNS_BY_NAME
+from procmon.partitions import ENSURE_PARTITIONS
 from streams.rollup import count_all
 
 __all__ = ["FLEET_END", "PROBE_MACHINE", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
 
 FLEET_END = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+_DAY = timedelta(days=1)
 PROBE_MACHINE = "m0005"
 SNAPSHOT_EVERY = timedelta(minutes=20)
 
@@ -157,6 +159,11 @@ class Fleet:
         return self.machines * self.snapshots / self.rollup_seconds
 
 
+def _days(first: datetime, last: datetime) -> int:
+    """How many UTC days from that of ``first`` to that of ``last``, both counted."""
+    return (last.astimezone(UTC).date() - first.astimezone(UTC).date()).days + 1
+
+
 def load_fleet(database_url: str, machines: int, snapshots: int, processes: int) -> Fleet:
     """Load the fleet into a migrated, empty database, 25 reporting rounds at a time, then
     count it all into the daily rollup."""
@@ -173,6 +180,8 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
             ):
                 copy.write_row(generation)
         conn.execute("ANALYZE fleet_generations")
+        days = (FLEET_END - (snapshots - 1) * SNAPSHOT_EVERY, FLEET_END)
+        conn.execute(ENSURE_PARTITIONS, ([days[0] + n * _DAY for n in range(_days(*days))], 1))
         # Round s is the fleet's s-th snapshot before FLEET_END: the oldest round goes first.
         for last in range(snapshots - 1, -1, -25):
             first = max(last - 24, 0)

@@ -111,3 +111,8 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
     -- A redelivered bad message is recorded once.
     CONSTRAINT ingest_errors_message_key UNIQUE (topic, "partition", "offset")
 );
+
+-- The walking skeleton's tables are not partitioned: the worker's call for the partitions of
+-- a batch's days (procmon/migrations/0006_partitions.sql) has nothing to create.
+CREATE OR REPLACE FUNCTION procmon_ensure_partitions(moments timestamptz[], width_days integer)
+RETURNS SETOF text LANGUAGE sql AS 'SELECT NULL::text WHERE false';

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, LiteralString
 
 from psycopg.rows import DictRow
@@ -39,6 +40,8 @@ class ProcessPage:
     """
 
     snapshot_id: int
+    # The snapshot's timestamp, its rows' observed_at: the partition they are in.
+    observed_at: datetime = field(compare=False, hash=False)
     order_by: ProcessOrderBy
     size: int
     after: str | None
@@ -91,20 +94,22 @@ async def load_raw_outputs(fetch: Fetch, snapshot_ids: list[int]) -> list[str]:
 
 async def load_process_pages(fetch: Fetch, requests: Sequence[ProcessPage]) -> list[list[DictRow]]:
     """The rows of each request's page: one statement per distinct page asked."""
-    groups: dict[tuple[object, ...], list[int]] = {}
+    groups: dict[tuple[object, ...], list[ProcessPage]] = {}
     for request in requests:
-        groups.setdefault(request.page_key, []).append(request.snapshot_id)
+        groups.setdefault(request.page_key, []).append(request)
     rows_by_request: dict[tuple[int, tuple[object, ...]], list[DictRow]] = {}
     for request in requests:
         if request.page_key not in groups:
             continue
-        ids = groups.pop(request.page_key)
+        pages = groups.pop(request.page_key)
+        ids = [page.snapshot_id for page in pages]
         order = process_order(request.order_by)
         params = QueryParams()
         condition = process_condition(request.filter, params)
         statement = compose(
             sql.PROCESS_PAGES_OF_SNAPSHOTS,
             ids=params.add(ids),
+            times=params.add([page.observed_at for page in pages]),
             keys=order.select(),
             join=commands_join(condition),
             where=where_after("processes", condition, order, request.after, params),

@@ -137,16 +137,17 @@ _PROCESS_COLUMNS = ", ".join(f"p.{column.sql_name}" for column in COLUMNS)
 
 # One statement for a whole batch of snapshots; LATERAL applies the limit per snapshot
 # while walking the primary key (command_id, line_number) in listing order. A NULL limit
-# is no limit.
+# is no limit. Each snapshot's timestamp is its rows' observed_at: the scan of each reads
+# the one partition that holds them (pruned as it runs).
 PROCESSES_OF_SNAPSHOTS = (
     "SELECT "
     + _PROCESS_COLUMNS
     + """
-FROM unnest(%(snapshot_ids)s::bigint[]) AS wanted (id)
+FROM unnest(%(snapshot_ids)s::bigint[], %(times)s::timestamptz[]) AS wanted (id, observed_at)
 CROSS JOIN LATERAL (
     SELECT *
     FROM processes
-    WHERE processes.command_id = wanted.id
+    WHERE processes.command_id = wanted.id AND processes.observed_at = wanted.observed_at
     ORDER BY line_number
     LIMIT %(limit)s
 ) AS p
@@ -156,7 +157,9 @@ ORDER BY p.command_id, p.line_number
 
 # The templates of pages: {where} is a condition of graphql_api.filters, {keys} and {order}
 # the sort key of graphql_api.orders, {join} empty or COMMANDS_JOIN; values are parameters.
-COMMANDS_JOIN = "JOIN commands AS c ON c.id = p.command_id"
+# The snapshot's timestamp is its rows' observed_at: said, the join reads one partition of
+# commands for each of processes.
+COMMANDS_JOIN = 'JOIN commands AS c ON c.id = p.command_id AND c."timestamp" = p.observed_at'
 
 PROCESS_PAGE = (
     "SELECT "
@@ -168,16 +171,17 @@ ORDER BY {order}
 LIMIT {limit}"""
 )
 
-# One statement for the same page of many snapshots' processes.
+# One statement for the same page of many snapshots' processes, each (as above) read from
+# the partition of its timestamp.
 PROCESS_PAGES_OF_SNAPSHOTS = (
     """SELECT page.*
-FROM unnest({ids}::bigint[]) AS wanted (id)
+FROM unnest({ids}::bigint[], {times}::timestamptz[]) AS wanted (id, observed_at)
 CROSS JOIN LATERAL (
     SELECT """
     + _PROCESS_COLUMNS
     + """, {keys}
     FROM processes AS p {join}
-    WHERE p.command_id = wanted.id AND {where}
+    WHERE p.command_id = wanted.id AND p.observed_at = wanted.observed_at AND {where}
     ORDER BY {order}
     LIMIT {limit}
 ) AS page"""

@@ -161,6 +161,21 @@ class Settings(BaseSettings):
         description="Seconds between a worker's rounds of the daily rollup, which counts stored "
         "snapshots into process_days (`procmon rollup` runs one round).",
     )
+    partition_days: PositiveInt = Field(
+        1,
+        description="UTC days each new partition of commands and processes spans, counted "
+        "from 1970-01-01; partitions made before keep their bounds.",
+    )
+    partitions_ahead_days: Annotated[int, Field(ge=0)] = Field(
+        7,
+        description="Days after today whose partitions `procmon migrate` and each worker's "
+        "maintenance timer create ahead of the rows.",
+    )
+    maintenance_interval: PositiveFloat = Field(
+        3600.0,
+        description="Seconds between a worker's maintenance rounds: partitions ahead, then "
+        "retention (as `procmon retention run`, one worker at a time).",
+    )
     parking_dir: Path = Field(
         default_factory=lambda: Path(user_state_dir("procmon")) / "parked",
         description="Directory of messages the database refused even as dead letters: each a "

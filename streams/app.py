@@ -31,6 +31,7 @@ from faust.types import EventT, StreamT
 from procmon.cache import FailOpenRedis
 from procmon.kafka import compression_type, ensure_topics
 from procmon.object_store import open_store
+from procmon.partitions import KnownDays
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage
 from streams.credentials import broker_credentials
@@ -99,12 +100,14 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     # One memory of each machine's latest snapshot for all the writers: a batch links to the
     # one before it, whichever connection wrote that.
     history = ProcessHistory.from_settings(settings)
+    partitions = KnownDays(settings.partition_days)
     writers = [
         SnapshotWriter(
             settings.database_url,
             retry_attempts=settings.db_retry_attempts,
             parking_dir=settings.parking_dir,
             history=history,
+            partitions=partitions,
         )
         for _ in range(settings.writer_connections)
     ]

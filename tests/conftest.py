@@ -6,6 +6,8 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
 
 import hypothesis
 import psycopg
@@ -15,6 +17,7 @@ from psycopg.conninfo import make_conninfo
 
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
+from procmon.partitions import ENSURE_PARTITIONS
 
 # Speed is measured by `make bench`, never by tests: no per-example deadline, and no failure
 # when a loaded CI machine generates examples slowly.
@@ -30,6 +33,12 @@ SERVER_URL = os.environ.get("PROCMON_TEST_SERVER_URL", "postgresql://postgres@12
 def fresh_database_url(prefix: str) -> str:
     """Return the URL of a new, uniquely named database on the test server (not created)."""
     return make_conninfo(SERVER_URL, dbname=f"{prefix}_{uuid.uuid4().hex[:12]}")
+
+
+def make_partitions(conn: psycopg.Connection[Any], *moments: datetime) -> None:
+    """Create the partitions of the UTC days of ``moments``, one day wide, for rows a test
+    inserts itself: the worker creates those of the rows it writes, migrate those ahead."""
+    conn.execute(ENSURE_PARTITIONS, (list(moments), 1))
 
 
 @contextlib.contextmanager

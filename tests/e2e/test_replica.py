@@ -32,6 +32,7 @@ from procmon.database import migrate
 from procmon.devstack import free_port
 from procmon.errors import StorageError
 from procmon.settings import Settings
+from tests.conftest import make_partitions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -118,6 +119,7 @@ def clusters() -> Iterator[tuple[Cluster, Cluster]]:
 def _insert_fleet(url: str) -> None:
     """Two machines, three snapshots, one process row."""
     with psycopg.connect(url) as conn:
+        make_partitions(conn, datetime(2026, 5, 1, tzinfo=UTC))
         for machine, minute in (("r-host-1", 0), ("r-host-1", 5), ("r-host-2", 0)):
             when = datetime(2026, 5, 1, 10, minute, tzinfo=UTC)
             key = f"{machine}@{when.isoformat()}"

@@ -24,7 +24,7 @@ from procmon.api_keys import create_api_key
 from procmon.database import create_database, drop_database
 from procmon.devstack import free_port
 from procmon.settings import Settings
-from tests.conftest import fresh_database_url, migrated_database
+from tests.conftest import fresh_database_url, make_partitions, migrated_database
 from tests.graphql_api.labelled_fleet import store_labelled_fleet
 
 __all__ = [
@@ -88,6 +88,7 @@ _PROCESSES: dict[str, list[tuple[Any, ...]]] = {
 def _insert_fleet(database_url: str) -> Fleet:
     ids: dict[str, int] = {}
     with psycopg.connect(database_url) as conn:
+        make_partitions(conn, *(at(snapshot[4]) for snapshot in _SNAPSHOTS))
         for machine_id, name, os_type, os_version, timestamp in _SNAPSHOTS:
             key = f"{machine_id}@{timestamp}"
             processes = _PROCESSES.get(key, [])
@@ -134,6 +135,7 @@ def big_database() -> Iterator[str]:
     1 MB), for exports and budgets; nothing writes to it."""
     with migrated_database("procmon_big") as url:
         with psycopg.connect(url) as conn:
+            make_partitions(conn, at("2024-05-01T00:00:00"))
             conn.execute(
                 """WITH snapshot AS (
                      INSERT INTO commands (machine_id, machine_name, os_type, os_version,
@@ -144,8 +146,7 @@ def big_database() -> Iterator[str]:
                      RETURNING id)
                    INSERT INTO processes (command_id, line_number, machine_id, observed_at,
                        pid, "user", process_name, command_line, cpu_percent)
-                   SELECT snapshot.id, n, 'big', '2024-05-01T00:00:00Z'::timestamptz
-                              + (n %% 1000) * interval '1 minute', n, 'u' || (n %% 7),
+                   SELECT snapshot.id, n, 'big', '2024-05-01T00:00:00Z', n, 'u' || (n %% 7),
                           'p' || n, 'cmd ' || md5(n::text) || md5((n + 1)::text), n %% 100
                    FROM snapshot, generate_series(1, %(rows)s) AS n""",
                 {"rows": BIG_ROWS},

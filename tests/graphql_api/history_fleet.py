@@ -9,6 +9,8 @@ from typing import Any
 
 import psycopg
 
+from tests.conftest import make_partitions
+
 __all__ = ["BUSY", "IDLE", "REUSED", "SERVICE", "insert_history_fleet"]
 
 # The process keys (as the worker would derive them; any distinct numbers do here).
@@ -54,6 +56,7 @@ _SNAPSHOTS: list[tuple[str, str, str, list[tuple[Any, ...]]]] = [
 def insert_history_fleet(database_url: str) -> None:
     """Store the fleet's snapshots and rows, none of them counted by the rollup yet."""
     with psycopg.connect(database_url) as conn:
+        make_partitions(conn, *(_at(snapshot[2]) for snapshot in _SNAPSHOTS))
         for machine_id, os_type, timestamp, rows in _SNAPSHOTS:
             key = f"{machine_id}@{timestamp}"
             snapshot = conn.execute(

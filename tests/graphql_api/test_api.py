@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import psycopg
 import pytest
 
 from graphql_api import sql
+from tests.conftest import make_partitions
 from tests.graphql_api.conftest import BIG_RSS, BIG_VSZ, Fleet, Serve, post
 
 
@@ -96,6 +98,7 @@ async def test_snapshot_pages_are_capped_and_walk_every_snapshot_once(
 ) -> None:
     count = 1005
     with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, datetime(2024, 1, 1, tzinfo=UTC))
         conn.execute(
             """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
                    "timestamp", content_hash, schema_version, format, process_count, raw_output)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 import psycopg
@@ -24,6 +25,7 @@ from procmon.client import (
 )
 from procmon.errors import ApiError, ConfigurationError
 from procmon.settings import Settings
+from tests.conftest import make_partitions
 from tests.graphql_api import conftest as api_fixtures
 from tests.graphql_api.conftest import killing_export, uvicorn_server
 from tests.graphql_api.history_fleet import BUSY, IDLE, REUSED, SERVICE, insert_history_fleet
@@ -44,6 +46,7 @@ class Served:
 @pytest.fixture
 def served(clean_database: str, redis_prefix: str) -> Iterator[Served]:
     with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, datetime(2024, 5, 1, tzinfo=UTC))
         conn.execute(
             """WITH snapshots AS (
                  INSERT INTO commands (machine_id, machine_name, os_type, os_version,
