@@ -125,7 +125,7 @@ def test_the_upgrade_keeps_every_row_in_the_partition_of_its_day(database_at_000
 def _partitions(database_url: str) -> list[tuple[str, str, date, date]]:
     with psycopg.connect(database_url) as conn:
         rows = conn.execute("SELECT * FROM procmon_partitions ORDER BY 1, 3").fetchall()
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [(str(row[0]), str(row[1]), row[2], row[3]) for row in rows]
 
 
 def _ensure(database_url: str, moments: list[datetime], width: int) -> list[str]:
