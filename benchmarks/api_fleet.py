@@ -46,11 +46,11 @@ SNAPSHOT_EVERY = timedelta(minutes=20)
 
 _COMMANDS = """
 INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-                      content_hash, schema_version, format, process_count, raw_output)
+                      content_hash, schema_version, format, process_count)
 SELECT 'm' || lpad(m::text, 4, '0'), 'host-' || m,
        (ARRAY['linux', 'macos', 'freebsd', 'windows'])[1 + m %% 4], '1.0', 'ps aux',
        %(end)s - s * %(every)s, encode(sha256(convert_to(m || ':' || s, 'UTF8')), 'hex'),
-       1, 'ps aux', %(processes)s, ''
+       1, 'ps aux', %(processes)s
 FROM generate_series(%(first)s::int, %(last)s::int) AS s,
      generate_series(1, %(machines)s::int) AS m
 ORDER BY s DESC, m

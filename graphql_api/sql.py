@@ -366,11 +366,19 @@ WHERE {where}"""
 # The machine's CPU count of each snapshot, for the processes that divide by it.
 CPU_COUNTS = "SELECT id, cpu_count FROM commands WHERE id = ANY(%(ids)s::bigint[])"
 
-# The whole listings, only for the snapshots whose rawOutput a query selects.
-RAW_OUTPUTS = "SELECT id, raw_output FROM commands WHERE id = ANY(%(ids)s::bigint[])"
+# The whole listings, only for the snapshots whose rawOutput a query selects: each looked up
+# by its id and timestamp in the one partition of raw_outputs that holds it; NULL where
+# retention dropped that partition.
+_LISTINGS = """
+SELECT wanted.id, {}
+FROM unnest(%(ids)s::bigint[], %(times)s::timestamptz[]) AS wanted (id, "timestamp")
+LEFT JOIN LATERAL (
+    SELECT raw_output FROM raw_outputs AS r
+    WHERE r.command_id = wanted.id AND r."timestamp" = wanted."timestamp"
+) AS listing ON true
+"""
+RAW_OUTPUTS = _LISTINGS.format("listing.raw_output")
 
 # A listing's size in bytes, read from its TOAST pointer: the text is not fetched or
 # decompressed, so it can be charged to the request's answer before it is read.
-RAW_OUTPUT_SIZES = (
-    "SELECT id, octet_length(raw_output) AS size FROM commands WHERE id = ANY(%(ids)s::bigint[])"
-)
+RAW_OUTPUT_SIZES = _LISTINGS.format("octet_length(listing.raw_output) AS size")

@@ -44,23 +44,31 @@ def as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-# Snapshot rows of a batch in one statement; an already stored key is skipped, and only
-# newly stored snapshots come back, so their processes are written and the others are not.
+# Snapshot rows of a batch in one statement, with their listings' texts (raw_outputs); an
+# already stored key is skipped, and only newly stored snapshots come back (and have their
+# text stored), so their processes are written and the others are not.
 # The arrays go in binary (%b): as text, quoting and escaping a batch's raw outputs cost the
 # worker a microsecond per process row.
-INSERT_COMMANDS = """
-INSERT INTO commands (
-    machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-    content_hash, schema_version, format, process_count, metadata, raw_output, labels,
-    cpu_count
+_SNAPSHOT_COLUMNS = """machine_id, machine_name, os_type, os_version, command_type, "timestamp",
+    content_hash, schema_version, format, process_count, metadata, labels, cpu_count"""
+INSERT_COMMANDS = f"""
+WITH listing AS (
+    SELECT * FROM unnest(
+        %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
+        %b::text[], %b::smallint[], %b::text[], %b::integer[], %b::jsonb[], %b::jsonb[],
+        %b::integer[], %b::text[]
+    ) AS listing ({_SNAPSHOT_COLUMNS}, raw_output)
+), stored AS (
+    INSERT INTO commands ({_SNAPSHOT_COLUMNS})
+    SELECT {_SNAPSHOT_COLUMNS} FROM listing
+    ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
+    RETURNING id, machine_id, "timestamp", content_hash
+), texts AS (
+    INSERT INTO raw_outputs (command_id, "timestamp", raw_output)
+    SELECT stored.id, stored."timestamp", listing.raw_output
+    FROM stored JOIN listing USING (machine_id, "timestamp", content_hash)
 )
-SELECT * FROM unnest(
-    %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
-    %b::text[], %b::smallint[], %b::text[], %b::integer[], %b::jsonb[], %b::text[],
-    %b::jsonb[], %b::integer[]
-)
-ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
-RETURNING id, machine_id, "timestamp", content_hash
+SELECT id, machine_id, "timestamp", content_hash FROM stored
 """
 
 # The columns each COPY row carries, in order, with their types (procmon.columns declares

@@ -80,9 +80,9 @@ def _command_values(snapshot: Snapshot) -> tuple[object, ...]:
         snapshot.listing.format,
         len(snapshot.rows),
         Jsonb(snapshot.listing.metadata),
-        envelope.raw_output,
         Jsonb(envelope.labels or {}),
         envelope.cpu_count,
+        envelope.raw_output,
     )
 
 

@@ -76,7 +76,8 @@ def clean_database(database_url: str) -> str:
     """The session database emptied of every row, for tests that count rows."""
     with psycopg.connect(database_url) as conn:
         conn.execute(
-            "TRUNCATE commands, processes, process_days, process_keys, ingest_errors, api_keys"
+            "TRUNCATE commands, raw_outputs, processes, process_days, process_keys, ingest_errors,"
+            " api_keys"
             " RESTART IDENTITY CASCADE"
         )
     return database_url

@@ -1,6 +1,7 @@
--- Time partitions (README "Partitions and retention"): commands by "timestamp" and processes
--- by observed_at, in ranges of whole UTC days, so that a question over a time range reads the
--- partitions of that range only and retention drops whole partitions, never rows.
+-- Time partitions (README "Partitions and retention"): commands and raw_outputs (the
+-- listings' text, moved out of commands) by "timestamp", processes by observed_at and
+-- process_days by day, in ranges of whole UTC days, so that a question over a time range
+-- reads the partitions of that range only and retention drops whole partitions, never rows.
 -- The tables are made again as partitioned tables and every row is copied into them (ids
 -- kept), in one-day partitions for the days they hold; `procmon migrate` then creates the
 -- partitions ahead of time, PROCMON_PARTITION_DAYS wide, and the worker those of the days it
@@ -104,6 +105,9 @@ ALTER TABLE processes RENAME TO processes_unpartitioned;
 ALTER INDEX processes_pkey RENAME TO processes_unpartitioned_pkey;
 ALTER INDEX processes_name_observed_idx RENAME TO processes_unpartitioned_name_observed_idx;
 ALTER INDEX processes_machine_observed_idx RENAME TO processes_unpartitioned_machine_observed_idx;
+ALTER TABLE process_days RENAME TO process_days_unpartitioned;
+ALTER INDEX process_days_pkey RENAME TO process_days_unpartitioned_pkey;
+ALTER INDEX process_days_day_cpu_idx RENAME TO process_days_unpartitioned_day_cpu_idx;
 
 -- A key of a partitioned table includes its partition key: the id is unique with its
 -- timestamp (an id is never given twice all the same), the dedupe key had it already.
@@ -121,7 +125,6 @@ CREATE TABLE commands (
     format          text        NOT NULL,
     process_count   integer     NOT NULL,
     metadata        jsonb       NOT NULL DEFAULT '{}',
-    raw_output      text        NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
     history_revision integer    NOT NULL DEFAULT 0,
     rolled_up_at    timestamptz,
@@ -135,13 +138,22 @@ CREATE INDEX commands_timestamp_idx ON commands ("timestamp");
 CREATE INDEX commands_unrolled_idx ON commands ("timestamp") WHERE rolled_up_at IS NULL;
 CREATE INDEX commands_labels_idx ON commands USING gin (labels);
 
--- As 0001 did, where the server has lz4; each partition takes its parent's method (LIKE ...
--- INCLUDING COMPRESSION in procmon_ensure_partitions).
+-- A listing's text, apart from its snapshot's row and in partitions of its own, so that
+-- PROCMON_RAW_OUTPUT_RETENTION_DAYS drops the texts of days whose snapshots stay.
+CREATE TABLE raw_outputs (
+    command_id  bigint      NOT NULL,
+    "timestamp" timestamptz NOT NULL,
+    raw_output  text        NOT NULL,
+    CONSTRAINT raw_outputs_pkey PRIMARY KEY (command_id, "timestamp")
+) PARTITION BY RANGE ("timestamp");
+
+-- As 0001 did for commands, where the server has lz4; each partition takes its parent's
+-- method (LIKE ... INCLUDING COMPRESSION in procmon_ensure_partitions).
 DO $$
 BEGIN
     IF EXISTS (SELECT FROM pg_settings
                WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
-        ALTER TABLE commands ALTER COLUMN raw_output SET COMPRESSION lz4;
+        ALTER TABLE raw_outputs ALTER COLUMN raw_output SET COMPRESSION lz4;
     END IF;
 END
 $$;
@@ -183,23 +195,36 @@ CREATE INDEX processes_name_observed_idx ON processes (process_name, observed_at
 CREATE INDEX processes_machine_observed_idx ON processes (machine_id, observed_at)
     INCLUDE (process_key);
 
+-- The daily rollup by day, so that PROCMON_ROLLUP_RETENTION_DAYS drops whole days of it. LIKE
+-- keeps its columns as they are, in their order.
+CREATE TABLE process_days (
+    LIKE process_days_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE,
+    CONSTRAINT process_days_pkey PRIMARY KEY (machine_id, day, process_key)
+) PARTITION BY RANGE (day);
+
+CREATE INDEX process_days_day_cpu_idx ON process_days (day, cpu_seconds DESC);
+
 -- A partition for every day the rows are of, then the rows, ids and all.
 SELECT count(*) FROM procmon_ensure_partitions(
     array(SELECT DISTINCT date_trunc('day', "timestamp", 'UTC') FROM commands_unpartitioned
           UNION
-          SELECT DISTINCT date_trunc('day', observed_at, 'UTC') FROM processes_unpartitioned),
+          SELECT DISTINCT date_trunc('day', observed_at, 'UTC') FROM processes_unpartitioned
+          UNION
+          SELECT DISTINCT day::timestamp AT TIME ZONE 'UTC' FROM process_days_unpartitioned),
     1);
 
 INSERT INTO commands (
     id, machine_id, machine_name, os_type, os_version, command_type, "timestamp", content_hash,
-    schema_version, format, process_count, metadata, raw_output, received_at, history_revision,
+    schema_version, format, process_count, metadata, received_at, history_revision,
     rolled_up_at, labels, cpu_count
 )
 OVERRIDING SYSTEM VALUE
 SELECT id, machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-       content_hash, schema_version, format, process_count, metadata, raw_output, received_at,
+       content_hash, schema_version, format, process_count, metadata, received_at,
        history_revision, rolled_up_at, labels, cpu_count
 FROM commands_unpartitioned;
+INSERT INTO raw_outputs (command_id, "timestamp", raw_output)
+SELECT id, "timestamp", raw_output FROM commands_unpartitioned;
 -- The next id is the one the table before would have given.
 SELECT setval(pg_get_serial_sequence('commands', 'id'), last_value, is_called)
 FROM commands_unpartitioned_id_seq;
@@ -217,5 +242,8 @@ SELECT command_id, line_number, machine_id, observed_at, pid, ppid, "user", proc
        interval_cpu_percent
 FROM processes_unpartitioned;
 
+INSERT INTO process_days SELECT * FROM process_days_unpartitioned;
+
 DROP TABLE commands_unpartitioned;
 DROP TABLE processes_unpartitioned;
+DROP TABLE process_days_unpartitioned;

@@ -126,10 +126,10 @@ def _insert_fleet(url: str) -> None:
             row = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output)
-                   VALUES (%s, %s, 'linux', '6.1', 'ps-axu', %s, %s, 1, 'ps aux', 1, %s)
+                       process_count)
+                   VALUES (%s, %s, 'linux', '6.1', 'ps-axu', %s, %s, 1, 'ps aux', 1)
                    RETURNING id""",
-                (machine, machine, when, hashlib.sha256(key.encode()).hexdigest(), key),
+                (machine, machine, when, hashlib.sha256(key.encode()).hexdigest()),
             ).fetchone()
             assert row is not None
             conn.execute(

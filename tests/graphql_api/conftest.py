@@ -95,13 +95,17 @@ def _insert_fleet(database_url: str) -> Fleet:
             row = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output, received_at)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, 1, 'ps aux', %s, %s, %s) RETURNING id""",
+                       process_count, received_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, 1, 'ps aux', %s, %s) RETURNING id""",
                 (machine_id, name, os_type, os_version, "ps-axu", at(timestamp),
-                 hashlib.sha256(key.encode()).hexdigest(), len(processes), f"raw {key}",
+                 hashlib.sha256(key.encode()).hexdigest(), len(processes),
                  at("2024-06-01T00:00:00")),
             ).fetchone()  # fmt: skip
             assert row is not None
+            conn.execute(
+                "INSERT INTO raw_outputs (command_id, timestamp, raw_output) VALUES (%s, %s, %s)",
+                (row[0], at(timestamp), f"raw {key}"),
+            )
             ids[key] = row[0]
             for process in processes:
                 conn.execute(
@@ -140,10 +144,13 @@ def big_database() -> Iterator[str]:
                 """WITH snapshot AS (
                      INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                          command_type, "timestamp", content_hash, schema_version, format,
-                         process_count, raw_output)
+                         process_count)
                      VALUES ('big', 'big', 'linux', '6', 'ps', '2024-05-01T00:00:00Z',
-                             repeat('b', 64), 1, 'ps aux', %(rows)s, repeat('x', 1000000))
-                     RETURNING id)
+                             repeat('b', 64), 1, 'ps aux', %(rows)s)
+                     RETURNING id, "timestamp"
+                   ), listing AS (
+                     INSERT INTO raw_outputs (command_id, "timestamp", raw_output)
+                     SELECT id, "timestamp", repeat('x', 1000000) FROM snapshot)
                    INSERT INTO processes (command_id, line_number, machine_id, observed_at,
                        pid, "user", process_name, command_line, cpu_percent)
                    SELECT snapshot.id, n, 'big', '2024-05-01T00:00:00Z', n, 'u' || (n %% 7),

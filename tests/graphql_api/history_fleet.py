@@ -62,8 +62,8 @@ def insert_history_fleet(database_url: str) -> None:
             snapshot = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output)
-                   VALUES (%s, %s, %s, '1', 'ps', %s, %s, 1, 'ps aux', %s, '') RETURNING id""",
+                       process_count)
+                   VALUES (%s, %s, %s, '1', 'ps', %s, %s, 1, 'ps aux', %s) RETURNING id""",
                 (machine_id, f"{machine_id}-name", os_type, _at(timestamp),
                  hashlib.sha256(key.encode()).hexdigest(), len(rows)),
             ).fetchone()  # fmt: skip

@@ -101,10 +101,10 @@ async def test_snapshot_pages_are_capped_and_walk_every_snapshot_once(
         make_partitions(conn, datetime(2024, 1, 1, tzinfo=UTC))
         conn.execute(
             """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
-                   "timestamp", content_hash, schema_version, format, process_count, raw_output)
+                   "timestamp", content_hash, schema_version, format, process_count)
                SELECT 'busy', 'busy', 'linux', '6.1', 'ps-axu',
                       '2024-01-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 minute',
-                      encode(sha256(n::text::bytea), 'hex'), 1, 'ps aux', 0, ''
+                      encode(sha256(n::text::bytea), 'hex'), 1, 'ps aux', 0
                FROM generate_series(1, %s) AS n""",
             (count,),
         )

@@ -48,8 +48,8 @@ def many(clean_database: str) -> str:
             (command_id,) = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output)
-                   VALUES ('m', 'm', 'linux', '6', 'ps', %s, %s, 1, 'ps aux', %s, '')
+                       process_count)
+                   VALUES ('m', 'm', 'linux', '6', 'ps', %s, %s, 1, 'ps aux', %s)
                    RETURNING id""",
                 (T0 + timedelta(minutes=s % 2), f"{s:064x}", ROWS),
             ).fetchone()  # type: ignore[misc]

@@ -34,9 +34,9 @@ def big(clean_database: str) -> str:
             """WITH snapshot AS (
                  INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                      command_type, "timestamp", content_hash, schema_version, format,
-                     process_count, raw_output)
+                     process_count)
                  VALUES ('big', 'big', 'linux', '6', 'ps', '2024-05-01T00:00:00Z',
-                         repeat('a', 64), 1, 'ps aux', %(rows)s, '')
+                         repeat('a', 64), 1, 'ps aux', %(rows)s)
                  RETURNING id)
                INSERT INTO processes (command_id, line_number, machine_id, observed_at, pid,
                    "user", process_name, command_line, cpu_percent, truncated_fields)

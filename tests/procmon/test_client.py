@@ -51,10 +51,10 @@ def served(clean_database: str, redis_prefix: str) -> Iterator[Served]:
             """WITH snapshots AS (
                  INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                      command_type, "timestamp", content_hash, schema_version, format,
-                     process_count, raw_output)
+                     process_count)
                  SELECT 'm' || s, 'm' || s, 'linux', '6', 'ps',
                         '2024-05-01T00:00:00Z'::timestamptz + s * interval '1 hour',
-                        repeat(s::text, 64), 1, 'ps aux', %(rows)s, ''
+                        repeat(s::text, 64), 1, 'ps aux', %(rows)s
                  FROM generate_series(1, %(snapshots)s) AS s
                  RETURNING id, machine_id, "timestamp")
                INSERT INTO processes (command_id, line_number, machine_id, observed_at, pid,

@@ -26,6 +26,7 @@ TABLES = (
     "schema_migrations",
     "process_days",
     "process_keys",
+    "raw_outputs",
 )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 import pytest
@@ -17,19 +17,30 @@ from procmon.migrations import packaged_migrations
 from procmon.partitions import ENSURE_PARTITIONS, days_ahead
 from tests.conftest import fresh_database_url, make_partitions
 
-# Every column of each table, so that the comparison misses none.
+# Every column of each table, so that the comparison misses none; a listing's text is in
+# raw_outputs after the upgrade.
 _COMMANDS = """SELECT id, machine_id, machine_name, os_type, os_version, command_type,
-                      "timestamp", content_hash, schema_version, format, process_count,
-                      metadata, raw_output, received_at, history_revision, rolled_up_at,
+                      commands."timestamp", content_hash, schema_version, format, process_count,
+                      metadata, {raw_output}, received_at, history_revision, rolled_up_at,
                       labels, cpu_count
-               FROM commands ORDER BY id"""
+               FROM commands {join} ORDER BY id"""
+_BEFORE = _COMMANDS.format(raw_output="raw_output", join="")
+_AFTER = _COMMANDS.format(
+    raw_output="r.raw_output",
+    join='JOIN raw_outputs AS r ON r.command_id = id AND r."timestamp" = commands."timestamp"',
+)
 _PROCESSES = "SELECT * FROM processes ORDER BY command_id, line_number"
 _OTHERS = ("process_keys", "process_days", "ingest_errors", "api_keys")
 _PLACES = """SELECT tableoid::regclass::text, ("timestamp" AT TIME ZONE 'UTC')::date
              FROM commands
              UNION ALL
+             SELECT tableoid::regclass::text, ("timestamp" AT TIME ZONE 'UTC')::date
+             FROM raw_outputs
+             UNION ALL
              SELECT tableoid::regclass::text, (observed_at AT TIME ZONE 'UTC')::date
-             FROM processes"""
+             FROM processes
+             UNION ALL
+             SELECT tableoid::regclass::text, day FROM process_days"""
 _SNAPSHOT = """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                    command_type, "timestamp", content_hash, schema_version, format,
                    process_count, metadata, raw_output, history_revision, rolled_up_at,
@@ -90,10 +101,10 @@ def _fill(database_url: str) -> None:
         )
 
 
-def _everything(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
+def _everything(database_url: str, commands: LiteralString) -> dict[str, list[tuple[Any, ...]]]:
     with psycopg.connect(database_url) as conn:
         found = {
-            "commands": conn.execute(_COMMANDS).fetchall(),
+            "commands": conn.execute(commands).fetchall(),
             "processes": conn.execute(_PROCESSES).fetchall(),
         }
         for table in _OTHERS:
@@ -103,20 +114,30 @@ def _everything(database_url: str) -> dict[str, list[tuple[Any, ...]]]:
 
 def test_the_upgrade_keeps_every_row_in_the_partition_of_its_day(database_at_0003: str) -> None:
     _fill(database_at_0003)
-    before = _everything(database_at_0003)
+    before = _everything(database_at_0003, _BEFORE)
     migrate(database_at_0003, api_role="")
-    after = _everything(database_at_0003)
+    after = _everything(database_at_0003, _AFTER)
     assert after == before
     assert (len(after["commands"]), len(after["processes"])) == (4, 8)
     with psycopg.connect(database_at_0003) as conn:
         places = conn.execute(_PLACES).fetchall()
+        texts = conn.execute("SELECT count(*) FROM raw_outputs").fetchone()
         # The identity goes on from where it was: the next snapshot takes the next id.
         next_id = conn.execute(
-            _SNAPSHOT,
-            ("host-9", "h", datetime(2024, 5, 1, 1, tzinfo=UTC), "f" * 64, Jsonb({}), "x",
-             None, Jsonb({}))
-        ).fetchone()  # fmt: skip
-    assert {table.split("_")[1] for table, _ in places} == {"20190301", "20240501", "20261130"}
+            """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
+                   command_type, "timestamp", content_hash, schema_version, format,
+                   process_count)
+               VALUES ('host-9', 'h', 'linux', '6.1', 'ps', '2024-05-01T01:00Z', %s, 1, 'ps', 0)
+               RETURNING id""",
+            ("f" * 64,),
+        ).fetchone()
+    assert texts == (4,)
+    assert len(places) == 4 + 4 + 8 + 1
+    assert {table.rsplit("_", 1)[1] for table, _ in places} == {
+        "20190301",
+        "20240501",
+        "20261130",
+    }
     for table, day in places:
         assert table.rsplit("_", 1)[1] == f"{day:%Y%m%d}", (table, day)
     assert next_id == (max(row[0] for row in before["commands"]) + 1,)
@@ -146,10 +167,9 @@ def test_a_partition_spans_its_width_cut_short_by_those_made_before(
         7,
     )
     assert created == [
-        "commands_20190228",
-        "commands_20190314",
-        "processes_20190228",
-        "processes_20190314",
+        f"{table}_{day}"
+        for table in ("commands", "process_days", "processes", "raw_outputs")
+        for day in ("20190228", "20190314")
     ]
     commands = [row[1:] for row in _partitions(migrated_url) if row[0] == "commands"]
     assert commands[:3] == [
@@ -181,7 +201,8 @@ def test_creators_at_once_make_each_partition_once(migrated_url: str) -> None:
         thread.join()
     assert errors == []
     made = sorted(name for result in results for name in result)
-    assert made == sorted(f"{t}_{m:%Y%m%d}" for t in ("commands", "processes") for m in moments)
+    tables = ("commands", "process_days", "processes", "raw_outputs")
+    assert made == sorted(f"{t}_{m:%Y%m%d}" for t in tables for m in moments)
 
 
 def test_migrate_makes_today_and_the_days_ahead(migrated_url: str) -> None:

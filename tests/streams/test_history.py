@@ -78,7 +78,7 @@ async def test_any_arrival_order_and_batching_stores_what_in_order_arrival_does(
     clean_database: str, tmp_path: Path, seed: int, data: st.DataObject
 ) -> None:
     with psycopg.connect(clean_database) as conn:
-        conn.execute("TRUNCATE commands, processes, process_keys RESTART IDENTITY")
+        conn.execute("TRUNCATE commands, raw_outputs, processes, process_keys RESTART IDENTITY")
     envelopes = machine_history(seed, "m1", 10) + machine_history(seed + 1, "m2", 6)
     snapshots = [snapshot_of(envelope) for envelope in envelopes]
     arrival = data.draw(st.permutations(snapshots))

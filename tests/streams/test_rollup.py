@@ -48,8 +48,8 @@ async def store(conn: psycopg.AsyncConnection[Any], machine: str, at: datetime, 
     cur = await conn.execute(
         """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
                                  "timestamp", content_hash, schema_version, format,
-                                 process_count, raw_output)
-           VALUES (%s, %s, 'linux', '6.1', 'ps aux', %s, %s, 1, 'ps aux', %s, '')
+                                 process_count)
+           VALUES (%s, %s, 'linux', '6.1', 'ps aux', %s, %s, 1, 'ps aux', %s)
            RETURNING id""",
         (machine, machine, at, digest, len(rows)),
     )
