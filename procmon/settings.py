@@ -171,6 +171,20 @@ class Settings(BaseSettings):
         description="Days after today whose partitions `procmon migrate` and each worker's "
         "maintenance timer create ahead of the rows.",
     )
+    retention_days: PositiveInt | None = Field(
+        None,
+        description="Days of process rows kept: a partition of processes goes once its last "
+        "day is older (`procmon retention run`); unset keeps every row.",
+    )
+    raw_output_retention_days: PositiveInt | None = Field(
+        None,
+        description="Days of listings' raw text kept (their snapshots stay, with a null "
+        "rawOutput); unset keeps every listing.",
+    )
+    rollup_retention_days: PositiveInt | None = Field(
+        None,
+        description="Days of the rollup tables (process_days) kept; unset keeps every day.",
+    )
     maintenance_interval: PositiveFloat = Field(
         3600.0,
         description="Seconds between a worker's maintenance rounds: partitions ahead, then "

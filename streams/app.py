@@ -30,6 +30,7 @@ from faust.types import EventT, StreamT
 
 from procmon.cache import FailOpenRedis
 from procmon.kafka import compression_type, ensure_topics
+from procmon.maintenance import maintain
 from procmon.object_store import open_store
 from procmon.partitions import KnownDays
 from procmon.settings import Settings
@@ -218,6 +219,13 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         await rollup.round()
 
     app.timer(settings.rollup_interval, name="procmon.rollup")(roll_up)
+
+    # Partitions ahead of the clock and retention; the round takes turns with the other
+    # workers' in the database, and its statements block, so it runs beside the loop.
+    async def maintenance() -> None:
+        await asyncio.to_thread(maintain, settings)
+
+    app.timer(settings.maintenance_interval, name="procmon.maintenance")(maintenance)
     return app
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import hypothesis
 import psycopg
@@ -26,6 +27,8 @@ hypothesis.settings.register_profile(
 )
 hypothesis.settings.load_profile("procmon")
 
+T = TypeVar("T")
+
 # The server the tests use; CI and the developers' machines run one here.
 SERVER_URL = os.environ.get("PROCMON_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -39,6 +42,29 @@ def make_partitions(conn: psycopg.Connection[Any], *moments: datetime) -> None:
     """Create the partitions of the UTC days of ``moments``, one day wide, for rows a test
     inserts itself: the worker creates those of the rows it writes, migrate those ahead."""
     conn.execute(ENSURE_PARTITIONS, (list(moments), 1))
+
+
+def at_once(task: Callable[[], T], times: int) -> list[T]:
+    """Run ``task`` in ``times`` threads started together; their results, or the first error."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(times)
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(task())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 @contextlib.contextmanager

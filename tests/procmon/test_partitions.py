@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, LiteralString
@@ -15,7 +14,7 @@ from psycopg.types.json import Jsonb
 from procmon.database import create_database, drop_database, migrate
 from procmon.migrations import packaged_migrations
 from procmon.partitions import ENSURE_PARTITIONS, days_ahead
-from tests.conftest import fresh_database_url, make_partitions
+from tests.conftest import at_once, fresh_database_url, make_partitions
 
 # Every column of each table, so that the comparison misses none; a listing's text is in
 # raw_outputs after the upgrade.
@@ -183,23 +182,7 @@ def test_a_partition_spans_its_width_cut_short_by_those_made_before(
 
 def test_creators_at_once_make_each_partition_once(migrated_url: str) -> None:
     moments = [datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n) for n in range(10)]
-    results: list[list[str]] = []
-    errors: list[BaseException] = []
-    start = threading.Barrier(4)
-
-    def create() -> None:
-        try:
-            start.wait()
-            results.append(_ensure(migrated_url, moments, 1))
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=create) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    results = at_once(lambda: _ensure(migrated_url, moments, 1), 4)
     made = sorted(name for result in results for name in result)
     tables = ("commands", "process_days", "processes", "raw_outputs")
     assert made == sorted(f"{t}_{m:%Y%m%d}" for t in tables for m in moments)
