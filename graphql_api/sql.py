@@ -268,8 +268,10 @@ WITH parts AS (
                     FILTER (WHERE r.interval_cpu_percent IS NOT NULL), 0),
            max(r.interval_cpu_percent), max(r.rss_bytes)
     FROM commands AS c
-    -- The machine ids are equal anyway; said, a machine asked of r is asked of c too.
-    JOIN processes AS r ON r.command_id = c.id AND r.machine_id = c.machine_id
+    -- The machine ids and times are equal anyway; said, a machine asked of r is asked of c
+    -- too, and each snapshot's rows are read from the partition of its timestamp.
+    JOIN processes AS r
+      ON r.command_id = c.id AND r.machine_id = c.machine_id AND r.observed_at = c."timestamp"
     WHERE ({raw}) AND r.process_key IS NOT NULL AND {rows}
     GROUP BY r.machine_id, r.process_key, r.command_id, r.observed_at
 ), counted_day AS (
