@@ -117,11 +117,13 @@ MACHINE_SNAPSHOTS = """
 SELECT id, "timestamp", content_hash FROM commands WHERE machine_id = %s
 ORDER BY "timestamp", content_hash
 """
-# What linking reads of stored rows (streams.history.StoredRow's fields, in order).
+# What linking reads of stored rows (streams.history.StoredRow's fields, in order). Here and
+# below, a snapshot's rows are named by its id and its timestamp (their observed_at), so that
+# only the partitions of those times are read.
 SNAPSHOT_HISTORY_ROWS = """
 SELECT command_id, line_number, pid, process_name, start_time, start_time_precision,
        cpu_time_seconds, truncated_fields, process_key, interval_seconds, interval_cpu_percent
-FROM processes WHERE command_id = ANY(%s::bigint[])
+FROM processes WHERE command_id = ANY(%s::bigint[]) AND observed_at = ANY(%s::timestamptz[])
 ORDER BY command_id, line_number
 """
 # Writers of one machine take turns (the machines in sorted order: no deadlock). The
@@ -135,7 +137,7 @@ SET process_key = v.process_key, interval_seconds = v.interval_seconds,
     interval_cpu_percent = v.interval_cpu_percent
 FROM unnest(%s::integer[], %s::bigint[], %s::real[], %s::real[])
      AS v(line_number, process_key, interval_seconds, interval_cpu_percent)
-WHERE p.command_id = %s AND p.line_number = v.line_number
+WHERE p.command_id = %s AND p.observed_at = %s AND p.line_number = v.line_number
 """
 # A key that changed in one snapshot changes in the rest of its chain: the machine's rows
 # after that snapshot (in the machine's order) that carry the old key.
@@ -147,7 +149,7 @@ WHERE p.process_key = r.old_key AND p.machine_id = %(machine_id)s
   AND (p.observed_at > %(timestamp)s OR p.command_id IN (
       SELECT id FROM commands WHERE machine_id = %(machine_id)s
         AND "timestamp" = %(timestamp)s AND content_hash > %(content_hash)s))
-RETURNING p.command_id
+RETURNING p.command_id, p.observed_at
 """
 # Where processes were first seen; a key a relink leaves unused keeps its row (it names no
 # rows, and a process seen first there again gets it back).
@@ -159,7 +161,7 @@ ON CONFLICT ON CONSTRAINT process_keys_pkey DO NOTHING
 # Snapshots whose rows' history was rewritten: their UTC day, and whether the rollup counted it.
 BUMP_HISTORY_REVISIONS = """
 UPDATE commands SET history_revision = history_revision + 1
-WHERE id = ANY(%s::bigint[])
+WHERE id = ANY(%s::bigint[]) AND "timestamp" = ANY(%s::timestamptz[])
 RETURNING ("timestamp" AT TIME ZONE 'UTC')::date, rolled_up_at IS NOT NULL
 """
 
@@ -221,7 +223,7 @@ WITH oldest AS (
     SELECT machine_id FROM (SELECT DISTINCT machine_id FROM oldest) AS machines
     WHERE pg_try_advisory_xact_lock_shared({_ROLLUP_LOCK.format("machine_id")})
 )
-SELECT id FROM commands
+SELECT id, "timestamp" FROM commands
 WHERE rolled_up_at IS NULL AND machine_id IN (SELECT machine_id FROM counted_machines)
 ORDER BY "timestamp" LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED
@@ -246,7 +248,8 @@ SELECT p.machine_id, (p.observed_at AT TIME ZONE 'UTC')::date, p.process_key,
                 FILTER (WHERE p.interval_cpu_percent IS NOT NULL), 0),
        max(p.interval_cpu_percent), max(p.rss_bytes)
 FROM processes AS p
-WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.process_key IS NOT NULL
+WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.observed_at = ANY(%(times)s::timestamptz[])
+  AND p.process_key IS NOT NULL
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3
 ON CONFLICT ON CONSTRAINT process_days_pkey DO UPDATE SET
@@ -261,7 +264,10 @@ ON CONFLICT ON CONSTRAINT process_days_pkey DO UPDATE SET
     max_rss_bytes = greatest(d.max_rss_bytes, excluded.max_rss_bytes)
 """
 
-MARK_COUNTED = "UPDATE commands SET rolled_up_at = now() WHERE id = ANY(%(ids)s::bigint[])"
+MARK_COUNTED = """
+UPDATE commands SET rolled_up_at = now()
+WHERE id = ANY(%(ids)s::bigint[]) AND "timestamp" = ANY(%(times)s::timestamptz[])
+"""
 
 # Forgetting a machine's days waits for the rollups counting the machine to commit.
 LOCK_MACHINE_DAYS = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK.format('%(machine)s')})"
