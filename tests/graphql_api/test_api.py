@@ -247,3 +247,31 @@ async def test_raw_output_is_read_only_when_asked(
     # Three snapshots' listings: their sizes, then their text, one statement each.
     assert [q for q, _ in loader_queries] == [sql.RAW_OUTPUT_SIZES, sql.RAW_OUTPUTS]
     assert len(without["data"]["snapshots"]["nodes"]) == 3
+
+
+async def test_a_listing_whose_text_retention_removed_reads_as_null(
+    clean_database: str, serve: Serve
+) -> None:
+    kept, gone = datetime(2024, 5, 2, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)
+    with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, kept, gone)
+        for when, digest in ((kept, "a"), (gone, "b")):
+            conn.execute(
+                """WITH snapshot AS (
+                     INSERT INTO commands (machine_id, machine_name, os_type, os_version,
+                         command_type, "timestamp", content_hash, schema_version, format,
+                         process_count)
+                     VALUES ('m', 'm', 'linux', '6.1', 'ps', %s, repeat(%s, 64), 1, 'ps', 0)
+                     RETURNING id, "timestamp")
+                   INSERT INTO raw_outputs SELECT id, "timestamp", 'listing' FROM snapshot""",
+                (when, digest),
+            )
+        # What retention does to the texts of a day past PROCMON_RAW_OUTPUT_RETENTION_DAYS.
+        conn.execute(f"DROP TABLE raw_outputs_{gone:%Y%m%d}")
+    query = '{ snapshots(machineId: "m") { nodes { timestamp rawOutput } } }'
+    async with serve(clean_database) as client:
+        body = await post(client, query)
+    assert body == {"data": {"snapshots": {"nodes": [
+        {"timestamp": "2024-05-02T00:00:00+00:00", "rawOutput": "listing"},
+        {"timestamp": "2024-05-01T00:00:00+00:00", "rawOutput": None},
+    ]}}}  # fmt: skip
