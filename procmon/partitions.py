@@ -1,4 +1,5 @@
-"""The time partitions of ``commands`` and ``processes``: created before any row needs them.
+"""The time partitions of ``commands``, ``raw_outputs``, ``processes`` and ``process_days``:
+created before any row needs them.
 
 A partition holds whole UTC days, ``PROCMON_PARTITION_DAYS`` of them counted from 1970-01-01,
 and is created by the database function ``procmon_ensure_partitions`` (migration 0006): the
