@@ -1,10 +1,10 @@
 """Build hook: compile the C twins into the wheel (into the tree when editable).
 
 ``parsers/_row_assembly.c`` (see parsers.row_assembly), ``streams/_copy_rows.c`` (see
-streams.copy_rows) and ``history/_linking.c`` (see history.linking). Where one does not
-compile (no C compiler) the build goes on without it and says so: its Python twin is then
-used, correct but slower (``ASSEMBLER``, ``ENCODER`` and ``LINKER`` in those modules say
-which is in use).
+streams.copy_rows), ``history/_linking.c`` (see history.linking) and ``procmon/_row_json.c``
+(see procmon.row_json). Where one does not compile (no C compiler) the build goes on without
+it and says so: its Python twin is then used, correct but slower (``ASSEMBLER``,
+``ENCODER``, ``LINKER`` and ``ROW_JSON`` in those modules say which is in use).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ EXTENSIONS = {
     "parsers._row_assembly": "parsers/_row_assembly.c",
     "streams._copy_rows": "streams/_copy_rows.c",
     "history._linking": "history/_linking.c",
+    "procmon._row_json": "procmon/_row_json.c",
 }
 """Each compiled module, by the C source it is built from."""
 

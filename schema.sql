@@ -23,7 +23,7 @@ CREATE TABLE commands (
     -- Bumped whenever the history of the snapshot's rows is rewritten after it was first
     -- stored (a snapshot stored before it, out of order): a worker's memory of it is stale.
     history_revision integer    NOT NULL DEFAULT 0,
-    -- When the daily rollup counted the snapshot's rows; NULL until then.
+    -- When the rollup counted the snapshot's rows (process_days, stats_*); NULL until then.
     rolled_up_at    timestamptz,
     -- What the machine is for (role, site...), as the envelope said; empty without labels.
     labels          jsonb       NOT NULL DEFAULT '{}',
@@ -62,6 +62,28 @@ BEGIN
     END IF;
 END
 $$;
+
+-- One row per machine, kept by the worker as it stores each batch: the API's machines
+-- summary reads it rather than grouping every snapshot. No foreign key to commands, whose
+-- rows are partitioned by time and dropped by the day.
+CREATE TABLE machines (
+    machine_id          text        NOT NULL,
+    -- As the latest snapshot says.
+    machine_name        text        NOT NULL,
+    os_type             text        NOT NULL,
+    os_version          text        NOT NULL,
+    labels              jsonb       NOT NULL,
+    cpu_count           integer,
+    -- The times of the earliest and the latest snapshot.
+    first_seen          timestamptz NOT NULL,
+    last_seen           timestamptz NOT NULL,
+    -- The latest snapshot, the greatest ("timestamp", content_hash): its commands.id, and its
+    -- content hash, which with machine_id and last_seen is its key in commands.
+    latest_snapshot_id  bigint      NOT NULL,
+    latest_content_hash text        NOT NULL,
+    snapshot_count      bigint      NOT NULL,
+    CONSTRAINT machines_pkey PRIMARY KEY (machine_id)
+);
 
 -- One row per process of a snapshot, in normalized units. observed_at is the snapshot's
 -- "timestamp": a snapshot's rows are in the partition of its commands row's day.
@@ -226,6 +248,73 @@ CREATE TABLE process_days (
 
 -- The fleet's busiest processes of a day.
 CREATE INDEX process_days_day_cpu_idx ON process_days (day, cpu_seconds DESC);
+
+-- What processStats adds up, per UTC hour and per UTC day, of the snapshots the rollup counted
+-- (commands.rolled_up_at): per machine, process name and user in stats_hours and stats_days,
+-- per machine alone in stats_machine_hours and stats_machine_days. The snapshot's OS type and
+-- labels are part of each key, so that a question grouped or filtered by them is answered
+-- exactly even across a machine's change of labels. Sums and counts are kept, never means,
+-- so that rows add up to any coarser group. No foreign keys: commands and processes are
+-- partitioned by time. Each is partitioned by its bucket's start, so that
+-- PROCMON_ROLLUP_RETENTION_DAYS drops whole days of it.
+CREATE TABLE stats_hours (
+    machine_id          text             NOT NULL,
+    bucket_start        timestamptz      NOT NULL,
+    os_type             text             NOT NULL,
+    labels              jsonb            NOT NULL,
+    process_name        text             NOT NULL,
+    "user"              text,
+    process_count       bigint           NOT NULL,
+    -- The snapshots with rows of the name and user; then the same counted once per snapshot
+    -- and name (at the name's first user), and once per snapshot and user (at its first name),
+    -- so that a group by name alone, or by user alone, counts each snapshot once.
+    snapshot_count      integer          NOT NULL,
+    name_snapshot_count integer          NOT NULL,
+    user_snapshot_count integer          NOT NULL,
+    cpu_sum             double precision,
+    cpu_count           bigint           NOT NULL,
+    cpu_max             real,
+    memory_sum          double precision,
+    memory_count        bigint           NOT NULL,
+    memory_max          real,
+    rss_sum             bigint,
+    rss_max             bigint,
+    -- The CPU-time deltas' CPU seconds, and the wall seconds of the intervals they cover.
+    cpu_seconds         double precision,
+    interval_seconds    double precision,
+    interval_cpu_max    real,
+    CONSTRAINT stats_hours_key UNIQUE NULLS NOT DISTINCT
+        (machine_id, bucket_start, os_type, labels, process_name, "user")
+) PARTITION BY RANGE (bucket_start);
+-- The fleet over a time range.
+CREATE INDEX stats_hours_bucket_start_idx ON stats_hours (bucket_start);
+
+CREATE TABLE stats_days (LIKE stats_hours INCLUDING ALL) PARTITION BY RANGE (bucket_start);
+
+CREATE TABLE stats_machine_hours (
+    machine_id          text             NOT NULL,
+    bucket_start        timestamptz      NOT NULL,
+    os_type             text             NOT NULL,
+    labels              jsonb            NOT NULL,
+    process_count       bigint           NOT NULL,
+    snapshot_count      integer          NOT NULL,
+    cpu_sum             double precision,
+    cpu_count           bigint           NOT NULL,
+    cpu_max             real,
+    memory_sum          double precision,
+    memory_count        bigint           NOT NULL,
+    memory_max          real,
+    rss_sum             bigint,
+    rss_max             bigint,
+    cpu_seconds         double precision,
+    interval_seconds    double precision,
+    interval_cpu_max    real,
+    CONSTRAINT stats_machine_hours_key UNIQUE (machine_id, bucket_start, os_type, labels)
+) PARTITION BY RANGE (bucket_start);
+CREATE INDEX stats_machine_hours_bucket_start_idx ON stats_machine_hours (bucket_start);
+
+CREATE TABLE stats_machine_days (LIKE stats_machine_hours INCLUDING ALL)
+    PARTITION BY RANGE (bucket_start);
 
 -- Messages that could not be stored: kept whole with the reason, never lost.
 CREATE TABLE ingest_errors (

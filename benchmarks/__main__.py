@@ -31,6 +31,7 @@ from benchmarks.parsing import bench_parsers
 from benchmarks.programs import bench_programs, print_programs_table
 from history.linking import LINKER
 from parsers.row_assembly import ASSEMBLER
+from procmon.row_json import ROW_JSON
 from streams.copy_rows import ENCODER
 
 RESULTS = Path("bench-results.json")
@@ -49,7 +50,8 @@ def _machine() -> str:
     # Which twins are used: the compiled ones, or the Python ones.
     return (
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" row assembler: {ASSEMBLER}, COPY encoder: {ENCODER}, linker: {LINKER}"
+        f" row assembler: {ASSEMBLER}, COPY encoder: {ENCODER}, linker: {LINKER},"
+        f" parse's JSON writer: {ROW_JSON}"
     )
 
 

@@ -129,6 +129,43 @@ _LIFETIME_FIELDS = """nodes { processKey machineId pid processName user firstSee
                       snapshotCount cpuSeconds avgIntervalCpuPercent maxRssBytes }"""
 
 
+# The bare SQL of a fleet-wide processStats answered from a rollup ({table}): its whole
+# hours (or days) {rollup} from the rollup, the rest {rows} from the rows of the snapshots
+# in it, found by commands_timestamp_idx (and those of the {range} not counted, by
+# commands_unrolled_idx: none once the bench rolled up), then per {group}.
+_FROM_ROLLUP = """
+SELECT {group}, sum(n) AS processes, sum(snapshots) AS snapshots,
+       sum(cpu_sum) / nullif(sum(cpu_n), 0) AS avg_cpu, max(cpu_max) AS max_cpu,
+       sum(rss_sum) AS rss, sum(cpu_seconds) AS cpu_seconds
+FROM (
+    SELECT {group_rollup}, sum(process_count) AS n, sum({snapshots}) AS snapshots,
+           sum(cpu_sum) AS cpu_sum, sum(cpu_count) AS cpu_n, max(cpu_max) AS cpu_max,
+           sum(rss_sum) AS rss_sum, sum(cpu_seconds) AS cpu_seconds
+    FROM {table} WHERE {rollup}
+    GROUP BY {group_rollup}
+    UNION ALL
+    SELECT {group_rows}, count(*), count(DISTINCT c.id), sum(p.cpu_percent::float8),
+           count(p.cpu_percent), max(p.cpu_percent), sum(p.rss_bytes),
+           sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100)
+    FROM commands AS c JOIN processes AS p ON p.command_id = c.id
+    WHERE c.id IN (SELECT id FROM commands WHERE {rows}
+                   UNION ALL
+                   SELECT id FROM commands WHERE rolled_up_at IS NULL AND {range})
+    GROUP BY {group_rows}
+) AS parts
+GROUP BY {group}
+ORDER BY {group}
+"""
+_STATS_FIELDS = "processCount snapshotCount avgCpuPercent maxCpuPercent sumRssBytes cpuSeconds"
+# The hourly rollup's whole hours of the week: its end is FLEET_END, a whole hour.
+_WEEK_HOURS = (
+    "bucket_start >= %(weekFrom)s AND bucket_start < date_bin('1 hour', %(to)s, '2001-01-01Z')"
+)
+_WEEK_END_ROWS = (
+    "\"timestamp\" >= date_bin('1 hour', %(to)s, '2001-01-01Z') AND \"timestamp\" < %(to)s"
+)
+
+
 QUESTIONS = (
     Question(
         "a_latest_top20_cpu",
@@ -214,6 +251,36 @@ QUESTIONS = (
                  AND "timestamp" >= %(lastDayFrom)s AND "timestamp" < %(daysTo)s)
            ORDER BY cpu_seconds DESC, process_key
            LIMIT 20""",
+    ),
+    Question(
+        "h_week_fleet_os_per_hour",
+        f"""query ($weekFrom: DateTime!, $to: DateTime!) {{
+             processStats(from: $weekFrom, to: $to, groupBy: [OS_TYPE], bucket: "1h") {{
+               osType bucketStart {_STATS_FIELDS} source }} }}""",
+        _FROM_ROLLUP.format(
+            group="os_type, bucket_start",
+            group_rollup="os_type, bucket_start",
+            group_rows="c.os_type, date_bin('1 hour', c.\"timestamp\", '2001-01-01Z')",
+            snapshots="snapshot_count",
+            table="stats_machine_hours",
+            rollup=_WEEK_HOURS,
+            rows=_WEEK_END_ROWS,
+            range='"timestamp" >= %(weekFrom)s AND "timestamp" < %(to)s',
+        ),
+    ),
+    Question(
+        "i_all_fleet_per_process_name",
+        f"""{{ processStats(groupBy: [PROCESS_NAME]) {{ processName {_STATS_FIELDS} source }} }}""",
+        _FROM_ROLLUP.format(
+            group="process_name",
+            group_rollup="process_name",
+            group_rows="p.process_name",
+            snapshots="name_snapshot_count",
+            table="stats_days",
+            rollup="TRUE",
+            rows="FALSE",
+            range="TRUE",
+        ),
     ),
 )
 

@@ -17,7 +17,8 @@ process across snapshots, CPU time growing at the process's rate (printed in who
 as ps prints TIME), about 5% of the pids a day reused by a new process; start times as ps aux
 prints them (to the minute the first 24 hours, then to the day) with their precision; the
 worker's process_key (and process_keys: where each was first seen), interval_seconds and
-interval_cpu_percent, checked against the worker's linker on one machine. Then the daily
+interval_cpu_percent, checked against the worker's linker on one machine; and the machines
+table the worker keeps. Then the daily
 rollup counts every snapshot, as the worker's rounds would have (timed: the bench's rollup
 figure).
 """
@@ -30,12 +31,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg import sql
 
 from benchmarks.fleet_check import check_fleet_history
 from benchmarks.fleet_history import GENERATION_COLUMNS, generations
 from procmon.columns import COLUMNS, COLUMNS_BY_NAME
 from procmon.partitions import ENSURE_PARTITIONS
 from streams.rollup import count_all
+from streams.sql import STATS_ROLLUPS, SUMMARIZE_MACHINES
 
 __all__ = ["FLEET_END", "PROBE_MACHINE", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
 
@@ -209,6 +212,9 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
                 )
             print(f"  fleet: {snapshots - first}/{snapshots} rounds loaded", flush=True)
         conn.execute(_PROCESS_KEYS)
+        # The machines table, as the worker keeps it while it stores the snapshots.
+        conn.execute(SUMMARIZE_MACHINES)
+        conn.execute("VACUUM ANALYZE machines")
         conn.execute("VACUUM ANALYZE processes")
         conn.execute("VACUUM ANALYZE process_keys")
         checked = check_fleet_history(conn, PROBE_MACHINE)
@@ -219,7 +225,8 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
         print(f"  fleet: {counted} snapshots rolled up in {rollup_seconds:.0f} s", flush=True)
         # The rollup marked every commands row: its dead versions go before the questions.
         conn.execute("VACUUM ANALYZE commands")
-        conn.execute("VACUUM ANALYZE process_days")
+        for table in ("process_days", *(rollup[0] for rollup in STATS_ROLLUPS)):
+            conn.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
     return Fleet(
         machines, snapshots, processes, time.perf_counter() - started - rollup_seconds,
         rollup_seconds,

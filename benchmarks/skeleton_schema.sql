@@ -1,8 +1,8 @@
 -- The schema as the walking skeleton left it (commit 87de8bb), for the ingest benchmark's
 -- comparison: its keys, indexes and storage, plus the columns the worker has written since
 -- (format, metadata, memory_usage_bytes, truncated_fields, process history's columns and
--- tables, and the snapshot's labels and CPU count) and where it writes the listing's text
--- (raw_outputs), so that the same worker runs on it.
+-- tables, the snapshot's labels and CPU count, and the machines table) and where it writes
+-- the listing's text (raw_outputs), so that the same worker runs on it.
 
 -- One row per raw listing (a "snapshot") received from a machine.
 CREATE TABLE IF NOT EXISTS commands (
@@ -99,6 +99,22 @@ CREATE TABLE IF NOT EXISTS process_days (
     max_interval_cpu_percent real,
     max_rss_bytes            bigint,
     CONSTRAINT process_days_pkey PRIMARY KEY (machine_id, day, process_key)
+);
+
+-- The machines the worker keeps, as procmon/migrations/0004_machines.sql has them.
+CREATE TABLE IF NOT EXISTS machines (
+    machine_id          text        NOT NULL,
+    machine_name        text        NOT NULL,
+    os_type             text        NOT NULL,
+    os_version          text        NOT NULL,
+    labels              jsonb       NOT NULL,
+    cpu_count           integer,
+    first_seen          timestamptz NOT NULL,
+    last_seen           timestamptz NOT NULL,
+    latest_snapshot_id  bigint      NOT NULL,
+    latest_content_hash text        NOT NULL,
+    snapshot_count      bigint      NOT NULL,
+    CONSTRAINT machines_pkey PRIMARY KEY (machine_id)
 );
 
 -- Messages that could not be stored: kept whole with the reason, never lost.

@@ -28,11 +28,14 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_LIST",
     "MAX_PATTERN",
+    "ROLLUP_FIELDS",
     "Condition",
     "LifetimeCondition",
     "QueryParams",
+    "filter_fields",
     "lifetime_condition",
     "process_condition",
+    "rollup_condition",
     "snapshot_condition",
 ]
 
@@ -79,6 +82,11 @@ _LIFETIME_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
     "machine_name": ("m", "machine_name"),
     "os_type": ("m", "os_type"),
 }
+# The columns of the processStats rollups (``r``): the dimensions they are kept by.
+_ROLLUP_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
+    name: ("r", name) for name in ("machine_id", "process_name", "user", "os_type", "labels")
+}
+ROLLUP_FIELDS = frozenset(_ROLLUP_COLUMNS)
 _KEY_CONSTANT_COLUMNS: dict[str, tuple[LiteralString, LiteralString]] = {
     "machine_id": ("r", "machine_id"),
     "pid": ("r", "pid"),
@@ -235,8 +243,10 @@ def _compile(
             if walk.conditions > MAX_CONDITIONS:
                 raise UserInputError(f"{where}: a filter holds at most {MAX_CONDITIONS} fields")
             if name == "labels":
-                walk.aliases.add("c")
-                parts.extend(label_conditions(where, given, params.add, MAX_LIST))
+                alias, column = columns.get("labels", ("c", "labels"))
+                walk.aliases.add(alias)
+                labels = psql.Identifier(alias, column)
+                parts.extend(label_conditions(where, given, params.add, MAX_LIST, column=labels))
                 continue
             alias, column = columns[name]
             walk.aliases.add(alias)
@@ -270,6 +280,31 @@ def process_condition(
         parts.append(_compile("filter", filter, _PROCESS_COLUMNS, params, 1, walk))
     where = psql.SQL(" AND ").join(parts) if parts else psql.SQL("TRUE")
     return Condition(sql=where, needs_snapshots="c" in walk.aliases)
+
+
+def filter_fields(filter: object) -> set[str]:
+    """The fields a filter's conditions name, at any depth (``and``, ``or``, ``not`` are not
+    fields: the conditions inside them are)."""
+    if filter is None:
+        return set()
+    fields: set[str] = set()
+    for name, given in _given(filter):
+        if name in ("and_", "or_"):
+            for item in given:
+                fields |= filter_fields(item)
+        elif name == "not_":
+            fields |= filter_fields(given)
+        else:
+            fields.add(name)
+    return fields
+
+
+def rollup_condition(filter: ProcessFilter | None, params: QueryParams) -> psql.Composable:
+    """The condition of ``filter`` on the rows of a processStats rollup (``r``): the same SQL
+    as on the rows themselves, of a filter that names only :data:`ROLLUP_FIELDS`."""
+    if filter is None:
+        return psql.SQL("TRUE")
+    return _compile("filter", filter, _ROLLUP_COLUMNS, params, 1, _Walk())
 
 
 def snapshot_condition(

@@ -40,9 +40,15 @@ def _holding(name: str, values: Sequence[str], where: str) -> list[Jsonb]:
 
 
 def label_conditions(
-    path: str, conditions: Sequence[LabelCondition], add: AddParameter, max_list: int
+    path: str,
+    conditions: Sequence[LabelCondition],
+    add: AddParameter,
+    max_list: int,
+    *,
+    column: psql.Identifier = _LABELS,
 ) -> list[psql.Composable]:
-    """The SQL of each condition of the filter field ``path`` (every one must hold)."""
+    """The SQL of each condition of the filter field ``path`` (every one must hold), on the
+    labels ``column`` (the snapshot's, unless a rollup's)."""
     parts: list[psql.Composable] = []
     for index, condition in enumerate(conditions):
         where = f"{path}[{index}]"
@@ -50,7 +56,7 @@ def label_conditions(
         given = 0
         if condition.equal_to is not None:
             (contained,) = _holding(name, [condition.equal_to], f"{where}.equalTo")
-            parts.append(psql.SQL("{} @> {}").format(_LABELS, add(contained)))
+            parts.append(psql.SQL("{} @> {}").format(column, add(contained)))
             given += 1
         if condition.in_ is not None:
             if len(condition.in_) > max_list:
@@ -58,12 +64,12 @@ def label_conditions(
                     f"{where}.in: at most {max_list} values, got {len(condition.in_)}"
                 )
             any_of = _holding(name, condition.in_, f"{where}.in")
-            in_any = psql.SQL("{} @> ANY({}::jsonb[])").format(_LABELS, add(any_of))
+            in_any = psql.SQL("{} @> ANY({}::jsonb[])").format(column, add(any_of))
             # In nothing: no snapshot.
             parts.append(in_any if any_of else psql.SQL("FALSE"))
             given += 1
         if condition.exists is not None:
-            exists = psql.SQL("{} ? {}").format(_LABELS, add(name))
+            exists = psql.SQL("{} ? {}").format(column, add(name))
             parts.append(exists if condition.exists else psql.SQL("NOT {}").format(exists))
             given += 1
         if not given:

@@ -30,6 +30,7 @@ __all__ = [
     "PROCESS_PAGE",
     "PROCESS_PAGES_OF_SNAPSHOTS",
     "PROCESS_STATS",
+    "PROCESS_STATS_ROLLUP",
     "RAW_OUTPUTS",
     "RAW_OUTPUT_SIZES",
     "SET_UTC",
@@ -53,71 +54,35 @@ _SNAPSHOT_NAMES = (
 _SNAPSHOT_FIELDS = ", ".join(_SNAPSHOT_NAMES)
 _SNAPSHOT_COLUMNS = ", ".join(f"c.{name}" for name in _SNAPSHOT_NAMES)
 
-# Name, OS and labels come from each machine's latest snapshot: a machine renamed, upgraded
-# or given another role shows what it is now, not what it was when first seen.
-MACHINES = """
-SELECT stats.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
-       stats.first_seen, stats.last_seen, stats.snapshot_count
-FROM (
-    SELECT machine_id, min("timestamp") AS first_seen, max("timestamp") AS last_seen,
-           count(*) AS snapshot_count
-    FROM commands
-    GROUP BY machine_id
-) AS stats
-CROSS JOIN LATERAL (
-    SELECT machine_name, os_type, os_version, labels
-    FROM commands
-    WHERE commands.machine_id = stats.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS latest
-ORDER BY latest.machine_name, stats.machine_id
-"""
+# The machines table, which the worker keeps as it stores each batch: name, OS and labels are
+# those of each machine's latest snapshot (a machine renamed, upgraded or given another role
+# shows what it is now, not what it was when first seen).
+_MACHINE_FIELDS = (
+    "machine_id, machine_name, os_type, os_version, labels, first_seen, last_seen, snapshot_count"
+)
+MACHINES = "SELECT " + _MACHINE_FIELDS + " FROM machines ORDER BY machine_name, machine_id"
 
 SNAPSHOT_BY_ID = "SELECT " + _SNAPSHOT_FIELDS + " FROM commands WHERE id = %(id)s"
 
 SNAPSHOTS_BY_IDS = "SELECT " + _SNAPSHOT_FIELDS + " FROM commands WHERE id = ANY(%(ids)s::bigint[])"
 
-# Each machine's newest snapshot by a backward walk of commands_snapshot_key: one index
-# probe per machine, however many snapshots it has.
+# Each machine's newest snapshot, found by its key in commands (commands_snapshot_key), which
+# the machines table holds.
 LATEST_SNAPSHOTS = (
-    """
-SELECT latest.*
-FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
-CROSS JOIN LATERAL (
-    SELECT """
-    + _SNAPSHOT_FIELDS
+    "SELECT "
+    + _SNAPSHOT_COLUMNS
     + """
-    FROM commands
-    WHERE commands.machine_id = wanted.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS latest
+FROM machines AS m
+JOIN commands AS c ON c.machine_id = m.machine_id AND c."timestamp" = m.last_seen
+                  AND c.content_hash = m.latest_content_hash
+WHERE m.machine_id = ANY(%(machine_ids)s::text[])
 """
 )
 
-# The MACHINES summary of some machines only, by index probes rather than a GROUP BY.
-MACHINES_BY_IDS = """
-SELECT wanted.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
-       earliest."timestamp" AS first_seen, latest."timestamp" AS last_seen,
-       (SELECT count(*) FROM commands WHERE commands.machine_id = wanted.machine_id)
-           AS snapshot_count
-FROM unnest(%(machine_ids)s::text[]) AS wanted (machine_id)
-CROSS JOIN LATERAL (
-    SELECT machine_name, os_type, os_version, labels, "timestamp"
-    FROM commands
-    WHERE commands.machine_id = wanted.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS latest
-CROSS JOIN LATERAL (
-    SELECT "timestamp"
-    FROM commands
-    WHERE commands.machine_id = wanted.machine_id
-    ORDER BY "timestamp"
-    LIMIT 1
-) AS earliest
-"""
+# The MACHINES summary of some machines only.
+MACHINES_BY_IDS = (
+    "SELECT " + _MACHINE_FIELDS + " FROM machines WHERE machine_id = ANY(%(machine_ids)s::text[])"
+)
 
 # Served by processes_name_observed_idx: the program's rows in the range, whatever the fleet.
 MACHINES_RUNNING = """
@@ -217,35 +182,81 @@ ORDER BY p.command_id, p.line_number
 """
 )
 
-# processStats in two steps: per group and snapshot, then per group. Counting the snapshots
-# is then a count(*), not a count(DISTINCT ...) that sorts every row: a third faster.
-PROCESS_STATS = """
+# processStats in two steps: per group and snapshot (or per group and rollup row), then per
+# group. Counting the snapshots is then a sum, not a count(DISTINCT ...) that sorts every row:
+# a third faster. The parts give the same columns: sums, counts and highest values, which add
+# up exactly to any coarser group.
+_PROCESS_STATS = """
 SELECT machine_id, "user", process_name, status, os_type, label, bucket_start,
-       sum(n)::bigint AS process_count, count(*) AS snapshot_count,
+       sum(n)::bigint AS process_count, sum(snapshots)::bigint AS snapshot_count,
        sum(cpu_sum) / nullif(sum(cpu_n), 0) AS avg_cpu_percent, max(cpu_max) AS max_cpu_percent,
        sum(memory_sum) / nullif(sum(memory_n), 0) AS avg_memory_percent,
        max(memory_max) AS max_memory_percent, sum(rss_sum)::bigint AS sum_rss_bytes,
-       sum(cpu_seconds) AS cpu_seconds,
+       max(rss_max) AS max_rss_bytes, sum(cpu_seconds) AS cpu_seconds,
        100 * sum(cpu_seconds) / nullif(sum(interval_sum), 0) AS avg_interval_cpu_percent,
        max(interval_cpu_max) AS max_interval_cpu_percent
-FROM (
-    SELECT {selected}, p.command_id, count(*) AS n,
+FROM ({parts}) AS parts
+GROUP BY 1, 2, 3, 4, 5, 6, 7
+ORDER BY 1, 2, 3, 4, 5, 6, 7
+LIMIT {{limit}}
+"""
+_STATS_OF_ROWS = """
+    SELECT {selected}, count(*) AS n, 1 AS snapshots,
            sum(p.cpu_percent::float8) AS cpu_sum, count(p.cpu_percent) AS cpu_n,
            max(p.cpu_percent) AS cpu_max, sum(p.memory_percent::float8) AS memory_sum,
            count(p.memory_percent) AS memory_n, max(p.memory_percent) AS memory_max,
-           sum(p.rss_bytes) AS rss_sum,
+           sum(p.rss_bytes) AS rss_sum, max(p.rss_bytes) AS rss_max,
            sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100) AS cpu_seconds,
-           sum(p.interval_seconds) FILTER (WHERE p.interval_cpu_percent IS NOT NULL)
+           sum(p.interval_seconds::float8) FILTER (WHERE p.interval_cpu_percent IS NOT NULL)
                AS interval_sum,
            max(p.interval_cpu_percent) AS interval_cpu_max
     FROM processes AS p {join}
     WHERE {where}
     GROUP BY {group}
-) AS per_snapshot
-GROUP BY 1, 2, 3, 4, 5, 6, 7
-ORDER BY 1, 2, 3, 4, 5, 6, 7
-LIMIT {limit}
 """
+PROCESS_STATS = _PROCESS_STATS.format(parts=_STATS_OF_ROWS)
+
+# processStats from a rollup ({table}, streams.sql.STATS_ROLLUPS) for the whole buckets of the
+# range that the rollup counted ({rollup_where}), and from the rows of the rest: the partial
+# buckets at the range's ends, and the snapshots of the whole buckets not yet counted (the
+# partial index commands_unrolled_idx finds them). {snapshots} is the rollup's column that
+# counts each snapshot once in the groups asked for. {raw_where} selects the rows, and
+# {first}, {last} are the range's whole buckets' bounds (NULL: unbounded), {start}, {end} the
+# range's, which the snapshots' rows are also held to so that only the range's partitions of
+# commands are read.
+PROCESS_STATS_ROLLUP = _PROCESS_STATS.format(
+    parts="""
+    SELECT {selected_rollup}, sum(r.process_count) AS n, sum(r.{snapshots}) AS snapshots,
+           sum(r.cpu_sum) AS cpu_sum, sum(r.cpu_count) AS cpu_n, max(r.cpu_max) AS cpu_max,
+           sum(r.memory_sum) AS memory_sum, sum(r.memory_count) AS memory_n,
+           max(r.memory_max) AS memory_max, sum(r.rss_sum) AS rss_sum, max(r.rss_max) AS rss_max,
+           sum(r.cpu_seconds) AS cpu_seconds, sum(r.interval_seconds) AS interval_sum,
+           max(r.interval_cpu_max) AS interval_cpu_max
+    FROM {table} AS r
+    WHERE r.bucket_start >= coalesce({first}::timestamptz, '-infinity')
+      AND r.bucket_start < coalesce({last}::timestamptz, 'infinity') AND {rollup_where}
+    GROUP BY {group_rollup}
+    UNION ALL"""
+    + _STATS_OF_ROWS.format(
+        selected="{selected}",
+        join=COMMANDS_JOIN,
+        where="""{where}
+        AND c."timestamp" >= coalesce({start}::timestamptz, '-infinity')
+        AND c."timestamp" < coalesce({end}::timestamptz, 'infinity') AND c.id IN (
+        SELECT id FROM commands
+        WHERE "timestamp" >= {start}::timestamptz AND "timestamp" < {first}::timestamptz
+        UNION ALL
+        SELECT id FROM commands
+        WHERE "timestamp" >= {last}::timestamptz
+          AND "timestamp" < coalesce({end}::timestamptz, 'infinity')
+        UNION ALL
+        SELECT id FROM commands
+        WHERE rolled_up_at IS NULL
+          AND "timestamp" >= coalesce({first}::timestamptz, '-infinity')
+          AND "timestamp" < coalesce({last}::timestamptz, 'infinity'))""",
+        group="{group}",
+    )
+)
 
 # processLifetimes: the totals of each process key seen in the range, added up from two
 # parts. The range's whole UTC days ({days}: a condition on r.day) are read from process_days,
@@ -320,14 +331,8 @@ LIFETIME_SIGHTING = """CROSS JOIN LATERAL (
     LIMIT 1
 ) AS s"""
 
-# The machine of a lifetime as of its latest snapshot (m), when the filter asks about it.
-LIFETIME_MACHINE = """CROSS JOIN LATERAL (
-    SELECT machine_name, os_type
-    FROM commands
-    WHERE commands.machine_id = l.machine_id
-    ORDER BY "timestamp" DESC, content_hash DESC
-    LIMIT 1
-) AS m"""
+# The machine of a lifetime (m, its row of machines), when the filter asks about it.
+LIFETIME_MACHINE = "JOIN machines AS m ON m.machine_id = l.machine_id"
 
 # The page: the totals the filter selects, in order, and then the sightings of the page's
 # rows only. {joins} are what the filter reads: the machine, the sighting (read again for the

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from importlib import import_module
 
-from parsers import (
-    bsd_ps,
-    powershell,
-    powershell_csv,
-    powershell_list,
-    ps_ef,
-    tasklist,
-    tasklist_records,
-    top_bsd,
-    top_linux,
-    top_macos,
-    wmic,
-)
 from parsers.errors import ParseError
 from parsers.formats import ListingFormat
 from parsers.lines import first_line
@@ -25,20 +14,39 @@ from parsers.rows import Listing
 __all__ = ["SUPPORTED_FORMATS", "parse_listing"]
 
 
-# Tried in order: each family module lists its formats; a new family is one more entry.
-SUPPORTED_FORMATS: tuple[ListingFormat, ...] = (
-    *bsd_ps.FORMATS,
-    *ps_ef.FORMATS,
-    *powershell.FORMATS,
-    *powershell_csv.FORMATS,
-    *powershell_list.FORMATS,
-    *wmic.FORMATS,
-    *tasklist.FORMATS,
-    *tasklist_records.FORMATS,
-    *top_linux.FORMATS,
-    *top_macos.FORMATS,
-    *top_bsd.FORMATS,
+# Tried in order: each family module lists its formats; a new family is one more name. A
+# family is imported when it is first tried, so that `procmon parse` of a ps listing, a
+# program compared with jc as a whole process, does not load the parsers of top or Windows.
+_FAMILIES = (
+    "bsd_ps",
+    "ps_ef",
+    "powershell",
+    "powershell_csv",
+    "powershell_list",
+    "wmic",
+    "tasklist",
+    "tasklist_records",
+    "top_linux",
+    "top_macos",
+    "top_bsd",
 )
+
+SUPPORTED_FORMATS: tuple[ListingFormat, ...]
+"""Every format, in the order detection tries them; importing it imports every family."""
+
+
+def __getattr__(name: str) -> tuple[ListingFormat, ...]:
+    """:data:`SUPPORTED_FORMATS`, made when it is first asked for."""
+    if name == "SUPPORTED_FORMATS":
+        return tuple(_formats())
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _formats() -> Iterator[ListingFormat]:
+    """The formats of each family in turn, each family imported as it comes."""
+    for family in _FAMILIES:
+        formats: tuple[ListingFormat, ...] = import_module(f"parsers.{family}").FORMATS
+        yield from formats
 
 
 def parse_listing(raw: str, *, os_type: str, command: str, observed_at: datetime) -> Listing:
@@ -55,7 +63,7 @@ def parse_listing(raw: str, *, os_type: str, command: str, observed_at: datetime
     if first is None:
         raise ParseError("empty listing")
     header_number, header = first
-    for listing_format in SUPPORTED_FORMATS:
+    for listing_format in _formats():
         if listing_format.matches_header(header):
             return listing_format.parse(raw, observed_at)
     # What the sender said it ran is named as such: the header, quoted, is what decided.

@@ -7,8 +7,6 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from procmon import __version__
@@ -22,9 +20,8 @@ from procmon.cli_ingest import (
     cmd_spool_status,
     cmd_submit,
 )
+from procmon.cli_values import label, path, positive, seconds, timestamp
 from procmon.errors import ProcmonError
-from procmon.labels import parse_label
-from procmon.logs import configure_logging, mask_secrets
 from procmon.os_types import OS_TYPES
 
 if TYPE_CHECKING:
@@ -34,7 +31,8 @@ __all__ = ["main"]
 
 # `procmon parse` is a program of its own, compared with jc as a whole process: what every
 # command imports stays clear of the settings, the envelope and the admin commands (pydantic,
-# asyncio: a tenth of a second), which are imported when a command that needs them runs.
+# asyncio: a tenth of a second), and of logging, json and pathlib, which are imported when a
+# command that needs them runs.
 _Handler = Callable[["Settings", argparse.Namespace], None]
 
 
@@ -48,45 +46,6 @@ def _admin(name: str) -> _Handler:
         handler(settings, args)
 
     return run
-
-
-def _timestamp(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp that carries its UTC offset."""
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 timestamp: {text!r}") from exc
-    if value.tzinfo is None:
-        raise argparse.ArgumentTypeError(
-            f"timestamp {text!r} has no UTC offset; add one, e.g. {text}+00:00"
-        )
-    return value
-
-
-def _positive(text: str) -> int:
-    """Parse a whole number above zero."""
-    if not text.isdigit() or int(text) == 0:
-        raise argparse.ArgumentTypeError(f"not a whole number above 0: {text!r}")
-    return int(text)
-
-
-def _label(text: str) -> tuple[str, str]:
-    """Parse one ``name=value`` label."""
-    try:
-        return parse_label(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _seconds(text: str) -> float:
-    """Parse a number of seconds above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"not a number of seconds above 0: {text!r}")
-    return value
 
 
 def _cmd_up(settings: Settings, args: argparse.Namespace) -> None:
@@ -134,17 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     add("worker", _admin("cmd_worker"), "run a Faust worker that stores listings from the topic")
     api = add("api", _admin("cmd_api"), "serve the GraphQL API (GraphiQL at /graphql)")
-    api.add_argument("--workers", type=_positive, help="API processes (PROCMON_API_WORKERS)")
+    api.add_argument("--workers", type=positive, help="API processes (PROCMON_API_WORKERS)")
     collect = add("collect", cmd_collect, "take this machine's process listing and publish it")
     collect.add_argument(
         "--interval",
-        type=_seconds,
+        type=seconds,
         help="run as an agent: a listing every INTERVAL seconds, each kept in the spool until"
         " the broker acknowledged it, until SIGTERM or Ctrl-C",
     )
     collect.add_argument(
         "--label",
-        type=_label,
+        type=label,
         action="append",
         metavar="NAME=VALUE",
         help="a label of this machine (repeatable), over PROCMON_LABELS' value of that name",
@@ -158,23 +117,23 @@ def _parser() -> argparse.ArgumentParser:
         "flush", help="send every spooled listing now, oldest first"
     ).set_defaults(handler=cmd_spool_flush)
     submit = add("submit", cmd_submit, "publish a saved listing")
-    submit.add_argument("file", type=Path, help="the saved output, UTF-8 text")
+    submit.add_argument("file", type=path, help="the saved output, UTF-8 text")
     submit.add_argument("--machine-id", required=True)
     submit.add_argument("--machine-name", help="default: the machine id")
     submit.add_argument("--os", required=True, choices=OS_TYPES)
     submit.add_argument("--os-version", default="", help="default: empty")
     submit.add_argument("--command", required=True, help="the command that was run, e.g. 'ps aux'")
     submit.add_argument(
-        "--timestamp", type=_timestamp, help="when it was taken (default: file mtime)"
+        "--timestamp", type=timestamp, help="when it was taken (default: file mtime)"
     )
     bulk = add("import", cmd_import, "publish a tree of saved listings (see the README)")
-    bulk.add_argument("paths", nargs="+", type=Path, help="files or directories")
+    bulk.add_argument("paths", nargs="+", type=path, help="files or directories")
     bulk.add_argument("--machine-id", help="for files no manifest lists")
     bulk.add_argument("--machine-name")
     bulk.add_argument("--os", choices=OS_TYPES)
     bulk.add_argument("--os-version", default="")
     bulk.add_argument("--command")
-    bulk.add_argument("--timestamp", type=_timestamp, help="default: each file's mtime")
+    bulk.add_argument("--timestamp", type=timestamp, help="default: each file's mtime")
     parse = add(
         "parse", cmd_parse, "print a listing's normalized rows as JSON lines, a JSON array or CSV"
     )
@@ -191,7 +150,7 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="the command that printed it, named in errors (the header decides)",
     )
-    parse.add_argument("--timestamp", type=_timestamp, help="when it was taken (default: now)")
+    parse.add_argument("--timestamp", type=timestamp, help="when it was taken (default: now)")
     up = add("up", _cmd_up, "run the whole stack locally (broker, worker, API) until Ctrl-C")
     up.add_argument("--no-collect", action="store_true", help="do not collect this machine")
     up.add_argument(
@@ -205,13 +164,14 @@ def _parser() -> argparse.ArgumentParser:
         "reprocess the topic's history into the database (idempotent)",
     )
     replay_history.add_argument(
-        "--since", type=_timestamp, help="only messages published at or after this time"
+        "--since", type=timestamp, help="only messages published at or after this time"
     )
     add(
         "rollup",
         _admin("cmd_rollup"),
-        "count every stored snapshot not yet counted into the daily rollup (process_days), as"
-        " the worker does every PROCMON_ROLLUP_INTERVAL seconds",
+        "count every stored snapshot not yet counted into the rollups (process_days and the"
+        " stats_* tables of processStats), as the worker does every PROCMON_ROLLUP_INTERVAL"
+        " seconds",
     )
     relink = add(
         "relink",
@@ -240,14 +200,14 @@ def _parser() -> argparse.ArgumentParser:
     dead_commands = dead.add_subparsers(dest="dead_letters_command", required=True)
     listing = dead_commands.add_parser("list", help="the newest recorded dead letters")
     listing.set_defaults(handler=_admin("cmd_dead_letters_list"))
-    listing.add_argument("--since", type=_timestamp, help="received at or after this time")
+    listing.add_argument("--since", type=timestamp, help="received at or after this time")
     listing.add_argument("--limit", type=int, default=50)
     replay = dead_commands.add_parser(
         "replay", help="send dead letters not yet replayed back to the topic (after a fix)"
     )
     replay.set_defaults(handler=_admin("cmd_dead_letters_replay"))
     replay.add_argument("--id", type=int, action="append", help="only this id (repeatable)")
-    replay.add_argument("--since", type=_timestamp, help="received at or after this time")
+    replay.add_argument("--since", type=timestamp, help="received at or after this time")
     keys = commands.add_parser("apikey", help="create, list and revoke API keys")
     key_commands = keys.add_subparsers(dest="apikey_command", required=True)
     create = key_commands.add_parser("create", help="create a key and print it (once)")
@@ -270,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.loads_settings:
+            from procmon.logs import configure_logging
             from procmon.settings import load_settings
 
             settings = load_settings()
@@ -280,6 +241,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Output still buffered is written here, so that a closed pipe is met inside the try.
         sys.stdout.flush()
     except ProcmonError as exc:
+        from procmon.logs import mask_secrets
+
         return _fail(mask_secrets(str(exc)))
     except KeyboardInterrupt:
         # `up` stops every process it started before the interrupt reaches here: for a

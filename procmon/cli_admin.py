@@ -157,7 +157,7 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_rollup(settings: Settings, args: argparse.Namespace) -> None:
-    """Count every pending snapshot into the daily rollup, as a worker's round does."""
+    """Count every pending snapshot into the rollups, as a worker's round does."""
     from procmon.cache import FailOpenRedis
     from streams.rollup import RollupWorker
 
@@ -170,7 +170,7 @@ def cmd_rollup(settings: Settings, args: argparse.Namespace) -> None:
             await rollup.close()
             await cache.close()
 
-    print(f"counted {asyncio.run(one_round())} snapshots into the daily rollup")
+    print(f"counted {asyncio.run(one_round())} snapshots into the rollups")
 
 
 def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> None:

@@ -8,10 +8,8 @@ line on stderr and a non-zero exit rather than a traceback. Bugs keep their trac
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from procmon.errors import CollectorError
-from procmon.logs import mask_secrets
 
 __all__ = ["read_text", "user_error"]
 
@@ -25,7 +23,11 @@ def read_text(name: str) -> str:
     """The UTF-8 text of the file ``name``, or of stdin for ``-``; else a CollectorError."""
     where = "stdin" if name == "-" else name
     try:
-        data = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        if name == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(name, "rb") as file:
+                data = file.read()
     except OSError as exc:
         raise CollectorError(f"cannot read {where}: {exc.strerror}") from exc
     try:
@@ -36,6 +38,9 @@ def read_text(name: str) -> str:
 
 def user_error(exc: BaseException) -> str | None:
     """The one line that explains ``exc`` to the user, or None when it is a bug."""
+    # Imported here, on the way out: `procmon parse` starts without logging.
+    from procmon.logs import mask_secrets
+
     text = _explain(exc)
     return None if text is None else mask_secrets(text)
 

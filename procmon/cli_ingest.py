@@ -4,13 +4,10 @@
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from itertools import starmap
-from typing import TYPE_CHECKING, BinaryIO, get_args, get_type_hints
+from typing import TYPE_CHECKING, BinaryIO
 
 from procmon.cli_errors import read_text
 from procmon.errors import ProcmonError
@@ -123,9 +120,19 @@ def cmd_parse(args: argparse.Namespace) -> None:
     """
     if args.format not in _ROW_WRITERS:
         raise ProcmonError(f"unknown --format {args.format!r}: choose {', '.join(PARSE_FORMATS)}")
-    from parsers import ParseError, parse_listing
+    from parsers.gc_pause import collection_paused
 
     raw = read_text(args.file)
+    # Paused until the rows are written and gone, not only while they are made: a collection
+    # in between would scan every row (a twentieth of the program's run on 200,000 rows), and
+    # the rows hold no cycles for it to find.
+    with collection_paused():
+        _print_rows(raw, args)
+
+
+def _print_rows(raw: str, args: argparse.Namespace) -> None:
+    from parsers import ParseError, parse_listing
+
     observed_at = args.timestamp or datetime.now(UTC).astimezone()
     try:
         listing = parse_listing(raw, os_type=args.os, command=args.command, observed_at=observed_at)
@@ -135,7 +142,7 @@ def cmd_parse(args: argparse.Namespace) -> None:
     write_rows(listing.rows, args.format, sys.stdout.buffer)
 
 
-def write_rows(rows: Sequence[ProcessRow], output_format: str, out: BinaryIO) -> None:
+def write_rows(rows: list[ProcessRow], output_format: str, out: BinaryIO) -> None:
     """Write ``rows`` to ``out`` as ``output_format``, one of :data:`PARSE_FORMATS`.
 
     ``jsonl``: one object per line; ``json``: one array of those objects, on one line, as
@@ -150,80 +157,35 @@ def write_rows(rows: Sequence[ProcessRow], output_format: str, out: BinaryIO) ->
 _CHUNK_ROWS = 1000
 
 
-def _chunks(rows: Sequence[ProcessRow]) -> Iterator[Sequence[ProcessRow]]:
+def _chunks(rows: list[ProcessRow]) -> Iterator[list[ProcessRow]]:
     for start in range(0, len(rows), _CHUNK_ROWS):
         yield rows[start : start + _CHUNK_ROWS]
 
 
-class _JsonObjects:
-    """ProcessRows as JSON objects keyed by field name, written by msgspec.
+def _write_jsonl(rows: list[ProcessRow], out: BinaryIO) -> None:
+    from procmon.row_json import json_lines
 
-    Each row becomes a msgspec Struct of ProcessRow's fields, made from the row's tuple in C
-    (no dict per row: orjson needs one, and making it is two thirds of orjson's cost a row);
-    msgspec then writes the Structs of a chunk in one call.
-    """
-
-    def __init__(self) -> None:
-        import msgspec
-
-        from parsers import ProcessRow
-
-        fields = ProcessRow._fields
-        # gc=False: a row holds numbers, strings and a tuple of strings, never a cycle.
-        self._struct = msgspec.defstruct(
-            "ProcessRowJson", [(name, object) for name in fields], gc=False
-        )
-        self._encoder = msgspec.json.Encoder()
-        self._utc_spellings = list(_utc_spellings(fields, get_type_hints(ProcessRow)))
-
-    def lines(self, rows: Sequence[ProcessRow]) -> bytes:
-        """One object per line, each line ending in a newline."""
-        return self._as_isoformat(self._encoder.encode_lines(list(starmap(self._struct, rows))))
-
-    def elements(self, rows: Sequence[ProcessRow]) -> bytes:
-        """The objects separated by commas: a JSON array's inside."""
-        array = self._encoder.encode(list(starmap(self._struct, rows)))
-        return self._as_isoformat(array[1:-1])
-
-    def _as_isoformat(self, encoded: bytes) -> bytes:
-        for msgspec_spelling, isoformat_spelling in self._utc_spellings:
-            encoded = encoded.replace(msgspec_spelling, isoformat_spelling)
-        return encoded
-
-
-def _utc_spellings(
-    fields: Sequence[str], types: Mapping[str, object]
-) -> Iterator[tuple[bytes, bytes]]:
-    """How msgspec ends a time at UTC offset 0 (``Z``) and how isoformat does (``+00:00``),
-    for each time field, with the text that follows its value.
-
-    That text opens with a quote that ends a string: inside a JSON string every quote is
-    escaped, so the pair is found nowhere else (the next field's key, or the object's end).
-    """
-    for index, name in enumerate(fields):
-        if datetime in get_args(types[name]):
-            after = b'"}' if index == len(fields) - 1 else f'","{fields[index + 1]}":'.encode()
-            yield b"Z" + after, b"+00:00" + after
-
-
-def _write_jsonl(rows: Sequence[ProcessRow], out: BinaryIO) -> None:
-    objects = _JsonObjects()
     for chunk in _chunks(rows):
-        out.write(objects.lines(chunk))
+        out.write(json_lines(chunk))
 
 
-def _write_json(rows: Sequence[ProcessRow], out: BinaryIO) -> None:
-    objects = _JsonObjects()
+def _write_json(rows: list[ProcessRow], out: BinaryIO) -> None:
+    from procmon.row_json import json_elements
+
     opening = b"["
     for chunk in _chunks(rows):
-        out.write(opening + objects.elements(chunk))
+        out.write(opening)
+        out.write(json_elements(chunk))
         opening = b","
     out.write(b"[]\n" if opening == b"[" else b"]\n")
 
 
-def _write_csv(rows: Sequence[ProcessRow], out: BinaryIO) -> None:
+def _write_csv(rows: list[ProcessRow], out: BinaryIO) -> None:
     # As the API's CSV export writes its columns (graphql_api.export_encoders.CsvEncoder):
     # lists (truncated_fields) joined by "|", times ISO 8601, a missing value empty.
+    import csv
+    import io
+
     from parsers import ProcessRow
 
     text = io.StringIO()
@@ -248,7 +210,7 @@ def _csv_cells(row: ProcessRow) -> list[object]:
     ]
 
 
-_ROW_WRITERS: dict[str, Callable[[Sequence[ProcessRow], BinaryIO], None]] = {
+_ROW_WRITERS: dict[str, Callable[[list[ProcessRow], BinaryIO], None]] = {
     "jsonl": _write_jsonl,
     "json": _write_json,
     "csv": _write_csv,

@@ -38,7 +38,13 @@ __all__ = [
 ]
 
 # The rollup tables, each partitioned by its day: PROCMON_ROLLUP_RETENTION_DAYS applies to all.
-ROLLUP_TABLES: tuple[str, ...] = ("process_days",)
+ROLLUP_TABLES: tuple[str, ...] = (
+    "process_days",
+    "stats_hours",
+    "stats_days",
+    "stats_machine_hours",
+    "stats_machine_days",
+)
 
 _LOCK = "SELECT pg_try_advisory_lock(1751, hashtext('procmon.retention'))"
 _UNLOCK = "SELECT pg_advisory_unlock(1751, hashtext('procmon.retention'))"

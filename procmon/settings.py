@@ -158,8 +158,8 @@ class Settings(BaseSettings):
     )
     rollup_interval: PositiveFloat = Field(
         60.0,
-        description="Seconds between a worker's rounds of the daily rollup, which counts stored "
-        "snapshots into process_days (`procmon rollup` runs one round).",
+        description="Seconds between a worker's rounds of the rollups, which count stored "
+        "snapshots into process_days and the stats_* tables (`procmon rollup` runs one round).",
     )
     partition_days: PositiveInt = Field(
         1,

@@ -1,7 +1,8 @@
 /*
- * streams._copy_rows: the compiled twin of streams.copy_rows.encode_rows_python.
+ * streams._copy_rows: the compiled twins of streams.copy_rows.encode_rows_python and
+ * first_out_of_range_python.
  *
- * It writes process rows as tuples of PostgreSQL's binary COPY format, as psycopg's
+ * encode_rows writes process rows as tuples of PostgreSQL's binary COPY format, as psycopg's
  * Copy.write_row does, byte for byte (the tests hold it to psycopg), a listing at a time:
  * written row by row, the call and the coroutine of each row cost the worker more than
  * the encoding itself.
@@ -321,15 +322,84 @@ error:
     return NULL;
 }
 
+PyDoc_STRVAR(first_out_of_range_doc,
+"first_out_of_range(rows, columns)\n--\n\n"
+"(row index, field index) of the first value of rows (in row, then column order) that is\n"
+"not None and not an int its column's type holds, or None. See\n"
+"streams.copy_rows.first_out_of_range_python.");
+
+static PyObject *
+first_out_of_range(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_Check(args[0]) || !PyTuple_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "first_out_of_range takes a list and a tuple");
+        return NULL;
+    }
+    PyObject *rows = args[0];
+    PyObject *columns = args[1];
+    Py_ssize_t indexes[MAX_COLUMNS];
+    int is_int4[MAX_COLUMNS];
+    Py_ssize_t count = PyTuple_GET_SIZE(columns);
+    if (count > MAX_COLUMNS) {
+        PyErr_SetString(PyExc_ValueError, "first_out_of_range: too many columns");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *column = PyTuple_GET_ITEM(columns, i);
+        const char *name;
+        if (!PyTuple_Check(column) || PyTuple_GET_SIZE(column) != 2 ||
+            (indexes[i] = PyLong_AsSsize_t(PyTuple_GET_ITEM(column, 0))) < 0 ||
+            !PyUnicode_Check(PyTuple_GET_ITEM(column, 1)) ||
+            (name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(column, 1))) == NULL ||
+            (strcmp(name, "int4") != 0 && strcmp(name, "int8") != 0)) {
+            PyErr_Clear();
+            PyErr_Format(PyExc_ValueError, "column %zd: not an (index, 'int4' or 'int8') pair", i);
+            return NULL;
+        }
+        is_int4[i] = strcmp(name, "int4") == 0;
+    }
+    for (Py_ssize_t index = 0; index < PyList_GET_SIZE(rows); index++) {
+        PyObject *row = PyList_GET_ITEM(rows, index);
+        if (!PyTuple_Check(row)) {
+            PyErr_Format(PyExc_ValueError, "row %zd: not a tuple", index);
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < count; i++) {
+            if (indexes[i] >= PyTuple_GET_SIZE(row)) {
+                PyErr_Format(PyExc_ValueError, "row %zd: no field %zd", index, indexes[i]);
+                return NULL;
+            }
+            PyObject *value = PyTuple_GET_ITEM(row, indexes[i]);
+            if (value == Py_None) {
+                continue;
+            }
+            int overflow = 0;
+            long long number = PyLong_Check(value) ? PyLong_AsLongLongAndOverflow(value, &overflow)
+                                                   : 0;
+            if (number == -1 && PyErr_Occurred()) {
+                return NULL;
+            }
+            int fits = PyLong_Check(value) && !overflow &&
+                       (!is_int4[i] || (number >= INT32_MIN && number <= INT32_MAX));
+            if (!fits) {
+                return Py_BuildValue("(nn)", index, indexes[i]);
+            }
+        }
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"encode_rows", (PyCFunction)(void (*)(void))encode_rows, METH_FASTCALL, encode_rows_doc},
+    {"first_out_of_range", (PyCFunction)(void (*)(void))first_out_of_range, METH_FASTCALL,
+     first_out_of_range_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "streams._copy_rows",
-    .m_doc = "The compiled twin of streams.copy_rows.encode_rows_python.",
+    .m_doc = "The compiled twins of streams.copy_rows' encode_rows and first_out_of_range.",
     .m_size = 0,
     .m_methods = methods,
 };

@@ -11,3 +11,6 @@ def encode_rows(
     tails: Sequence[tuple[object, ...]],
     /,
 ) -> bytes: ...
+def first_out_of_range(
+    rows: list[_Row], columns: tuple[tuple[int, str], ...], /
+) -> tuple[int, int] | None: ...

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from parsers import Listing, ParseError, ProcessRow, parse_listing
 from procmon.columns import COLUMNS_BY_NAME, SqlType
@@ -21,6 +20,7 @@ from procmon.errors import EnvelopeError, MessageContext, ObjectStoreError, Snap
 from procmon.object_store import ObjectStore
 from procmon.settings import Settings
 from procmon.timestamp_limits import TimestampLimits, timestamp_problem
+from streams.copy_rows import first_out_of_range
 from streams.phases import PhaseTimes
 
 __all__ = [
@@ -41,14 +41,11 @@ DEFAULT_LIMITS: TimestampLimits = Settings.model_construct()
 # A Kafka key shown in an error is cut to this many bytes.
 _SHOWN_KEY_BYTES = 80
 
-# The largest value each integer SQL type holds.
-_INTEGER_MAXIMA = {SqlType.INT4: 2**31 - 1, SqlType.INT8: 2**63 - 1}
-# The integer columns of `processes`, by their index in a ProcessRow, and the largest value
-# each holds.
-_INTEGER_LIMITS = tuple(
-    (index, _INTEGER_MAXIMA[column.sql_type])
+# The integer columns of `processes`, by their index in a ProcessRow, with their type.
+_INTEGER_COLUMNS = tuple(
+    (index, str(column.sql_type))
     for index, column in enumerate(COLUMNS_BY_NAME[name] for name in ProcessRow._fields)
-    if column.sql_type in _INTEGER_MAXIMA
+    if column.sql_type in (SqlType.INT4, SqlType.INT8)
 )
 
 
@@ -95,6 +92,11 @@ class Snapshot:
     def key(self) -> SnapshotKey:
         """The dedupe key of this snapshot."""
         return snapshot_key(self.envelope)
+
+    @property
+    def order(self) -> tuple[datetime, str]:
+        """Where it stands among its machine's snapshots: by time, then content hash."""
+        return (self.envelope.timestamp, self.envelope.content_hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,25 +215,11 @@ def snapshot_key(envelope: Envelope) -> SnapshotKey:
 
 def _out_of_range(rows: list[ProcessRow]) -> tuple[ProcessRow, str] | None:
     """The first row with an integer its PostgreSQL column cannot hold, and the problem."""
-    if not rows:
+    found = first_out_of_range(rows, _INTEGER_COLUMNS)
+    if found is None:
         return None
-    # Whole columns at once (min, max and a count of the Nones, which fill a column the format
-    # lacks): checking row by row in Python costs as much as parsing.
-    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True))
-    for index, limit in _INTEGER_LIMITS:
-        values = columns[index]
-        missing = values.count(None)
-        if missing == len(values):
-            continue
-        present = [value for value in values if value is not None] if missing else values
-        if min(present) < -limit - 1 or max(present) > limit:
-            row, value = next(
-                (row, value)
-                for row, value in zip(rows, values, strict=True)
-                if value is not None and not -limit - 1 <= value <= limit
-            )
-            return row, f"{ProcessRow._fields[index]} {value} is out of range"
-    return None
+    row = rows[found[0]]
+    return row, f"{ProcessRow._fields[found[1]]} {row[found[1]]} is out of range"
 
 
 def _parse(envelope: Envelope, message: RawMessage) -> Snapshot:

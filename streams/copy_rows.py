@@ -6,6 +6,8 @@ the call and the coroutine per row, which cost the worker more than the encoding
 :func:`encode_rows` is compiled (``streams/_copy_rows.c``, built on install) where a C
 compiler was found; :func:`encode_rows_python` is the same in Python, used where it was not,
 and the tests hold both to psycopg's own bytes. :data:`ENCODER` says which is used.
+:func:`first_out_of_range`, compiled beside it, finds the integers their columns cannot hold
+before a listing's rows are encoded.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ __all__ = [
     "ENCODER",
     "encode_rows",
     "encode_rows_python",
+    "first_out_of_range",
+    "first_out_of_range_python",
 ]
 
 COPY_SIGNATURE: Final = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
@@ -124,10 +128,37 @@ def encode_rows_python(
     return b"".join(parts)
 
 
+_INTEGER_BITS: Final = {"int4": 32, "int8": 64}
+
+
+def first_out_of_range_python(
+    rows: list[Row], columns: tuple[tuple[int, str], ...]
+) -> tuple[int, int] | None:
+    """(row index, field index) of the first value of ``rows``, in row then column order,
+    that is not None and not an int its column holds, or None when every one fits.
+
+    ``columns`` pairs a field's index with its type, ``int4`` or ``int8``: checked before
+    the COPY, a value PostgreSQL cannot hold makes its listing a dead letter that says which,
+    rather than refusing the whole batch.
+    """
+    limits = []
+    for position, (index, type_name) in enumerate(columns):
+        if type_name not in _INTEGER_BITS:
+            raise ValueError(f"column {position}: not an (index, 'int4' or 'int8') pair")
+        limits.append((index, 2 ** (_INTEGER_BITS[type_name] - 1)))
+    for row_index, row in enumerate(rows):
+        for index, limit in limits:
+            value = row[index]
+            if value is not None and not (isinstance(value, int) and -limit <= value < limit):
+                return row_index, index
+    return None
+
+
 try:
-    from streams._copy_rows import encode_rows
+    from streams._copy_rows import encode_rows, first_out_of_range
 except ImportError:  # pragma: no cover - where no C compiler was found on install
     encode_rows = encode_rows_python
+    first_out_of_range = first_out_of_range_python
 
 ENCODER: Final = "python" if encode_rows is encode_rows_python else "c"
 """Which :func:`encode_rows` is used: ``"c"``, or ``"python"`` where none was compiled."""

@@ -77,7 +77,7 @@ class _Linked:
 
     @property
     def order(self) -> _Order:
-        return _order(self.snapshot)
+        return self.snapshot.order
 
 
 @dataclass(slots=True)
@@ -106,11 +106,6 @@ class HistoryPlan:
     def command_ids(self) -> list[int]:
         """Every snapshot of the batch this plan linked."""
         return list(self._by_id)
-
-
-def _order(snapshot: Snapshot) -> _Order:
-    """Where a snapshot stands among its machine's: by time, then content hash."""
-    return (snapshot.envelope.timestamp, snapshot.envelope.content_hash)
 
 
 def _place(snapshot: Snapshot) -> SnapshotPlace:
@@ -156,10 +151,10 @@ class ProcessHistory:
         if unknown:
             await self._read_latest(cur, unknown, [command_id for _, command_id in stored])
         for machine_id in sorted(by_machine):
-            ordered = sorted(by_machine[machine_id], key=lambda pair: _order(pair[0]))
+            ordered = sorted(by_machine[machine_id], key=lambda pair: pair[0].order)
             remembered = self._memory.pop(machine_id, None)
             previous = None
-            if remembered is None or remembered.order < _order(ordered[0][0]):
+            if remembered is None or remembered.order < ordered[0][0].order:
                 previous = remembered.linked if remembered is not None else None
                 plan.assumed[machine_id] = (
                     None if remembered is None else (remembered.command_id, remembered.revision)

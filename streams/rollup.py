@@ -1,12 +1,15 @@
-"""The daily rollup: the rows of stored snapshots added up per process and UTC day.
+"""The rollups: the rows of stored snapshots added up per process and UTC day, and per
+process name and user (and per machine) and UTC hour and day.
 
 ``process_days`` holds, per machine, day and process key, what ``processLifetimes`` sums
-over the whole days of a range; a snapshot's rows are counted into it once
-(``commands.rolled_up_at``), by whichever worker gets to it first. When the history of a
-counted snapshot's rows is rewritten (a snapshot stored out of order relinks its
-neighbours), :func:`forget_days` drops the machine's counted days so they are counted again.
-The API reads the rows of snapshots not yet counted from ``processes`` itself, so an answer
-is the same before and after a round; the rollup only makes long ranges cheap.
+over the whole days of a range; the ``stats_*`` tables (streams.sql.STATS_ROLLUPS) what
+``processStats`` adds up over whole hours and days. A snapshot's rows are counted into all of
+them at once, in one transaction (``commands.rolled_up_at``), by whichever worker gets to it
+first. When the history of a counted snapshot's rows is rewritten (a snapshot stored out of
+order relinks its neighbours), :func:`forget_days` drops the machine's counted days from every
+rollup so they are counted again. The API reads the rows of snapshots not yet counted from
+``processes`` itself, so an answer is the same before and after a round; the rollups only
+make long ranges cheap.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import psycopg
 from procmon.cache import GENERATION, FailOpenRedis
 from streams.sql import (
     COUNT_PICKED,
+    COUNT_PICKED_STATS,
     DELETE_MACHINE_DAYS,
     LOCK_MACHINE_DAYS,
     MARK_COUNTED,
@@ -39,8 +43,8 @@ ROLLUP_BATCH = 500
 
 
 async def count_pending(conn: psycopg.AsyncConnection[Any], *, limit: int) -> int:
-    """Count up to ``limit`` of the oldest snapshots not yet counted into ``process_days``, in
-    one transaction; return how many were counted.
+    """Count up to ``limit`` of the oldest snapshots not yet counted into the rollups, in one
+    transaction; return how many were counted.
 
     Snapshots another transaction holds (a rollup at work, a writer relinking them) are
     skipped, as are machines whose days are being forgotten: they are counted by a later call.
@@ -52,6 +56,7 @@ async def count_pending(conn: psycopg.AsyncConnection[Any], *, limit: int) -> in
         if picked:
             snapshots = {"ids": [row[0] for row in picked], "times": [row[1] for row in picked]}
             await cur.execute(COUNT_PICKED, snapshots)
+            await cur.execute(COUNT_PICKED_STATS, snapshots)
             await cur.execute(MARK_COUNTED, snapshots)
     return len(picked)
 
@@ -67,7 +72,7 @@ async def count_all(conn: psycopg.AsyncConnection[Any], *, limit: int = ROLLUP_B
 async def forget_days(
     cur: psycopg.AsyncCursor[Any], machine_id: str, days: Collection[date]
 ) -> None:
-    """Drop the ``process_days`` rows of these UTC days of one machine, and mark the machine's
+    """Drop the rollups' rows of these UTC days of one machine, and mark the machine's
     snapshots of those days to be counted again, in the caller's transaction.
 
     Waits for the rollups counting the machine to commit, then keeps others off the machine

@@ -1,4 +1,5 @@
-"""Every SQL statement the worker runs. Values are always bound parameters."""
+"""Every SQL statement the worker runs, and the machines summary made again from stored
+snapshots (:data:`SUMMARIZE_MACHINES`). Values are always bound parameters."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ __all__ = [
     "COPY_PROCESSES",
     "COPY_UNTRUNCATED_PROCESSES",
     "COUNT_PICKED",
+    "COUNT_PICKED_STATS",
     "DELETE_MACHINE_DAYS",
     "INSERT_COMMANDS",
     "INSERT_INGEST_ERRORS",
@@ -32,9 +34,12 @@ __all__ = [
     "ROLLUP_SETTINGS",
     "SELECT_FOR_REPLAY",
     "SNAPSHOT_HISTORY_ROWS",
+    "STATS_ROLLUPS",
+    "SUMMARIZE_MACHINES",
     "UNCOUNT_MACHINE_DAYS",
     "UNTRUNCATED_COLUMN_TYPES",
     "UPDATE_HISTORY",
+    "UPSERT_MACHINES",
     "as_columns",
 ]
 
@@ -69,6 +74,62 @@ WITH listing AS (
     FROM stored JOIN listing USING (machine_id, "timestamp", content_hash)
 )
 SELECT id, machine_id, "timestamp", content_hash FROM stored
+"""
+
+# The machines table (README "The worker and delivery"): a batch's machines in one statement, each
+# row made in Python from the snapshots the batch stored now (a duplicate is not among them, so
+# it is never counted twice). The latest snapshot is the greatest ("timestamp", content_hash)
+# whatever order snapshots arrive in. Rows are locked in machine id order, so two writers
+# cannot deadlock on them.
+_MACHINE_COLUMNS = (
+    "machine_id", "machine_name", "os_type", "os_version", "labels", "cpu_count", "first_seen",
+    "last_seen", "latest_snapshot_id", "latest_content_hash", "snapshot_count",
+)  # fmt: skip
+# What the latest snapshot says, and its time and key.
+_OF_LATEST = tuple(
+    column
+    for column in _MACHINE_COLUMNS
+    if column not in ("machine_id", "first_seen", "snapshot_count")
+)
+_IF_LATER = (
+    "CASE WHEN (excluded.last_seen, excluded.latest_content_hash)"
+    " > (m.last_seen, m.latest_content_hash) THEN excluded.{0} ELSE m.{0} END"
+)
+UPSERT_MACHINES = f"""
+INSERT INTO machines AS m ({", ".join(_MACHINE_COLUMNS)})
+SELECT * FROM unnest(
+    %b::text[], %b::text[], %b::text[], %b::text[], %b::jsonb[], %b::integer[],
+    %b::timestamptz[], %b::timestamptz[], %b::bigint[], %b::text[], %b::bigint[]
+) AS v ({", ".join(_MACHINE_COLUMNS)})
+ORDER BY v.machine_id
+ON CONFLICT ON CONSTRAINT machines_pkey DO UPDATE SET
+    {", ".join(f"{column} = {_IF_LATER.format(column)}" for column in _OF_LATEST)},
+    first_seen = least(m.first_seen, excluded.first_seen),
+    snapshot_count = m.snapshot_count + excluded.snapshot_count
+"""
+# Every machine's row made again from all its stored snapshots, as migration 0004 first filled
+# the table: for snapshots stored other than by the worker (the API benchmark's fleet,
+# generated in SQL; tests' fixtures).
+SUMMARIZE_MACHINES = f"""
+INSERT INTO machines AS m ({", ".join(_MACHINE_COLUMNS)})
+SELECT stats.machine_id, latest.machine_name, latest.os_type, latest.os_version, latest.labels,
+       latest.cpu_count, stats.first_seen, latest."timestamp", latest.id, latest.content_hash,
+       stats.snapshot_count
+FROM (
+    SELECT machine_id, min("timestamp") AS first_seen, count(*) AS snapshot_count
+    FROM commands
+    GROUP BY machine_id
+) AS stats
+CROSS JOIN LATERAL (
+    SELECT id, machine_name, os_type, os_version, labels, cpu_count, "timestamp", content_hash
+    FROM commands
+    WHERE commands.machine_id = stats.machine_id
+    ORDER BY "timestamp" DESC, content_hash DESC
+    LIMIT 1
+) AS latest
+ORDER BY stats.machine_id
+ON CONFLICT ON CONSTRAINT machines_pkey DO UPDATE SET
+    {", ".join(f"{column} = excluded.{column}" for column in _MACHINE_COLUMNS[1:])}
 """
 
 # The columns each COPY row carries, in order, with their types (procmon.columns declares
@@ -112,7 +173,7 @@ ORDER BY "timestamp", content_hash
 LIMIT 1
 """
 # Every machine, and one machine's snapshots in its order (procmon relink).
-MACHINE_IDS = "SELECT DISTINCT machine_id FROM commands ORDER BY machine_id"
+MACHINE_IDS = "SELECT machine_id FROM machines ORDER BY machine_id"
 MACHINE_SNAPSHOTS = """
 SELECT id, "timestamp", content_hash FROM commands WHERE machine_id = %s
 ORDER BY "timestamp", content_hash
@@ -269,9 +330,125 @@ UPDATE commands SET rolled_up_at = now()
 WHERE id = ANY(%(ids)s::bigint[]) AND "timestamp" = ANY(%(times)s::timestamptz[])
 """
 
+# The rollups of processStats: each table, the UTC unit of its buckets, and whether it is kept
+# per process name and user (else per machine alone). README "Rollups".
+STATS_ROLLUPS = (
+    ("stats_hours", "hour", True),
+    ("stats_days", "day", True),
+    ("stats_machine_hours", "hour", False),
+    ("stats_machine_days", "day", False),
+)
+_STATS_KEY = ("machine_id", "bucket_start", "os_type", "labels")
+_STATS_ROW_KEY = ("process_name", '"user"')
+# Each aggregate: how a group's value is made of its snapshots' values, and how an upsert
+# merges it into the stored one (sums that may be NULL stay NULL only when both are).
+_STATS_SUMS = ("cpu_sum", "memory_sum", "rss_sum", "cpu_seconds", "interval_seconds")
+_STATS_COUNTS = ("process_count", "cpu_count", "memory_count")
+_STATS_MAXIMA = ("cpu_max", "memory_max", "rss_max", "interval_cpu_max")
+_STATS_MERGE = (
+    [f"{c} = coalesce(d.{c} + excluded.{c}, d.{c}, excluded.{c})" for c in _STATS_SUMS]
+    + [f"{c} = d.{c} + excluded.{c}" for c in _STATS_COUNTS]
+    + [f"{c} = greatest(d.{c}, excluded.{c})" for c in _STATS_MAXIMA]
+)
+
+
+def _stats_upsert(table: str, unit: str, per_name: bool) -> str:
+    """The INSERT adding the picked snapshots (``per_name`` or ``per_snapshot``, below) to
+    ``table``, in key order (two rollups adding to the same rows lock them in that order)."""
+    key = _STATS_KEY + (_STATS_ROW_KEY if per_name else ())
+    snapshots = ["snapshot_count"] + (
+        ["name_snapshot_count", "user_snapshot_count"] if per_name else []
+    )
+    counted = (
+        ["sum(snapshots)", "sum(name_snapshots)", "sum(user_snapshots)"]
+        if per_name
+        else ["count(*)"]
+    )
+    bucket = f"""date_trunc('{unit}', "timestamp" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"""
+    selected = [bucket if column == "bucket_start" else column for column in key]
+    columns = [*key, *snapshots, *_STATS_SUMS, *_STATS_COUNTS, *_STATS_MAXIMA]
+    merged = _STATS_MERGE + [f"{c} = d.{c} + excluded.{c}" for c in snapshots]
+    positions = ", ".join(str(n) for n in range(1, len(key) + 1))
+    return f"""INSERT INTO {table} AS d ({", ".join(columns)})
+SELECT {", ".join(selected)}, {", ".join(counted)},
+       {", ".join(f"sum({c})" for c in _STATS_SUMS + _STATS_COUNTS)},
+       {", ".join(f"max({c})" for c in _STATS_MAXIMA)}
+FROM {"per_name" if per_name else "per_snapshot"}
+GROUP BY {positions}
+ORDER BY {positions}
+ON CONFLICT ({", ".join(key)}) DO UPDATE SET {", ".join(merged)}"""
+
+
+# The picked snapshots' rows added to every processStats rollup, in one statement that reads
+# them once, in one hashed pass of four grouping sets: per snapshot, name and user; per
+# snapshot and name, whose first user (min) is credited with the snapshot once for the name;
+# per snapshot and user, whose first name is credited once for the user; and per snapshot.
+# The credits are rows of their own, added up with the others per key (a join on the user,
+# which may be NULL, could not be hashed), and the picked snapshots' columns are joined to the
+# groups rather than carried through the grouping.
+*_STATS_FIRST, _STATS_LAST = STATS_ROLLUPS
+_STATS_WITH = ", ".join(f"{rollup[0]} AS ({_stats_upsert(*rollup)})" for rollup in _STATS_FIRST)
+_SNAPSHOT_OF = 'c.machine_id, c."timestamp", c.os_type, c.labels'
+_STATS_VALUES = ", ".join(f"s.{c}" for c in (*_STATS_SUMS, *_STATS_COUNTS, *_STATS_MAXIMA))
+# A credit's aggregates: nothing to add, in the types of the others.
+_TYPES = {"rss_sum": "bigint", "rss_max": "bigint"}
+_NO_VALUES = ", ".join(
+    [f"NULL::{_TYPES.get(c, 'float8')}" for c in _STATS_SUMS]
+    + ["0::bigint" for _ in _STATS_COUNTS]
+    + [f"NULL::{_TYPES.get(c, 'real')}" for c in _STATS_MAXIMA]
+)
+_BY_SNAPSHOT = "FROM sets AS s JOIN picked AS c ON c.id = s.command_id WHERE s.level"
+COUNT_PICKED_STATS = f"""
+WITH picked AS MATERIALIZED (
+    SELECT id, machine_id, "timestamp", os_type, labels
+    FROM commands
+    WHERE id = ANY(%(ids)s::bigint[]) AND "timestamp" = ANY(%(times)s::timestamptz[])
+), sets AS MATERIALIZED (
+    SELECT p.command_id, p.process_name, p."user",
+           GROUPING(p.process_name, p."user") AS level,
+           min(p."user") AS first_user, min(p.process_name) AS first_name,
+           sum(p.cpu_percent::float8) AS cpu_sum, sum(p.memory_percent::float8) AS memory_sum,
+           sum(p.interval_cpu_percent::float8 * p.interval_seconds / 100) AS cpu_seconds,
+           sum(p.interval_seconds::float8) FILTER (WHERE p.interval_cpu_percent IS NOT NULL)
+               AS interval_seconds,
+           sum(p.rss_bytes)::bigint AS rss_sum,
+           count(*) AS process_count, count(p.cpu_percent) AS cpu_count,
+           count(p.memory_percent) AS memory_count,
+           max(p.cpu_percent) AS cpu_max, max(p.memory_percent) AS memory_max,
+           max(p.rss_bytes) AS rss_max, max(p.interval_cpu_percent) AS interval_cpu_max
+    FROM processes AS p
+    WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.observed_at = ANY(%(times)s::timestamptz[])
+    GROUP BY GROUPING SETS ((p.command_id, p.process_name, p."user"),
+                            (p.command_id, p.process_name), (p.command_id, p."user"),
+                            (p.command_id))
+), per_name AS MATERIALIZED (
+    SELECT {_SNAPSHOT_OF}, s.process_name, s."user", 1 AS snapshots, 0 AS name_snapshots,
+           0 AS user_snapshots, {_STATS_VALUES}
+    {_BY_SNAPSHOT} = 0
+    UNION ALL
+    SELECT {_SNAPSHOT_OF}, s.process_name, s.first_user, 0, 1, 0, {_NO_VALUES}
+    {_BY_SNAPSHOT} = 1
+    UNION ALL
+    SELECT {_SNAPSHOT_OF}, s.first_name, s."user", 0, 0, 1, {_NO_VALUES}
+    {_BY_SNAPSHOT} = 2
+), per_snapshot AS (
+    SELECT {_SNAPSHOT_OF}, {_STATS_VALUES} {_BY_SNAPSHOT} = 3
+), {_STATS_WITH}
+{_stats_upsert(*_STATS_LAST)}
+"""
+
 # Forgetting a machine's days waits for the rollups counting the machine to commit.
 LOCK_MACHINE_DAYS = f"SELECT pg_advisory_xact_lock({_ROLLUP_LOCK.format('%(machine)s')})"
-DELETE_MACHINE_DAYS = """
+_DAYS_OF_MACHINE = (
+    "machine_id = %(machine)s AND (bucket_start AT TIME ZONE 'UTC')::date = ANY(%(days)s::date[])"
+)
+DELETE_MACHINE_DAYS = f"""
+WITH {
+    ", ".join(
+        f"{table} AS (DELETE FROM {table} WHERE {_DAYS_OF_MACHINE})"
+        for table, _, _ in STATS_ROLLUPS
+    )
+}
 DELETE FROM process_days WHERE machine_id = %(machine)s AND day = ANY(%(days)s::date[])
 """
 UNCOUNT_MACHINE_DAYS = """

@@ -27,6 +27,7 @@ from streams.batch import PreparedBatch, Snapshot, SnapshotKey
 from streams.copy_rows import COPY_SIGNATURE, COPY_TRAILER, encode_rows
 from streams.failures import Failure, describe_refusal, failures_of
 from streams.history import ProcessHistory
+from streams.machines import machine_rows
 from streams.parking import park
 from streams.phases import PhaseTimes
 from streams.sql import (
@@ -36,6 +37,7 @@ from streams.sql import (
     INSERT_INGEST_ERRORS,
     PROCESS_COLUMN_TYPES,
     UNTRUNCATED_COLUMN_TYPES,
+    UPSERT_MACHINES,
     as_columns,
 )
 
@@ -247,10 +249,9 @@ class SnapshotWriter:
             async with conn.transaction(), conn.cursor() as cur:
                 with phases.timing("commands"):
                     await self._insert_commands(cur, snapshots, stored)
+                stored_now = [(s, stored[s.key]) for s in snapshots if s.key in stored]
                 with phases.timing("history"):
-                    plan = await self._history.link_batch(
-                        cur, [(s, stored[s.key]) for s in snapshots if s.key in stored]
-                    )
+                    plan = await self._history.link_batch(cur, stored_now)
                 copy_started = time.perf_counter()
                 # Rows with truncated fields, the few, are copied apart: an array is dumped in
                 # Python, and the others take the column's default, the empty array.
@@ -285,6 +286,12 @@ class SnapshotWriter:
                 phases.add("copy", time.perf_counter() - copy_started)
                 with phases.timing("history"):
                     await self._history.settle(cur, plan)
+                # Last, under the machines' locks settle took (held until the commit): their
+                # rows of machines are then locked only until the commit, by writers that
+                # take turns on those machines from settle on anyway.
+                if stored_now:
+                    with phases.timing("commands"):
+                        await cur.execute(UPSERT_MACHINES, as_columns(machine_rows(stored_now)))
                 if failures:
                     rows_of_failures = [_failure_values(failure) for failure in failures]
                     await cur.execute(INSERT_INGEST_ERRORS, as_columns(rows_of_failures))

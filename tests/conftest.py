@@ -18,6 +18,7 @@ from psycopg.conninfo import make_conninfo
 
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
+from procmon.migrations import packaged_migrations
 from procmon.partitions import ENSURE_PARTITIONS
 
 # Speed is measured by `make bench`, never by tests: no per-example deadline, and no failure
@@ -68,12 +69,16 @@ def at_once(task: Callable[[], T], times: int) -> list[T]:
 
 
 @contextlib.contextmanager
-def migrated_database(prefix: str) -> Iterator[str]:
-    """A new database with the schema applied, dropped when the block ends."""
+def migrated_database(prefix: str, up_to: int | None = None) -> Iterator[str]:
+    """A new database with the schema applied (its migrations up to version ``up_to`` only,
+    when given), dropped when the block ends."""
     url = fresh_database_url(prefix)
     create_database(url)
     try:
-        migrate(url)
+        migrate(
+            url,
+            migrations=[m for m in packaged_migrations() if up_to is None or m.version <= up_to],
+        )
         yield url
     finally:
         drop_database(url)
@@ -102,8 +107,9 @@ def clean_database(database_url: str) -> str:
     """The session database emptied of every row, for tests that count rows."""
     with psycopg.connect(database_url) as conn:
         conn.execute(
-            "TRUNCATE commands, raw_outputs, processes, process_days, process_keys, ingest_errors,"
-            " api_keys"
+            "TRUNCATE commands, raw_outputs, processes, machines, process_days, process_keys,"
+            " ingest_errors, api_keys, stats_hours, stats_days, stats_machine_hours,"
+            " stats_machine_days"
             " RESTART IDENTITY CASCADE"
         )
     return database_url

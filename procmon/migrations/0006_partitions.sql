@@ -1,7 +1,7 @@
 -- Time partitions (README "Partitions and retention"): commands and raw_outputs (the
--- listings' text, moved out of commands) by "timestamp", processes by observed_at and
--- process_days by day, in ranges of whole UTC days, so that a question over a time range
--- reads the partitions of that range only and retention drops whole partitions, never rows.
+-- listings' text, moved out of commands) by "timestamp", processes by observed_at,
+-- process_days by day and the stats_* rollups by bucket_start, in ranges of whole UTC days,
+-- so that a question over a time range reads the partitions of that range only and retention drops whole partitions, never rows.
 -- The tables are made again as partitioned tables and every row is copied into them (ids
 -- kept), in one-day partitions for the days they hold; `procmon migrate` then creates the
 -- partitions ahead of time, PROCMON_PARTITION_DAYS wide, and the worker those of the days it
@@ -204,13 +204,64 @@ CREATE TABLE process_days (
 
 CREATE INDEX process_days_day_cpu_idx ON process_days (day, cpu_seconds DESC);
 
+-- The rollups of processStats (migration 0005) by their bucket's start, so that
+-- PROCMON_ROLLUP_RETENTION_DAYS drops their days as it drops process_days'. The tables as they
+-- were step aside with their indexes, renamed so that the new tables' indexes take their names.
+ALTER TABLE stats_hours RENAME TO stats_hours_unpartitioned;
+ALTER TABLE stats_days RENAME TO stats_days_unpartitioned;
+ALTER TABLE stats_machine_hours RENAME TO stats_machine_hours_unpartitioned;
+ALTER TABLE stats_machine_days RENAME TO stats_machine_days_unpartitioned;
+DO $$
+DECLARE
+    old record;
+BEGIN
+    FOR old IN
+        SELECT i.indexrelid::regclass::text AS name, i.indexrelid AS oid
+        FROM pg_index AS i
+        WHERE i.indrelid IN ('stats_hours_unpartitioned'::regclass,
+                             'stats_days_unpartitioned'::regclass,
+                             'stats_machine_hours_unpartitioned'::regclass,
+                             'stats_machine_days_unpartitioned'::regclass)
+    LOOP
+        EXECUTE format('ALTER INDEX %I RENAME TO %I', old.name, 'stats_unpartitioned_' || old.oid);
+    END LOOP;
+END
+$$;
+
+CREATE TABLE stats_hours (
+    LIKE stats_hours_unpartitioned INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE,
+    CONSTRAINT stats_hours_key UNIQUE NULLS NOT DISTINCT
+        (machine_id, bucket_start, os_type, labels, process_name, "user")
+) PARTITION BY RANGE (bucket_start);
+CREATE INDEX stats_hours_bucket_start_idx ON stats_hours (bucket_start);
+CREATE TABLE stats_days (LIKE stats_hours INCLUDING ALL) PARTITION BY RANGE (bucket_start);
+
+CREATE TABLE stats_machine_hours (
+    LIKE stats_machine_hours_unpartitioned
+        INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE,
+    CONSTRAINT stats_machine_hours_key UNIQUE (machine_id, bucket_start, os_type, labels)
+) PARTITION BY RANGE (bucket_start);
+CREATE INDEX stats_machine_hours_bucket_start_idx ON stats_machine_hours (bucket_start);
+CREATE TABLE stats_machine_days (LIKE stats_machine_hours INCLUDING ALL)
+    PARTITION BY RANGE (bucket_start);
+
 -- A partition for every day the rows are of, then the rows, ids and all.
 SELECT count(*) FROM procmon_ensure_partitions(
     array(SELECT DISTINCT date_trunc('day', "timestamp", 'UTC') FROM commands_unpartitioned
           UNION
           SELECT DISTINCT date_trunc('day', observed_at, 'UTC') FROM processes_unpartitioned
           UNION
-          SELECT DISTINCT day::timestamp AT TIME ZONE 'UTC' FROM process_days_unpartitioned),
+          SELECT DISTINCT day::timestamp AT TIME ZONE 'UTC' FROM process_days_unpartitioned
+          UNION
+          SELECT DISTINCT date_trunc('day', bucket_start, 'UTC') FROM stats_hours_unpartitioned
+          UNION
+          SELECT DISTINCT date_trunc('day', bucket_start, 'UTC') FROM stats_days_unpartitioned
+          UNION
+          SELECT DISTINCT date_trunc('day', bucket_start, 'UTC')
+          FROM stats_machine_hours_unpartitioned
+          UNION
+          SELECT DISTINCT date_trunc('day', bucket_start, 'UTC')
+          FROM stats_machine_days_unpartitioned),
     1);
 
 INSERT INTO commands (
@@ -243,7 +294,15 @@ SELECT command_id, line_number, machine_id, observed_at, pid, ppid, "user", proc
 FROM processes_unpartitioned;
 
 INSERT INTO process_days SELECT * FROM process_days_unpartitioned;
+INSERT INTO stats_hours SELECT * FROM stats_hours_unpartitioned;
+INSERT INTO stats_days SELECT * FROM stats_days_unpartitioned;
+INSERT INTO stats_machine_hours SELECT * FROM stats_machine_hours_unpartitioned;
+INSERT INTO stats_machine_days SELECT * FROM stats_machine_days_unpartitioned;
 
 DROP TABLE commands_unpartitioned;
 DROP TABLE processes_unpartitioned;
 DROP TABLE process_days_unpartitioned;
+DROP TABLE stats_hours_unpartitioned;
+DROP TABLE stats_days_unpartitioned;
+DROP TABLE stats_machine_hours_unpartitioned;
+DROP TABLE stats_machine_days_unpartitioned;

@@ -32,6 +32,7 @@ from procmon.database import migrate
 from procmon.devstack import free_port
 from procmon.errors import StorageError
 from procmon.settings import Settings
+from streams.sql import SUMMARIZE_MACHINES
 from tests.conftest import make_partitions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
@@ -137,6 +138,7 @@ def _insert_fleet(url: str) -> None:
                        pid, process_name) VALUES (%s, %s, %s, 1, 1, 'init')""",
                 (row[0], machine, when),
             )
+        conn.execute(SUMMARIZE_MACHINES)
 
 
 def _wait_for_replay(primary: Cluster, replica: Cluster) -> None:

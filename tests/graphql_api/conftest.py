@@ -24,6 +24,7 @@ from procmon.api_keys import create_api_key
 from procmon.database import create_database, drop_database
 from procmon.devstack import free_port
 from procmon.settings import Settings
+from streams.sql import SUMMARIZE_MACHINES
 from tests.conftest import fresh_database_url, make_partitions, migrated_database
 from tests.graphql_api.labelled_fleet import store_labelled_fleet
 
@@ -117,6 +118,8 @@ def _insert_fleet(database_url: str) -> Fleet:
                            %s, %s, %s, %s, %s)""",
                     (row[0], machine_id, at(timestamp), *process),
                 )
+        # Stored here in SQL, not by the worker, which keeps the machines table as it goes.
+        conn.execute(SUMMARIZE_MACHINES)
     return ids
 
 
@@ -158,6 +161,7 @@ def big_database() -> Iterator[str]:
                    FROM snapshot, generate_series(1, %(rows)s) AS n""",
                 {"rows": BIG_ROWS},
             )
+            conn.execute(SUMMARIZE_MACHINES)
             conn.execute("ANALYZE")
         yield url
 

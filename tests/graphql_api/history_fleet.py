@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from streams.sql import SUMMARIZE_MACHINES
 from tests.conftest import make_partitions
 
 __all__ = ["BUSY", "IDLE", "REUSED", "SERVICE", "insert_history_fleet"]
@@ -81,3 +82,5 @@ def insert_history_fleet(database_url: str) -> None:
                     "INSERT INTO process_keys VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                     (row[1], machine_id, _at(timestamp)),
                 )
+        # And its machines, as the worker keeps them.
+        conn.execute(SUMMARIZE_MACHINES)

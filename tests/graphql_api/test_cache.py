@@ -19,6 +19,7 @@ from procmon.api_keys import create_api_key
 from procmon.cache import GENERATION, FailOpenRedis
 from procmon.devstack import free_port
 from procmon.settings import Settings
+from streams.sql import SUMMARIZE_MACHINES
 from tests.conftest import REDIS_URL
 from tests.graphql_api.conftest import Fleet, Serve, post
 
@@ -38,6 +39,7 @@ def _add_snapshot(database_url: str) -> None:
                VALUES ('new', 'new', 'linux', '', 'ps aux', now(), repeat('a', 64), 1,
                        'ps aux', 0)"""
         )
+        conn.execute(SUMMARIZE_MACHINES)
 
 
 async def test_repeats_are_served_from_the_cache_until_the_generation_moves(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 import pytest
@@ -146,3 +148,36 @@ def test_header_then_arbitrary_lines_parse_or_raise_parse_error(
     except ParseError:
         return
     assert all(row.start_time is None or row.start_time <= observed_at for row in rows)
+
+
+def test_supported_formats_hold_every_family_in_detection_order() -> None:
+    names = [listing_format.name for listing_format in SUPPORTED_FORMATS]
+    assert len(names) == len(set(names))
+    # One format of each family, in the order detection tries the families.
+    leaders = ["ps aux", "ps -ef", "Get-Process table", "Get-Process csv", "Win32_Process list"]
+    leaders += ["wmic process table", "tasklist", "tasklist csv", "top -b", "top -l", "top (BSD)"]
+    assert [name for name in names if name in leaders] == leaders
+
+
+def test_a_ps_listing_loads_no_parser_of_other_families() -> None:
+    # A family is imported when detection first tries it: `procmon parse` of a ps listing, a
+    # program compared with jc, then does not wait for the parsers of top or Windows.
+    script = (
+        "import sys\n"
+        "from datetime import UTC, datetime\n"
+        "from parsers import parse_listing\n"
+        f"raw = {read_fixture('linux-local/ps-ef.out')!r}\n"
+        "listing = parse_listing(raw, os_type='linux', command='ps -ef',"
+        " observed_at=datetime(2026, 11, 28, tzinfo=UTC))\n"
+        "assert listing.format == 'ps -ef', listing.format\n"
+        "print(' '.join(module for module in sys.modules if module.startswith('parsers.')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    assert {"parsers.bsd_ps", "parsers.ps_ef"} <= loaded
+    others = {"powershell", "powershell_csv", "powershell_list", "wmic", "tasklist", "top_linux"}
+    others |= {"tasklist_records", "top_macos", "top_bsd"}
+    assert not loaded & {f"parsers.{family}" for family in others}

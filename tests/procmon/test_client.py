@@ -25,6 +25,7 @@ from procmon.client import (
 )
 from procmon.errors import ApiError, ConfigurationError
 from procmon.settings import Settings
+from streams.sql import SUMMARIZE_MACHINES
 from tests.conftest import make_partitions
 from tests.graphql_api import conftest as api_fixtures
 from tests.graphql_api.conftest import killing_export, uvicorn_server
@@ -64,6 +65,7 @@ def served(clean_database: str, redis_prefix: str) -> Iterator[Served]:
                FROM snapshots, generate_series(1, %(rows)s) AS n""",
             {"rows": ROWS, "snapshots": SNAPSHOTS},
         )
+        conn.execute(SUMMARIZE_MACHINES)
     settings = Settings(database_url=clean_database, redis_prefix=redis_prefix)
     with uvicorn_server(settings) as base:
         yield Served(f"{base}/graphql", create_api_key(clean_database, "client"))

@@ -27,6 +27,11 @@ TABLES = (
     "process_days",
     "process_keys",
     "raw_outputs",
+    "machines",
+    "stats_hours",
+    "stats_days",
+    "stats_machine_hours",
+    "stats_machine_days",
 )
 
 

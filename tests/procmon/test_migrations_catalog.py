@@ -104,12 +104,21 @@ def test_the_migrations_build_the_schema_that_schema_sql_describes(
         "process_keys",
         "procmon_partitions",
         "raw_outputs",
+        "machines",
+        "stats_hours",
+        "stats_days",
+        "stats_machine_hours",
+        "stats_machine_days",
     }
     assert {row[0] for row in migrated_catalog["partitioning"]} == {
         "commands",
         "processes",
         "process_days",
         "raw_outputs",
+        "stats_hours",
+        "stats_days",
+        "stats_machine_hours",
+        "stats_machine_days",
     }
     assert {row[0] for row in migrated_catalog["functions"]} == {"procmon_ensure_partitions"}
     assert ("processes", "memory_usage_bytes") in {row[:2] for row in migrated_catalog["columns"]}

@@ -20,7 +20,14 @@ from procmon.api_keys import hash_token
 from procmon.database import migrate, require_current_schema
 from procmon.migrations import packaged_migrations
 from procmon.settings import Settings
+from tests.conftest import migrated_database
 from tests.procmon.test_migrations import database_made_with
+from tests.streams.machines_aggregate import (
+    MACHINES_ANSWER,
+    as_answer,
+    fresh_machines,
+    stored_machines,
+)
 
 FIXTURE_SCHEMA = (
     Path(__file__).resolve().parent.parent / "fixtures" / "schema_before_migrations.sql"
@@ -128,8 +135,8 @@ def _rows(
         }
 
 
-async def _machines(database_url: str, *, redis_prefix: str, api_role: str) -> Any:
-    """The answer of the API, served in process over ``database_url``, to :data:`MACHINES`."""
+async def _answer(database_url: str, query: str, *, redis_prefix: str, api_role: str) -> Any:
+    """The answer of the API, served in process over ``database_url``, to ``query``."""
     settings = Settings(
         database_url=database_url, redis_prefix=redis_prefix, api_database_role=api_role
     )
@@ -142,7 +149,7 @@ async def _machines(database_url: str, *, redis_prefix: str, api_role: str) -> A
             headers={"Authorization": f"Bearer {TOKEN}"},
         ) as client,
     ):
-        response = await client.post("/graphql", json={"query": MACHINES})
+        response = await client.post("/graphql", json={"query": query})
     assert response.status_code == 200, response.text
     body = response.json()
     assert "errors" not in body, body
@@ -179,10 +186,66 @@ async def test_an_earlier_database_is_brought_forward_with_every_row(
     # The rows' answer, through the API's read-only role. Not asked before the migrations:
     # this code's API reads columns they add (commands.labels), as `procmon api` says when it
     # refuses to start on a database they have not brought forward.
-    after = await _machines(earlier_database, redis_prefix=redis_prefix, api_role="procmon_api")
+    after = await _answer(
+        earlier_database, MACHINES, redis_prefix=redis_prefix, api_role="procmon_api"
+    )
     assert after == {
         "machines": [
             {"machineId": "host-a", "snapshotCount": 2},
             {"machineId": "host-b", "snapshotCount": 1},
         ]
     }
+
+
+def _store_at_0003(conn: psycopg.Connection[Any], machine: str, when: str, **what: Any) -> None:
+    """One snapshot as a worker of migration 0003's time stored it (no machines table)."""
+    raw = f"USER PID COMMAND\n{machine} {when} {what}\n"
+    conn.execute(
+        """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
+               "timestamp", content_hash, schema_version, format, process_count, raw_output,
+               labels, cpu_count)
+           VALUES (%s, %s, %s, %s, 'ps aux', %s, %s, 2, 'ps aux', 0, %s, %s, %s)""",
+        (machine, what.get("name", machine), what.get("os", "linux"), what.get("version", "6.1"),
+         _at(when), hashlib.sha256(raw.encode()).hexdigest(), raw,
+         Jsonb(what.get("labels", {})), what.get("cpus")),
+    )  # fmt: skip
+
+
+@pytest.fixture
+def database_at_0003() -> Iterator[str]:
+    """A database migrated to 0003, holding snapshots stored out of order."""
+    with migrated_database("procmon_at_0003", up_to=3) as url:
+        with psycopg.connect(url) as conn:
+            # Stored out of order; renamed, upgraded and given another role at its latest.
+            _store_at_0003(conn, "host-a", "2024-05-01T10:05:00", name="a", labels={"r": "x"})
+            _store_at_0003(conn, "host-a", "2024-05-01T10:10:00", name="a2", version="6.2",
+                           labels={"r": "web"}, cpus=8)  # fmt: skip
+            _store_at_0003(conn, "host-a", "2024-05-01T10:00:00", name="a0", cpus=4)
+            # Two listings of one moment (ps and top): the greater content hash is the latest.
+            _store_at_0003(conn, "host-b", "2024-05-01T11:00:00", name="b-ps", os="freebsd")
+            _store_at_0003(conn, "host-b", "2024-05-01T11:00:00", name="b-top", os="freebsd")
+            _store_at_0003(conn, "host-c", "2024-04-30T23:59:59", name="c")
+        yield url
+
+
+async def test_an_upgrade_from_0003_fills_machines_and_answers_the_same(
+    database_at_0003: str, redis_prefix: str
+) -> None:
+    url = database_at_0003
+    columns = _columns(url)
+    rows = _rows(url, columns)
+    # What the API of 0003 answered: a grouping of commands on every request.
+    before = as_answer(fresh_machines(url))
+    assert [m["snapshotCount"] for m in before["machines"]] == [3, 2, 1]
+
+    run = migrate(url)
+    assert [m.version for m in run.applied] == [m.version for m in packaged_migrations()[3:]]
+    assert _rows(url, columns, texts_apart=True) == rows
+    assert stored_machines(url) == fresh_machines(url)
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO api_keys (name, key_hash, role) VALUES ('t', %s, 'reader')",
+            (hash_token(TOKEN),),
+        )
+    after = await _answer(url, MACHINES_ANSWER, redis_prefix=redis_prefix, api_role="procmon_api")
+    assert after == before

@@ -29,6 +29,16 @@ _AFTER = _COMMANDS.format(
     join='JOIN raw_outputs AS r ON r.command_id = id AND r."timestamp" = commands."timestamp"',
 )
 _PROCESSES = "SELECT * FROM processes ORDER BY command_id, line_number"
+_PARTITIONED = (
+    "commands",
+    "process_days",
+    "processes",
+    "raw_outputs",
+    "stats_days",
+    "stats_hours",
+    "stats_machine_days",
+    "stats_machine_hours",
+)
 _OTHERS = ("process_keys", "process_days", "ingest_errors", "api_keys")
 _PLACES = """SELECT tableoid::regclass::text, ("timestamp" AT TIME ZONE 'UTC')::date
              FROM commands
@@ -166,9 +176,7 @@ def test_a_partition_spans_its_width_cut_short_by_those_made_before(
         7,
     )
     assert created == [
-        f"{table}_{day}"
-        for table in ("commands", "process_days", "processes", "raw_outputs")
-        for day in ("20190228", "20190314")
+        f"{table}_{day}" for table in _PARTITIONED for day in ("20190228", "20190314")
     ]
     commands = [row[1:] for row in _partitions(migrated_url) if row[0] == "commands"]
     assert commands[:3] == [
@@ -184,7 +192,7 @@ def test_creators_at_once_make_each_partition_once(migrated_url: str) -> None:
     moments = [datetime(2020, 1, 1, tzinfo=UTC) + timedelta(days=n) for n in range(10)]
     results = at_once(lambda: _ensure(migrated_url, moments, 1), 4)
     made = sorted(name for result in results for name in result)
-    tables = ("commands", "process_days", "processes", "raw_outputs")
+    tables = _PARTITIONED
     assert made == sorted(f"{t}_{m:%Y%m%d}" for t in tables for m in moments)
 
 

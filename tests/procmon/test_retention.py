@@ -26,7 +26,16 @@ UNCOUNTED_AGE = 6
 RULES = [
     Expiry("processes", 3, "PROCMON_RETENTION_DAYS"),
     Expiry("raw_outputs", 7, "PROCMON_RAW_OUTPUT_RETENTION_DAYS"),
-    Expiry("process_days", 8, "PROCMON_ROLLUP_RETENTION_DAYS"),
+    *(
+        Expiry(table, 8, "PROCMON_ROLLUP_RETENTION_DAYS")
+        for table in (
+            "process_days",
+            "stats_hours",
+            "stats_days",
+            "stats_machine_hours",
+            "stats_machine_days",
+        )
+    ),
 ]
 
 
@@ -65,6 +74,12 @@ def _store(database_url: str) -> None:
                    VALUES ('m', %s, 1, 1, 'p', %s, %s, 1, 0, 0)""",
                 (at.date(), at, at),
             )
+            conn.execute(
+                """INSERT INTO stats_machine_hours (machine_id, bucket_start, os_type, labels,
+                       process_count, snapshot_count, cpu_count, memory_count)
+                   VALUES ('m', date_trunc('hour', %s::timestamptz), 'linux', '{}', 2, 1, 0, 0)""",
+                (at,),
+            )
 
 
 def _days_stored(database_url: str) -> dict[str, list[int]]:
@@ -74,6 +89,7 @@ def _days_stored(database_url: str) -> dict[str, list[int]]:
         "raw_outputs": '"timestamp"',
         "processes": "observed_at",
         "process_days": "day",
+        "stats_machine_hours": "bucket_start",
     }
     found = {}
     with psycopg.connect(database_url) as conn:
@@ -115,7 +131,10 @@ def test_a_dry_run_lists_what_a_run_removes_and_removes_nothing(database: str) -
     assert (dry.ran, run.ran) == (True, True)
     assert _names(dry) == _names(run)
     assert _names(run) == [f"processes_{_day(10)}", f"processes_{_day(5)}",
-                           f"raw_outputs_{_day(10)}", f"process_days_{_day(10)}"]  # fmt: skip
+                           f"raw_outputs_{_day(10)}", f"process_days_{_day(10)}",
+                           f"stats_hours_{_day(10)}", f"stats_days_{_day(10)}",
+                           f"stats_machine_hours_{_day(10)}",
+                           f"stats_machine_days_{_day(10)}"]  # fmt: skip
     # The snapshot the rollup has not counted keeps its rows until it has.
     assert [(p.name, reason) for p, reason in run.kept] == [
         (f"processes_{_day(6)}", "1 of its snapshots are not counted by the daily rollup yet")
@@ -129,6 +148,7 @@ def test_each_table_keeps_its_days_and_the_snapshots_stay(database: str) -> None
         "raw_outputs": [1, 5, 6],
         "processes": [1, 6],
         "process_days": [1, 5, 6],
+        "stats_machine_hours": [1, 5, 6],
     }
     # The text of a snapshot whose day went reads as null; the others as they were.
     with psycopg.connect(database) as conn:
@@ -142,7 +162,7 @@ def test_each_table_keeps_its_days_and_the_snapshots_stay(database: str) -> None
 def test_a_second_run_finds_nothing_more(database: str) -> None:
     first = run_retention(database, RULES, today=TODAY)
     again = run_retention(database, RULES, today=TODAY)
-    assert len(first.removed) == 4
+    assert len(first.removed) == 8
     assert (again.ran, again.removed) == (True, ())
     assert len(again.kept) == 1
 
@@ -158,8 +178,8 @@ def test_a_run_while_another_holds_the_lock_does_nothing(database: str) -> None:
 def test_runs_at_once_remove_each_partition_once(database: str) -> None:
     runs = at_once(lambda: run_retention(database, RULES, today=TODAY), 4)
     removed = sorted(name for result in runs for name in _names(result))
-    assert len(removed) == 4
-    assert len(set(removed)) == 4
+    assert len(removed) == 8
+    assert len(set(removed)) == 8
 
 
 def test_a_partition_a_stopped_run_left_detached_is_dropped(database: str) -> None:
@@ -175,7 +195,13 @@ def test_a_partition_a_stopped_run_left_detached_is_dropped(database: str) -> No
 def test_the_settings_give_each_table_its_days() -> None:
     settings = Settings(retention_days=3, raw_output_retention_days=7, rollup_retention_days=8)
     assert expiries(settings) == RULES
-    assert ROLLUP_TABLES == ("process_days",)
+    assert ROLLUP_TABLES == (
+        "process_days",
+        "stats_hours",
+        "stats_days",
+        "stats_machine_hours",
+        "stats_machine_days",
+    )
     assert expiries(Settings(retention_days=3)) == RULES[:1]
     assert expiries(Settings()) == []
 

@@ -22,6 +22,8 @@ from streams.copy_rows import (
     ENCODER,
     encode_rows,
     encode_rows_python,
+    first_out_of_range,
+    first_out_of_range_python,
 )
 from streams.sql import UNTRUNCATED_COLUMN_TYPES
 
@@ -171,3 +173,40 @@ def test_bad_arguments_are_refused() -> None:
             encode((), [(1, ())], ("int8",), [], [None])  # type: ignore[list-item]
     with pytest.raises(TypeError):
         encode_rows([], [], (), [], [])  # type: ignore[arg-type]
+
+
+_INTEGER_COLUMNS = ((0, "int4"), (1, "int8"), (2, "int4"))
+_INTEGERS = st.one_of(
+    st.none(),
+    st.integers(min_value=-(2**64), max_value=2**64),
+    st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1, 2**63 - 1, 2**63, -(2**63)]),
+)
+
+
+def _first_unfit_by_hand(rows: list[tuple[Any, ...]]) -> tuple[int, int] | None:
+    """The first (row, field), in row then column order, that its type cannot hold."""
+    bounds = {"int4": 2**31, "int8": 2**63}
+    for row_index, row in enumerate(rows):
+        for index, type_name in _INTEGER_COLUMNS:
+            value = row[index]
+            if value is not None and not -bounds[type_name] <= value < bounds[type_name]:
+                return row_index, index
+    return None
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(_INTEGERS, _INTEGERS, _INTEGERS, st.text(max_size=3)), max_size=6))
+def test_both_range_checks_find_the_first_integer_its_column_cannot_hold(
+    rows: list[tuple[Any, ...]],
+) -> None:
+    expected = _first_unfit_by_hand(rows)
+    assert first_out_of_range(rows, _INTEGER_COLUMNS) == expected
+    assert first_out_of_range_python(rows, _INTEGER_COLUMNS) == expected
+
+
+def test_both_range_checks_refuse_what_is_not_a_whole_number_and_bad_columns() -> None:
+    for check in (first_out_of_range, first_out_of_range_python):
+        assert check([(1, 2, 3), (1, 2.5, 3)], _INTEGER_COLUMNS) == (1, 1)
+        assert check([(1, "7", 3)], _INTEGER_COLUMNS) == (0, 1)
+        with pytest.raises(ValueError, match=r"column 0: not an \(index, 'int4' or 'int8'\) pair"):
+            check([(1,)], ((0, "int2"),))

@@ -3,12 +3,10 @@ which snapshots arrive, in which batches, over how many connections."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import psycopg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from history import process_key_of
@@ -17,6 +15,7 @@ from procmon.envelope import make_envelope
 from streams.batch import PreparedBatch, RawMessage, Snapshot
 from streams.history import ProcessHistory
 from streams.writer import SnapshotWriter
+from tests.streams.arrivals import ARRIVALS, deliver_as_drawn
 from tests.streams.history_sequences import (
     MAX_GAP,
     START,
@@ -27,6 +26,7 @@ from tests.streams.history_sequences import (
     snapshot_of,
     stored,
 )
+from tests.streams.machines_aggregate import fresh_machines, stored_machines
 
 
 def _snapshot(machine: str, when: datetime, rows: list[ProcessRow], text: str) -> Snapshot:
@@ -68,54 +68,20 @@ async def test_in_order_batches_store_what_the_linker_says(
     assert sum(values[1] is not None for values in history.values()) > len(history) / 2
 
 
-@settings(
-    max_examples=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@ARRIVALS
 @given(seed=st.integers(0, 10_000), data=st.data())
 async def test_any_arrival_order_and_batching_stores_what_in_order_arrival_does(
     clean_database: str, tmp_path: Path, seed: int, data: st.DataObject
 ) -> None:
-    with psycopg.connect(clean_database) as conn:
-        conn.execute("TRUNCATE commands, raw_outputs, processes, process_keys RESTART IDENTITY")
     envelopes = machine_history(seed, "m1", 10) + machine_history(seed + 1, "m2", 6)
     snapshots = [snapshot_of(envelope) for envelope in envelopes]
-    arrival = data.draw(st.permutations(snapshots))
-    # Some arrive twice (a redelivery); batches of any size, over one writer or two at once.
-    arrival += data.draw(st.lists(st.sampled_from(snapshots), max_size=3))
-    cuts = sorted(data.draw(st.sets(st.integers(1, len(arrival) - 1), max_size=6)))
-    # Within a batch the worker drops a repeat before writing (PreparedBatch.add).
-    batches = [
-        list({id(s): s for s in arrival[a:b]}.values())
-        for a, b in zip([0, *cuts], [*cuts, len(arrival)], strict=True)
-    ]
-    mode = data.draw(st.sampled_from(["one writer", "two in flight", "two workers"]))
-    shared = _history()
-    writers = [
-        _writer(clean_database, tmp_path, shared if mode != "two workers" else _history())
-        for _ in range(2)
-    ]
-    if mode == "two in flight":
-        # As the worker does: the next batch is written while the one before is in flight.
-        for start in range(0, len(batches), 2):
-            await asyncio.gather(
-                *(
-                    writer.write(PreparedBatch(snapshots=batch))
-                    for writer, batch in zip(writers, batches[start : start + 2], strict=False)
-                )
-            )
-    else:
-        # Two workers (a partition moving between them) each remember what they wrote.
-        for index, batch in enumerate(batches):
-            await writers[index % 2 if mode == "two workers" else 0].write(
-                PreparedBatch(snapshots=batch)
-            )
-    for writer in writers:
-        await writer.close()
+    await deliver_as_drawn(
+        clean_database, tmp_path, snapshots, data, history=_history, redelivered=3
+    )
     assert stored(clean_database) == in_order(envelopes)
     # Every key names where its process was first seen, whatever the order it was found in.
     assert process_keys(clean_database) == first_sightings(in_order(envelopes))
+    assert stored_machines(clean_database) == fresh_machines(clean_database)
 
 
 async def test_a_snapshot_stored_between_two_others_relinks_the_later_one(

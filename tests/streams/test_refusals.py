@@ -17,6 +17,7 @@ from streams.batch import DeadLetter, PreparedBatch, RawMessage
 from streams.parking import parked_messages
 from streams.writer import SnapshotWriter
 from tests.conftest import migrated_database, stored_counts
+from tests.streams.machines_aggregate import fresh_machines, stored_machines
 from tests.streams.test_writer import _snapshot
 
 
@@ -87,6 +88,9 @@ async def test_a_snapshot_postgresql_refuses_becomes_a_dead_letter(
     await writer.close()
     assert (result.snapshots_stored, result.process_rows, result.dead_letters) == (2, 4, 2)
     assert stored_counts(database) == (2, 4, 2)
+    # Stored one by one, the others' machines are counted all the same.
+    assert [row[0] for row in stored_machines(database)] == ["m1", "m2"]
+    assert stored_machines(database) == fresh_machines(database)
     [refused] = result.refused
     assert refused.message == batch.snapshots[1].message
     rows = _ingest_errors(database)

@@ -268,12 +268,12 @@ async def test_procmon_rollup_counts_what_is_pending_and_retires_cached_answers(
         )  # fmt: skip
         return done.stdout
 
-    assert rollup() == "counted 4 snapshots into the daily rollup\n"
+    assert rollup() == "counted 4 snapshots into the rollups\n"
     assert await process_days(conn) == EXPECTED
     generation = redis.Redis.from_url(REDIS_URL)
     assert generation.get(f"{redis_prefix}:{GENERATION}") == b"1"
     # Nothing left to count: the cached answers stay.
-    assert rollup() == "counted 0 snapshots into the daily rollup\n"
+    assert rollup() == "counted 0 snapshots into the rollups\n"
     assert generation.get(f"{redis_prefix}:{GENERATION}") == b"1"
     generation.close()
 
