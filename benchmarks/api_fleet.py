@@ -36,22 +36,24 @@ from psycopg import sql
 from benchmarks.fleet_check import check_fleet_history
 from benchmarks.fleet_history import GENERATION_COLUMNS, generations
 from procmon.columns import COLUMNS, COLUMNS_BY_NAME
+from procmon.partitions import ENSURE_PARTITIONS
 from streams.rollup import count_all
 from streams.sql import STATS_ROLLUPS, SUMMARIZE_MACHINES
 
 __all__ = ["FLEET_END", "PROBE_MACHINE", "SNAPSHOT_EVERY", "Fleet", "load_fleet"]
 
 FLEET_END = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+_DAY = timedelta(days=1)
 PROBE_MACHINE = "m0005"
 SNAPSHOT_EVERY = timedelta(minutes=20)
 
 _COMMANDS = """
 INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-                      content_hash, schema_version, format, process_count, raw_output)
+                      content_hash, schema_version, format, process_count)
 SELECT 'm' || lpad(m::text, 4, '0'), 'host-' || m,
        (ARRAY['linux', 'macos', 'freebsd', 'windows'])[1 + m %% 4], '1.0', 'ps aux',
        %(end)s - s * %(every)s, encode(sha256(convert_to(m || ':' || s, 'UTF8')), 'hex'),
-       1, 'ps aux', %(processes)s, ''
+       1, 'ps aux', %(processes)s
 FROM generate_series(%(first)s::int, %(last)s::int) AS s,
      generate_series(1, %(machines)s::int) AS m
 ORDER BY s DESC, m
@@ -160,6 +162,11 @@ class Fleet:
         return self.machines * self.snapshots / self.rollup_seconds
 
 
+def _days(first: datetime, last: datetime) -> int:
+    """How many UTC days from that of ``first`` to that of ``last``, both counted."""
+    return (last.astimezone(UTC).date() - first.astimezone(UTC).date()).days + 1
+
+
 def load_fleet(database_url: str, machines: int, snapshots: int, processes: int) -> Fleet:
     """Load the fleet into a migrated, empty database, 25 reporting rounds at a time, then
     count it all into the daily rollup."""
@@ -176,6 +183,8 @@ def load_fleet(database_url: str, machines: int, snapshots: int, processes: int)
             ):
                 copy.write_row(generation)
         conn.execute("ANALYZE fleet_generations")
+        days = (FLEET_END - (snapshots - 1) * SNAPSHOT_EVERY, FLEET_END)
+        conn.execute(ENSURE_PARTITIONS, ([days[0] + n * _DAY for n in range(_days(*days))], 1))
         # Round s is the fleet's s-th snapshot before FLEET_END: the oldest round goes first.
         for last in range(snapshots - 1, -1, -25):
             first = max(last - 24, 0)

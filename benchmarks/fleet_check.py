@@ -54,7 +54,8 @@ def check_fleet_history(conn: psycopg.Connection[tuple[object, ...]], machine_id
         snapshots = cur.execute(_SNAPSHOTS, (machine_id,)).fetchall()
     rows: dict[int, list[StoredRow]] = {}
     with conn.cursor(row_factory=class_row(StoredRow)) as cur:
-        for stored in cur.execute(SNAPSHOT_HISTORY_ROWS, ([s.id for s in snapshots],)):
+        named = ([s.id for s in snapshots], [s.observed_at for s in snapshots])
+        for stored in cur.execute(SNAPSHOT_HISTORY_ROWS, named):
             rows.setdefault(stored.command_id, []).append(stored)
     previous: LinkedSnapshot | None = None
     checked = 0

@@ -42,6 +42,7 @@ from procmon.devstack import free_port, start_dev_broker
 from procmon.envelope import make_envelope
 from procmon.kafka import ensure_topics, publish_raw
 from procmon.migrations import packaged_migrations, record_as_applied
+from procmon.partitions import ENSURE_PARTITIONS
 from procmon.settings import Settings
 
 __all__ = ["PROCESSES_PER_SNAPSHOT", "bench_ingest"]
@@ -131,7 +132,10 @@ def _worker_rate(database_url: str) -> float:
 
 def _dump(database_url: str, table: str) -> bytes:
     buffer = io.BytesIO()
-    statement = sql.SQL("COPY {} TO STDOUT (FORMAT binary)").format(sql.Identifier(table))
+    # COPY reads a partitioned table only through a query.
+    statement = sql.SQL("COPY (SELECT * FROM {}) TO STDOUT (FORMAT binary)").format(
+        sql.Identifier(table)
+    )
     with psycopg.connect(database_url) as conn, conn.cursor().copy(statement) as copy:
         for block in copy:
             buffer.write(block)
@@ -147,19 +151,34 @@ def _checkpoint(server_url: str) -> None:
             print("  (no CHECKPOINT privilege: passes may pay for each other's writes)")
 
 
-def _copy_floor(server_url: str, commands: bytes, processes: bytes, rows: int) -> float:
-    """The median rate of three plain binary COPYs of the rows, each into a fresh database."""
+def _days(database_url: str) -> list[datetime]:
+    """The UTC days the snapshots of ``database_url`` are of, as their midnights."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            """SELECT DISTINCT date_trunc('day', "timestamp", 'UTC') FROM commands"""
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _copy_floor(
+    server_url: str, commands: bytes, processes: bytes, rows: int, days: list[datetime]
+) -> float:
+    """The median rate of three plain binary COPYs of the rows, each into a fresh database
+    with the partitions of the rows' ``days``."""
     return statistics.median(
-        _copy_once(server_url, commands, processes, rows) for _ in range(_FLOOR_RUNS)
+        _copy_once(server_url, commands, processes, rows, days) for _ in range(_FLOOR_RUNS)
     )
 
 
-def _copy_once(server_url: str, commands: bytes, processes: bytes, rows: int) -> float:
+def _copy_once(
+    server_url: str, commands: bytes, processes: bytes, rows: int, days: list[datetime]
+) -> float:
     url = make_conninfo(server_url, dbname=f"procmon_bench_floor_{uuid.uuid4().hex[:8]}")
     create_database(url)
     try:
         migrate(url)
         with psycopg.connect(url) as conn, conn.cursor() as cur:
+            cur.execute(ENSURE_PARTITIONS, (days, 1))
             with cur.copy("COPY commands FROM STDIN (FORMAT binary)") as copy:
                 copy.write(commands)
             conn.commit()
@@ -241,9 +260,10 @@ def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
                 row = conn.execute("SELECT count(*) FROM processes").fetchone()
             rows = int(row[0]) if row else 0
             commands, processes = _dump(database_url, "commands"), _dump(database_url, "processes")
+            days = _days(database_url)
         finally:
             drop_database(database_url)
-        floor = _copy_floor(server_url, commands, processes, rows)
+        floor = _copy_floor(server_url, commands, processes, rows, days)
         skeleton_url, _ = _worker_pass(server_url, bootstrap, topic, snapshots, SKELETON_SCHEMA)
         try:
             skeleton_rate = _worker_rate(skeleton_url)

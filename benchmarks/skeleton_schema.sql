@@ -1,8 +1,8 @@
 -- The schema as the walking skeleton left it (commit 87de8bb), for the ingest benchmark's
 -- comparison: its keys, indexes and storage, plus the columns the worker has written since
 -- (format, metadata, memory_usage_bytes, truncated_fields, process history's columns and
--- tables, the snapshot's labels and CPU count, and the machines table), so that the same
--- worker runs on it.
+-- tables, the snapshot's labels and CPU count, and the machines table) and where it writes
+-- the listing's text (raw_outputs), so that the same worker runs on it.
 
 -- One row per raw listing (a "snapshot") received from a machine.
 CREATE TABLE IF NOT EXISTS commands (
@@ -18,7 +18,6 @@ CREATE TABLE IF NOT EXISTS commands (
     format          text        NOT NULL,
     process_count   integer     NOT NULL,
     metadata        jsonb       NOT NULL DEFAULT '{}',
-    raw_output      text        NOT NULL,
     received_at     timestamptz NOT NULL DEFAULT now(),
     history_revision integer    NOT NULL DEFAULT 0,
     rolled_up_at    timestamptz,
@@ -29,6 +28,13 @@ CREATE TABLE IF NOT EXISTS commands (
 );
 
 CREATE INDEX IF NOT EXISTS commands_timestamp_idx ON commands ("timestamp");
+
+-- The listing's text, which the skeleton kept in commands.raw_output (compressed alike).
+CREATE TABLE IF NOT EXISTS raw_outputs (
+    command_id  bigint      NOT NULL,
+    "timestamp" timestamptz NOT NULL,
+    raw_output  text        NOT NULL
+);
 
 -- One row per process of a snapshot, in normalized units.
 CREATE TABLE IF NOT EXISTS processes (
@@ -128,3 +134,8 @@ CREATE TABLE IF NOT EXISTS ingest_errors (
     -- A redelivered bad message is recorded once.
     CONSTRAINT ingest_errors_message_key UNIQUE (topic, "partition", "offset")
 );
+
+-- The walking skeleton's tables are not partitioned: the worker's call for the partitions of
+-- a batch's days (procmon/migrations/0006_partitions.sql) has nothing to create.
+CREATE OR REPLACE FUNCTION procmon_ensure_partitions(moments timestamptz[], width_days integer)
+RETURNS SETOF text LANGUAGE sql AS 'SELECT NULL::text WHERE false';

@@ -14,6 +14,7 @@ from graphql_api.budget import Budget, Fetch, budgeted_fetch, fetcher
 from graphql_api.db import ApiPool
 from graphql_api.loaders import (
     ProcessPage,
+    SnapshotKey,
     load_cpu_counts,
     load_latest_snapshots,
     load_machines,
@@ -35,8 +36,8 @@ class ApiContext:
     processes: DataLoader[ProcessPage, list[DictRow]]
     machines: DataLoader[str, DictRow]
     latest_snapshots: DataLoader[str, DictRow | None]
-    raw_output_sizes: DataLoader[int, int]
-    raw_outputs: DataLoader[int, str]
+    raw_output_sizes: DataLoader[SnapshotKey, int]
+    raw_outputs: DataLoader[SnapshotKey, str | None]
     cpu_counts: DataLoader[int, int | None]
     page_size: int
     max_page_size: int

@@ -136,9 +136,14 @@ async def _snapshot_rows(info: Info, field: str, *ids: strawberry.ID) -> list[Di
     return [by_id[number] for number in wanted]
 
 
-async def _all_processes(info: Info, snapshot_ids: list[int]) -> dict[int, list[DictRow]]:
-    """Every process of each snapshot, in listing order."""
-    params = {"snapshot_ids": snapshot_ids, "limit": None}
+async def _all_processes(info: Info, snapshots: list[DictRow]) -> dict[int, list[DictRow]]:
+    """Every process of each snapshot (rows of ``commands``), in listing order."""
+    snapshot_ids = [row["id"] for row in snapshots]
+    params = {
+        "snapshot_ids": snapshot_ids,
+        "times": [row["timestamp"] for row in snapshots],
+        "limit": None,
+    }
     rows = await info.context.fetch(sql.PROCESSES_OF_SNAPSHOTS, params)
     by_snapshot: dict[int, list[DictRow]] = {number: [] for number in snapshot_ids}
     for row in rows:
@@ -158,7 +163,7 @@ async def snapshot_diff(info: Info, before: strawberry.ID, after: strawberry.ID)
             "snapshotDiff: both snapshots must be of one machine; got "
             f"{before_row['machine_id']!r} and {after_row['machine_id']!r}"
         )
-    processes = await _all_processes(info, [before_row["id"], after_row["id"]])
+    processes = await _all_processes(info, [before_row, after_row])
     old = {_identity(row): row for row in processes[before_row["id"]]}
     new = {_identity(row): row for row in processes[after_row["id"]]}
     changed = []
@@ -193,7 +198,7 @@ async def process_tree(
 ) -> list[ProcessTreeNode]:
     """A snapshot's processes as a tree by ppid, depth first, siblings by pid."""
     (row,) = await _snapshot_rows(info, "processTree", snapshot_id)
-    rows = (await _all_processes(info, [row["id"]]))[row["id"]]
+    rows = (await _all_processes(info, [row]))[row["id"]]
     pids = {process["pid"] for process in rows}
     children: dict[int, list[DictRow]] = {}
     ordered = sorted(rows, key=lambda process: (process["pid"], process["line_number"]))

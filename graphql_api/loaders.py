@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, LiteralString
 
 from psycopg.rows import DictRow
@@ -21,6 +22,7 @@ from graphql_api.page_statements import commands_join, compose, where_after
 
 __all__ = [
     "ProcessPage",
+    "SnapshotKey",
     "load_cpu_counts",
     "load_latest_snapshots",
     "load_machines",
@@ -28,6 +30,11 @@ __all__ = [
     "load_raw_output_sizes",
     "load_raw_outputs",
 ]
+
+
+# A snapshot as the loaders of its listing know it: its id and its timestamp, which names the
+# partition of its text.
+SnapshotKey = tuple[int, datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +46,8 @@ class ProcessPage:
     """
 
     snapshot_id: int
+    # The snapshot's timestamp, its rows' observed_at: the partition they are in.
+    observed_at: datetime = field(compare=False, hash=False)
     order_by: ProcessOrderBy
     size: int
     after: str | None
@@ -77,34 +86,41 @@ async def load_cpu_counts(fetch: Fetch, snapshot_ids: list[int]) -> list[int | N
     return [by_id[snapshot_id]["cpu_count"] for snapshot_id in snapshot_ids]
 
 
-async def load_raw_output_sizes(fetch: Fetch, snapshot_ids: list[int]) -> list[int]:
-    """The size of each snapshot's raw listing, read without the listing itself."""
-    by_id = await _rows_by(fetch, sql.RAW_OUTPUT_SIZES, {"ids": snapshot_ids}, "id")
-    return [by_id[snapshot_id]["size"] for snapshot_id in snapshot_ids]
+def _of_snapshots(snapshots: list[SnapshotKey]) -> dict[str, list[Any]]:
+    return {"ids": [key[0] for key in snapshots], "times": [key[1] for key in snapshots]}
 
 
-async def load_raw_outputs(fetch: Fetch, snapshot_ids: list[int]) -> list[str]:
-    """Each snapshot's raw listing."""
-    by_id = await _rows_by(fetch, sql.RAW_OUTPUTS, {"ids": snapshot_ids}, "id")
-    return [by_id[snapshot_id]["raw_output"] for snapshot_id in snapshot_ids]
+async def load_raw_output_sizes(fetch: Fetch, snapshots: list[SnapshotKey]) -> list[int]:
+    """The size of each snapshot's raw listing, read without the listing itself; 0 for one
+    whose text retention removed."""
+    by_id = await _rows_by(fetch, sql.RAW_OUTPUT_SIZES, _of_snapshots(snapshots), "id")
+    return [by_id[key[0]]["size"] or 0 for key in snapshots]
+
+
+async def load_raw_outputs(fetch: Fetch, snapshots: list[SnapshotKey]) -> list[str | None]:
+    """Each snapshot's raw listing, None where retention removed it."""
+    by_id = await _rows_by(fetch, sql.RAW_OUTPUTS, _of_snapshots(snapshots), "id")
+    return [by_id[key[0]]["raw_output"] for key in snapshots]
 
 
 async def load_process_pages(fetch: Fetch, requests: Sequence[ProcessPage]) -> list[list[DictRow]]:
     """The rows of each request's page: one statement per distinct page asked."""
-    groups: dict[tuple[object, ...], list[int]] = {}
+    groups: dict[tuple[object, ...], list[ProcessPage]] = {}
     for request in requests:
-        groups.setdefault(request.page_key, []).append(request.snapshot_id)
+        groups.setdefault(request.page_key, []).append(request)
     rows_by_request: dict[tuple[int, tuple[object, ...]], list[DictRow]] = {}
     for request in requests:
         if request.page_key not in groups:
             continue
-        ids = groups.pop(request.page_key)
+        pages = groups.pop(request.page_key)
+        ids = [page.snapshot_id for page in pages]
         order = process_order(request.order_by)
         params = QueryParams()
         condition = process_condition(request.filter, params)
         statement = compose(
             sql.PROCESS_PAGES_OF_SNAPSHOTS,
             ids=params.add(ids),
+            times=params.add([page.observed_at for page in pages]),
             keys=order.select(),
             join=commands_join(condition),
             where=where_after("processes", condition, order, request.after, params),

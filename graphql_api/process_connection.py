@@ -7,6 +7,7 @@ that :mod:`graphql_api.types` can import this module and not the other way round
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 import strawberry
@@ -39,6 +40,11 @@ class PagedSnapshot(Protocol):
         """Its row's id in ``commands``."""
 
     @property
+    def timestamp(self) -> datetime:
+        """When the machine took the listing: its rows' observed_at, which names their
+        partition."""
+
+    @property
     def process_count(self) -> int:
         """How many processes its listing holds."""
 
@@ -58,14 +64,19 @@ async def snapshot_processes(
         # Checked here, so that a bad cursor fails this field, not the batch it would load in.
         decode_cursor("processes", order.name, after, order.types)
     request = ProcessPage(
-        snapshot_id=root.command_id, order_by=order_by, size=size, after=after, filter=filter
+        snapshot_id=root.command_id,
+        observed_at=root.timestamp,
+        order_by=order_by,
+        size=size,
+        after=after,
+        filter=filter,
     )
     rows = await info.context.processes.load(request)
 
     def condition(params: QueryParams) -> Condition:
         selected = process_condition(filter, params)
-        of_snapshot = psql.SQL("p.command_id = {} AND {}").format(
-            params.add(root.command_id), selected.sql
+        of_snapshot = psql.SQL("p.command_id = {} AND p.observed_at = {} AND {}").format(
+            params.add(root.command_id), params.add(root.timestamp), selected.sql
         )
         return Condition(sql=of_snapshot, needs_snapshots=selected.needs_snapshots)
 

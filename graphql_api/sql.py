@@ -102,16 +102,17 @@ _PROCESS_COLUMNS = ", ".join(f"p.{column.sql_name}" for column in COLUMNS)
 
 # One statement for a whole batch of snapshots; LATERAL applies the limit per snapshot
 # while walking the primary key (command_id, line_number) in listing order. A NULL limit
-# is no limit.
+# is no limit. Each snapshot's timestamp is its rows' observed_at: the scan of each reads
+# the one partition that holds them (pruned as it runs).
 PROCESSES_OF_SNAPSHOTS = (
     "SELECT "
     + _PROCESS_COLUMNS
     + """
-FROM unnest(%(snapshot_ids)s::bigint[]) AS wanted (id)
+FROM unnest(%(snapshot_ids)s::bigint[], %(times)s::timestamptz[]) AS wanted (id, observed_at)
 CROSS JOIN LATERAL (
     SELECT *
     FROM processes
-    WHERE processes.command_id = wanted.id
+    WHERE processes.command_id = wanted.id AND processes.observed_at = wanted.observed_at
     ORDER BY line_number
     LIMIT %(limit)s
 ) AS p
@@ -121,7 +122,9 @@ ORDER BY p.command_id, p.line_number
 
 # The templates of pages: {where} is a condition of graphql_api.filters, {keys} and {order}
 # the sort key of graphql_api.orders, {join} empty or COMMANDS_JOIN; values are parameters.
-COMMANDS_JOIN = "JOIN commands AS c ON c.id = p.command_id"
+# The snapshot's timestamp is its rows' observed_at: said, the join reads one partition of
+# commands for each of processes.
+COMMANDS_JOIN = 'JOIN commands AS c ON c.id = p.command_id AND c."timestamp" = p.observed_at'
 
 PROCESS_PAGE = (
     "SELECT "
@@ -133,16 +136,17 @@ ORDER BY {order}
 LIMIT {limit}"""
 )
 
-# One statement for the same page of many snapshots' processes.
+# One statement for the same page of many snapshots' processes, each (as above) read from
+# the partition of its timestamp.
 PROCESS_PAGES_OF_SNAPSHOTS = (
     """SELECT page.*
-FROM unnest({ids}::bigint[]) AS wanted (id)
+FROM unnest({ids}::bigint[], {times}::timestamptz[]) AS wanted (id, observed_at)
 CROSS JOIN LATERAL (
     SELECT """
     + _PROCESS_COLUMNS
     + """, {keys}
     FROM processes AS p {join}
-    WHERE p.command_id = wanted.id AND {where}
+    WHERE p.command_id = wanted.id AND p.observed_at = wanted.observed_at AND {where}
     ORDER BY {order}
     LIMIT {limit}
 ) AS page"""
@@ -218,7 +222,8 @@ PROCESS_STATS = _PROCESS_STATS.format(parts=_STATS_OF_ROWS)
 # partial index commands_unrolled_idx finds them). {snapshots} is the rollup's column that
 # counts each snapshot once in the groups asked for. {raw_where} selects the rows, and
 # {first}, {last} are the range's whole buckets' bounds (NULL: unbounded), {start}, {end} the
-# range's.
+# range's, which the snapshots' rows are also held to so that only the range's partitions of
+# commands are read.
 PROCESS_STATS_ROLLUP = _PROCESS_STATS.format(
     parts="""
     SELECT {selected_rollup}, sum(r.process_count) AS n, sum(r.{snapshots}) AS snapshots,
@@ -235,7 +240,9 @@ PROCESS_STATS_ROLLUP = _PROCESS_STATS.format(
     + _STATS_OF_ROWS.format(
         selected="{selected}",
         join=COMMANDS_JOIN,
-        where="""{where} AND c.id IN (
+        where="""{where}
+        AND c."timestamp" >= coalesce({start}::timestamptz, '-infinity')
+        AND c."timestamp" < coalesce({end}::timestamptz, 'infinity') AND c.id IN (
         SELECT id FROM commands
         WHERE "timestamp" >= {start}::timestamptz AND "timestamp" < {first}::timestamptz
         UNION ALL
@@ -272,8 +279,10 @@ WITH parts AS (
                     FILTER (WHERE r.interval_cpu_percent IS NOT NULL), 0),
            max(r.interval_cpu_percent), max(r.rss_bytes)
     FROM commands AS c
-    -- The machine ids are equal anyway; said, a machine asked of r is asked of c too.
-    JOIN processes AS r ON r.command_id = c.id AND r.machine_id = c.machine_id
+    -- The machine ids and times are equal anyway; said, a machine asked of r is asked of c
+    -- too, and each snapshot's rows are read from the partition of its timestamp.
+    JOIN processes AS r
+      ON r.command_id = c.id AND r.machine_id = c.machine_id AND r.observed_at = c."timestamp"
     WHERE ({raw}) AND r.process_key IS NOT NULL AND {rows}
     GROUP BY r.machine_id, r.process_key, r.command_id, r.observed_at
 ), counted_day AS (
@@ -364,11 +373,19 @@ WHERE {where}"""
 # The machine's CPU count of each snapshot, for the processes that divide by it.
 CPU_COUNTS = "SELECT id, cpu_count FROM commands WHERE id = ANY(%(ids)s::bigint[])"
 
-# The whole listings, only for the snapshots whose rawOutput a query selects.
-RAW_OUTPUTS = "SELECT id, raw_output FROM commands WHERE id = ANY(%(ids)s::bigint[])"
+# The whole listings, only for the snapshots whose rawOutput a query selects: each looked up
+# by its id and timestamp in the one partition of raw_outputs that holds it; NULL where
+# retention dropped that partition.
+_LISTINGS = """
+SELECT wanted.id, {}
+FROM unnest(%(ids)s::bigint[], %(times)s::timestamptz[]) AS wanted (id, "timestamp")
+LEFT JOIN LATERAL (
+    SELECT raw_output FROM raw_outputs AS r
+    WHERE r.command_id = wanted.id AND r."timestamp" = wanted."timestamp"
+) AS listing ON true
+"""
+RAW_OUTPUTS = _LISTINGS.format("listing.raw_output")
 
 # A listing's size in bytes, read from its TOAST pointer: the text is not fetched or
 # decompressed, so it can be charged to the request's answer before it is read.
-RAW_OUTPUT_SIZES = (
-    "SELECT id, octet_length(raw_output) AS size FROM commands WHERE id = ANY(%(ids)s::bigint[])"
-)
+RAW_OUTPUT_SIZES = _LISTINGS.format("octet_length(listing.raw_output) AS size")

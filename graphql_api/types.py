@@ -23,15 +23,17 @@ _LABELS = (
 )
 
 
-async def _raw_output_of(root: Snapshot, info: Info) -> str:
-    """Load the whole listing, only when asked, through the request's batching loader.
+async def _raw_output_of(root: Snapshot, info: Info) -> str | None:
+    """Load the whole listing, only when asked, through the request's batching loader; None
+    once retention removed the texts of its day.
 
     Its size is charged to the answer first, for each field asking (aliases of one snapshot
     load it once but send it each time), so a listing too large for the answer is not read.
     """
-    size = await info.context.raw_output_sizes.load(root.command_id)
+    key = (root.command_id, root.timestamp)
+    size = await info.context.raw_output_sizes.load(key)
     info.context.budget.charge_bytes("rawOutput", size)
-    return await info.context.raw_outputs.load(root.command_id)
+    return await info.context.raw_outputs.load(key)
 
 
 @strawberry.type(description="One raw listing received from a machine.")
@@ -57,9 +59,10 @@ class Snapshot:
         description="The machine's logical CPUs, as its collector said; null where it did not"
         " (envelope version 1)."
     )
-    raw_output: str = strawberry.field(
+    raw_output: str | None = strawberry.field(
         resolver=_raw_output_of,
-        description="The listing exactly as the machine sent it; read only when selected.",
+        description="The listing exactly as the machine sent it; read only when selected. Null"
+        " once retention removed the listings of its day (PROCMON_RAW_OUTPUT_RETENTION_DAYS).",
     )
     processes: ProcessConnection = strawberry.field(
         resolver=snapshot_processes,

@@ -182,6 +182,20 @@ def _parser() -> argparse.ArgumentParser:
     relink.add_argument(
         "--machine", action="append", help="only this machine id (repeatable; default: all)"
     )
+    retention = commands.add_parser(
+        "retention", help="remove what is older than the retention settings keep"
+    )
+    retention_commands = retention.add_subparsers(dest="retention_command", required=True)
+    retention_run = retention_commands.add_parser(
+        "run",
+        help="drop the partitions past PROCMON_RETENTION_DAYS, PROCMON_RAW_OUTPUT_RETENTION_DAYS"
+        " and PROCMON_ROLLUP_RETENTION_DAYS and print them (one run at a time on every host;"
+        " each worker runs it every PROCMON_MAINTENANCE_INTERVAL seconds)",
+    )
+    retention_run.set_defaults(handler=_admin("cmd_retention_run"))
+    retention_run.add_argument(
+        "--dry-run", action="store_true", help="list what would be removed, remove nothing"
+    )
     dead = commands.add_parser("dead-letters", help="look at and replay messages that failed")
     dead_commands = dead.add_subparsers(dest="dead_letters_command", required=True)
     listing = dead_commands.add_parser("list", help="the newest recorded dead letters")

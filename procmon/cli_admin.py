@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from procmon.settings import ENV_PREFIX, Settings
@@ -23,6 +23,7 @@ __all__ = [
     "cmd_migrate",
     "cmd_relink",
     "cmd_replay",
+    "cmd_retention_run",
     "cmd_rollup",
     "cmd_settings",
     "cmd_worker",
@@ -170,6 +171,22 @@ def cmd_rollup(settings: Settings, args: argparse.Namespace) -> None:
             await cache.close()
 
     print(f"counted {asyncio.run(one_round())} snapshots into the rollups")
+
+
+def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> None:
+    """Remove (or list, with ``--dry-run``) what the retention settings no longer keep."""
+    from procmon.retention import describe_run, expiries, run_retention
+
+    rules = expiries(settings)
+    if not rules:
+        print(
+            "no retention is set (PROCMON_RETENTION_DAYS, PROCMON_RAW_OUTPUT_RETENTION_DAYS,"
+            " PROCMON_ROLLUP_RETENTION_DAYS): everything is kept"
+        )
+        return
+    today = datetime.now(UTC).date()
+    run = run_retention(settings.database_url, rules, today=today, dry_run=args.dry_run)
+    print("\n".join(describe_run(run)))
 
 
 def cmd_relink(settings: Settings, args: argparse.Namespace) -> None:

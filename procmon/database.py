@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
@@ -28,6 +29,7 @@ from procmon.migrations import (
     read_status,
 )
 from procmon.migrations.api_role import ensure_api_role, grant_reading
+from procmon.partitions import ensure_ahead
 from procmon.settings import Settings
 
 __all__ = [
@@ -47,6 +49,10 @@ log = logging.getLogger(__name__)
 
 _MAINTENANCE_DB = "postgres"
 _DEFAULT_API_ROLE: str = Settings.model_fields["api_database_role"].default
+_DEFAULT_PARTITION_DAYS: int = Settings.model_fields["partition_days"].default
+_DEFAULT_AHEAD_DAYS: int = Settings.model_fields["partitions_ahead_days"].default
+# Whether the schema has time partitions (a run of early migrations only has none).
+_HAS_PARTITIONS = "SELECT to_regproc('procmon_ensure_partitions') IS NOT NULL"
 
 _WRITE_ACCESS = """SELECT r.rolsuper, has_schema_privilege(current_schema(), 'CREATE'),
                        array(SELECT c.relname::text FROM pg_class c
@@ -145,9 +151,13 @@ def migrate(
     api_role: str = _DEFAULT_API_ROLE,
     api_password: str | None = None,
     migrations: Sequence[Migration] | None = None,
+    partition_days: int = _DEFAULT_PARTITION_DAYS,
+    partitions_ahead_days: int = _DEFAULT_AHEAD_DAYS,
 ) -> MigrationRun:
-    """Create the database if needed, apply the pending migrations (by default procmon's own)
-    and set up the API's role; an empty ``api_role`` leaves roles alone.
+    """Create the database if needed, apply the pending migrations (by default procmon's own),
+    create the time partitions of today and ``partitions_ahead_days`` after it,
+    ``partition_days`` wide, and set up the API's role; an empty ``api_role`` leaves roles
+    alone.
 
     Safe to run any time and from several processes at once: they take turns.
     """
@@ -158,6 +168,13 @@ def migrate(
     try:
         with psycopg.connect(database_url, autocommit=True) as conn, migration_lock(conn):
             run = apply_pending(conn, chosen)
+            if conn.execute(_HAS_PARTITIONS).fetchone() == (True,):
+                ensure_ahead(
+                    conn,
+                    now=datetime.now(UTC),
+                    width_days=partition_days,
+                    ahead_days=partitions_ahead_days,
+                )
             if api_role:
                 # Under the lock as well: two runs granting on one table at once can fail.
                 with conn.transaction():
@@ -173,6 +190,8 @@ def migrate_for(settings: Settings) -> MigrationRun:
         settings.database_url,
         api_role=settings.api_database_role,
         api_password=settings.api_database_password,
+        partition_days=settings.partition_days,
+        partitions_ahead_days=settings.partitions_ahead_days,
     )
 
 

@@ -161,6 +161,35 @@ class Settings(BaseSettings):
         description="Seconds between a worker's rounds of the rollups, which count stored "
         "snapshots into process_days and the stats_* tables (`procmon rollup` runs one round).",
     )
+    partition_days: PositiveInt = Field(
+        1,
+        description="UTC days each new partition of commands and processes spans, counted "
+        "from 1970-01-01; partitions made before keep their bounds.",
+    )
+    partitions_ahead_days: Annotated[int, Field(ge=0)] = Field(
+        7,
+        description="Days after today whose partitions `procmon migrate` and each worker's "
+        "maintenance timer create ahead of the rows.",
+    )
+    retention_days: PositiveInt | None = Field(
+        None,
+        description="Days of process rows kept: a partition of processes goes once its last "
+        "day is older (`procmon retention run`); unset keeps every row.",
+    )
+    raw_output_retention_days: PositiveInt | None = Field(
+        None,
+        description="Days of listings' raw text kept (their snapshots stay, with a null "
+        "rawOutput); unset keeps every listing.",
+    )
+    rollup_retention_days: PositiveInt | None = Field(
+        None,
+        description="Days of the rollup tables (process_days) kept; unset keeps every day.",
+    )
+    maintenance_interval: PositiveFloat = Field(
+        3600.0,
+        description="Seconds between a worker's maintenance rounds: partitions ahead, then "
+        "retention (as `procmon retention run`, one worker at a time).",
+    )
     parking_dir: Path = Field(
         default_factory=lambda: Path(user_state_dir("procmon")) / "parked",
         description="Directory of messages the database refused even as dead letters: each a "

@@ -30,7 +30,9 @@ from faust.types import EventT, StreamT
 
 from procmon.cache import FailOpenRedis
 from procmon.kafka import compression_type, ensure_topics
+from procmon.maintenance import maintain
 from procmon.object_store import open_store
+from procmon.partitions import KnownDays
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, RawMessage
 from streams.credentials import broker_credentials
@@ -99,12 +101,14 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
     # One memory of each machine's latest snapshot for all the writers: a batch links to the
     # one before it, whichever connection wrote that.
     history = ProcessHistory.from_settings(settings)
+    partitions = KnownDays(settings.partition_days)
     writers = [
         SnapshotWriter(
             settings.database_url,
             retry_attempts=settings.db_retry_attempts,
             parking_dir=settings.parking_dir,
             history=history,
+            partitions=partitions,
         )
         for _ in range(settings.writer_connections)
     ]
@@ -215,6 +219,13 @@ def build_app(settings: Settings, metrics: WorkerMetrics) -> faust.App:
         await rollup.round()
 
     app.timer(settings.rollup_interval, name="procmon.rollup")(roll_up)
+
+    # Partitions ahead of the clock and retention; the round takes turns with the other
+    # workers' in the database, and its statements block, so it runs beside the loop.
+    async def maintenance() -> None:
+        await asyncio.to_thread(maintain, settings)
+
+    app.timer(settings.maintenance_interval, name="procmon.maintenance")(maintenance)
     return app
 
 

@@ -40,6 +40,7 @@ from streams.sql import (
 )
 from streams.stored_history import (
     Cursor,
+    StoredSnapshot,
     forget_rewritten,
     read_rows,
     stored_form,
@@ -178,7 +179,7 @@ class ProcessHistory:
         latest = await cur.fetchall()
         if not latest:
             return
-        rows = await read_rows(cur, [int(row[1]) for row in latest])
+        rows = await read_rows(cur, [(int(row[1]), row[3]) for row in latest])
         for machine_id, command_id, revision, timestamp, content_hash in latest:
             of_snapshot = rows.get(command_id, [])
             linked = LinkedSnapshot.of(timestamp, ((row, row.process_key) for row in of_snapshot))
@@ -217,7 +218,7 @@ class ProcessHistory:
         self._memory.pop(machine_id, None)
         relinked: dict[int, LinkedSnapshot] = {}
         linked_again: list[LinkedSnapshot] = []
-        rewritten: set[int] = set()
+        rewritten: set[StoredSnapshot] = set()
         has_next = False
         for item in linked:
             place = item.place
@@ -229,7 +230,8 @@ class ProcessHistory:
             if before is not None and int(before[0]) in relinked:
                 previous = relinked[int(before[0])]
             elif before is not None:
-                rows = (await read_rows(cur, [int(before[0])])).get(int(before[0]), [])
+                stored = (int(before[0]), before[1])
+                rows = (await read_rows(cur, [stored])).get(stored[0], [])
                 previous = LinkedSnapshot.of(before[1], ((r, r.process_key) for r in rows))
             values, item.linked = self._link(place, item.snapshot.rows, previous)
             changed = [
@@ -238,7 +240,7 @@ class ProcessHistory:
                 if new != old
             ]
             if changed:
-                await update_history(cur, item.command_id, changed)
+                await update_history(cur, (item.command_id, place.observed_at), changed)
             item.values = values
             relinked[item.command_id] = item.linked
             await cur.execute(NEXT_SNAPSHOT, (machine_id, place.observed_at, place.content_hash))
@@ -264,11 +266,11 @@ class ProcessHistory:
         after: tuple[Any, ...],
         previous: LinkedSnapshot,
         batch: list[int],
-    ) -> tuple[LinkedSnapshot, set[int]]:
+    ) -> tuple[LinkedSnapshot, set[StoredSnapshot]]:
         """Link the stored snapshot ``after`` to ``previous``: it as linked, and the ids of the
         snapshots rewritten."""
         command_id, timestamp, content_hash = int(after[0]), after[1], str(after[2])
-        rows = (await read_rows(cur, [command_id])).get(command_id, [])
+        rows = (await read_rows(cur, [(command_id, timestamp)])).get(command_id, [])
         place = SnapshotPlace(machine_id, timestamp, content_hash)
         values, linked = self._link(place, rows, previous)
         changed: list[tuple[int, int, float | None, float | None]] = []
@@ -280,8 +282,8 @@ class ProcessHistory:
                     relabels[row.process_key] = new[0]
         if not changed:
             return linked, set()
-        await update_history(cur, command_id, changed)
-        rewritten = {command_id}
+        await update_history(cur, (command_id, timestamp), changed)
+        rewritten = {(command_id, timestamp)}
         if relabels:
             await cur.execute(
                 RELABEL_CHAINS,
@@ -294,7 +296,7 @@ class ProcessHistory:
                     "skip": [*batch, command_id],
                 },
             )
-            rewritten |= {int(row[0]) for row in await cur.fetchall()}
+            rewritten |= {(int(row[0]), row[1]) for row in await cur.fetchall()}
         return linked, rewritten
 
     def finish(self, plan: HistoryPlan) -> None:

@@ -24,6 +24,7 @@ from streams.sql import (
 )
 from streams.stored_history import (
     Cursor,
+    StoredSnapshot,
     forget_rewritten,
     read_rows,
     stored_form,
@@ -57,12 +58,12 @@ async def _relink_machine(cur: Cursor, machine_id: str, max_gap_seconds: float) 
     await cur.execute(MACHINE_SNAPSHOTS, (machine_id,))
     snapshots: list[tuple[int, datetime, str]] = await cur.fetchall()
     previous: LinkedSnapshot | None = None
-    rewritten: set[int] = set()
+    rewritten: set[StoredSnapshot] = set()
     firsts: list[tuple[int, str, datetime]] = []
     changed_rows = 0
     for start in range(0, len(snapshots), _CHUNK):
         chunk = snapshots[start : start + _CHUNK]
-        rows_of = await read_rows(cur, [command_id for command_id, _, _ in chunk])
+        rows_of = await read_rows(cur, [(command_id, at) for command_id, at, _ in chunk])
         for command_id, observed_at, content_hash in chunk:
             place = SnapshotPlace(machine_id, observed_at, content_hash)
             rows = rows_of.get(command_id, [])
@@ -74,8 +75,8 @@ async def _relink_machine(cur: Cursor, machine_id: str, max_gap_seconds: float) 
                 if row.history != stored_form(new)
             ]
             if changed:
-                await update_history(cur, command_id, changed)
-                rewritten.add(command_id)
+                await update_history(cur, (command_id, observed_at), changed)
+                rewritten.add((command_id, observed_at))
                 changed_rows += len(changed)
     if firsts:
         await cur.execute(INSERT_PROCESS_KEYS, as_columns(firsts))

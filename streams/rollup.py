@@ -52,12 +52,13 @@ async def count_pending(conn: psycopg.AsyncConnection[Any], *, limit: int) -> in
     async with conn.transaction(), conn.cursor() as cur:
         await cur.execute(ROLLUP_SETTINGS)
         await cur.execute(PICK_PENDING, {"limit": limit})
-        ids = [row[0] for row in await cur.fetchall()]
-        if ids:
-            await cur.execute(COUNT_PICKED, {"ids": ids})
-            await cur.execute(COUNT_PICKED_STATS, {"ids": ids})
-            await cur.execute(MARK_COUNTED, {"ids": ids})
-    return len(ids)
+        picked = await cur.fetchall()
+        if picked:
+            snapshots = {"ids": [row[0] for row in picked], "times": [row[1] for row in picked]}
+            await cur.execute(COUNT_PICKED, snapshots)
+            await cur.execute(COUNT_PICKED_STATS, snapshots)
+            await cur.execute(MARK_COUNTED, snapshots)
+    return len(picked)
 
 
 async def count_all(conn: psycopg.AsyncConnection[Any], *, limit: int = ROLLUP_BATCH) -> int:

@@ -49,23 +49,31 @@ def as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
     return [list(column) for column in zip(*rows, strict=True)]
 
 
-# Snapshot rows of a batch in one statement; an already stored key is skipped, and only
-# newly stored snapshots come back, so their processes are written and the others are not.
+# Snapshot rows of a batch in one statement, with their listings' texts (raw_outputs); an
+# already stored key is skipped, and only newly stored snapshots come back (and have their
+# text stored), so their processes are written and the others are not.
 # The arrays go in binary (%b): as text, quoting and escaping a batch's raw outputs cost the
 # worker a microsecond per process row.
-INSERT_COMMANDS = """
-INSERT INTO commands (
-    machine_id, machine_name, os_type, os_version, command_type, "timestamp",
-    content_hash, schema_version, format, process_count, metadata, raw_output, labels,
-    cpu_count
+_SNAPSHOT_COLUMNS = """machine_id, machine_name, os_type, os_version, command_type, "timestamp",
+    content_hash, schema_version, format, process_count, metadata, labels, cpu_count"""
+INSERT_COMMANDS = f"""
+WITH listing AS (
+    SELECT * FROM unnest(
+        %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
+        %b::text[], %b::smallint[], %b::text[], %b::integer[], %b::jsonb[], %b::jsonb[],
+        %b::integer[], %b::text[]
+    ) AS listing ({_SNAPSHOT_COLUMNS}, raw_output)
+), stored AS (
+    INSERT INTO commands ({_SNAPSHOT_COLUMNS})
+    SELECT {_SNAPSHOT_COLUMNS} FROM listing
+    ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
+    RETURNING id, machine_id, "timestamp", content_hash
+), texts AS (
+    INSERT INTO raw_outputs (command_id, "timestamp", raw_output)
+    SELECT stored.id, stored."timestamp", listing.raw_output
+    FROM stored JOIN listing USING (machine_id, "timestamp", content_hash)
 )
-SELECT * FROM unnest(
-    %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::timestamptz[],
-    %b::text[], %b::smallint[], %b::text[], %b::integer[], %b::jsonb[], %b::text[],
-    %b::jsonb[], %b::integer[]
-)
-ON CONFLICT ON CONSTRAINT commands_snapshot_key DO NOTHING
-RETURNING id, machine_id, "timestamp", content_hash
+SELECT id, machine_id, "timestamp", content_hash FROM stored
 """
 
 # The machines table (README "The worker and delivery"): a batch's machines in one statement, each
@@ -170,11 +178,13 @@ MACHINE_SNAPSHOTS = """
 SELECT id, "timestamp", content_hash FROM commands WHERE machine_id = %s
 ORDER BY "timestamp", content_hash
 """
-# What linking reads of stored rows (streams.history.StoredRow's fields, in order).
+# What linking reads of stored rows (streams.history.StoredRow's fields, in order). Here and
+# below, a snapshot's rows are named by its id and its timestamp (their observed_at), so that
+# only the partitions of those times are read.
 SNAPSHOT_HISTORY_ROWS = """
 SELECT command_id, line_number, pid, process_name, start_time, start_time_precision,
        cpu_time_seconds, truncated_fields, process_key, interval_seconds, interval_cpu_percent
-FROM processes WHERE command_id = ANY(%s::bigint[])
+FROM processes WHERE command_id = ANY(%s::bigint[]) AND observed_at = ANY(%s::timestamptz[])
 ORDER BY command_id, line_number
 """
 # Writers of one machine take turns (the machines in sorted order: no deadlock). The
@@ -188,7 +198,7 @@ SET process_key = v.process_key, interval_seconds = v.interval_seconds,
     interval_cpu_percent = v.interval_cpu_percent
 FROM unnest(%s::integer[], %s::bigint[], %s::real[], %s::real[])
      AS v(line_number, process_key, interval_seconds, interval_cpu_percent)
-WHERE p.command_id = %s AND p.line_number = v.line_number
+WHERE p.command_id = %s AND p.observed_at = %s AND p.line_number = v.line_number
 """
 # A key that changed in one snapshot changes in the rest of its chain: the machine's rows
 # after that snapshot (in the machine's order) that carry the old key.
@@ -200,7 +210,7 @@ WHERE p.process_key = r.old_key AND p.machine_id = %(machine_id)s
   AND (p.observed_at > %(timestamp)s OR p.command_id IN (
       SELECT id FROM commands WHERE machine_id = %(machine_id)s
         AND "timestamp" = %(timestamp)s AND content_hash > %(content_hash)s))
-RETURNING p.command_id
+RETURNING p.command_id, p.observed_at
 """
 # Where processes were first seen; a key a relink leaves unused keeps its row (it names no
 # rows, and a process seen first there again gets it back).
@@ -212,7 +222,7 @@ ON CONFLICT ON CONSTRAINT process_keys_pkey DO NOTHING
 # Snapshots whose rows' history was rewritten: their UTC day, and whether the rollup counted it.
 BUMP_HISTORY_REVISIONS = """
 UPDATE commands SET history_revision = history_revision + 1
-WHERE id = ANY(%s::bigint[])
+WHERE id = ANY(%s::bigint[]) AND "timestamp" = ANY(%s::timestamptz[])
 RETURNING ("timestamp" AT TIME ZONE 'UTC')::date, rolled_up_at IS NOT NULL
 """
 
@@ -274,7 +284,7 @@ WITH oldest AS (
     SELECT machine_id FROM (SELECT DISTINCT machine_id FROM oldest) AS machines
     WHERE pg_try_advisory_xact_lock_shared({_ROLLUP_LOCK.format("machine_id")})
 )
-SELECT id FROM commands
+SELECT id, "timestamp" FROM commands
 WHERE rolled_up_at IS NULL AND machine_id IN (SELECT machine_id FROM counted_machines)
 ORDER BY "timestamp" LIMIT %(limit)s
 FOR UPDATE SKIP LOCKED
@@ -299,7 +309,8 @@ SELECT p.machine_id, (p.observed_at AT TIME ZONE 'UTC')::date, p.process_key,
                 FILTER (WHERE p.interval_cpu_percent IS NOT NULL), 0),
        max(p.interval_cpu_percent), max(p.rss_bytes)
 FROM processes AS p
-WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.process_key IS NOT NULL
+WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.observed_at = ANY(%(times)s::timestamptz[])
+  AND p.process_key IS NOT NULL
 GROUP BY 1, 2, 3
 ORDER BY 1, 2, 3
 ON CONFLICT ON CONSTRAINT process_days_pkey DO UPDATE SET
@@ -314,7 +325,10 @@ ON CONFLICT ON CONSTRAINT process_days_pkey DO UPDATE SET
     max_rss_bytes = greatest(d.max_rss_bytes, excluded.max_rss_bytes)
 """
 
-MARK_COUNTED = "UPDATE commands SET rolled_up_at = now() WHERE id = ANY(%(ids)s::bigint[])"
+MARK_COUNTED = """
+UPDATE commands SET rolled_up_at = now()
+WHERE id = ANY(%(ids)s::bigint[]) AND "timestamp" = ANY(%(times)s::timestamptz[])
+"""
 
 # The rollups of processStats: each table, the UTC unit of its buckets, and whether it is kept
 # per process name and user (else per machine alone). README "Rollups".
@@ -387,7 +401,8 @@ _BY_SNAPSHOT = "FROM sets AS s JOIN picked AS c ON c.id = s.command_id WHERE s.l
 COUNT_PICKED_STATS = f"""
 WITH picked AS MATERIALIZED (
     SELECT id, machine_id, "timestamp", os_type, labels
-    FROM commands WHERE id = ANY(%(ids)s::bigint[])
+    FROM commands
+    WHERE id = ANY(%(ids)s::bigint[]) AND "timestamp" = ANY(%(times)s::timestamptz[])
 ), sets AS MATERIALIZED (
     SELECT p.command_id, p.process_name, p."user",
            GROUPING(p.process_name, p."user") AS level,
@@ -402,7 +417,7 @@ WITH picked AS MATERIALIZED (
            max(p.cpu_percent) AS cpu_max, max(p.memory_percent) AS memory_max,
            max(p.rss_bytes) AS rss_max, max(p.interval_cpu_percent) AS interval_cpu_max
     FROM processes AS p
-    WHERE p.command_id = ANY(%(ids)s::bigint[])
+    WHERE p.command_id = ANY(%(ids)s::bigint[]) AND p.observed_at = ANY(%(times)s::timestamptz[])
     GROUP BY GROUPING SETS ((p.command_id, p.process_name, p."user"),
                             (p.command_id, p.process_name), (p.command_id, p."user"),
                             (p.command_id))

@@ -5,6 +5,7 @@ history makes the daily rollup do. Shared by the worker's linking (:mod:`streams
 from __future__ import annotations
 
 import struct
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -17,6 +18,7 @@ from streams.sql import BUMP_HISTORY_REVISIONS, SNAPSHOT_HISTORY_ROWS, UPDATE_HI
 __all__ = [
     "Cursor",
     "StoredRow",
+    "StoredSnapshot",
     "forget_rewritten",
     "read_rows",
     "stored_form",
@@ -61,9 +63,18 @@ def stored_form(values: HistoryValues) -> HistoryValues:
     return (key, _as_stored(seconds), _as_stored(percent))
 
 
-async def read_rows(cur: Cursor, command_ids: list[int]) -> dict[int, list[StoredRow]]:
-    """The stored rows of these snapshots, in listing order, by snapshot."""
-    await cur.execute(SNAPSHOT_HISTORY_ROWS, (command_ids,))
+# A stored snapshot as these functions name it: its id and its timestamp, which is its rows'
+# observed_at and names their partition.
+StoredSnapshot = tuple[int, datetime]
+
+
+def _columns(snapshots: Collection[StoredSnapshot]) -> tuple[list[int], list[datetime]]:
+    return [snapshot[0] for snapshot in snapshots], [snapshot[1] for snapshot in snapshots]
+
+
+async def read_rows(cur: Cursor, snapshots: list[StoredSnapshot]) -> dict[int, list[StoredRow]]:
+    """The stored rows of these snapshots, in listing order, by snapshot id."""
+    await cur.execute(SNAPSHOT_HISTORY_ROWS, _columns(snapshots))
     by_snapshot: dict[int, list[StoredRow]] = {}
     for row in await cur.fetchall():
         stored = StoredRow(*row)
@@ -72,16 +83,18 @@ async def read_rows(cur: Cursor, command_ids: list[int]) -> dict[int, list[Store
 
 
 async def update_history(
-    cur: Cursor, command_id: int, changed: list[tuple[int, int, float | None, float | None]]
+    cur: Cursor,
+    snapshot: StoredSnapshot,
+    changed: list[tuple[int, int, float | None, float | None]],
 ) -> None:
-    """Store the history of the rows of snapshot ``command_id`` that changed: (line, values)."""
+    """Store the history of the rows of ``snapshot`` that changed: (line, values)."""
     lines, keys, seconds, percents = (list(column) for column in zip(*changed, strict=True))
-    await cur.execute(UPDATE_HISTORY, (lines, keys, seconds, percents, command_id))
+    await cur.execute(UPDATE_HISTORY, (lines, keys, seconds, percents, *snapshot))
 
 
-async def forget_rewritten(cur: Cursor, machine_id: str, rewritten: set[int]) -> None:
+async def forget_rewritten(cur: Cursor, machine_id: str, rewritten: set[StoredSnapshot]) -> None:
     """Bump the revision of snapshots rewritten; the days the rollup counted, it counts again."""
-    await cur.execute(BUMP_HISTORY_REVISIONS, (list(rewritten),))
+    await cur.execute(BUMP_HISTORY_REVISIONS, _columns(rewritten))
     days: set[date] = {row[0] for row in await cur.fetchall() if row[1]}
     if days:
         await forget_days(cur, machine_id, days)

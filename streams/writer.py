@@ -21,6 +21,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from procmon.errors import StorageError
+from procmon.partitions import KnownDays
 from procmon.settings import Settings
 from streams.batch import PreparedBatch, Snapshot, SnapshotKey
 from streams.copy_rows import COPY_SIGNATURE, COPY_TRAILER, encode_rows
@@ -81,9 +82,9 @@ def _command_values(snapshot: Snapshot) -> tuple[object, ...]:
         snapshot.listing.format,
         len(snapshot.rows),
         Jsonb(snapshot.listing.metadata),
-        envelope.raw_output,
         Jsonb(envelope.labels or {}),
         envelope.cpu_count,
+        envelope.raw_output,
     )
 
 
@@ -114,14 +115,17 @@ class SnapshotWriter:
         retry_attempts: int,
         parking_dir: Path,
         history: ProcessHistory | None = None,
+        partitions: KnownDays | None = None,
     ) -> None:
-        """Write to ``database_url``; link process history with ``history``, which the
-        writers of one process share (a writer of its own when None, with the settings'
-        defaults)."""
+        """Write to ``database_url``; link process history with ``history`` and create the
+        partitions of a batch's days with ``partitions``, which the writers of one process
+        share (ones of its own when None, with the settings' defaults)."""
         self._database_url = database_url
         self._retry_attempts = retry_attempts
         self._parking_dir = parking_dir
-        self._history = history or ProcessHistory.from_settings(Settings.model_construct())
+        defaults = Settings.model_construct()
+        self._history = history or ProcessHistory.from_settings(defaults)
+        self._partitions = partitions or KnownDays(defaults.partition_days)
         self._conn: psycopg.AsyncConnection[tuple[object, ...]] | None = None
 
     async def close(self) -> None:
@@ -167,8 +171,18 @@ class SnapshotWriter:
     async def _write_once(self, batch: PreparedBatch) -> BatchResult:
         conn = await self._connection()
         failures = failures_of(batch.dead_letters)
+        moments = [snapshot.envelope.timestamp for snapshot in batch.snapshots]
         try:
-            return await self._write_together(conn, batch.snapshots, failures)
+            await self._partitions.ensure(conn, moments)
+            try:
+                return await self._write_together(conn, batch.snapshots, failures)
+            except psycopg.errors.CheckViolation as exc:
+                if not _no_partition(exc):
+                    raise
+                # A partition this worker knew was dropped since (retention): made again.
+                self._partitions.forget()
+                await self._partitions.ensure(conn, moments)
+                return await self._write_together(conn, batch.snapshots, failures)
         except psycopg.OperationalError:
             raise
         except _REFUSALS as exc:
@@ -313,6 +327,11 @@ class SnapshotWriter:
             stored[(str(machine_id), _aware(timestamp), str(content_hash))] = int(
                 command_id  # type: ignore[call-overload]
             )
+
+
+def _no_partition(exc: psycopg.errors.CheckViolation) -> bool:
+    """Whether PostgreSQL refused a row for want of a partition to hold it."""
+    return (exc.diag.message_primary or "").startswith("no partition of relation")
 
 
 def _aware(value: object) -> datetime:

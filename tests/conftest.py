@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from typing import Any, TypeVar
 
 import hypothesis
 import psycopg
@@ -16,6 +19,7 @@ from psycopg.conninfo import make_conninfo
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
 from procmon.migrations import packaged_migrations
+from procmon.partitions import ENSURE_PARTITIONS
 
 # Speed is measured by `make bench`, never by tests: no per-example deadline, and no failure
 # when a loaded CI machine generates examples slowly.
@@ -24,6 +28,8 @@ hypothesis.settings.register_profile(
 )
 hypothesis.settings.load_profile("procmon")
 
+T = TypeVar("T")
+
 # The server the tests use; CI and the developers' machines run one here.
 SERVER_URL = os.environ.get("PROCMON_TEST_SERVER_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -31,6 +37,35 @@ SERVER_URL = os.environ.get("PROCMON_TEST_SERVER_URL", "postgresql://postgres@12
 def fresh_database_url(prefix: str) -> str:
     """Return the URL of a new, uniquely named database on the test server (not created)."""
     return make_conninfo(SERVER_URL, dbname=f"{prefix}_{uuid.uuid4().hex[:12]}")
+
+
+def make_partitions(conn: psycopg.Connection[Any], *moments: datetime) -> None:
+    """Create the partitions of the UTC days of ``moments``, one day wide, for rows a test
+    inserts itself: the worker creates those of the rows it writes, migrate those ahead."""
+    conn.execute(ENSURE_PARTITIONS, (list(moments), 1))
+
+
+def at_once(task: Callable[[], T], times: int) -> list[T]:
+    """Run ``task`` in ``times`` threads started together; their results, or the first error."""
+    results: list[T] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(times)
+
+    def run() -> None:
+        try:
+            start.wait()
+            results.append(task())
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 @contextlib.contextmanager
@@ -72,8 +107,9 @@ def clean_database(database_url: str) -> str:
     """The session database emptied of every row, for tests that count rows."""
     with psycopg.connect(database_url) as conn:
         conn.execute(
-            "TRUNCATE commands, processes, machines, process_days, process_keys, ingest_errors,"
-            " api_keys, stats_hours, stats_days, stats_machine_hours, stats_machine_days"
+            "TRUNCATE commands, raw_outputs, processes, machines, process_days, process_keys,"
+            " ingest_errors, api_keys, stats_hours, stats_days, stats_machine_hours,"
+            " stats_machine_days"
             " RESTART IDENTITY CASCADE"
         )
     return database_url

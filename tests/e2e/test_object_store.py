@@ -105,7 +105,12 @@ def test_a_worker_reads_listings_by_reference_and_dead_letters_the_unreadable(
 
     wait_for(lambda: stored_counts(database) == (2, ROWS + 1, 2), "two snapshots, two dead letters")
     assert worker.poll() is None, workers.logs()
-    stored = _rows(database, 'SELECT raw_output, process_count FROM commands ORDER BY "timestamp"')
+    stored = _rows(
+        database,
+        "SELECT r.raw_output, c.process_count FROM commands c"
+        ' JOIN raw_outputs r ON r.command_id = c.id AND r."timestamp" = c."timestamp"'
+        ' ORDER BY c."timestamp"',
+    )
     assert stored == [(large, ROWS), (small, 1)]
     errors = _rows(database, 'SELECT error_class, reason FROM ingest_errors ORDER BY "offset"')
     assert [error_class for error_class, _ in errors] == ["EnvelopeError", "EnvelopeError"]

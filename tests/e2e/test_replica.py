@@ -33,6 +33,7 @@ from procmon.devstack import free_port
 from procmon.errors import StorageError
 from procmon.settings import Settings
 from streams.sql import SUMMARIZE_MACHINES
+from tests.conftest import make_partitions
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -119,16 +120,17 @@ def clusters() -> Iterator[tuple[Cluster, Cluster]]:
 def _insert_fleet(url: str) -> None:
     """Two machines, three snapshots, one process row."""
     with psycopg.connect(url) as conn:
+        make_partitions(conn, datetime(2026, 5, 1, tzinfo=UTC))
         for machine, minute in (("r-host-1", 0), ("r-host-1", 5), ("r-host-2", 0)):
             when = datetime(2026, 5, 1, 10, minute, tzinfo=UTC)
             key = f"{machine}@{when.isoformat()}"
             row = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output)
-                   VALUES (%s, %s, 'linux', '6.1', 'ps-axu', %s, %s, 1, 'ps aux', 1, %s)
+                       process_count)
+                   VALUES (%s, %s, 'linux', '6.1', 'ps-axu', %s, %s, 1, 'ps aux', 1)
                    RETURNING id""",
-                (machine, machine, when, hashlib.sha256(key.encode()).hexdigest(), key),
+                (machine, machine, when, hashlib.sha256(key.encode()).hexdigest()),
             ).fetchone()
             assert row is not None
             conn.execute(

@@ -25,7 +25,7 @@ from procmon.database import create_database, drop_database
 from procmon.devstack import free_port
 from procmon.settings import Settings
 from streams.sql import SUMMARIZE_MACHINES
-from tests.conftest import fresh_database_url, migrated_database
+from tests.conftest import fresh_database_url, make_partitions, migrated_database
 from tests.graphql_api.labelled_fleet import store_labelled_fleet
 
 __all__ = [
@@ -89,19 +89,24 @@ _PROCESSES: dict[str, list[tuple[Any, ...]]] = {
 def _insert_fleet(database_url: str) -> Fleet:
     ids: dict[str, int] = {}
     with psycopg.connect(database_url) as conn:
+        make_partitions(conn, *(at(snapshot[4]) for snapshot in _SNAPSHOTS))
         for machine_id, name, os_type, os_version, timestamp in _SNAPSHOTS:
             key = f"{machine_id}@{timestamp}"
             processes = _PROCESSES.get(key, [])
             row = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output, received_at)
-                   VALUES (%s, %s, %s, %s, %s, %s, %s, 1, 'ps aux', %s, %s, %s) RETURNING id""",
+                       process_count, received_at)
+                   VALUES (%s, %s, %s, %s, %s, %s, %s, 1, 'ps aux', %s, %s) RETURNING id""",
                 (machine_id, name, os_type, os_version, "ps-axu", at(timestamp),
-                 hashlib.sha256(key.encode()).hexdigest(), len(processes), f"raw {key}",
+                 hashlib.sha256(key.encode()).hexdigest(), len(processes),
                  at("2024-06-01T00:00:00")),
             ).fetchone()  # fmt: skip
             assert row is not None
+            conn.execute(
+                "INSERT INTO raw_outputs (command_id, timestamp, raw_output) VALUES (%s, %s, %s)",
+                (row[0], at(timestamp), f"raw {key}"),
+            )
             ids[key] = row[0]
             for process in processes:
                 conn.execute(
@@ -137,18 +142,21 @@ def big_database() -> Iterator[str]:
     1 MB), for exports and budgets; nothing writes to it."""
     with migrated_database("procmon_big") as url:
         with psycopg.connect(url) as conn:
+            make_partitions(conn, at("2024-05-01T00:00:00"))
             conn.execute(
                 """WITH snapshot AS (
                      INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                          command_type, "timestamp", content_hash, schema_version, format,
-                         process_count, raw_output)
+                         process_count)
                      VALUES ('big', 'big', 'linux', '6', 'ps', '2024-05-01T00:00:00Z',
-                             repeat('b', 64), 1, 'ps aux', %(rows)s, repeat('x', 1000000))
-                     RETURNING id)
+                             repeat('b', 64), 1, 'ps aux', %(rows)s)
+                     RETURNING id, "timestamp"
+                   ), listing AS (
+                     INSERT INTO raw_outputs (command_id, "timestamp", raw_output)
+                     SELECT id, "timestamp", repeat('x', 1000000) FROM snapshot)
                    INSERT INTO processes (command_id, line_number, machine_id, observed_at,
                        pid, "user", process_name, command_line, cpu_percent)
-                   SELECT snapshot.id, n, 'big', '2024-05-01T00:00:00Z'::timestamptz
-                              + (n %% 1000) * interval '1 minute', n, 'u' || (n %% 7),
+                   SELECT snapshot.id, n, 'big', '2024-05-01T00:00:00Z', n, 'u' || (n %% 7),
                           'p' || n, 'cmd ' || md5(n::text) || md5((n + 1)::text), n %% 100
                    FROM snapshot, generate_series(1, %(rows)s) AS n""",
                 {"rows": BIG_ROWS},

@@ -10,6 +10,7 @@ from typing import Any
 import psycopg
 
 from streams.sql import SUMMARIZE_MACHINES
+from tests.conftest import make_partitions
 
 __all__ = ["BUSY", "IDLE", "REUSED", "SERVICE", "insert_history_fleet"]
 
@@ -56,13 +57,14 @@ _SNAPSHOTS: list[tuple[str, str, str, list[tuple[Any, ...]]]] = [
 def insert_history_fleet(database_url: str) -> None:
     """Store the fleet's snapshots and rows, none of them counted by the rollup yet."""
     with psycopg.connect(database_url) as conn:
+        make_partitions(conn, *(_at(snapshot[2]) for snapshot in _SNAPSHOTS))
         for machine_id, os_type, timestamp, rows in _SNAPSHOTS:
             key = f"{machine_id}@{timestamp}"
             snapshot = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output)
-                   VALUES (%s, %s, %s, '1', 'ps', %s, %s, 1, 'ps aux', %s, '') RETURNING id""",
+                       process_count)
+                   VALUES (%s, %s, %s, '1', 'ps', %s, %s, 1, 'ps aux', %s) RETURNING id""",
                 (machine_id, f"{machine_id}-name", os_type, _at(timestamp),
                  hashlib.sha256(key.encode()).hexdigest(), len(rows)),
             ).fetchone()  # fmt: skip

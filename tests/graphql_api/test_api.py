@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -10,6 +11,7 @@ import psycopg
 import pytest
 
 from graphql_api import sql
+from tests.conftest import make_partitions
 from tests.graphql_api.conftest import BIG_RSS, BIG_VSZ, Fleet, Serve, post
 
 
@@ -96,12 +98,13 @@ async def test_snapshot_pages_are_capped_and_walk_every_snapshot_once(
 ) -> None:
     count = 1005
     with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, datetime(2024, 1, 1, tzinfo=UTC))
         conn.execute(
             """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
-                   "timestamp", content_hash, schema_version, format, process_count, raw_output)
+                   "timestamp", content_hash, schema_version, format, process_count)
                SELECT 'busy', 'busy', 'linux', '6.1', 'ps-axu',
                       '2024-01-01T00:00:00Z'::timestamptz + (n / 2) * interval '1 minute',
-                      encode(sha256(n::text::bytea), 'hex'), 1, 'ps aux', 0, ''
+                      encode(sha256(n::text::bytea), 'hex'), 1, 'ps aux', 0
                FROM generate_series(1, %s) AS n""",
             (count,),
         )
@@ -244,3 +247,31 @@ async def test_raw_output_is_read_only_when_asked(
     # Three snapshots' listings: their sizes, then their text, one statement each.
     assert [q for q, _ in loader_queries] == [sql.RAW_OUTPUT_SIZES, sql.RAW_OUTPUTS]
     assert len(without["data"]["snapshots"]["nodes"]) == 3
+
+
+async def test_a_listing_whose_text_retention_removed_reads_as_null(
+    clean_database: str, serve: Serve
+) -> None:
+    kept, gone = datetime(2024, 5, 2, tzinfo=UTC), datetime(2024, 5, 1, tzinfo=UTC)
+    with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, kept, gone)
+        for when, digest in ((kept, "a"), (gone, "b")):
+            conn.execute(
+                """WITH snapshot AS (
+                     INSERT INTO commands (machine_id, machine_name, os_type, os_version,
+                         command_type, "timestamp", content_hash, schema_version, format,
+                         process_count)
+                     VALUES ('m', 'm', 'linux', '6.1', 'ps', %s, repeat(%s, 64), 1, 'ps', 0)
+                     RETURNING id, "timestamp")
+                   INSERT INTO raw_outputs SELECT id, "timestamp", 'listing' FROM snapshot""",
+                (when, digest),
+            )
+        # What retention does to the texts of a day past PROCMON_RAW_OUTPUT_RETENTION_DAYS.
+        conn.execute(f"DROP TABLE raw_outputs_{gone:%Y%m%d}")
+    query = '{ snapshots(machineId: "m") { nodes { timestamp rawOutput } } }'
+    async with serve(clean_database) as client:
+        body = await post(client, query)
+    assert body == {"data": {"snapshots": {"nodes": [
+        {"timestamp": "2024-05-02T00:00:00+00:00", "rawOutput": "listing"},
+        {"timestamp": "2024-05-01T00:00:00+00:00", "rawOutput": None},
+    ]}}}  # fmt: skip

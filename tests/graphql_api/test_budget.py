@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -125,7 +126,9 @@ async def test_answers_over_the_cache_limit_are_not_cached(big_database: str, se
 
 def test_the_size_of_a_listing_is_read_without_its_text(big_database: str) -> None:
     with psycopg.connect(big_database) as conn:
-        row = conn.execute(sql.RAW_OUTPUT_SIZES, {"ids": [1]}).fetchone()
+        row = conn.execute(
+            sql.RAW_OUTPUT_SIZES, {"ids": [1], "times": [datetime(2024, 5, 1, tzinfo=UTC)]}
+        ).fetchone()
         processes = conn.execute("SELECT count(*) FROM processes").fetchone()
     assert row == (1, 1_000_000)
     assert processes == (BIG_ROWS,)

@@ -35,9 +35,9 @@ def _add_snapshot(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
         conn.execute(
             """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
-                   "timestamp", content_hash, schema_version, format, process_count, raw_output)
+                   "timestamp", content_hash, schema_version, format, process_count)
                VALUES ('new', 'new', 'linux', '', 'ps aux', now(), repeat('a', 64), 1,
-                       'ps aux', 0, '')"""
+                       'ps aux', 0)"""
         )
         conn.execute(SUMMARIZE_MACHINES)
 

@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from graphql_api.orders import ProcessOrderBy
+from tests.conftest import make_partitions
 from tests.graphql_api.conftest import Serve, post
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -42,12 +43,13 @@ def _value(n: int) -> dict[str, Any]:
 @pytest.fixture
 def many(clean_database: str) -> str:
     with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, T0)
         for s in range(SNAPSHOTS):
             (command_id,) = conn.execute(
                 """INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                        command_type, "timestamp", content_hash, schema_version, format,
-                       process_count, raw_output)
-                   VALUES ('m', 'm', 'linux', '6', 'ps', %s, %s, 1, 'ps aux', %s, '')
+                       process_count)
+                   VALUES ('m', 'm', 'linux', '6', 'ps', %s, %s, 1, 'ps aux', %s)
                    RETURNING id""",
                 (T0 + timedelta(minutes=s % 2), f"{s:064x}", ROWS),
             ).fetchone()  # type: ignore[misc]

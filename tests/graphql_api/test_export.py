@@ -18,6 +18,7 @@ import pytest
 from graphql_api import create_app
 from procmon.api_keys import create_api_key
 from procmon.settings import Settings
+from tests.conftest import make_partitions
 from tests.graphql_api.conftest import Serve
 from tests.graphql_api.history_fleet import BUSY, insert_history_fleet
 
@@ -28,13 +29,14 @@ ROWS = 2500
 def big(clean_database: str) -> str:
     """One snapshot of 2,500 processes: more than the largest GraphQL page holds."""
     with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, datetime(2024, 5, 1, tzinfo=UTC))
         conn.execute(
             """WITH snapshot AS (
                  INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                      command_type, "timestamp", content_hash, schema_version, format,
-                     process_count, raw_output)
+                     process_count)
                  VALUES ('big', 'big', 'linux', '6', 'ps', '2024-05-01T00:00:00Z',
-                         repeat('a', 64), 1, 'ps aux', %(rows)s, '')
+                         repeat('a', 64), 1, 'ps aux', %(rows)s)
                  RETURNING id)
                INSERT INTO processes (command_id, line_number, machine_id, observed_at, pid,
                    "user", process_name, command_line, cpu_percent, truncated_fields)

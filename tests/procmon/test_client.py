@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pandas as pd
 import psycopg
@@ -25,6 +26,7 @@ from procmon.client import (
 from procmon.errors import ApiError, ConfigurationError
 from procmon.settings import Settings
 from streams.sql import SUMMARIZE_MACHINES
+from tests.conftest import make_partitions
 from tests.graphql_api import conftest as api_fixtures
 from tests.graphql_api.conftest import killing_export, uvicorn_server
 from tests.graphql_api.history_fleet import BUSY, IDLE, REUSED, SERVICE, insert_history_fleet
@@ -45,14 +47,15 @@ class Served:
 @pytest.fixture
 def served(clean_database: str, redis_prefix: str) -> Iterator[Served]:
     with psycopg.connect(clean_database) as conn:
+        make_partitions(conn, datetime(2024, 5, 1, tzinfo=UTC))
         conn.execute(
             """WITH snapshots AS (
                  INSERT INTO commands (machine_id, machine_name, os_type, os_version,
                      command_type, "timestamp", content_hash, schema_version, format,
-                     process_count, raw_output)
+                     process_count)
                  SELECT 'm' || s, 'm' || s, 'linux', '6', 'ps',
                         '2024-05-01T00:00:00Z'::timestamptz + s * interval '1 hour',
-                        repeat(s::text, 64), 1, 'ps aux', %(rows)s, ''
+                        repeat(s::text, 64), 1, 'ps aux', %(rows)s
                  FROM generate_series(1, %(snapshots)s) AS s
                  RETURNING id, machine_id, "timestamp")
                INSERT INTO processes (command_id, line_number, machine_id, observed_at, pid,

@@ -16,11 +16,13 @@ SCHEMA_SQL = Path(__file__).resolve().parents[2] / "schema.sql"
 
 # What makes two schemas the same, table by table, in the public schema; the migrations'
 # own table is the runner's, not the schema's. Column positions are left out: a column a
-# migration adds comes last, where schema.sql may keep it beside its kin.
+# migration adds comes last, where schema.sql may keep it beside its kin. Partitions are left
+# out too: which exist depends on the days of the rows and on when `procmon migrate` ran, and
+# each is made by procmon_ensure_partitions from its parent, which is compared.
 _CATALOG: dict[str, LiteralString] = {
     "tables": """SELECT c.relname, c.relkind::text, c.relpersistence::text FROM pg_class c
                  WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p', 'v')
-                   AND c.relname <> 'schema_migrations'""",
+                   AND c.relname <> 'schema_migrations' AND NOT c.relispartition""",
     "columns": """SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
                          a.attnotnull, pg_get_expr(d.adbin, d.adrelid),
                          a.attcompression::text, a.attidentity::text, a.attgenerated::text
@@ -29,13 +31,21 @@ _CATALOG: dict[str, LiteralString] = {
                   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
                   WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
                     AND c.relname <> 'schema_migrations' AND a.attnum > 0
-                    AND NOT a.attisdropped""",
+                    AND NOT a.attisdropped AND NOT c.relispartition""",
     "constraints": """SELECT c.relname, k.conname, pg_get_constraintdef(k.oid)
                       FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
                       WHERE c.relnamespace = 'public'::regnamespace
-                        AND c.relname <> 'schema_migrations'""",
-    "indexes": """SELECT indexname, indexdef FROM pg_indexes
-                  WHERE schemaname = 'public' AND tablename <> 'schema_migrations'""",
+                        AND c.relname <> 'schema_migrations' AND NOT c.relispartition""",
+    "indexes": """SELECT i.indexname, i.indexdef FROM pg_indexes i
+                  JOIN pg_class c ON c.relname = i.tablename
+                   AND c.relnamespace = 'public'::regnamespace
+                  WHERE i.schemaname = 'public' AND i.tablename <> 'schema_migrations'
+                    AND NOT c.relispartition""",
+    "partitioning": """SELECT c.relname, pg_get_partkeydef(c.oid) FROM pg_class c
+                       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'p'""",
+    "views": """SELECT viewname, definition FROM pg_views WHERE schemaname = 'public'""",
+    "functions": """SELECT p.proname, pg_get_functiondef(p.oid) FROM pg_proc p
+                    WHERE p.pronamespace = 'public'::regnamespace""",
     "sequences": """SELECT relname FROM pg_class
                     WHERE relnamespace = 'public'::regnamespace AND relkind = 'S'""",
 }
@@ -92,12 +102,25 @@ def test_the_migrations_build_the_schema_that_schema_sql_describes(
         "api_keys",
         "process_days",
         "process_keys",
+        "procmon_partitions",
+        "raw_outputs",
         "machines",
         "stats_hours",
         "stats_days",
         "stats_machine_hours",
         "stats_machine_days",
     }
+    assert {row[0] for row in migrated_catalog["partitioning"]} == {
+        "commands",
+        "processes",
+        "process_days",
+        "raw_outputs",
+        "stats_hours",
+        "stats_days",
+        "stats_machine_hours",
+        "stats_machine_days",
+    }
+    assert {row[0] for row in migrated_catalog["functions"]} == {"procmon_ensure_partitions"}
     assert ("processes", "memory_usage_bytes") in {row[:2] for row in migrated_catalog["columns"]}
 
 

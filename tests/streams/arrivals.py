@@ -38,7 +38,9 @@ async def deliver_as_drawn(
     writers drawn from ``data``, up to ``redelivered`` of them twice; ``history`` makes a
     worker's process history."""
     with psycopg.connect(database_url) as conn:
-        conn.execute("TRUNCATE commands, processes, machines, process_keys RESTART IDENTITY")
+        conn.execute(
+            "TRUNCATE commands, raw_outputs, processes, machines, process_keys RESTART IDENTITY"
+        )
     arrival = data.draw(st.permutations(snapshots))
     # Some arrive twice (a redelivery); batches of any size, over one writer or two at once.
     arrival += data.draw(st.lists(st.sampled_from(snapshots), max_size=redelivered))

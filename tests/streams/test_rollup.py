@@ -18,6 +18,7 @@ import pytest
 import redis
 
 from procmon.cache import GENERATION
+from procmon.partitions import ENSURE_PARTITIONS
 from streams.rollup import count_all, count_pending, forget_days
 from tests.conftest import REDIS_URL
 
@@ -43,11 +44,12 @@ class Row:
 async def store(conn: psycopg.AsyncConnection[Any], machine: str, at: datetime, *rows: Row) -> int:
     """Store a snapshot of ``rows`` (line numbers in order) and return its id."""
     digest = hashlib.sha256(f"{machine}{at}".encode()).hexdigest()
+    await conn.execute(ENSURE_PARTITIONS, ([at], 1))
     cur = await conn.execute(
         """INSERT INTO commands (machine_id, machine_name, os_type, os_version, command_type,
                                  "timestamp", content_hash, schema_version, format,
-                                 process_count, raw_output)
-           VALUES (%s, %s, 'linux', '6.1', 'ps aux', %s, %s, 1, 'ps aux', %s, '')
+                                 process_count)
+           VALUES (%s, %s, 'linux', '6.1', 'ps aux', %s, %s, 1, 'ps aux', %s)
            RETURNING id""",
         (machine, machine, at, digest, len(rows)),
     )

@@ -185,3 +185,29 @@ async def test_labels_and_cpu_count_are_stored_with_the_snapshot(
             "SELECT machine_id, schema_version, labels, cpu_count FROM commands ORDER BY 1"
         ).fetchall()
     assert rows == [("old", 1, {}, None), ("web-1", 2, {"role": "web", "site": "eu"}, 8)]
+
+
+async def test_a_day_whose_partitions_were_dropped_since_is_made_again(
+    clean_database: str, tmp_path: Path
+) -> None:
+    later = WHEN + timedelta(days=400)
+    writer = SnapshotWriter(clean_database, retry_attempts=1, parking_dir=tmp_path)
+    first = _snapshot("m1", 0, 2, 0)
+    first = Snapshot(
+        envelope=first.envelope.model_copy(update={"timestamp": later}),
+        listing=first.listing,
+        message=first.message,
+    )
+    assert (await writer.write(PreparedBatch(snapshots=[first]))).snapshots_stored == 1
+    # Retention (or an operator) drops the day this writer remembers having made.
+    with psycopg.connect(clean_database) as conn:
+        conn.execute(f"DROP TABLE commands_{later:%Y%m%d}, processes_{later:%Y%m%d}")
+    again = Snapshot(
+        envelope=first.envelope.model_copy(update={"timestamp": later + timedelta(hours=1)}),
+        listing=first.listing,
+        message=first.message,
+    )
+    result = await writer.write(PreparedBatch(snapshots=[again]))
+    await writer.close()
+    assert (result.snapshots_stored, result.process_rows, result.dead_letters) == (1, 2, 0)
+    assert stored_counts(clean_database) == (1, 2, 0)
