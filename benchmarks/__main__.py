@@ -64,7 +64,11 @@ def _print_api_table(results: dict[str, float]) -> None:
         f" ({results['api_fleet_machines']:.0f} machines x"
         f" {results['api_fleet_snapshots_per_machine']:.0f} snapshots), rolled up in"
         f" {results['api_fleet_rollup_seconds']:.0f} s"
-        f" ({results['api_fleet_rollup_snapshots_per_s']:,.0f} snapshots/s), milliseconds:"
+        f" ({results['api_fleet_rollup_snapshots_per_s']:,.0f} snapshots/s); a process row"
+        f" costs {results['api_fleet_row_bytes_total']:.1f} bytes"
+        f" (heap {results['api_fleet_row_bytes_heap']:.1f},"
+        f" TOAST {results['api_fleet_row_bytes_toast']:.1f},"
+        f" indexes {results['api_fleet_row_bytes_indexes']:.1f}); milliseconds:"
     )
     print(
         f"{'question':<32} {'SQL p50':>8} {'uncached p50/p95/p99':>22} {'cached p50/p95/p99':>20}"

@@ -34,6 +34,7 @@ from psycopg.conninfo import make_conninfo
 
 from benchmarks.api_fleet import FLEET_END, Fleet, load_fleet
 from benchmarks.http_client import KeepAliveClient
+from benchmarks.storage import process_row_bytes
 from procmon.api_keys import create_api_key
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
@@ -415,6 +416,7 @@ def bench_api(server_url: str, machines: int, snapshots: int, processes: int) ->
     try:
         migrate(database_url)
         fleet = load_fleet(database_url, machines, snapshots, processes)
+        row_bytes = process_row_bytes(database_url)
         token = create_api_key(database_url, name="bench", role="reader")
         figures: dict[str, float] = {}
         for workers in (1, 2):
@@ -445,5 +447,6 @@ def bench_api(server_url: str, machines: int, snapshots: int, processes: int) ->
         "api_fleet_load_seconds": fleet.seconds,
         "api_fleet_rollup_seconds": fleet.rollup_seconds,
         "api_fleet_rollup_snapshots_per_s": fleet.rollup_snapshots_per_second,
+        **{f"api_fleet_row_bytes_{part.replace(' ', '_')}": n for part, n in row_bytes.items()},
         **figures,
     }
