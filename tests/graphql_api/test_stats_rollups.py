@@ -8,7 +8,7 @@ import itertools
 import math
 import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,9 @@ import pytest
 
 from graphql_api.stats_rollups import whole_buckets
 from procmon.envelope import Envelope
+from procmon.retention import Expiry, run_retention
 from streams.rollup import count_all
+from tests.conftest import drop_redis_keys
 from tests.graphql_api.conftest import Serve, post
 from tests.streams.stats_fleet import START, fleet_envelopes, write
 
@@ -155,6 +157,47 @@ async def test_a_rollup_answer_counts_the_snapshots_not_yet_counted(
     assert group["source"] == "DAILY"
     assert pending[0] == 6
     assert group["snapshotCount"] == pending[1]
+
+
+async def test_past_the_raw_retention_the_rollups_answer_alone(
+    clean_database: str, serve: Serve, tmp_path: Path, redis_prefix: str
+) -> None:
+    await write(clean_database, tmp_path, [fleet_envelopes()])
+    async with await psycopg.AsyncConnection.connect(clean_database, autocommit=True) as conn:
+        await count_all(conn)
+    # Questions the rollups hold whole: no range end inside an hour, no row-only condition.
+    questions = [
+        {
+            "groupBy": grouping,
+            "bucket": bucket,
+            "from": None if start is None else start.isoformat(),
+            "to": None if end is None else end.isoformat(),
+            "label": "role" if "LABEL" in grouping else None,
+        }
+        for grouping, bucket, (start, end) in itertools.product(
+            _GROUPINGS, _BUCKETS, [_RANGES[0], _RANGES[1], _RANGES[3]]
+        )
+    ]
+    async with serve(clean_database) as http:
+        before = [await _ask(http, **question) for question in questions]
+    run = run_retention(
+        clean_database,
+        [Expiry("processes", 1, "PROCMON_RETENTION_DAYS")],
+        today=date(2027, 1, 1),
+    )
+    assert {partition.table for partition in run.removed} == {"processes"}
+    with psycopg.connect(clean_database) as conn:
+        assert conn.execute("SELECT count(*) FROM processes").fetchone() == (0,)
+    # What the first server cached must not answer for the rollups.
+    drop_redis_keys(redis_prefix)
+    async with serve(clean_database) as http:
+        after = [await _ask(http, **question) for question in questions]
+        from_rows = await _ask(http, groupBy=[], filter=_EVERY_ROW)
+    assert after == before
+    assert all(groups for groups in after)
+    assert {group["source"] for groups in after for group in groups} == {"HOURLY", "DAILY"}
+    # The rows are gone: what only they could answer has nothing left to count.
+    assert from_rows == []
 
 
 def test_whole_buckets_are_the_range_rounded_inwards() -> None:
