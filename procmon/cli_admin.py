@@ -175,17 +175,15 @@ def cmd_rollup(settings: Settings, args: argparse.Namespace) -> None:
 
 def cmd_retention_run(settings: Settings, args: argparse.Namespace) -> None:
     """Remove (or list, with ``--dry-run``) what the retention settings no longer keep."""
-    from procmon.retention import describe_run, expiries, run_retention
+    from procmon.retention import describe_run, retain
 
-    rules = expiries(settings)
-    if not rules:
+    run = retain(settings, today=datetime.now(UTC).date(), dry_run=args.dry_run)
+    if run is None:
         print(
             "no retention is set (PROCMON_RETENTION_DAYS, PROCMON_RAW_OUTPUT_RETENTION_DAYS,"
             " PROCMON_ROLLUP_RETENTION_DAYS): everything is kept"
         )
         return
-    today = datetime.now(UTC).date()
-    run = run_retention(settings.database_url, rules, today=today, dry_run=args.dry_run)
     print("\n".join(describe_run(run)))
 
 

@@ -15,7 +15,7 @@ import psycopg
 
 from procmon.errors import StorageError
 from procmon.partitions import ensure_ahead
-from procmon.retention import describe_run, expiries, run_retention
+from procmon.retention import describe_run, retain
 from procmon.settings import Settings
 
 __all__ = ["maintain"]
@@ -38,9 +38,8 @@ def maintain(settings: Settings, *, now: datetime | None = None) -> None:
             )
         if created:
             log.info("created the partitions %s", ", ".join(created))
-        rules = expiries(settings)
-        if rules:
-            run = run_retention(settings.database_url, rules, today=moment.date())
+        run = retain(settings, today=moment.date())
+        if run is not None:
             for line in describe_run(run):
                 log.info("retention: %s", line)
     except (psycopg.Error, StorageError) as exc:

@@ -5,16 +5,20 @@ their snapshots' rows stay) and the rollups (``PROCMON_ROLLUP_RETENTION_DAYS``, 
 :data:`ROLLUP_TABLES`) each keep their days; a partition goes once its last day is older than
 that. Nothing is deleted row by row: a partition is detached (``DETACH PARTITION ...
 CONCURRENTLY``, which takes SHARE UPDATE EXCLUSIVE on the parent, so that inserts and reads go
-on) and then dropped. A partition of process rows whose snapshots the daily rollup has not all
-counted yet is kept for a later run, so that the rollup never misses rows.
+on) and then dropped. A partition of process rows or of a rollup whose days' snapshots the
+rollup has not all counted yet is kept for a later run, so that the rollup never misses rows
+and always has where to count them.
 
 One run at a time across every host: a run takes a session advisory lock, and a run that cannot
 have it reports that another is running and removes nothing. A run is idempotent: what went is
-gone, and a second run finds nothing more.
+gone, and a second run finds nothing more. A run that removed something retires the API's
+cached answers (it bumps the cache generation, as a stored batch does): they may count what
+went.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,6 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from procmon.cache import GENERATION, FailOpenRedis
 from procmon.errors import StorageError
 from procmon.settings import Settings
 
@@ -34,6 +39,7 @@ __all__ = [
     "RetentionRun",
     "describe_run",
     "expiries",
+    "retain",
     "run_retention",
 ]
 
@@ -152,6 +158,27 @@ def run_retention(
         raise StorageError(f"retention stopped: {exc}") from exc
 
 
+def retain(settings: Settings, *, today: date, dry_run: bool = False) -> RetentionRun | None:
+    """:func:`run_retention` by the settings' rules, or None when they set none; then, when
+    the run removed something, retire the API's cached answers (Redis away: they expire with
+    their TTL, ``PROCMON_CACHE_TTL``)."""
+    rules = expiries(settings)
+    if not rules:
+        return None
+    run = run_retention(settings.database_url, rules, today=today, dry_run=dry_run)
+    if (run.removed or run.left_detached) and not run.dry_run:
+        asyncio.run(_retire_cached_answers(settings))
+    return run
+
+
+async def _retire_cached_answers(settings: Settings) -> None:
+    cache = FailOpenRedis(settings.redis_url, settings.redis_prefix)
+    try:
+        await cache.incr(GENERATION)
+    finally:
+        await cache.close()
+
+
 def _run(
     conn: psycopg.Connection[Any], rules: list[Expiry], *, today: date, dry_run: bool
 ) -> RetentionRun:
@@ -196,8 +223,10 @@ def _left_detached(conn: psycopg.Connection[Any], table: str, cutoff: date) -> l
 
 
 def _reason_to_keep(conn: psycopg.Connection[Any], partition: Partition) -> str | None:
-    """Why a due partition stays for now: process rows the rollup has not counted yet."""
-    if partition.table != "processes":
+    """Why a due partition stays for now: snapshots of its days the rollup has not counted
+    yet, whose process rows it holds (``processes``) or which are to be counted into it (a
+    rollup table: without it the rollup would have nowhere to put them, and stop there)."""
+    if partition.table == "raw_outputs":
         return None
     row = conn.execute(
         _UNCOUNTED, {"first": partition.first_day, "end": partition.end_day}
@@ -205,7 +234,7 @@ def _reason_to_keep(conn: psycopg.Connection[Any], partition: Partition) -> str 
     uncounted = int(row[0]) if row else 0
     if uncounted == 0:
         return None
-    return f"{uncounted} of its snapshots are not counted by the daily rollup yet"
+    return f"{uncounted} of its days' snapshots are not counted by the rollup yet"
 
 
 def _detach_and_drop(conn: psycopg.Connection[Any], partition: Partition, *, pending: bool) -> None:

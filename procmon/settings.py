@@ -183,7 +183,8 @@ class Settings(BaseSettings):
     )
     rollup_retention_days: PositiveInt | None = Field(
         None,
-        description="Days of the rollup tables (process_days) kept; unset keeps every day.",
+        description="Days of the rollup tables (process_days, stats_*) kept; unset keeps every "
+        "day. At least PROCMON_RETENTION_DAYS: the rollups answer for the rows gone.",
     )
     maintenance_interval: PositiveFloat = Field(
         3600.0,
@@ -379,6 +380,19 @@ class Settings(BaseSettings):
         problem = security_problem(self)
         if problem is not None:
             raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
+    def _rollups_outlive_rows(self) -> Settings:
+        # A day's rows still stored must have their rollup partitions to be counted into (a
+        # relinked snapshot is counted again): the rollup would stop at the first one.
+        rollup, rows = self.rollup_retention_days, self.retention_days
+        if rollup is not None and (rows is None or rollup < rows):
+            kept = "every process row" if rows is None else f"{rows} days of process rows"
+            raise ValueError(
+                f"PROCMON_ROLLUP_RETENTION_DAYS ({rollup}) keeps fewer days than"
+                f" PROCMON_RETENTION_DAYS keeps ({kept}): the rollups must outlive the rows"
+            )
         return self
 
 

@@ -11,11 +11,20 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 
 from graphql_api import sql as api_sql
+from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
 from procmon.maintenance import maintain
-from procmon.retention import ROLLUP_TABLES, Expiry, RetentionRun, expiries, run_retention
+from procmon.retention import (
+    ROLLUP_TABLES,
+    Expiry,
+    RetentionRun,
+    expiries,
+    retain,
+    run_retention,
+)
 from procmon.settings import Settings
 from tests.conftest import at_once, fresh_database_url, make_partitions
 
@@ -137,8 +146,25 @@ def test_a_dry_run_lists_what_a_run_removes_and_removes_nothing(database: str) -
                            f"stats_machine_days_{_day(10)}"]  # fmt: skip
     # The snapshot the rollup has not counted keeps its rows until it has.
     assert [(p.name, reason) for p, reason in run.kept] == [
-        (f"processes_{_day(6)}", "1 of its snapshots are not counted by the daily rollup yet")
+        (f"processes_{_day(6)}", "1 of its days' snapshots are not counted by the rollup yet")
     ]
+
+
+def test_a_rollup_partition_stays_while_its_days_snapshots_are_not_counted(
+    database: str,
+) -> None:
+    rules = [Expiry(table, 3, "PROCMON_ROLLUP_RETENTION_DAYS") for table in ROLLUP_TABLES]
+    run = run_retention(database, rules, today=TODAY)
+    assert [(p.name, reason) for p, reason in run.kept] == [
+        (f"{table}_{_day(6)}", "1 of its days' snapshots are not counted by the rollup yet")
+        for table in ROLLUP_TABLES
+    ]
+    assert _days_stored(database)["process_days"] == [1, 6]
+    with psycopg.connect(database) as conn:
+        conn.execute("UPDATE commands SET rolled_up_at = now()")
+    again = run_retention(database, rules, today=TODAY)
+    assert _names(again) == [f"{table}_{_day(6)}" for table in ROLLUP_TABLES]
+    assert _days_stored(database)["process_days"] == [1]
 
 
 def test_each_table_keeps_its_days_and_the_snapshots_stay(database: str) -> None:
@@ -217,6 +243,39 @@ def test_the_worker_round_makes_partitions_ahead_and_applies_retention(database:
         names = {row[0] for row in conn.execute("SELECT partition_name FROM procmon_partitions")}
     ahead = {f"processes_{TODAY + timedelta(days=n):%Y%m%d}" for n in range(3)}
     assert ahead <= names
+
+
+def test_a_run_that_removed_something_retires_the_cached_answers(
+    database: str, redis_prefix: str
+) -> None:
+    settings = Settings(database_url=database, retention_days=3, redis_prefix=redis_prefix)
+    generation = f"{redis_prefix}:{GENERATION}"
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        assert retain(settings, today=TODAY, dry_run=True) is not None
+        assert client.get(generation) is None
+        run = retain(settings, today=TODAY)
+        assert run is not None
+        assert run.removed
+        assert client.get(generation) == b"1"
+        # Nothing more to remove: the cached answers still hold.
+        again = retain(settings, today=TODAY)
+        assert again is not None
+        assert not again.removed
+        assert client.get(generation) == b"1"
+    finally:
+        client.close()
+    assert retain(Settings(database_url=database, redis_prefix=redis_prefix), today=TODAY) is None
+
+
+def test_retention_runs_when_redis_is_away(database: str) -> None:
+    away = Settings(
+        database_url=database, raw_output_retention_days=3, redis_url="redis://127.0.0.1:1"
+    )
+    run = retain(away, today=TODAY)
+    assert run is not None
+    assert run.removed
+    assert _days_stored(database)["raw_outputs"] == [1]
 
 
 def _procmon(database_url: str, *args: str, **settings: Any) -> subprocess.CompletedProcess[str]:

@@ -155,3 +155,15 @@ def test_log_lines_mask_passwords_in_urls_and_conninfo() -> None:
     assert json.loads(line)["message"] == (
         "cannot reach postgresql://u:***@db/x nor host=db password=*** user=u"
     )
+
+
+def test_rollups_kept_shorter_than_the_rows_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROCMON_RETENTION_DAYS", "30")
+    monkeypatch.setenv("PROCMON_ROLLUP_RETENTION_DAYS", "29")
+    with pytest.raises(ConfigurationError, match=r"ROLLUP_RETENTION_DAYS \(29\) keeps fewer"):
+        load_settings()
+    monkeypatch.setenv("PROCMON_ROLLUP_RETENTION_DAYS", "30")
+    assert load_settings().rollup_retention_days == 30
+    monkeypatch.delenv("PROCMON_RETENTION_DAYS")
+    with pytest.raises(ConfigurationError, match="than PROCMON_RETENTION_DAYS keeps \\(every"):
+        load_settings()
