@@ -42,7 +42,7 @@ from procmon.api_keys import create_api_key
 from procmon.retention import describe_run, expiries, run_retention
 from procmon.settings import Settings
 
-__all__ = ["MONTH_QUESTION", "bench_growth"]
+__all__ = ["bench_growth"]
 
 # Uncached requests a question (its p50), and of the month over the raw rows, which reads
 # every row of the fleet's month each time.
@@ -53,7 +53,7 @@ _MONTH = timedelta(days=30)
 _DAY = timedelta(days=1)
 _MONTH_FIELDS = f"osType bucketStart {STATS_FIELDS} source"
 # Every group of the month (721 hours x 4 OS types), past the default limit of 1,000.
-MONTH_QUESTION = f"""query ($monthFrom: DateTime!, $to: DateTime!) {{
+_MONTH_QUESTION = f"""query ($monthFrom: DateTime!, $to: DateTime!) {{
   processStats(from: $monthFrom, to: $to, groupBy: [OS_TYPE], bucket: "1h", limit: {MAX_GROUPS})
     {{ {_MONTH_FIELDS} }} }}"""
 # The same question, which only the rows answer: a filter on a name not grouped by.
@@ -93,7 +93,7 @@ async def _questions(settings: Settings, token: str, fleet: Fleet) -> dict[str, 
             figures[f"{question.key}_uncached_p50_ms"] = timed["p50_ms"]
         answers = {}
         for path, query, requests in (
-            ("rollup", MONTH_QUESTION, _REQUESTS),
+            ("rollup", _MONTH_QUESTION, _REQUESTS),
             ("raw", _MONTH_RAW, _RAW_REQUESTS),
         ):
             body = {"query": query, "variables": variables}
