@@ -7,7 +7,8 @@ uncached, through a real ``procmon api``; a fleet-wide ``processStats`` over 30 
 type per hour, answered from the rollups, and the same question over the raw rows (a filter on
 ``processName`` without grouping by it, ``like "%"``, which every row matches: the rollups do
 not answer it, graphql_api.stats_rollups); one worker's end-to-end ingest rate into that
-loaded database beside a COPY floor into it (benchmarks.growth_ingest); and one retention run
+loaded database beside a COPY floor into it, the median of three passes each
+(benchmarks.growth_ingest); and one retention run
 removing the fleet's oldest day, timed. The raw question reads every row of the month: the
 API's statement timeout is raised for it (``_STATEMENT_TIMEOUT``).
 """
@@ -33,9 +34,9 @@ from benchmarks.api import (
 )
 from benchmarks.api_fleet import FLEET_END, SNAPSHOT_EVERY, Fleet, load_fleet
 from benchmarks.growth_figures import changes, fleet_shape, ingest_rows
-from benchmarks.growth_ingest import ingest_into_loaded
+from benchmarks.growth_ingest import INGEST_PASSES, ingest_into_loaded
 from benchmarks.http_client import KeepAliveClient
-from benchmarks.ingest_topic import PROCESSES_PER_SNAPSHOT, published_topic
+from benchmarks.ingest_topic import PROCESSES_PER_SNAPSHOT, published_topics
 from benchmarks.storage import process_row_bytes
 from graphql_api.stats import MAX_GROUPS
 from procmon.api_keys import create_api_key
@@ -145,7 +146,7 @@ def _remove_oldest_day(database_url: str, fleet: Fleet) -> dict[str, float]:
 
 
 def _bench_size(
-    server_url: str, rows: int, bootstrap: str, topic: str, snapshots: int
+    server_url: str, rows: int, bootstrap: str, topics: list[str], snapshots: int
 ) -> dict[str, float | str]:
     """Every figure of one size, named ``growth_<rows>_<figure>``."""
     shape = fleet_shape(rows)
@@ -173,7 +174,7 @@ def _bench_size(
         with serving(settings, 1):
             figures |= asyncio.run(_questions(settings, token, fleet))
         print("growth: questions asked; the worker stores into the loaded fleet", flush=True)
-        figures |= ingest_into_loaded(url, server_url, bootstrap, topic, snapshots)
+        figures |= ingest_into_loaded(url, server_url, bootstrap, topics, snapshots)
         figures |= _remove_oldest_day(url, fleet)
     return {f"growth_{rows}_{figure}": value for figure, value in figures.items()}
 
@@ -181,9 +182,9 @@ def _bench_size(
 def bench_growth(server_url: str, sizes: list[int]) -> dict[str, float | str]:
     """Every figure at each of ``sizes`` (process rows), ``growth_<rows>_<figure>``, and the
     change of each from the smallest size to the largest, ``growth_change_<figure>``."""
-    snapshots = -(-ingest_rows(sizes) // PROCESSES_PER_SNAPSHOT)
+    snapshots = -(-ingest_rows(sizes) // (INGEST_PASSES * PROCESSES_PER_SNAPSHOT))
     figures: dict[str, float | str] = {}
-    with published_topic(snapshots) as (bootstrap, topic):
+    with published_topics(snapshots, INGEST_PASSES) as (bootstrap, topics):
         for rows in sorted(sizes):
-            figures |= _bench_size(server_url, rows, bootstrap, topic, snapshots)
+            figures |= _bench_size(server_url, rows, bootstrap, topics, snapshots)
     return figures | changes(figures, sizes)

@@ -36,7 +36,7 @@ _MIN_MACHINES = int(PROBE_MACHINE[1:])
 _PROCESSES = 100
 # The fleet generator names line 2 python3 and line 3 nginx; ten keep a few others beside.
 _MIN_PROCESSES = 10
-# The worker's pass into each loaded database stores this many rows at most (the same at
+# The worker's passes into each loaded database store this many rows in all (the same at
 # every size, so that the rates compare), fewer when the smallest size is smaller.
 _INGEST_ROWS = 1_000_000
 

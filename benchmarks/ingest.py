@@ -41,7 +41,7 @@ import redis
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from benchmarks.ingest_topic import PROCESSES_PER_SNAPSHOT, published_topic
+from benchmarks.ingest_topic import PROCESSES_PER_SNAPSHOT, published_topics
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import free_port
@@ -295,7 +295,7 @@ def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
     """Process rows per second: one worker end to end, the plain COPY floor, and the same
     worker on the walking skeleton's schema; and the worker's seconds per phase."""
     snapshots = -(-target_rows // PROCESSES_PER_SNAPSHOT)
-    with published_topic(snapshots) as (bootstrap, topic):
+    with published_topics(snapshots) as (bootstrap, [topic]):
         rate, phases, database_url = _median_rate(server_url, bootstrap, topic, snapshots, None)
         try:
             with psycopg.connect(database_url) as conn:

@@ -21,14 +21,14 @@ from procmon.envelope import make_envelope
 from procmon.kafka import ensure_topics, publish_raw
 from procmon.settings import Settings
 
-__all__ = ["PROCESSES_PER_SNAPSHOT", "published_topic"]
+__all__ = ["PROCESSES_PER_SNAPSHOT", "published_topics"]
 
 PROCESSES_PER_SNAPSHOT = 150
 _MACHINES = 200
 _PUBLISH_CHUNK = 1000
 
 
-def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
+def _messages(snapshots: int, machines: str) -> list[tuple[bytes | None, bytes]]:
     start = datetime(2026, 11, 1, tzinfo=UTC)
     every = timedelta(minutes=1)
     messages: list[tuple[bytes | None, bytes]] = []
@@ -42,8 +42,8 @@ def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
                 first_at=start,
                 every=every,
             ),
-            machine_id=f"bench-{machine}",
-            machine_name=f"bench-{machine}",
+            machine_id=f"{machines}-{machine}",
+            machine_name=f"{machines}-{machine}",
             os_type="linux",
             os_version="6.1",
             command_type="ps aux",
@@ -54,22 +54,27 @@ def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
 
 
 @contextmanager
-def published_topic(snapshots: int) -> Iterator[tuple[str, str]]:
-    """A dev broker holding a new topic of ``snapshots`` listings (see the module's docstring);
-    yields its bootstrap address and the topic's name, and stops the broker after the block."""
-    messages = _messages(snapshots)
+def published_topics(snapshots: int, count: int = 1) -> Iterator[tuple[str, list[str]]]:
+    """A dev broker holding ``count`` new topics of ``snapshots`` listings each (see the
+    module's docstring), the first's machines named ``bench-N``, the n-th's ``benchn-N``, so
+    that each topic's listings are new to a database that stored another's; yields its
+    bootstrap address and the topics' names, and stops the broker after the block."""
     broker, bootstrap = start_dev_broker()
-    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    topics = [f"bench-{uuid.uuid4().hex[:8]}" for _ in range(count)]
     try:
-        asyncio.run(
-            ensure_topics(
-                Settings(kafka_bootstrap=bootstrap, topic=topic, dead_letter_topic=f"{topic}-dead")
+        for n, topic in enumerate(topics):
+            messages = _messages(snapshots, "bench" if n == 0 else f"bench{n}")
+            asyncio.run(
+                ensure_topics(
+                    Settings(
+                        kafka_bootstrap=bootstrap, topic=topic, dead_letter_topic=f"{topic}-dead"
+                    )
+                )
             )
-        )
-        publisher = Settings(kafka_bootstrap=bootstrap, kafka_idempotence=False, topic=topic)
-        for start in range(0, len(messages), _PUBLISH_CHUNK):
-            asyncio.run(publish_raw(publisher, messages[start : start + _PUBLISH_CHUNK]))
-        yield bootstrap, topic
+            publisher = Settings(kafka_bootstrap=bootstrap, kafka_idempotence=False, topic=topic)
+            for start in range(0, len(messages), _PUBLISH_CHUNK):
+                asyncio.run(publish_raw(publisher, messages[start : start + _PUBLISH_CHUNK]))
+        yield bootstrap, topics
     finally:
         broker.kill()
         broker.wait()
