@@ -23,7 +23,7 @@ from psycopg import sql
 
 from benchmarks.ingest import copy_processes, dump, ingest_pass, worker_rate, worker_settings
 
-__all__ = ["INGEST_PASSES", "ingest_into_loaded"]
+__all__ = ["INGEST_PASSES", "floor_rows", "ingest_into_loaded"]
 
 INGEST_PASSES = 3
 _FLOOR_SHIFT = -(1 << 40)
@@ -40,9 +40,10 @@ def _scalar(conn: psycopg.Connection[Any], query: LiteralString, *args: object) 
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def _shifted_rows(conn: psycopg.Connection[Any], after_id: int) -> sql.Composable:
-    """The process rows of the snapshots past ``after_id``, every column in the table's order
-    (as COPY FROM reads them), ``command_id`` plus :data:`_FLOOR_SHIFT`."""
+def floor_rows(conn: psycopg.Connection[Any], after_id: int) -> sql.Composable:
+    """A query of the process rows of the snapshots past ``after_id`` to COPY in again as a
+    floor: every column in the table's order (as COPY FROM reads them), ``command_id`` plus
+    :data:`_FLOOR_SHIFT`."""
     names = [str(row[0]) for row in conn.execute(_COLUMNS).fetchall()]
     columns = [
         sql.SQL("{} + {}").format(sql.Identifier(name), sql.Literal(_FLOOR_SHIFT))
@@ -67,7 +68,7 @@ def _pass(
     rate = worker_rate(database_url, stored_at, after_id=after_id)
     with psycopg.connect(database_url, autocommit=True) as conn:
         rows = _scalar(conn, "SELECT count(*) FROM processes WHERE command_id > %s", after_id)
-        query = _shifted_rows(conn, after_id)
+        query = floor_rows(conn, after_id)
     processes = dump(database_url, query)
     with psycopg.connect(database_url) as conn:
         floor = copy_processes(conn, processes, rows, server_url)
