@@ -40,7 +40,7 @@ from benchmarks.ingest_topic import PROCESSES_PER_SNAPSHOT, published_topics
 from benchmarks.storage import process_row_bytes
 from graphql_api.stats import MAX_GROUPS
 from procmon.api_keys import create_api_key
-from procmon.retention import describe_run, expiries, run_retention
+from procmon.retention import describe_run, expiries, retain
 from procmon.settings import Settings
 
 __all__ = ["bench_growth"]
@@ -114,25 +114,32 @@ async def _questions(settings: Settings, token: str, fleet: Fleet) -> dict[str, 
     return figures
 
 
-def _remove_oldest_day(database_url: str, fleet: Fleet) -> dict[str, float]:
-    """One retention run, as of the fleet's last day, keeping all but the fleet's first day of
-    every table retention covers; timed. Raises RuntimeError unless it removed that day's
-    partitions, and only those."""
+def _remove_oldest_day(settings: Settings, fleet: Fleet) -> dict[str, float]:
+    """One retention run as ``procmon retention run`` makes it (its cached answers retired),
+    as of the fleet's last day, keeping all but the fleet's first day of every table retention
+    covers; timed. Raises RuntimeError unless it removed that day's partitions, and only
+    those."""
     oldest = (FLEET_END - (fleet.snapshots - 1) * SNAPSHOT_EVERY).astimezone(UTC).date()
     today = FLEET_END.date()
     days = (today - oldest).days - 1
-    rules = expiries(
-        Settings(retention_days=days, raw_output_retention_days=days, rollup_retention_days=days)
+    keeping = settings.model_copy(
+        update={
+            "retention_days": days,
+            "raw_output_retention_days": days,
+            "rollup_retention_days": days,
+        }
     )
     kept_from = datetime.combine(oldest + _DAY, datetime.min.time(), UTC)
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(settings.database_url) as conn:
         row = conn.execute(
             "SELECT count(*) FROM processes WHERE observed_at < %s", (kept_from,)
         ).fetchone()
     started = time.perf_counter()
-    run = run_retention(database_url, rules, today=today)
+    run = retain(keeping, today=today)
     seconds = time.perf_counter() - started
-    tables = {rule.table for rule in rules}
+    if run is None:
+        raise RuntimeError("the retention run had no rule to keep by")
+    tables = {rule.table for rule in expiries(keeping)}
     removed = {partition.table for partition in run.removed if partition.first_day == oldest}
     if removed != tables or len(run.removed) != len(tables) or run.kept:
         raise RuntimeError(
@@ -175,7 +182,7 @@ def _bench_size(
             figures |= asyncio.run(_questions(settings, token, fleet))
         print("growth: questions asked; the worker stores into the loaded fleet", flush=True)
         figures |= ingest_into_loaded(url, server_url, bootstrap, topics, snapshots)
-        figures |= _remove_oldest_day(url, fleet)
+        figures |= _remove_oldest_day(settings, fleet)
     return {f"growth_{rows}_{figure}": value for figure, value in figures.items()}
 
 
