@@ -39,3 +39,18 @@ def test_each_figure_shows_its_sizes_change_and_whether_its_target_is_met(
     assert "-10.0%" in lines["ingest_rows_per_s"]
     assert lines["month_fleet_os_per_hour_raw_source"].split()[1:] == ["RAW", "RAW", "-"]
     assert lines["targets"].startswith("targets met: 1 of")
+
+
+def test_a_figure_with_two_targets_shows_both(capsys: pytest.CaptureFixture[str]) -> None:
+    figure = "i_all_fleet_per_process_name_uncached_p50_ms"
+    results: dict[str, float | str] = {
+        f"growth_10_{figure}": 20.0,
+        f"growth_100_{figure}": 45.0,
+        f"growth_change_{figure}": 1.25,
+    }
+    print_growth_table(results, [10, 100])
+    out = capsys.readouterr().out.splitlines()
+    at = next(n for n, line in enumerate(out) if line.startswith(figure))
+    assert out[at].split()[1:] == ["20", "45", "+125.0%", "|change|", "<", "20%", "MISSED"]
+    assert out[at + 1].split() == ["<", "50", "ms", "met"]
+    assert out[-1].startswith("targets met: 1 of")
