@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install demo test lint chromium bench clean
+.PHONY: install demo test lint chromium bench bench-growth clean
 
 # hatch_build.py compiles the C twins (each package's _*.c) on install: a change to one
 # reinstalls.
@@ -33,6 +33,10 @@ test: lint chromium
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# 10M and 100M stored rows (hours); GROWTH_ROWS=300000,1000000 shrinks them.
+bench-growth: $(STAMP)
+	$(BIN)/python -m benchmarks --growth $(if $(GROWTH_ROWS),--growth-rows $(GROWTH_ROWS))
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache bench-results.json

@@ -7,6 +7,9 @@ API process, then by two), after the daily rollup counted the API's fleet (timed
 ``--api-machines``, ``--api-snapshots`` and ``--api-processes`` size the API's fleet (default
 200 x 500 x 100).
 
+``--growth`` runs only the growth benchmark (benchmarks.growth) at 10M and 100M process rows,
+or at the sizes of ``--growth-rows``, and prints its table.
+
 Figures are medians of a few runs (parsers) or one long run (ingest) on whatever machine this
 is; compare runs on the same machine. ``--ingest-rows`` sets the ingest size (default 2,000,000
 process rows), ``--skip-ingest`` leaves it out.
@@ -26,6 +29,9 @@ from benchmarks.corpus_ps import CORPORA as PS_CORPORA
 from benchmarks.corpus_tasklist import CORPORA as TASKLIST_CORPORA
 from benchmarks.corpus_top import CORPORA as TOP_CORPORA
 from benchmarks.corpus_windows_ps import CORPORA as WINDOWS_PS_CORPORA
+from benchmarks.growth import bench_growth
+from benchmarks.growth_figures import parse_sizes
+from benchmarks.growth_table import print_growth_table
 from benchmarks.ingest import bench_ingest
 from benchmarks.parsing import bench_parsers
 from benchmarks.programs import bench_programs, print_programs_table
@@ -110,9 +116,24 @@ def main() -> int:
     parser.add_argument("--api-snapshots", type=int, default=500, help="per machine")
     parser.add_argument("--api-processes", type=int, default=100, help="per snapshot")
     parser.add_argument("--server-url", default=SERVER_URL, help="PostgreSQL server to use")
+    parser.add_argument(
+        "--growth", action="store_true", help="run only the growth benchmark (hours at 100M)"
+    )
+    parser.add_argument(
+        "--growth-rows",
+        type=parse_sizes,
+        default=[10_000_000, 100_000_000],
+        help="the growth benchmark's sizes in process rows, comma-separated"
+        " (default 10000000,100000000)",
+    )
     args = parser.parse_args()
     machine = _machine()
     print(f"machine: {machine}", flush=True)
+    if args.growth:
+        growth = bench_growth(args.server_url, args.growth_rows)
+        print_growth_table(growth, args.growth_rows)
+        _write({"machine": machine, **growth})
+        return 0
     results: dict[str, float] = {} if args.skip_parsers else bench_parsers(CORPORA)
     if not args.skip_programs:
         results |= bench_programs(CORPORA)
@@ -130,9 +151,13 @@ def main() -> int:
         print_programs_table(results)
     if not args.skip_api:
         _print_api_table(results)
-    RESULTS.write_text(json.dumps({"machine": machine, **results}, indent=2) + "\n")
-    print(f"written to {RESULTS}")
+    _write({"machine": machine, **results})
     return 0
+
+
+def _write(results: dict[str, float | str]) -> None:
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {RESULTS}")
 
 
 sys.exit(main())

@@ -41,7 +41,17 @@ from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import free_port
 from procmon.settings import Settings
 
-__all__ = ["QUESTIONS", "bench_api"]
+__all__ = [
+    "QUESTIONS",
+    "STATS_FIELDS",
+    "Question",
+    "bench_api",
+    "bench_database",
+    "cache_retirer",
+    "fleet_variables",
+    "serving",
+    "timed_round",
+]
 
 _DAY = timedelta(days=1)
 
@@ -57,7 +67,8 @@ class Question:
 
 # Variables every question may use: the probe machine and the fleet's time windows; the
 # lifetimes' whole UTC days end at the fleet's last midnight (their SQL takes the days too).
-def _variables(fleet: Fleet) -> dict[str, Any]:
+def fleet_variables(fleet: Fleet) -> dict[str, Any]:
+    """The variables the questions take, for ``fleet``."""
     midnight = FLEET_END.replace(hour=0, minute=0, second=0, microsecond=0)
     return {
         "machine": fleet.probe_machine,
@@ -157,7 +168,8 @@ FROM (
 GROUP BY {group}
 ORDER BY {group}
 """
-_STATS_FIELDS = "processCount snapshotCount avgCpuPercent maxCpuPercent sumRssBytes cpuSeconds"
+# What the processStats questions ask of each group.
+STATS_FIELDS = "processCount snapshotCount avgCpuPercent maxCpuPercent sumRssBytes cpuSeconds"
 # The hourly rollup's whole hours of the week: its end is FLEET_END, a whole hour.
 _WEEK_HOURS = (
     "bucket_start >= %(weekFrom)s AND bucket_start < date_bin('1 hour', %(to)s, '2001-01-01Z')"
@@ -257,7 +269,7 @@ QUESTIONS = (
         "h_week_fleet_os_per_hour",
         f"""query ($weekFrom: DateTime!, $to: DateTime!) {{
              processStats(from: $weekFrom, to: $to, groupBy: [OS_TYPE], bucket: "1h") {{
-               osType bucketStart {_STATS_FIELDS} source }} }}""",
+               osType bucketStart {STATS_FIELDS} source }} }}""",
         _FROM_ROLLUP.format(
             group="os_type, bucket_start",
             group_rollup="os_type, bucket_start",
@@ -271,7 +283,7 @@ QUESTIONS = (
     ),
     Question(
         "i_all_fleet_per_process_name",
-        f"""{{ processStats(groupBy: [PROCESS_NAME]) {{ processName {_STATS_FIELDS} source }} }}""",
+        f"""{{ processStats(groupBy: [PROCESS_NAME]) {{ processName {STATS_FIELDS} source }} }}""",
         _FROM_ROLLUP.format(
             group="process_name",
             group_rollup="process_name",
@@ -291,7 +303,7 @@ def _percentiles(latencies: list[float]) -> dict[str, float]:
     return {"p50_ms": cuts[49] * 1000, "p95_ms": cuts[94] * 1000, "p99_ms": cuts[98] * 1000}
 
 
-async def _timed_round(
+async def timed_round(
     port: int,
     headers: dict[str, str],
     body: dict[str, Any],
@@ -330,32 +342,40 @@ def _sql_p50(database_url: str, question: Question, variables: dict[str, Any]) -
     return statistics.median(timings) * 1000
 
 
+def cache_retirer(
+    cache: redis.asyncio.Redis, settings: Settings
+) -> Callable[[], Awaitable[object]]:
+    """What the worker does after each batch, to be awaited before an uncached request: every
+    cached answer of ``settings``' API is retired (its cache generation bumped)."""
+    generation = f"{settings.redis_prefix}:{GENERATION}"
+
+    async def retire() -> None:
+        await cache.incr(generation)
+
+    return retire
+
+
 async def _measure(
     port: int, token: str, settings: Settings, fleet: Fleet, requests: int, *, workers: int
 ) -> dict[str, float]:
     """Each question at 1 and 8 clients, uncached and cached; with more than one API process
     at 8 clients only (one client leaves the others idle)."""
-    variables = _variables(fleet)
+    variables = fleet_variables(fleet)
     cache = redis.asyncio.Redis.from_url(settings.redis_url)
-    generation = f"{settings.redis_prefix}:{GENERATION}"
+    retire_cached_answers = cache_retirer(cache, settings)
     figures: dict[str, float] = {}
     headers = {"Authorization": f"Bearer {token}"}
     client_counts = (1, 8) if workers == 1 else (8,)
     suffix = "" if workers == 1 else f"_w{workers}"
-
-    async def retire_cached_answers() -> None:
-        # What the worker does after each batch: every cached answer is retired.
-        await cache.incr(generation)
-
     for question in QUESTIONS:
         body = {"query": question.query, "variables": variables}
-        await _timed_round(port, headers, body, 8, 16)  # warm: plans, pools, cache
+        await timed_round(port, headers, body, 8, 16)  # warm: plans, pools, cache
         for clients in client_counts:
             rounds = {
-                "uncached": await _timed_round(
+                "uncached": await timed_round(
                     port, headers, body, clients, requests, retire_cached_answers
                 ),
-                "cached": await _timed_round(port, headers, body, clients, requests),
+                "cached": await timed_round(port, headers, body, clients, requests),
             }
             for kind, result in rounds.items():
                 for name, value in result.items():
@@ -381,7 +401,7 @@ async def _busiest_share(port: int, headers: dict[str, str], api_pid: int) -> fl
 
 
 @contextmanager
-def _serving(settings: Settings, workers: int) -> Iterator[int]:
+def serving(settings: Settings, workers: int) -> Iterator[int]:
     """``procmon api --workers N`` on ``settings``, until the block ends; yields its pid."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
     env |= settings.environment() | {"PROCMON_LOG_LEVEL": "WARNING"}
@@ -403,24 +423,48 @@ def _serving(settings: Settings, workers: int) -> Iterator[int]:
         api.wait(30)
 
 
-def bench_api(server_url: str, machines: int, snapshots: int, processes: int) -> dict[str, float]:
-    """Load the fleet into a new database, serve it with ``procmon api`` (one process, then
-    two), and measure."""
-    name = f"bench-api-{uuid.uuid4().hex[:8]}"
-    database_url = make_conninfo(server_url, dbname=f"procmon_bench_api_{uuid.uuid4().hex[:8]}")
-    # No rate limit: the benchmark's clients ask far more than one key may.
+@contextmanager
+def bench_database(
+    server_url: str, kind: str, *, statement_timeout: float | None = None
+) -> Iterator[Settings]:
+    """A new migrated database on ``server_url`` and the settings of an API serving it (a
+    free port, a Redis prefix of its own, no rate limit: the benchmark's clients ask far more
+    than one key may; ``statement_timeout`` seconds a query, else the default); the database
+    and the prefix's keys go when the block ends."""
+    name = f"bench-{kind}-{uuid.uuid4().hex[:8]}"
+    database_url = make_conninfo(server_url, dbname=f"procmon_bench_{kind}_{uuid.uuid4().hex[:8]}")
     settings = Settings(
-        database_url=database_url, redis_prefix=name, api_port=free_port(), api_rate_limit=0
+        database_url=database_url,
+        redis_prefix=name,
+        api_port=free_port(),
+        api_rate_limit=0,
     )
+    if statement_timeout is not None:
+        settings = settings.model_copy(update={"api_statement_timeout": statement_timeout})
     create_database(database_url)
     try:
         migrate(database_url)
+        yield settings
+    finally:
+        drop_database(database_url)
+        client = redis.Redis.from_url(settings.redis_url)
+        keys = list(client.scan_iter(f"{name}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+def bench_api(server_url: str, machines: int, snapshots: int, processes: int) -> dict[str, float]:
+    """Load the fleet into a new database, serve it with ``procmon api`` (one process, then
+    two), and measure."""
+    with bench_database(server_url, "api") as settings:
+        database_url = settings.database_url
         fleet = load_fleet(database_url, machines, snapshots, processes)
         row_bytes = process_row_bytes(database_url)
         token = create_api_key(database_url, name="bench", role="reader")
         figures: dict[str, float] = {}
         for workers in (1, 2):
-            with _serving(settings, workers) as api_pid:
+            with serving(settings, workers) as api_pid:
                 figures |= asyncio.run(
                     _measure(settings.api_port, token, settings, fleet, 200, workers=workers)
                 )
@@ -430,16 +474,9 @@ def bench_api(server_url: str, machines: int, snapshots: int, processes: int) ->
                             settings.api_port, {"Authorization": f"Bearer {token}"}, api_pid
                         )
                     )
-        variables = _sql_variables(_variables(fleet))
+        variables = _sql_variables(fleet_variables(fleet))
         for question in QUESTIONS:
             figures[f"api_{question.key}_sql_p50_ms"] = _sql_p50(database_url, question, variables)
-    finally:
-        drop_database(database_url)
-        client = redis.Redis.from_url(settings.redis_url)
-        keys = list(client.scan_iter(f"{name}:*"))
-        if keys:
-            client.delete(*keys)
-        client.close()
     return {
         "api_fleet_machines": fleet.machines,
         "api_fleet_snapshots_per_machine": fleet.snapshots,

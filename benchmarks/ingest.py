@@ -31,8 +31,9 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
@@ -40,21 +41,24 @@ import redis
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from benchmarks.corpus_ps import ps_aux_history
+from benchmarks.ingest_topic import PROCESSES_PER_SNAPSHOT, published_topics
 from procmon.cache import GENERATION
 from procmon.database import create_database, drop_database, migrate
-from procmon.devstack import free_port, start_dev_broker
-from procmon.envelope import make_envelope
-from procmon.kafka import ensure_topics, publish_raw
+from procmon.devstack import free_port
+from procmon.kafka import ensure_topics
 from procmon.migrations import packaged_migrations, record_as_applied
 from procmon.partitions import ENSURE_PARTITIONS
 from procmon.settings import Settings
 
-__all__ = ["PROCESSES_PER_SNAPSHOT", "bench_ingest"]
+__all__ = [
+    "bench_ingest",
+    "copy_processes",
+    "dump",
+    "ingest_pass",
+    "worker_rate",
+    "worker_settings",
+]
 
-PROCESSES_PER_SNAPSHOT = 150
-_MACHINES = 200
-_PUBLISH_CHUNK = 1000
 _PHASE_LINE = re.compile(r'^procmon_worker_phase_seconds_total\{phase="(\w+)"\} (\S+)$', re.M)
 SKELETON_SCHEMA = Path(__file__).with_name("skeleton_schema.sql")
 _TIMEOUT_SECONDS = 1800
@@ -66,34 +70,12 @@ _POLL_SECONDS = 0.02
 _DEAD_LETTER_CHECK_SECONDS = 1.0
 
 
-def _messages(snapshots: int) -> list[tuple[bytes | None, bytes]]:
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    every = timedelta(minutes=1)
-    messages: list[tuple[bytes | None, bytes]] = []
-    for n in range(snapshots):
-        machine, listing = n % _MACHINES, n // _MACHINES
-        envelope = make_envelope(
-            raw_output=ps_aux_history(
-                PROCESSES_PER_SNAPSHOT,
-                machine=machine,
-                listing=listing,
-                first_at=start,
-                every=every,
-            ),
-            machine_id=f"bench-{machine}",
-            machine_name=f"bench-{machine}",
-            os_type="linux",
-            os_version="6.1",
-            command_type="ps aux",
-            timestamp=start + listing * every,
-        )
-        messages.append((envelope.key, envelope.to_bytes()))
-    return messages
-
-
-def _run_worker(settings: Settings, snapshots: int) -> tuple[dict[str, float], float]:
-    """Run one worker until it stored ``snapshots``; return its seconds per phase and the
-    wall-clock time (``time.time()``) at which the last of them was first seen stored."""
+def _run_worker(
+    settings: Settings, snapshots: int, after_id: int
+) -> tuple[dict[str, float], float]:
+    """Run one worker until it stored ``snapshots`` (those of ids past ``after_id``); return
+    its seconds per phase and the wall-clock time (``time.time()``) at which the last of them
+    was first seen stored."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROCMON_")}
     env |= settings.environment()
     worker = subprocess.Popen(
@@ -107,7 +89,9 @@ def _run_worker(settings: Settings, snapshots: int) -> tuple[dict[str, float], f
         next_check = time.monotonic()
         with psycopg.connect(settings.database_url, autocommit=True) as conn:
             while time.monotonic() < deadline:
-                row = conn.execute("SELECT count(*) FROM commands").fetchone()
+                row = conn.execute(
+                    "SELECT count(*) FROM commands WHERE id > %s", (after_id,)
+                ).fetchone()
                 if row is not None and row[0] >= snapshots:
                     return _phase_seconds(settings), time.time()
                 if time.monotonic() >= next_check:
@@ -131,25 +115,26 @@ def _phase_seconds(settings: Settings) -> dict[str, float]:
     return {match[1]: float(match[2]) for match in _PHASE_LINE.finditer(text)}
 
 
-def _worker_rate(database_url: str, stored_at: float) -> float:
-    """Rows stored per second from the first batch's transaction start to ``stored_at``."""
+def worker_rate(database_url: str, stored_at: float, *, after_id: int = 0) -> float:
+    """Rows stored per second from the first batch's transaction start to ``stored_at``: the
+    rows of the snapshots of ids past ``after_id`` (those a pass stored)."""
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             """SELECT extract(epoch FROM min(received_at)),
-                      (SELECT count(*) FROM processes)
-               FROM commands"""
+                      (SELECT count(*) FROM processes WHERE command_id > %(after)s)
+               FROM commands WHERE id > %(after)s""",
+            {"after": after_id},
         ).fetchone()
     assert row is not None
     started, rows = float(row[0]), int(row[1])
     return rows / (stored_at - started)
 
 
-def _dump(database_url: str, table: str) -> bytes:
+def dump(database_url: str, query: sql.Composable) -> bytes:
+    """What ``query`` returns, as binary COPY data."""
     buffer = io.BytesIO()
     # COPY reads a partitioned table only through a query.
-    statement = sql.SQL("COPY (SELECT * FROM {}) TO STDOUT (FORMAT binary)").format(
-        sql.Identifier(table)
-    )
+    statement = sql.SQL("COPY ({}) TO STDOUT (FORMAT binary)").format(query)
     with psycopg.connect(database_url) as conn, conn.cursor().copy(statement) as copy:
         for block in copy:
             buffer.write(block)
@@ -191,33 +176,35 @@ def _copy_once(
     create_database(url)
     try:
         migrate(url)
-        with psycopg.connect(url) as conn, conn.cursor() as cur:
-            cur.execute(ENSURE_PARTITIONS, (days, 1))
-            with cur.copy("COPY commands FROM STDIN (FORMAT binary)") as copy:
-                copy.write(commands)
+        with psycopg.connect(url) as conn:
+            with conn.cursor() as cur:
+                cur.execute(ENSURE_PARTITIONS, (days, 1))
+                with cur.copy("COPY commands FROM STDIN (FORMAT binary)") as copy:
+                    copy.write(commands)
             conn.commit()
-            _checkpoint(server_url)
-            started = time.perf_counter()
-            with cur.copy("COPY processes FROM STDIN (FORMAT binary)") as copy:
-                for offset in range(0, len(processes), 1 << 20):
-                    copy.write(processes[offset : offset + (1 << 20)])
-            conn.commit()
-            return rows / (time.perf_counter() - started)
+            return copy_processes(conn, processes, rows, server_url)
     finally:
         drop_database(url)
 
 
-def _worker_pass(
-    server_url: str, bootstrap: str, topic: str, snapshots: int, schema: Path | None
-) -> tuple[str, dict[str, float], float]:
-    """One worker (its own consumer group) storing the topic into a new database.
+def copy_processes(
+    conn: psycopg.Connection[Any], processes: bytes, rows: int, server_url: str
+) -> float:
+    """The rate of one plain binary COPY of ``processes`` (``rows`` process rows, as
+    :func:`dump` gives them) into ``conn``'s database, committed, after a CHECKPOINT."""
+    _checkpoint(server_url)
+    started = time.perf_counter()
+    with conn.cursor() as cur, cur.copy("COPY processes FROM STDIN (FORMAT binary)") as copy:
+        for offset in range(0, len(processes), 1 << 20):
+            copy.write(processes[offset : offset + (1 << 20)])
+    conn.commit()
+    return rows / (time.perf_counter() - started)
 
-    The database has ``schema`` applied, or procmon's own when None. Returns its URL (the
-    caller drops it), the worker's seconds per phase and when its last commit was seen.
-    """
+
+def worker_settings(database_url: str, bootstrap: str, topic: str) -> Settings:
+    """A worker of a consumer group of its own, storing ``topic`` into ``database_url``."""
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    database_url = make_conninfo(server_url, dbname=f"procmon_bench_{uuid.uuid4().hex[:8]}")
-    settings = Settings(
+    return Settings(
         database_url=database_url,
         kafka_bootstrap=bootstrap,
         kafka_idempotence=False,
@@ -230,6 +217,32 @@ def _worker_pass(
         # one pass and not another would make the passes differ by when the timer fired.
         rollup_interval=3600.0,
     )
+
+
+def ingest_pass(
+    settings: Settings, server_url: str, snapshots: int, *, after_id: int = 0
+) -> tuple[dict[str, float], float]:
+    """One worker of ``settings`` storing its topic's ``snapshots`` into its database, where
+    the snapshots of ids up to ``after_id`` were before, after a CHECKPOINT; its seconds per
+    phase and when its last commit was seen (see :func:`worker_rate`)."""
+    try:
+        asyncio.run(ensure_topics(settings))
+        _checkpoint(server_url)
+        return _run_worker(settings, snapshots, after_id)
+    finally:
+        redis.Redis.from_url(settings.redis_url).delete(f"{settings.redis_prefix}:{GENERATION}")
+
+
+def _worker_pass(
+    server_url: str, bootstrap: str, topic: str, snapshots: int, schema: Path | None
+) -> tuple[str, dict[str, float], float]:
+    """One worker (its own consumer group) storing the topic into a new database.
+
+    The database has ``schema`` applied, or procmon's own when None. Returns its URL (the
+    caller drops it), the worker's seconds per phase and when its last commit was seen.
+    """
+    database_url = make_conninfo(server_url, dbname=f"procmon_bench_{uuid.uuid4().hex[:8]}")
+    settings = worker_settings(database_url, bootstrap, topic)
     create_database(database_url)
     try:
         if schema is None:
@@ -240,14 +253,10 @@ def _worker_pass(
                 # Another schema on purpose: the worker refuses a database without the
                 # record of procmon's migrations.
                 record_as_applied(conn, packaged_migrations())
-        asyncio.run(ensure_topics(settings))
-        _checkpoint(server_url)
-        phases, stored_at = _run_worker(settings, snapshots)
+        phases, stored_at = ingest_pass(settings, server_url, snapshots)
     except BaseException:
         drop_database(database_url)
         raise
-    finally:
-        redis.Redis.from_url(settings.redis_url).delete(f"{name}:{GENERATION}")
     return database_url, phases, stored_at
 
 
@@ -265,7 +274,7 @@ def _median_rate(
                 server_url, bootstrap, topic, snapshots, schema
             )
             try:
-                rates.append(_worker_rate(database_url, stored_at))
+                rates.append(worker_rate(database_url, stored_at))
             except BaseException:
                 drop_database(database_url)
                 raise
@@ -286,26 +295,14 @@ def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
     """Process rows per second: one worker end to end, the plain COPY floor, and the same
     worker on the walking skeleton's schema; and the worker's seconds per phase."""
     snapshots = -(-target_rows // PROCESSES_PER_SNAPSHOT)
-    messages = _messages(snapshots)
-    broker, bootstrap = start_dev_broker()
-    topic = f"bench-{uuid.uuid4().hex[:8]}"
-    try:
-        asyncio.run(
-            ensure_topics(
-                Settings(kafka_bootstrap=bootstrap, topic=topic, dead_letter_topic=f"{topic}-dead")
-            )
-        )
-        publisher = Settings(kafka_bootstrap=bootstrap, kafka_idempotence=False, topic=topic)
-        for start in range(0, len(messages), _PUBLISH_CHUNK):
-            asyncio.run(publish_raw(publisher, messages[start : start + _PUBLISH_CHUNK]))
-        worker_rate, phases, database_url = _median_rate(
-            server_url, bootstrap, topic, snapshots, None
-        )
+    with published_topics(snapshots) as (bootstrap, [topic]):
+        rate, phases, database_url = _median_rate(server_url, bootstrap, topic, snapshots, None)
         try:
             with psycopg.connect(database_url) as conn:
                 row = conn.execute("SELECT count(*) FROM processes").fetchone()
             rows = int(row[0]) if row else 0
-            commands, processes = _dump(database_url, "commands"), _dump(database_url, "processes")
+            commands = dump(database_url, sql.SQL("SELECT * FROM commands"))
+            processes = dump(database_url, sql.SQL("SELECT * FROM processes"))
             days = _days(database_url)
         finally:
             drop_database(database_url)
@@ -314,17 +311,14 @@ def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
             server_url, bootstrap, topic, snapshots, SKELETON_SCHEMA
         )
         drop_database(skeleton_url)
-    finally:
-        broker.kill()
-        broker.wait()
     total = sum(phases.values()) or 1.0
     return {
         "ingest_process_rows": rows,
         "ingest_snapshots": snapshots,
-        "ingest_rows_per_s": worker_rate,
+        "ingest_rows_per_s": rate,
         "copy_floor_rows_per_s": floor,
-        "ingest_vs_floor": worker_rate / floor,
+        "ingest_vs_floor": rate / floor,
         "ingest_skeleton_schema_rows_per_s": skeleton_rate,
-        "ingest_vs_skeleton_schema": worker_rate / skeleton_rate,
+        "ingest_vs_skeleton_schema": rate / skeleton_rate,
         **{f"ingest_phase_{phase}_share": seconds / total for phase, seconds in phases.items()},
     }

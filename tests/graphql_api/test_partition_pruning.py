@@ -18,7 +18,7 @@ import pytest
 from psycopg import sql as psql
 
 import graphql_api.budget
-from benchmarks.api import QUESTIONS, _variables
+from benchmarks.api import QUESTIONS, fleet_variables
 from benchmarks.api_fleet import FLEET_END, Fleet, load_fleet
 from graphql_api.db import fetch_all
 from streams.sql import STATS_ROLLUPS
@@ -92,7 +92,7 @@ async def test_each_question_reads_only_the_partitions_of_its_range(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, fleet = fleet_database
-    variables = _variables(fleet)
+    variables = fleet_variables(fleet)
     statements: list[Statement] = []
     run = fetch_all
 
