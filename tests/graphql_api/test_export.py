@@ -263,3 +263,16 @@ async def test_the_export_filters_by_labels_as_graphql_does(labelled: httpx.Asyn
         ("db-1", "init"),
         ("db-1", "postgres"),
     ] * 2
+
+
+async def test_graphql_reads_a_list_stored_as_null_as_the_empty_list(
+    big: str, serve: Serve
+) -> None:
+    query = "{ processes(first: 2, orderBy: PID_ASC) { nodes { pid truncatedFields } } }"
+    async with serve(big) as client:
+        response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["processes"]["nodes"] == [
+        {"pid": 1, "truncatedFields": ["user"]},
+        {"pid": 2, "truncatedFields": []},
+    ]
