@@ -86,40 +86,44 @@ CREATE TABLE machines (
 );
 
 -- One row per process of a snapshot, in normalized units. observed_at is the snapshot's
--- "timestamp": a snapshot's rows are in the partition of its commands row's day.
+-- "timestamp": a snapshot's rows are in the partition of its commands row's day. The columns
+-- are in the order that wastes no byte on alignment: 8-byte values, then 4-byte ones, then
+-- texts (migration 0007; README "Partitions and retention", Sizing).
 CREATE TABLE processes (
     -- The snapshot's commands.id. No foreign key: the worker writes a snapshot's commands row
     -- and its processes in one transaction, and checking the key row by row halved the COPY.
     command_id        bigint      NOT NULL,
-    line_number       integer     NOT NULL,
-    machine_id        text        NOT NULL,
     observed_at       timestamptz NOT NULL,
-    pid               integer     NOT NULL,
-    ppid              integer,
-    "user"            text,
-    process_name      text        NOT NULL,
-    command_line      text,
-    cpu_percent       real,
-    memory_percent    real,
-    rss_bytes         bigint,
-    vsz_bytes         bigint,
-    memory_usage_bytes bigint,
-    status            text,
-    status_raw        text,
-    start_time        timestamptz,
-    cpu_time_seconds  double precision,
-    tty               text,
-    threads           integer,
-    nice              integer,
-    priority          integer,
-    truncated_fields  text[]      NOT NULL DEFAULT '{}',
-    -- The seconds the printed start time covers (ps aux's 14:03 covers 60).
-    start_time_precision real,
     -- Process history (README "Process history"): the process across the machine's
     -- snapshots, and CPU measured since the previous snapshot it was in.
     process_key       bigint,
+    rss_bytes         bigint,
+    vsz_bytes         bigint,
+    memory_usage_bytes bigint,
+    start_time        timestamptz,
+    cpu_time_seconds  double precision,
+    line_number       integer     NOT NULL,
+    pid               integer     NOT NULL,
+    ppid              integer,
+    threads           integer,
+    nice              integer,
+    priority          integer,
+    cpu_percent       real,
+    memory_percent    real,
+    -- The seconds the printed start time covers (ps aux's 14:03 covers 60).
+    start_time_precision real,
     interval_seconds  real,
     interval_cpu_percent real,
+    machine_id        text        NOT NULL,
+    process_name      text        NOT NULL,
+    "user"            text,
+    command_line      text,
+    status            text,
+    status_raw        text,
+    tty               text,
+    -- NULL where no field was cut: an empty array would cost every row 13 bytes, NULL one bit.
+    -- The API and the export read NULL as the empty list (procmon.columns).
+    truncated_fields  text[],
     -- The key is also the processes(command_id) index: a snapshot's rows, in listing order.
     CONSTRAINT processes_pkey PRIMARY KEY (command_id, line_number, observed_at)
 ) PARTITION BY RANGE (observed_at);
@@ -127,11 +131,13 @@ CREATE TABLE processes (
 -- A program across the fleet over a time range (no query follows a pid across snapshots).
 CREATE INDEX processes_name_observed_idx ON processes (process_name, observed_at);
 -- One machine over a time range. No index on "user": the per-user questions the API serves
--- select one machine and a time range first. The key is included so that one process's rows
--- are found in the index alone (processHistory, the worker relabelling a chain); an index
--- led by the key would take an insert at a place of its own for every live process.
-CREATE INDEX processes_machine_observed_idx ON processes (machine_id, observed_at)
-    INCLUDE (process_key);
+-- select one machine and a time range first. Nothing included: a snapshot's rows share the
+-- key, which B-tree deduplication then stores once for all of them (an included column would
+-- turn deduplication off and cost the index six times the bytes a row). One process's rows
+-- (processHistory, the worker relabelling a chain) are its machine's rows in a time range
+-- whose process_key is read from the table; an index led by the key would take an insert at
+-- a place of its own for every live process.
+CREATE INDEX processes_machine_observed_idx ON processes (machine_id, observed_at);
 
 -- The partitions of the time-partitioned tables, with their bounds as UTC days: the bound of
 -- a timestamptz key is read as the instant it is, that of a date key as the day it is.

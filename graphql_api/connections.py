@@ -115,7 +115,8 @@ async def process_history(
     def condition(params: QueryParams) -> Condition:
         in_range = process_condition(None, params, start=start, end=end)
         # Its machine's rows from where it was first seen (process_keys), through the index
-        # of a machine's rows over time, which carries each row's key.
+        # of a machine's rows over time; each row's key is read from the table (the index,
+        # deduplicated, carries none: migration 0007).
         of_key = psql.SQL(
             "(p.machine_id, p.observed_at) >= (SELECT machine_id, first_seen FROM process_keys"
             " WHERE process_key = {key}) AND p.machine_id = (SELECT machine_id FROM process_keys"

@@ -98,7 +98,7 @@ ORDER BY machine_id
 
 # Every column of a process row (procmon.columns declares them), as Process.from_row reads
 # them.
-_PROCESS_COLUMNS = ", ".join(f"p.{column.sql_name}" for column in COLUMNS)
+_PROCESS_COLUMNS = ", ".join(column.select_sql("p") for column in COLUMNS)
 
 # One statement for a whole batch of snapshots; LATERAL applies the limit per snapshot
 # while walking the primary key (command_id, line_number) in listing order. A NULL limit
@@ -169,12 +169,7 @@ SNAPSHOT_COUNT = "SELECT count(*) AS total FROM commands AS c WHERE {where}"
 # Every column a researcher may want, in the export's order, named as it names them.
 EXPORT_PROCESSES = (
     "SELECT "
-    + ", ".join(
-        f"p.{column.sql_name}"
-        if column.field_name == column.name
-        else f'p.{column.sql_name} AS "{column.field_name}"'
-        for column in EXPORT_COLUMNS
-    )
+    + ", ".join(column.select_sql("p", column.field_name) for column in EXPORT_COLUMNS)
     + """
 FROM processes AS p {join}
 WHERE {where}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from procmon.columns import COPY_COLUMNS
+from procmon.columns import COLUMNS_BY_NAME, COPY_COLUMNS
 
 __all__ = [
     "BUMP_HISTORY_REVISIONS",
@@ -142,7 +142,7 @@ PROCESS_COLUMN_TYPES = tuple(str(column.sql_type) for column in COPY_COLUMNS)
 
 _COPY = "COPY processes ({}) FROM STDIN (FORMAT binary)"
 COPY_PROCESSES = _COPY.format(", ".join(column.sql_name for column in COPY_COLUMNS))
-# Every column but truncated_fields, which then takes its default, '{}'.
+# Every column but truncated_fields, which is then NULL: no field was cut (procmon.columns).
 _UNTRUNCATED = tuple(column for column in COPY_COLUMNS if column.name != "truncated_fields")
 UNTRUNCATED_COLUMN_TYPES = tuple(str(column.sql_type) for column in _UNTRUNCATED)
 COPY_UNTRUNCATED_PROCESSES = _COPY.format(", ".join(column.sql_name for column in _UNTRUNCATED))
@@ -181,9 +181,13 @@ ORDER BY "timestamp", content_hash
 # What linking reads of stored rows (streams.history.StoredRow's fields, in order). Here and
 # below, a snapshot's rows are named by its id and its timestamp (their observed_at), so that
 # only the partitions of those times are read.
-SNAPSHOT_HISTORY_ROWS = """
-SELECT command_id, line_number, pid, process_name, start_time, start_time_precision,
-       cpu_time_seconds, truncated_fields, process_key, interval_seconds, interval_cpu_percent
+_HISTORY_READ = (
+    "command_id", "line_number", "pid", "process_name", "start_time", "start_time_precision",
+    "cpu_time_seconds", "truncated_fields", "process_key", "interval_seconds",
+    "interval_cpu_percent",
+)  # fmt: skip
+SNAPSHOT_HISTORY_ROWS = f"""
+SELECT {", ".join(COLUMNS_BY_NAME[name].select_sql("processes") for name in _HISTORY_READ)}
 FROM processes WHERE command_id = ANY(%s::bigint[]) AND observed_at = ANY(%s::timestamptz[])
 ORDER BY command_id, line_number
 """

@@ -254,7 +254,7 @@ class SnapshotWriter:
                     plan = await self._history.link_batch(cur, stored_now)
                 copy_started = time.perf_counter()
                 # Rows with truncated fields, the few, are copied apart: an array is dumped in
-                # Python, and the others take the column's default, the empty array.
+                # Python, and the others leave it NULL, which is read as the empty list.
                 truncated: list[tuple[object, ...]] = []
                 async with cur.copy(COPY_UNTRUNCATED_PROCESSES) as copy:
                     await copy.write(COPY_SIGNATURE)

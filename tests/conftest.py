@@ -14,8 +14,10 @@ import hypothesis
 import psycopg
 import pytest
 import redis
+from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
+from procmon.columns import COLUMNS
 from procmon.database import create_database, drop_database, migrate
 from procmon.devstack import start_dev_broker
 from procmon.migrations import packaged_migrations
@@ -37,6 +39,13 @@ SERVER_URL = os.environ.get("PROCMON_TEST_SERVER_URL", "postgresql://postgres@12
 def fresh_database_url(prefix: str) -> str:
     """Return the URL of a new, uniquely named database on the test server (not created)."""
     return make_conninfo(SERVER_URL, dbname=f"{prefix}_{uuid.uuid4().hex[:12]}")
+
+
+# Every column of processes in the declaration's order, as the API reads it (since migration
+# 0007 an empty list is stored as NULL): the same rows whatever the table's column order.
+PROCESS_ROWS = sql.SQL("SELECT {} FROM processes AS p ORDER BY command_id, line_number").format(
+    sql.SQL(", ").join(sql.SQL(column.read_sql("p")) for column in COLUMNS)
+)
 
 
 def make_partitions(conn: psycopg.Connection[Any], *moments: datetime) -> None:

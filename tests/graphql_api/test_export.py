@@ -42,7 +42,8 @@ def big(clean_database: str) -> str:
                    "user", process_name, command_line, cpu_percent, truncated_fields)
                SELECT snapshot.id, n, 'big', '2024-05-01T00:00:00Z', n, 'u' || (n %% 3),
                       'p' || n, 'run, "quoted" ' || n, n / 100.0,
-                      CASE WHEN n = 1 THEN ARRAY['user'] ELSE '{}' END
+                      -- NULL where nothing was cut, as the worker stores it.
+                      CASE WHEN n = 1 THEN ARRAY['user'] END
                FROM snapshot, generate_series(1, %(rows)s) AS n""",
             {"rows": ROWS},
         )
@@ -76,6 +77,8 @@ async def test_ndjson_with_a_filter_and_range(big: str, serve: Serve) -> None:
     assert [r["pid"] for r in records] == list(range(3, 31, 3))
     assert records[0]["cpu_percent"] == pytest.approx(0.03)
     assert records[0]["start_time"] is None
+    # Stored as NULL, exported as the empty list it stands for.
+    assert {tuple(r["truncated_fields"]) for r in records} == {()}
 
 
 async def _response_bodies(database_url: str, redis_prefix: str, query: bytes) -> list[bytes]:
@@ -137,6 +140,7 @@ async def test_parquet_has_every_row_with_the_columns_types(big: str, serve: Ser
     assert (first["pid"], first["user"], first["command_line"]) == (1, "u1", 'run, "quoted" 1')
     assert first["observed_at"] == datetime(2024, 5, 1, tzinfo=UTC)
     assert first["truncated_fields"] == ["user"]
+    assert table.column("truncated_fields")[1].as_py() == []
     assert first["start_time"] is None
     assert table.column("cpu_percent")[30].as_py() == pytest.approx(0.31)
     assert table.column("line_number").to_pylist() == list(range(1, ROWS + 1))
@@ -259,3 +263,16 @@ async def test_the_export_filters_by_labels_as_graphql_does(labelled: httpx.Asyn
         ("db-1", "init"),
         ("db-1", "postgres"),
     ] * 2
+
+
+async def test_graphql_reads_a_list_stored_as_null_as_the_empty_list(
+    big: str, serve: Serve
+) -> None:
+    query = "{ processes(first: 2, orderBy: PID_ASC) { nodes { pid truncatedFields } } }"
+    async with serve(big) as client:
+        response = await client.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"]["processes"]["nodes"] == [
+        {"pid": 1, "truncatedFields": ["user"]},
+        {"pid": 2, "truncatedFields": []},
+    ]

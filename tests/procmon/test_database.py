@@ -71,7 +71,7 @@ def test_the_indexes_the_queries_need_exist(database_url: str) -> None:
         "commands_timestamp_idx": '("timestamp")',
         "processes_pkey": "(command_id, line_number, observed_at)",
         "processes_name_observed_idx": "(process_name, observed_at)",
-        "processes_machine_observed_idx": "(machine_id, observed_at) INCLUDE (process_key)",
+        "processes_machine_observed_idx": "(machine_id, observed_at)",
         "ingest_errors_message_key": '(topic, partition, "offset")',
         "commands_unrolled_idx": '("timestamp") WHERE (rolled_up_at IS NULL)',
         "process_days_pkey": "(machine_id, day, process_key)",

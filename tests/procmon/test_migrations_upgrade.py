@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,12 @@ from psycopg.types.json import Jsonb
 
 from graphql_api import create_app
 from procmon.api_keys import hash_token
+from procmon.columns import COLUMNS_BY_NAME
 from procmon.database import migrate, require_current_schema
 from procmon.migrations import packaged_migrations
+from procmon.partitions import ENSURE_PARTITIONS
 from procmon.settings import Settings
-from tests.conftest import migrated_database
+from tests.conftest import PROCESS_ROWS, migrated_database
 from tests.procmon.test_migrations import database_made_with
 from tests.streams.machines_aggregate import (
     MACHINES_ANSWER,
@@ -116,6 +118,14 @@ _COMMANDS_WITH_TEXTS = sql.SQL(
 )
 
 
+def _read(table: str, column: str) -> sql.Composable:
+    """A column of ``table`` (as ``t``), a process column as the API reads it: since 0007 an
+    empty list is stored as NULL, the same row as before."""
+    if table == "processes":
+        return sql.SQL(COLUMNS_BY_NAME[column].read_sql("t"))
+    return sql.Identifier(column)
+
+
 def _rows(
     database_url: str, columns: dict[str, list[str]], *, texts_apart: bool = False
 ) -> dict[str, list[tuple[Any, ...]]]:
@@ -125,7 +135,7 @@ def _rows(
         return {
             table: conn.execute(
                 sql.SQL("SELECT {} FROM {} AS t ORDER BY 1, 2").format(
-                    sql.SQL(", ").join(map(sql.Identifier, columns[table])),
+                    sql.SQL(", ").join(_read(table, column) for column in columns[table]),
                     _COMMANDS_WITH_TEXTS
                     if texts_apart and table == "commands"
                     else sql.Identifier(table),
@@ -249,3 +259,93 @@ async def test_an_upgrade_from_0003_fills_machines_and_answers_the_same(
         )
     after = await _answer(url, MACHINES_ANSWER, redis_prefix=redis_prefix, api_role="procmon_api")
     assert after == before
+
+
+_PROCESS_PARTITIONS = """SELECT partition_name, first_day, end_day FROM procmon_partitions
+                         WHERE parent_table = 'processes' ORDER BY first_day"""
+
+
+@pytest.fixture
+def database_at_0006() -> Iterator[str]:
+    """A database migrated to 0006, holding rows in a one-day and a three-day partition of
+    processes, some with fields cut short."""
+    with migrated_database("procmon_at_0006", up_to=6) as url:
+        with psycopg.connect(url) as conn:
+            conn.execute(ENSURE_PARTITIONS, ([_at("2024-05-01T00:00:00")], 1))
+            conn.execute(ENSURE_PARTITIONS, ([_at("2024-05-10T00:00:00")], 3))
+            for machine, when in (("host-a", "2024-05-01T10:00:00"),
+                                  ("host-b", "2024-05-10T23:00:00"),
+                                  ("host-a", "2024-05-09T01:00:00")):  # fmt: skip
+                conn.execute(
+                    """WITH snapshot AS (
+                         INSERT INTO commands (machine_id, machine_name, os_type, os_version,
+                             command_type, "timestamp", content_hash, schema_version, format,
+                             process_count)
+                         VALUES (%(machine)s, %(machine)s, 'linux', '6', 'ps aux', %(when)s,
+                                 encode(sha256(convert_to(%(machine)s || %(when)s, 'UTF8')),
+                                        'hex'), 2, 'ps aux', 3)
+                         RETURNING id, "timestamp")
+                       INSERT INTO processes (command_id, line_number, machine_id,
+                           observed_at, pid, ppid, "user", process_name, command_line,
+                           cpu_percent, memory_percent, rss_bytes, vsz_bytes,
+                           memory_usage_bytes, status, status_raw, start_time,
+                           cpu_time_seconds, tty, threads, nice, priority, truncated_fields,
+                           start_time_precision, process_key, interval_seconds,
+                           interval_cpu_percent)
+                       SELECT s.id, n + 1, %(machine)s, s."timestamp", 100 + n, 1,
+                              CASE WHEN n = 2 THEN 'systemd+' ELSE 'root' END, 'p' || n,
+                              '/usr/bin/p' || n || ' --flag', n * 1.5, 0.25, n * 4096,
+                              n * 8192, NULL, 'sleeping', 'S', s."timestamp" - interval '1h',
+                              n * 2.5, 'pts/' || n, n, -n, 20 + n,
+                              CASE WHEN n = 2 THEN ARRAY['user', 'command_line']
+                                   ELSE '{}' END,
+                              60, 1000 * n + s.id, 60, n * 0.5
+                       FROM snapshot AS s, generate_series(0, 2) AS n""",
+                    {"machine": machine, "when": _at(when)},
+                )
+        yield url
+
+
+def test_the_leaner_rows_of_0007_keep_every_row_and_partition(database_at_0006: str) -> None:
+    url = database_at_0006
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(PROCESS_ROWS).fetchall()
+        partitions = conn.execute(_PROCESS_PARTITIONS).fetchall()
+    assert len(rows) == 9
+    # The three-day partition is kept as it was, not cut into days.
+    assert [(p[1], p[2]) for p in partitions if p[0] == "processes_20240508"] == [
+        (date(2024, 5, 8), date(2024, 5, 11))
+    ]
+
+    run = migrate(url)
+    assert [m.version for m in run.applied] == [7]
+    with psycopg.connect(url) as conn:
+        assert conn.execute(PROCESS_ROWS).fetchall() == rows
+        assert conn.execute(_PROCESS_PARTITIONS).fetchall() == partitions
+        # Nothing cut is stored as NULL; a cut field as it was.
+        stored = conn.execute(
+            "SELECT truncated_fields, count(*) FROM processes GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert stored == [(["user", "command_line"], 3), (None, 6)]
+        # The 8-byte columns lead, the texts follow the 4-byte ones.
+        order = [
+            row[0]
+            for row in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = 'processes'::regclass"
+                " AND attnum > 0 AND NOT attisdropped ORDER BY attnum"
+            )
+        ]
+        assert order[:2] == ["command_id", "observed_at"]
+        assert order.index("line_number") < order.index("machine_id")
+        left = conn.execute(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'processes_before_0007%'"
+        ).fetchone()
+        assert left == (0,)
+        # Each partition's rows are found through its new indexes.
+        conn.execute("SET enable_seqscan = off")
+        found = conn.execute(
+            "SELECT count(*) FROM processes WHERE machine_id = 'host-a'"
+            " AND observed_at >= '2024-05-08T00:00:00Z'"
+        ).fetchone()
+        assert found == (3,)
+    require_current_schema(url)

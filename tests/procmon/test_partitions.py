@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from procmon.database import create_database, drop_database, migrate
 from procmon.migrations import packaged_migrations
 from procmon.partitions import ENSURE_PARTITIONS, days_ahead
-from tests.conftest import at_once, fresh_database_url, make_partitions
+from tests.conftest import PROCESS_ROWS, at_once, fresh_database_url, make_partitions
 
 # Every column of each table, so that the comparison misses none; a listing's text is in
 # raw_outputs after the upgrade.
@@ -28,7 +28,6 @@ _AFTER = _COMMANDS.format(
     raw_output="r.raw_output",
     join='JOIN raw_outputs AS r ON r.command_id = id AND r."timestamp" = commands."timestamp"',
 )
-_PROCESSES = "SELECT * FROM processes ORDER BY command_id, line_number"
 _PARTITIONED = (
     "commands",
     "process_days",
@@ -114,7 +113,7 @@ def _everything(database_url: str, commands: LiteralString) -> dict[str, list[tu
     with psycopg.connect(database_url) as conn:
         found = {
             "commands": conn.execute(commands).fetchall(),
-            "processes": conn.execute(_PROCESSES).fetchall(),
+            "processes": conn.execute(PROCESS_ROWS).fetchall(),
         }
         for table in _OTHERS:
             found[table] = conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
