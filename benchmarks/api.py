@@ -429,7 +429,8 @@ def bench_database(
 ) -> Iterator[Settings]:
     """A new migrated database on ``server_url`` and the settings of an API serving it (a
     free port, a Redis prefix of its own, no rate limit: the benchmark's clients ask far more
-    than one key may; ``statement_timeout`` seconds a query, else the default); the database
+    than one key may; ``statement_timeout`` seconds a query and a request, else the
+    defaults: PROCMON_API_STATEMENT_TIMEOUT and PROCMON_API_REQUEST_SECONDS); the database
     and the prefix's keys go when the block ends."""
     name = f"bench-{kind}-{uuid.uuid4().hex[:8]}"
     database_url = make_conninfo(server_url, dbname=f"procmon_bench_{kind}_{uuid.uuid4().hex[:8]}")
@@ -440,7 +441,12 @@ def bench_database(
         api_rate_limit=0,
     )
     if statement_timeout is not None:
-        settings = settings.model_copy(update={"api_statement_timeout": statement_timeout})
+        settings = settings.model_copy(
+            update={
+                "api_statement_timeout": statement_timeout,
+                "api_request_seconds": statement_timeout,
+            }
+        )
     create_database(database_url)
     try:
         migrate(database_url)

@@ -10,7 +10,7 @@ not answer it, graphql_api.stats_rollups); one worker's end-to-end ingest rate i
 loaded database beside a COPY floor into it, the median of three passes each
 (benchmarks.growth_ingest); and one retention run
 removing the fleet's oldest day, timed. The raw question reads every row of the month: the
-API's statement timeout is raised for it (``_STATEMENT_TIMEOUT``).
+API's statement timeout and request budget are raised for it (``_STATEMENT_TIMEOUT``).
 """
 
 from __future__ import annotations
