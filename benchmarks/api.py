@@ -425,11 +425,11 @@ def serving(settings: Settings, workers: int) -> Iterator[int]:
 
 @contextmanager
 def bench_database(
-    server_url: str, kind: str, *, statement_timeout: float | None = None
+    server_url: str, kind: str, *, time_limit: float | None = None
 ) -> Iterator[Settings]:
     """A new migrated database on ``server_url`` and the settings of an API serving it (a
     free port, a Redis prefix of its own, no rate limit: the benchmark's clients ask far more
-    than one key may; ``statement_timeout`` seconds a query and a request, else the
+    than one key may; ``time_limit`` seconds a query and a request, else the
     defaults: PROCMON_API_STATEMENT_TIMEOUT and PROCMON_API_REQUEST_SECONDS); the database
     and the prefix's keys go when the block ends."""
     name = f"bench-{kind}-{uuid.uuid4().hex[:8]}"
@@ -440,12 +440,9 @@ def bench_database(
         api_port=free_port(),
         api_rate_limit=0,
     )
-    if statement_timeout is not None:
+    if time_limit is not None:
         settings = settings.model_copy(
-            update={
-                "api_statement_timeout": statement_timeout,
-                "api_request_seconds": statement_timeout,
-            }
+            update={"api_statement_timeout": time_limit, "api_request_seconds": time_limit}
         )
     create_database(database_url)
     try:

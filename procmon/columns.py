@@ -140,7 +140,7 @@ class ProcessColumn:
         """The column as a select list item of ``table``'s rows, named ``name`` (the
         column's own name when None)."""
         value = self.read_sql(table)
-        if value == f"{table}.{self.sql_name}" and name in (None, self.name):
+        if not self.empty_as_null and name in (None, self.name):
             return value
         return f'{value} AS "{name or self.name}"'
 
