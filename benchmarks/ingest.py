@@ -9,10 +9,11 @@ is every stored row over the time from the first batch's transaction start (the 
 ``received_at``) to the moment the last commit is seen (the count of snapshots is polled every
 ``_POLL_SECONDS``), so group joining is not counted and every batch is, whatever the batch size.
 The floor is a plain ``COPY`` of the rows the worker stored (their history columns too), in
-binary, into a fresh database with the same schema: the median of three, and so is the
-worker's rate (three passes, each a consumer group of its own reading the whole topic into a
-fresh database): one pass's rate varied by a third from run to run on the 2-core benchmark
-machine, which a single pass against a median would report as the pipeline's.
+binary, into a fresh database with the same schema, run right after each of the worker's three
+passes (each a consumer group of its own reading the whole topic into a fresh database); the
+ratio is the median of the three pairs' ratios. One pass's rate varied by a third from run to
+run on the 2-core benchmark machine, and its speed drifts over minutes: a floor timed minutes
+after the worker's passes would have measured the drift with the pipeline.
 The same worker then reads the same topic three times more into databases with the walking
 skeleton's schema (``skeleton_schema.sql``), and its per-phase seconds
 (``procmon_worker_phase_seconds``, summed over procmon's passes) say where the time went.
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -62,7 +64,6 @@ __all__ = [
 _PHASE_LINE = re.compile(r'^procmon_worker_phase_seconds_total\{phase="(\w+)"\} (\S+)$', re.M)
 SKELETON_SCHEMA = Path(__file__).with_name("skeleton_schema.sql")
 _TIMEOUT_SECONDS = 1800
-_FLOOR_RUNS = 3
 _WORKER_RUNS = 3
 # Polled this often, a pass of a few seconds is timed to about 1%; each poll is one index-only
 # count of a few thousand snapshots.
@@ -162,16 +163,8 @@ def _days(database_url: str) -> list[datetime]:
 def _copy_floor(
     server_url: str, commands: bytes, processes: bytes, rows: int, days: list[datetime]
 ) -> float:
-    """The median rate of three plain binary COPYs of the rows, each into a fresh database
-    with the partitions of the rows' ``days``."""
-    return statistics.median(
-        _copy_once(server_url, commands, processes, rows, days) for _ in range(_FLOOR_RUNS)
-    )
-
-
-def _copy_once(
-    server_url: str, commands: bytes, processes: bytes, rows: int, days: list[datetime]
-) -> float:
+    """The rate of a plain binary COPY of the rows into a fresh database with the partitions
+    of the rows' ``days``."""
     url = make_conninfo(server_url, dbname=f"procmon_bench_floor_{uuid.uuid4().hex[:8]}")
     create_database(url)
     try:
@@ -260,64 +253,89 @@ def _worker_pass(
     return database_url, phases, stored_at
 
 
-def _median_rate(
-    server_url: str, bootstrap: str, topic: str, snapshots: int, schema: Path | None
-) -> tuple[float, dict[str, float], str]:
-    """The median rate of three passes, their seconds per phase summed, and the URL of the
-    first pass's database, kept for its rows (the caller drops it); the others are dropped."""
+class _Rows:
+    """The rows the first pass stored, as binary COPY data, for the floor's passes."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.commands = b""
+        self.processes = b""
+        self.days: list[datetime] = []
+
+    def read(self, database_url: str) -> None:
+        """Keep the rows of ``database_url``, unless rows were kept already."""
+        if self.count:
+            return
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM processes").fetchone()
+        self.count = int(row[0]) if row else 0
+        self.commands = dump(database_url, sql.SQL("SELECT * FROM commands"))
+        self.processes = dump(database_url, sql.SQL("SELECT * FROM processes"))
+        self.days = _days(database_url)
+
+
+def _passes(
+    server_url: str,
+    bootstrap: str,
+    topic: str,
+    snapshots: int,
+    schema: Path | None,
+    *,
+    keep: Callable[[str], None] = lambda _: None,
+    after_each: Callable[[], None] = lambda: None,
+) -> tuple[list[float], dict[str, float]]:
+    """The rates of three passes and their seconds per phase summed. ``keep`` reads each
+    pass's database before it is dropped; ``after_each`` runs once it is, so that nothing of
+    it (autovacuum reading its new rows) runs beside what it times."""
     rates: list[float] = []
     phases: dict[str, float] = {}
-    kept = ""
-    try:
-        for _ in range(_WORKER_RUNS):
-            database_url, pass_phases, stored_at = _worker_pass(
-                server_url, bootstrap, topic, snapshots, schema
-            )
-            try:
-                rates.append(worker_rate(database_url, stored_at))
-            except BaseException:
-                drop_database(database_url)
-                raise
-            for phase, seconds in pass_phases.items():
-                phases[phase] = phases.get(phase, 0.0) + seconds
-            if kept:
-                drop_database(database_url)
-            else:
-                kept = database_url
-    except BaseException:
-        if kept:
-            drop_database(kept)
-        raise
-    return statistics.median(rates), phases, kept
+    for _ in range(_WORKER_RUNS):
+        database_url, pass_phases, stored_at = _worker_pass(
+            server_url, bootstrap, topic, snapshots, schema
+        )
+        try:
+            rates.append(worker_rate(database_url, stored_at))
+            keep(database_url)
+        finally:
+            drop_database(database_url)
+        after_each()
+        for phase, seconds in pass_phases.items():
+            phases[phase] = phases.get(phase, 0.0) + seconds
+    return rates, phases
 
 
 def bench_ingest(server_url: str, target_rows: int) -> dict[str, float]:
     """Process rows per second: one worker end to end, the plain COPY floor, and the same
-    worker on the walking skeleton's schema; and the worker's seconds per phase."""
+    worker on the walking skeleton's schema; and the worker's seconds per phase.
+
+    Each of the worker's passes is followed by a floor's, and the ratio is the median of the
+    three pairs': the speed of the benchmark machine drifts over minutes, and a ratio of
+    passes minutes apart measures the drift too."""
     snapshots = -(-target_rows // PROCESSES_PER_SNAPSHOT)
-    with published_topics(snapshots) as (bootstrap, [topic]):
-        rate, phases, database_url = _median_rate(server_url, bootstrap, topic, snapshots, None)
-        try:
-            with psycopg.connect(database_url) as conn:
-                row = conn.execute("SELECT count(*) FROM processes").fetchone()
-            rows = int(row[0]) if row else 0
-            commands = dump(database_url, sql.SQL("SELECT * FROM commands"))
-            processes = dump(database_url, sql.SQL("SELECT * FROM processes"))
-            days = _days(database_url)
-        finally:
-            drop_database(database_url)
-        floor = _copy_floor(server_url, commands, processes, rows, days)
-        skeleton_rate, _, skeleton_url = _median_rate(
-            server_url, bootstrap, topic, snapshots, SKELETON_SCHEMA
+    stored = _Rows()
+    floors: list[float] = []
+
+    def floor_after() -> None:
+        floors.append(
+            _copy_floor(server_url, stored.commands, stored.processes, stored.count, stored.days)
         )
-        drop_database(skeleton_url)
+
+    with published_topics(snapshots) as (bootstrap, [topic]):
+        rates, phases = _passes(
+            server_url, bootstrap, topic, snapshots, None, keep=stored.read, after_each=floor_after
+        )
+        skeleton_rates, _ = _passes(server_url, bootstrap, topic, snapshots, SKELETON_SCHEMA)
+    ratios = [rate / floor for rate, floor in zip(rates, floors, strict=True)]
+    rate, skeleton_rate = statistics.median(rates), statistics.median(skeleton_rates)
     total = sum(phases.values()) or 1.0
     return {
-        "ingest_process_rows": rows,
+        "ingest_process_rows": stored.count,
         "ingest_snapshots": snapshots,
         "ingest_rows_per_s": rate,
-        "copy_floor_rows_per_s": floor,
-        "ingest_vs_floor": rate / floor,
+        "copy_floor_rows_per_s": statistics.median(floors),
+        "ingest_vs_floor": statistics.median(ratios),
+        "ingest_vs_floor_lowest": min(ratios),
+        "ingest_vs_floor_highest": max(ratios),
         "ingest_skeleton_schema_rows_per_s": skeleton_rate,
         "ingest_vs_skeleton_schema": rate / skeleton_rate,
         **{f"ingest_phase_{phase}_share": seconds / total for phase, seconds in phases.items()},
