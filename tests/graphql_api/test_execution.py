@@ -4,6 +4,7 @@ the same data in the same order, the same errors at the same paths."""
 from __future__ import annotations
 
 import asyncio
+import enum
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -14,6 +15,14 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graphql_api.execution import LeafFieldsExecutionContext
+
+
+@strawberry.enum
+class Kind(enum.Enum):
+    """An enum, completed by its own output coercion like a scalar."""
+
+    PLAIN = "plain"
+    ODD = "odd"
 
 
 @strawberry.type
@@ -27,6 +36,7 @@ class Item:
     # Declared non-null and float, but some items hold what the full path must refuse.
     required: str
     ratio: float
+    kind: Kind
 
     @strawberry.field
     async def doubled(self) -> int:
@@ -35,7 +45,9 @@ class Item:
         return 2 * self.number
 
 
-def _item(number: int, *, note: str | None, required: object, ratio: object) -> Item:
+def _item(
+    number: int, *, note: str | None, required: object, ratio: object, kind: object = Kind.PLAIN
+) -> Item:
     # required and ratio take what their declared types refuse: the full path must catch it.
     return Item(
         number=number,
@@ -44,13 +56,14 @@ def _item(number: int, *, note: str | None, required: object, ratio: object) -> 
         at=datetime(2026, 1, number, tzinfo=UTC),
         required=required,  # type: ignore[arg-type]
         ratio=ratio,  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
     )
 
 
 _ITEMS = [
     _item(1, note=None, required="x", ratio=0.5),
     _item(2, note="n", required=None, ratio=1.0),
-    _item(3, note=None, required="z", ratio="no"),
+    _item(3, note=None, required="z", ratio="no", kind="not a kind"),
 ]
 
 
@@ -67,6 +80,16 @@ class Query:
     def first(self) -> Item:
         """The first item."""
         return _ITEMS[0]
+
+    @strawberry.field
+    def gaps(self) -> list[Item | None]:
+        """Items with a null among them."""
+        return [_ITEMS[0], None, _ITEMS[1]]
+
+    @strawberry.field
+    def good(self) -> list[Item]:
+        """Items whose plain fields all answer, twice over."""
+        return [_ITEMS[0], _ITEMS[1], _ITEMS[0]]
 
 
 class _CountingResolves(SchemaExtension):
@@ -112,6 +135,15 @@ _QUERIES = [
     "{ items { ratio name } }",
     # At the root's non-null field: the whole answer is null.
     "{ first { required number } items { number } }",
+    # Lists of plain leaves only, completed in one loop: aliases, a repeated field, a
+    # fragment, a skipped field; a null item; a list of non-null items.
+    "{ good { b: name number ...G n: number note @skip(if: true) at } }"
+    " fragment G on Item { note }",
+    "{ gaps { number name } good { at } }",
+    "{ good { number __typename } }",
+    # An enum: its members answer, a value not among them is refused at its path.
+    "{ good { kind number } }",
+    "{ items { number kind } }",
 ]
 
 
@@ -147,6 +179,40 @@ async def test_plain_leaves_skip_the_full_path() -> None:
         "Item.ratio",
         "Query.items",
     ]
+
+
+class _ObjectsCompleted(LeafFieldsExecutionContext):
+    """The fast path, counting the objects graphql-core completed one by one."""
+
+    objects: ClassVar[list[str]] = []
+
+    def complete_object_value(self, return_type: Any, *rest: Any) -> Any:
+        """Note the object's type, then complete it in full."""
+        type(self).objects.append(return_type.name)
+        return super().complete_object_value(return_type, *rest)
+
+
+@pytest.mark.parametrize(
+    ("query", "one_by_one"),
+    [
+        # Only plain leaves: the list is completed in one loop.
+        ("{ good { number name note at } }", []),
+        ("{ items { number name note at } }", []),
+        # A resolver, a null item, a value only the full path may refuse: item by item.
+        ("{ good { number doubled } }", ["Item"] * 3),
+        ("{ gaps { number } }", ["Item"] * 2),
+        ("{ items { ratio } }", ["Item"] * 3),
+        ("{ good { kind } }", []),
+        ("{ items { kind } }", ["Item"] * 3),
+    ],
+)
+async def test_lists_of_plain_leaves_skip_completing_each_item(
+    query: str, one_by_one: list[str]
+) -> None:
+    _ObjectsCompleted.objects = []
+    result = await _schema(_ObjectsCompleted).execute(query)
+    assert result.data is not None
+    assert _ObjectsCompleted.objects == one_by_one
 
 
 async def test_a_middleware_sees_every_field_as_before() -> None:
