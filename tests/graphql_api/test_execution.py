@@ -48,7 +48,8 @@ class Item:
 def _item(
     number: int, *, note: str | None, required: object, ratio: object, kind: object = Kind.PLAIN
 ) -> Item:
-    # required and ratio take what their declared types refuse: the full path must catch it.
+    # required, ratio and kind take what their declared types refuse: the full path must
+    # catch it.
     return Item(
         number=number,
         name="abc"[number - 1],
