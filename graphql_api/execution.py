@@ -21,16 +21,24 @@ the full path may decide, a deferred or streamed part) goes the full path whole.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from enum import Enum
+from math import isfinite
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLFloat,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLString,
     Undefined,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
@@ -39,6 +47,45 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 __all__ = ["LeafFieldsExecutionContext"]
+
+_INT_RANGE = range(GRAPHQL_MIN_INT, GRAPHQL_MAX_INT + 1)
+_Coercion = Callable[[Any], Any]
+
+
+def _output_coercion(leaf: GraphQLScalarType | GraphQLEnumType) -> _Coercion:
+    """The type's output coercion, answering first for the value it is commonly given: one of
+    the type's own Python type, which that coercion returns as it is, or a member of a
+    strawberry enum, by the name that coercion gives it. Anything else goes to the coercion,
+    which tries one Python type after another (and a strawberry enum each member in turn)."""
+    coerce = leaf.coerce_output_value
+    if leaf is GraphQLFloat:
+
+        def coerce_float(value: Any) -> Any:
+            return value if type(value) is float and isfinite(value) else coerce(value)
+
+        return coerce_float
+    if leaf is GraphQLInt:
+
+        def coerce_int(value: Any) -> Any:
+            return value if type(value) is int and value in _INT_RANGE else coerce(value)
+
+        return coerce_int
+    if leaf is GraphQLString or leaf is GraphQLBoolean:
+        own = str if leaf is GraphQLString else bool
+
+        def coerce_own(value: Any) -> Any:
+            return value if type(value) is own else coerce(value)
+
+        return coerce_own
+    members = getattr(leaf, "wrapped_cls", None)
+    if not isinstance(members, type) or not issubclass(members, Enum):
+        return coerce
+    names = {member: coerce(member) for member in members}
+
+    def coerce_member(value: Any) -> Any:
+        return names[value] if type(value) is members else coerce(value)
+
+    return coerce_member
 
 
 class _Leaf:
@@ -51,7 +98,7 @@ class _Leaf:
         self, field: GraphQLField, leaf: GraphQLScalarType | GraphQLEnumType, *, nullable: bool
     ) -> None:
         self.nullable = nullable
-        self.coerce: Callable[[Any], Any] = leaf.coerce_output_value
+        self.coerce: _Coercion = _output_coercion(leaf)
         self.resolve: Callable[..., Any] = field.resolve  # type: ignore[assignment]
         definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
         self.attribute: str | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import json
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -68,6 +69,28 @@ _ITEMS = [
 ]
 
 
+def _edge(number: object, name: object, ratio: object) -> Item:
+    return Item(
+        number=number,  # type: ignore[arg-type]
+        name=name,  # type: ignore[arg-type]
+        note=None,
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+        required="r",
+        ratio=ratio,  # type: ignore[arg-type]
+        kind=Kind.ODD,
+    )
+
+
+# An Int as a bool or a whole float, a String as an int or a bool, a Float as an int or a bool;
+# then what each refuses: an Int past 32 bits, a Float that is not finite.
+_EDGES = [
+    _edge(True, 7, 2),
+    _edge(3.0, False, True),
+    _edge(2**31, "s", float("nan")),
+    _edge(-(2**31), "t", float("inf")),
+]
+
+
 @strawberry.type
 class Query:
     """Items whose some fields fail, under a nullable list so the rest still answer."""
@@ -86,6 +109,12 @@ class Query:
     def gaps(self) -> list[Item | None]:
         """Items with a null among them."""
         return [_ITEMS[0], None, _ITEMS[1]]
+
+    @strawberry.field
+    def edges(self) -> list[Item | None]:
+        """Items whose plain fields hold values their types take only after converting them,
+        or refuse: not the Python type the field declares."""
+        return list(_EDGES)
 
     @strawberry.field
     def good(self) -> list[Item]:
@@ -145,6 +174,9 @@ _QUERIES = [
     # An enum: its members answer, a value not among them is refused at its path.
     "{ good { kind number } }",
     "{ items { number kind } }",
+    # Values converted or refused by their type's own coercion, beside ones taken as they are.
+    "{ edges { number name ratio kind } }",
+    "{ edges { name kind } }",
 ]
 
 
@@ -154,6 +186,8 @@ async def test_the_answer_is_the_full_paths(query: str) -> None:
     quick = await _schema(LeafFieldsExecutionContext).execute(query)
     assert quick.data == full.data
     assert _order(quick.data) == _order(full.data)
+    # As sent: True and 1, 2 and 2.0 are equal in Python, not in the JSON a client reads.
+    assert json.dumps(quick.data) == json.dumps(full.data)
     assert [(e.message, e.path) for e in quick.errors or []] == [
         (e.message, e.path) for e in full.errors or []
     ]
