@@ -153,6 +153,8 @@ async def run_agent(
     spool, until SIGTERM or SIGINT."""
     clock = clock or SystemClock()
     spool = Spool(settings.spool_dir, settings.spool_max_bytes)
+    if removed := spool.remove_half_written():
+        log.warning("removed %d half-written file(s) a killed agent left in the spool", removed)
     delivery = Delivery(settings, spool, clock)
     ticker = Ticker(
         Schedule.for_machine(identity.machine_id, interval),

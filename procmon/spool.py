@@ -2,10 +2,11 @@
 
 Each listing is one file holding its Kafka key and value, written to a temporary name, synced
 and renamed into place: a file under its final name is always whole, and a temporary one left
-by a process killed mid-write is removed when the spool is next opened. Files are named by a
-sequence number (the time in nanoseconds, or one past the newest file), so their names sort
-oldest first. The spool is bounded in bytes: past the bound the oldest files are dropped, and
-the drops counted in a file of the spool's own.
+by an agent killed mid-write is removed when the next agent starts (not by `procmon spool
+status` or `flush` beside a running agent: the file could be that agent's, being written).
+Files are named by a sequence number (the time in nanoseconds, or one past the newest file), so
+their names sort oldest first. The spool is bounded in bytes: past the bound the oldest files
+are dropped, and the drops counted in a file of the spool's own.
 """
 
 from __future__ import annotations
@@ -59,16 +60,25 @@ class Spool:
     """A directory of spooled listings, bounded to ``max_bytes``."""
 
     def __init__(self, directory: Path, max_bytes: int) -> None:
-        """Open (creating it if needed) the spool in ``directory``, removing what a killed
-        process left half-written."""
+        """Open (creating it if needed) the spool in ``directory``."""
         self.directory = directory
         self.max_bytes = max_bytes
         try:
             directory.mkdir(parents=True, exist_ok=True)
-            for leftover in directory.glob(f"*{_TEMPORARY_SUFFIX}"):
-                leftover.unlink(missing_ok=True)
         except OSError as exc:
             raise CollectorError(f"cannot use the spool directory {directory}: {exc}") from exc
+
+    def remove_half_written(self) -> int:
+        """Remove the temporary files a killed writer left; how many. Only the spool's one
+        writer (the agent, as it starts) may call this: another process's file in progress
+        looks the same."""
+        try:
+            leftovers = list(self.directory.glob(f"*{_TEMPORARY_SUFFIX}"))
+            for leftover in leftovers:
+                leftover.unlink(missing_ok=True)
+        except OSError as exc:
+            raise CollectorError(f"cannot clean the spool {self.directory}: {exc}") from exc
+        return len(leftovers)
 
     def _files(self) -> list[Path]:
         return sorted(self.directory.glob(f"*{_SUFFIX}"))

@@ -38,12 +38,19 @@ def test_a_reopened_spool_keeps_its_messages_and_their_order(tmp_path: Path) -> 
     assert [value for _, value in _messages(again)] == [b"one", b"two", b"three"]
 
 
-def test_a_half_written_file_is_removed_on_opening(tmp_path: Path) -> None:
+def test_a_half_written_file_is_removed_by_the_writer_only(tmp_path: Path) -> None:
     Spool(tmp_path, max_bytes=10_000).put(b"m", b"whole")
-    (tmp_path / "00000000000000000001.listing.tmp").write_bytes(b"\x00\x00")
+    half_written = tmp_path / "00000000000000000001.listing.tmp"
+    half_written.write_bytes(b"\x00\x00")
+    # Opened beside the agent (`procmon spool status`, `flush`): the file may be the agent's
+    # listing in progress, so it stays.
     spool = Spool(tmp_path, max_bytes=10_000)
+    assert spool.status().files == 1
+    assert half_written.exists()
+    assert spool.remove_half_written() == 1
     assert not list(tmp_path.glob("*.tmp"))
     assert _messages(spool) == [(b"m", b"whole")]
+    assert spool.remove_half_written() == 0
 
 
 def test_a_full_spool_drops_the_oldest_first_and_counts_them(
