@@ -8,7 +8,9 @@ API process, then by two), after the daily rollup counted the API's fleet (timed
 200 x 500 x 100).
 
 ``--growth`` runs only the growth benchmark (benchmarks.growth) at 10M and 100M process rows,
-or at the sizes of ``--growth-rows``, and prints its table.
+or at the sizes of ``--growth-rows``, and prints its table. ``--peers`` runs only procmon's API
+beside PostGraphile v4 and v5 on the API's fleet (benchmarks.peers), ``--peer-requests`` a
+server's requests per question and round (default 200).
 
 Figures are medians of a few runs (parsers) or one long run (ingest) on whatever machine this
 is; compare runs on the same machine. ``--ingest-rows`` sets the ingest size (default 2,000,000
@@ -34,6 +36,7 @@ from benchmarks.growth_figures import parse_sizes
 from benchmarks.growth_table import print_growth_table
 from benchmarks.ingest import bench_ingest
 from benchmarks.parsing import bench_parsers
+from benchmarks.peers import bench_peers, print_peers_table
 from benchmarks.programs import bench_programs, print_programs_table
 from history.linking import LINKER
 from parsers.row_assembly import ASSEMBLER
@@ -126,9 +129,28 @@ def main() -> int:
         help="the growth benchmark's sizes in process rows, comma-separated"
         " (default 10000000,100000000)",
     )
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="run only the API beside PostGraphile v4 and v5 (installed from npm into the cache)",
+    )
+    parser.add_argument(
+        "--peer-requests", type=int, default=200, help="per server, question and round"
+    )
     args = parser.parse_args()
     machine = _machine()
     print(f"machine: {machine}", flush=True)
+    if args.peers:
+        peers = bench_peers(
+            args.server_url,
+            args.api_machines,
+            args.api_snapshots,
+            args.api_processes,
+            args.peer_requests,
+        )
+        print_peers_table(peers)
+        _write({"machine": machine, **peers})
+        return 0
     if args.growth:
         growth = bench_growth(args.server_url, args.growth_rows)
         print_growth_table(growth, args.growth_rows)
