@@ -24,11 +24,18 @@ from graphql_api.orders import (
     process_order,
     snapshot_order,
 )
-from graphql_api.page_statements import commands_join, compose, counter, where_after
+from graphql_api.page_statements import (
+    commands_join,
+    compose,
+    counter,
+    process_columns,
+    where_after,
+)
 from graphql_api.pages import page_size
 from graphql_api.process import Process
 from graphql_api.process_connection import ProcessConnection
 from graphql_api.relay import Connection, connection_page
+from graphql_api.selection import selected_process_columns
 from graphql_api.types import Snapshot
 
 __all__ = ["SnapshotConnection", "process_history", "processes", "snapshots"]
@@ -74,7 +81,7 @@ async def _process_page(
     selected = condition(params)
     statement = compose(
         sql.PROCESS_PAGE,
-        keys=order.select(),
+        columns=process_columns(selected_process_columns(info.selected_fields), order),
         join=commands_join(selected),
         where=where_after(field, selected, order, after, params),
         order=order.order_by(),

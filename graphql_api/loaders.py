@@ -18,7 +18,8 @@ from graphql_api.budget import Fetch
 from graphql_api.filter_inputs import ProcessFilter
 from graphql_api.filters import QueryParams, process_condition
 from graphql_api.orders import ProcessOrderBy, process_order
-from graphql_api.page_statements import commands_join, compose, where_after
+from graphql_api.page_statements import commands_join, compose, process_columns, where_after
+from procmon.columns import API_COLUMNS, COLUMNS_BY_NAME, ProcessColumn
 
 __all__ = [
     "ProcessPage",
@@ -31,6 +32,8 @@ __all__ = [
     "load_raw_outputs",
 ]
 
+
+_SNAPSHOT_ID = COLUMNS_BY_NAME["command_id"]
 
 # A snapshot as the loaders of its listing know it: its id and its timestamp, which names the
 # partition of its text.
@@ -52,11 +55,13 @@ class ProcessPage:
     size: int
     after: str | None
     filter: ProcessFilter | None = field(compare=False, hash=False)
+    # The columns the request selects of the processes (graphql_api.selection).
+    columns: tuple[ProcessColumn, ...] = API_COLUMNS
     page_key: tuple[object, ...] = field(init=False)
 
     def __post_init__(self) -> None:
         # Filter inputs are dataclasses without a hash; their repr tells them apart.
-        key = (self.order_by, self.size, self.after, repr(self.filter))
+        key = (self.order_by, self.size, self.after, repr(self.filter), self.columns)
         object.__setattr__(self, "page_key", key)
 
 
@@ -121,7 +126,8 @@ async def load_process_pages(fetch: Fetch, requests: Sequence[ProcessPage]) -> l
             sql.PROCESS_PAGES_OF_SNAPSHOTS,
             ids=params.add(ids),
             times=params.add([page.observed_at for page in pages]),
-            keys=order.select(),
+            # Each row's snapshot id tells the pages apart.
+            columns=process_columns(dict.fromkeys((*request.columns, _SNAPSHOT_ID)), order),
             join=commands_join(condition),
             where=where_after("processes", condition, order, request.after, params),
             order=order.order_by(),

@@ -1,11 +1,12 @@
 """What a list's statement is composed of around its template in :mod:`graphql_api.sql`: the
-join to ``commands`` when the filter needs it, the keyset condition after a cursor, and the
-count of the whole list (``totalCount``), run only when asked.
+columns a page of processes reads, the join to ``commands`` when the filter needs it, the
+keyset condition after a cursor, and the count of the whole list (``totalCount``), run only
+when asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import LiteralString
 
 from psycopg import sql as psql
@@ -15,13 +16,20 @@ from graphql_api.budget import Fetch
 from graphql_api.filters import Condition, QueryParams
 from graphql_api.orders import Order
 from graphql_api.pages import decode_cursor
+from procmon.columns import ProcessColumn
 
-__all__ = ["commands_join", "compose", "counter", "where_after"]
+__all__ = ["commands_join", "compose", "counter", "process_columns", "where_after"]
 
 
 def compose(template: LiteralString, **parts: psql.Composable) -> psql.Composed:
     """The statement of ``template`` with its ``{name}`` slots filled by ``parts``."""
     return psql.SQL(template).format(**parts)
+
+
+def process_columns(columns: Iterable[ProcessColumn], order: Order) -> psql.Composable:
+    """A page's select list: ``columns`` of ``processes AS p``, then ``order``'s sort key."""
+    read = [psql.SQL(column.select_sql("p")) for column in columns]
+    return psql.SQL(", ").join([*read, order.select()])
 
 
 def commands_join(condition: Condition) -> psql.Composable:

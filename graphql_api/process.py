@@ -91,9 +91,10 @@ class Process:
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Self:
-        """Build a process from a row of ``PROCESSES_OF_SNAPSHOTS``."""
-        fields = {field: row[column] for field, column in _COPIED}
+        """Build a process from a row of ``PROCESSES_OF_SNAPSHOTS`` or ``PROCESS_PAGE``; a
+        column the statement did not read (the request does not select it) is None."""
+        fields = {field: row.get(column) for field, column in _COPIED}
         for field, column in _IDS:
-            value = row[column]
+            value = row.get(column)
             fields[field] = None if value is None else strawberry.ID(str(value))
         return cls(**fields)

@@ -23,6 +23,7 @@ from graphql_api.page_statements import counter
 from graphql_api.pages import decode_cursor, page_size
 from graphql_api.process import Process
 from graphql_api.relay import Connection, connection_page
+from graphql_api.selection import selected_process_columns
 
 __all__ = ["PagedSnapshot", "ProcessConnection", "snapshot_processes"]
 
@@ -70,6 +71,7 @@ async def snapshot_processes(
         size=size,
         after=after,
         filter=filter,
+        columns=selected_process_columns(info.selected_fields),
     )
     rows = await info.context.processes.load(request)
 

@@ -126,31 +126,24 @@ ORDER BY p.command_id, p.line_number
 # commands for each of processes.
 COMMANDS_JOIN = 'JOIN commands AS c ON c.id = p.command_id AND c."timestamp" = p.observed_at'
 
-PROCESS_PAGE = (
-    "SELECT "
-    + _PROCESS_COLUMNS
-    + """, {keys}
+# {columns}: the columns the request selects (graphql_api.selection), and the sort key.
+PROCESS_PAGE = """SELECT {columns}
 FROM processes AS p {join}
 WHERE {where}
 ORDER BY {order}
 LIMIT {limit}"""
-)
 
 # One statement for the same page of many snapshots' processes, each (as above) read from
-# the partition of its timestamp.
-PROCESS_PAGES_OF_SNAPSHOTS = (
-    """SELECT page.*
+# the partition of its timestamp; {columns} as in PROCESS_PAGE, the snapshot's id among them.
+PROCESS_PAGES_OF_SNAPSHOTS = """SELECT page.*
 FROM unnest({ids}::bigint[], {times}::timestamptz[]) AS wanted (id, observed_at)
 CROSS JOIN LATERAL (
-    SELECT """
-    + _PROCESS_COLUMNS
-    + """, {keys}
+    SELECT {columns}
     FROM processes AS p {join}
     WHERE p.command_id = wanted.id AND p.observed_at = wanted.observed_at AND {where}
     ORDER BY {order}
     LIMIT {limit}
 ) AS page"""
-)
 
 PROCESS_COUNT = "SELECT count(*) AS total FROM processes AS p {join} WHERE {where}"
 
