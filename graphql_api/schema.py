@@ -38,6 +38,7 @@ from graphql_api.execution import LeafFieldsExecutionContext
 from graphql_api.lifetimes import LifetimeConnection, process_lifetimes
 from graphql_api.process_connection import ProcessConnection
 from graphql_api.scalars import BIGINT_SCALAR, BigInt
+from graphql_api.selection import selects
 from graphql_api.stats import ProcessStatsGroup, process_stats
 from graphql_api.types import Machine, Snapshot
 from procmon.settings import Settings
@@ -52,10 +53,19 @@ async def _machines(info: Info) -> list[Machine]:
 
 
 async def _machine(info: Info, id: str) -> Machine | None:
-    """Fetch one machine by id."""
-    machine_ids = [text("machine", "id", id)]
-    rows = await info.context.fetch(sql.MACHINES_BY_IDS, {"machine_ids": machine_ids})
-    return Machine.from_row(rows[0]) if rows else None
+    """Fetch one machine by id, with its newest snapshot in the same statement when that is
+    asked too (the request's loader then has it)."""
+    machine_id = text("machine", "id", id)
+    if not selects(info.selected_fields, "latestSnapshot"):
+        rows = await info.context.fetch(sql.MACHINES_BY_IDS, {"machine_ids": [machine_id]})
+        return Machine.from_row(rows[0]) if rows else None
+    rows = await info.context.fetch(sql.MACHINE_WITH_LATEST_SNAPSHOT, {"machine_id": machine_id})
+    if not rows:
+        return None
+    row = rows[0]
+    latest = {name: row[sql.LATEST_PREFIX + name] for name in sql.SNAPSHOT_NAMES}
+    info.context.latest_snapshots.prime(row["machine_id"], None if latest["id"] is None else latest)
+    return Machine.from_row(row)
 
 
 async def _snapshot(info: Info, id: strawberry.ID) -> Snapshot | None:

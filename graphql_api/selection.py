@@ -1,4 +1,5 @@
-"""The process columns a request selects, so that a page's statement reads only those.
+"""What a request selects below a field, so that its statements read only that: the process
+columns of a page, and whether a machine's newest snapshot is asked with it.
 
 A page of 100 processes asked for four fields read every one of the 27 columns of each row,
 and psycopg and ``Process.from_row`` built them all: on the benchmark's question (b) most of
@@ -16,7 +17,7 @@ from strawberry.types.nodes import SelectedField, Selection
 
 from procmon.columns import API_COLUMNS, COLUMNS_BY_NAME, ProcessColumn
 
-__all__ = ["selected_process_columns"]
+__all__ = ["selected_process_columns", "selects"]
 
 # What each field of Process reads; its own resolver's inputs for a field that has one.
 _READS: dict[str, tuple[ProcessColumn, ...]] = {
@@ -37,6 +38,14 @@ def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
             yield selection
         else:
             yield from _fields(selection.selections)
+
+
+def selects(selected: Iterable[Selection], name: str) -> bool:
+    """Whether the fields ``selected`` (a resolver's ``info.selected_fields``) select a field
+    ``name`` of their own."""
+    return any(
+        field.name == name for parent in _fields(selected) for field in _fields(parent.selections)
+    )
 
 
 def selected_process_columns(selected: Iterable[Selection]) -> tuple[ProcessColumn, ...]:

@@ -15,6 +15,7 @@ __all__ = [
     "CPU_COUNTS",
     "EXPORT_PROCESSES",
     "HEALTH_CHECK",
+    "LATEST_PREFIX",
     "LATEST_SNAPSHOTS",
     "LIFETIME_COUNT",
     "LIFETIME_DAY_PAGE",
@@ -25,6 +26,7 @@ __all__ = [
     "MACHINES",
     "MACHINES_BY_IDS",
     "MACHINES_RUNNING",
+    "MACHINE_WITH_LATEST_SNAPSHOT",
     "PROCESSES_OF_SNAPSHOTS",
     "PROCESS_COUNT",
     "PROCESS_PAGE",
@@ -37,6 +39,7 @@ __all__ = [
     "SNAPSHOTS_BY_IDS",
     "SNAPSHOT_BY_ID",
     "SNAPSHOT_COUNT",
+    "SNAPSHOT_NAMES",
     "SNAPSHOT_PAGE",
 ]
 
@@ -78,6 +81,23 @@ JOIN commands AS c ON c.machine_id = m.machine_id AND c."timestamp" = m.last_see
 WHERE m.machine_id = ANY(%(machine_ids)s::text[])
 """
 )
+
+# One machine's summary with its newest snapshot, in one statement where both are asked
+# (machine { latestSnapshot }): the snapshot's columns named latest_<column>, None without one.
+LATEST_PREFIX = "latest_"
+MACHINE_WITH_LATEST_SNAPSHOT = (
+    "SELECT "
+    + ", ".join(f"m.{name}" for name in _MACHINE_FIELDS.split(", "))
+    + ", "
+    + ", ".join(f'c.{name} AS "{LATEST_PREFIX}{name.strip(chr(34))}"' for name in _SNAPSHOT_NAMES)
+    + """
+FROM machines AS m
+LEFT JOIN commands AS c ON c.machine_id = m.machine_id AND c."timestamp" = m.last_seen
+                       AND c.content_hash = m.latest_content_hash
+WHERE m.machine_id = %(machine_id)s
+"""
+)
+SNAPSHOT_NAMES = tuple(name.strip('"') for name in _SNAPSHOT_NAMES)
 
 # The MACHINES summary of some machines only.
 MACHINES_BY_IDS = (

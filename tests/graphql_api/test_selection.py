@@ -1,6 +1,7 @@
 """A page of processes reads the columns its selection asks for and no others, and answers
 exactly as when every field is asked: alone, through fragments and edges, under aliases, in a
-snapshot's own processes (through the loader) and in the root list."""
+snapshot's own processes (through the loader) and in the root list; a machine asked with its
+newest snapshot comes with it in one statement."""
 
 from __future__ import annotations
 
@@ -100,3 +101,56 @@ async def test_aliases_of_one_snapshot_page_with_other_fields_each_get_their_own
         assert snapshot["b"]["nodes"] == [{"processName": n["processName"]} for n in nodes]
         asked += len(nodes)
     assert asked > 3
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The statements a request ran (the key check's aside), as they ran."""
+    ran: list[str] = []
+
+    async def recording(pool: Any, query: Any, params: Any) -> Any:
+        if "api_keys" not in str(query):
+            ran.append(str(query))
+        return await fetch_all(pool, query, params)
+
+    monkeypatch.setattr(graphql_api.budget, "fetch_all", recording)
+    return ran
+
+
+_SNAPSHOT = "id timestamp processCount labels processes(first: 3) { nodes { pid } }"
+
+
+async def test_a_machine_and_its_newest_snapshot_come_in_one_statement(
+    client: httpx.AsyncClient, statements: list[str]
+) -> None:
+    machines = (await post(client, "{ machines { machineId } }"))["data"]["machines"]
+    machine_id = machines[0]["machineId"]
+    newest = await post(
+        client,
+        "query ($m: String!) { snapshots(machineId: $m, first: 1) { nodes { "
+        + _SNAPSHOT
+        + " } } }",
+        m=machine_id,
+    )
+    alone = await post(
+        client,
+        "query ($m: String!) { machine(id: $m) { machineName lastSeen snapshotCount } }",
+        m=machine_id,
+    )
+    statements.clear()
+    both = await post(
+        client,
+        "query ($m: String!) { machine(id: $m) { machineName lastSeen snapshotCount"
+        " latestSnapshot { " + _SNAPSHOT + " } } }",
+        m=machine_id,
+    )
+    (snapshot,) = newest["data"]["snapshots"]["nodes"]
+    assert both["data"]["machine"] == alone["data"]["machine"] | {"latestSnapshot": snapshot}
+    # The machine with its snapshot, then the snapshot's processes.
+    assert len(statements) == 2, statements
+    statements.clear()
+    missing = await post(
+        client, '{ machine(id: "no-such-machine") { machineName latestSnapshot { id } } }'
+    )
+    assert missing == {"data": {"machine": None}}
+    assert len(statements) == 1
