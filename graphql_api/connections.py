@@ -35,7 +35,7 @@ from graphql_api.pages import page_size
 from graphql_api.process import Process
 from graphql_api.process_connection import ProcessConnection
 from graphql_api.relay import Connection, connection_page
-from graphql_api.selection import selected_process_columns
+from graphql_api.selection import selected_process_columns, selects
 from graphql_api.types import Snapshot
 
 __all__ = ["SnapshotConnection", "process_history", "processes", "snapshots"]
@@ -156,20 +156,32 @@ async def snapshots(
         return snapshot_condition(filter, params, start=start, end=end)
 
     params = QueryParams()
+    selected = condition(params)
+    counted = selects(info.selected_fields, "totalCount")
     statement = compose(
         sql.SNAPSHOT_PAGE,
         keys=order.select(),
-        where=where_after("snapshots", condition(params), order, after, params),
+        total=compose(sql.SNAPSHOT_PAGE_TOTAL, where=selected.sql) if counted else psql.SQL(""),
+        where=where_after("snapshots", selected, order, after, params),
         order=order.order_by(),
         limit=params.add(size + 1),
     )
     rows = await info.context.fetch(statement, params.values, max_rows=size + 1)
+    count = counter(info.context.fetch, sql.SNAPSHOT_COUNT, condition)
+    # A page past the end holds no row to carry the count: its own statement counts it.
+    if counted and rows:
+        total: int = rows[0]["total"]
+
+        async def count_of_page() -> int:
+            return total
+
+        count = count_of_page
     return connection_page(
         rows,
         order=order,
         size=size,
         after=after,
         node=Snapshot.from_row,
-        count=counter(info.context.fetch, sql.SNAPSHOT_COUNT, condition),
+        count=count,
         connection=SnapshotConnection,
     )

@@ -41,6 +41,7 @@ __all__ = [
     "SNAPSHOT_COUNT",
     "SNAPSHOT_NAMES",
     "SNAPSHOT_PAGE",
+    "SNAPSHOT_PAGE_TOTAL",
 ]
 
 # Timestamps leave the database in UTC whatever the server's TimeZone setting, so the
@@ -167,10 +168,12 @@ CROSS JOIN LATERAL (
 
 PROCESS_COUNT = "SELECT count(*) AS total FROM processes AS p {join} WHERE {where}"
 
+# {total}: empty, or SNAPSHOT_PAGE_TOTAL when totalCount is asked with the page: the count of
+# the whole list ({where} without the cursor's condition), computed once in the same statement.
 SNAPSHOT_PAGE = (
     "SELECT "
     + _SNAPSHOT_COLUMNS
-    + """, {keys}
+    + """, {keys}{total}
 FROM commands AS c
 WHERE {where}
 ORDER BY {order}
@@ -178,6 +181,7 @@ LIMIT {limit}"""
 )
 
 SNAPSHOT_COUNT = "SELECT count(*) AS total FROM commands AS c WHERE {where}"
+SNAPSHOT_PAGE_TOTAL = ", (" + SNAPSHOT_COUNT + ") AS total"
 
 # Every column a researcher may want, in the export's order, named as it names them.
 EXPORT_PROCESSES = (

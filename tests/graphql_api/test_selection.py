@@ -1,7 +1,7 @@
 """A page of processes reads the columns its selection asks for and no others, and answers
 exactly as when every field is asked: alone, through fragments and edges, under aliases, in a
 snapshot's own processes (through the loader) and in the root list; a machine asked with its
-newest snapshot comes with it in one statement."""
+newest snapshot comes with it in one statement, and a page of snapshots with its total count."""
 
 from __future__ import annotations
 
@@ -154,3 +154,30 @@ async def test_a_machine_and_its_newest_snapshot_come_in_one_statement(
     )
     assert missing == {"data": {"machine": None}}
     assert len(statements) == 1
+
+
+_SNAPSHOTS_PAGE = """query ($after: String) { snapshots(first: 2, after: $after) {
+    totalCount nodes { id } pageInfo { endCursor } } }"""
+
+
+async def test_a_page_of_snapshots_and_its_total_count_come_in_one_statement(
+    client: httpx.AsyncClient, statements: list[str]
+) -> None:
+    every = await post(client, "{ snapshots(first: 100) { nodes { id } } }")
+    ids = [node["id"] for node in every["data"]["snapshots"]["nodes"]]
+    assert len(ids) > 4
+    after, empty_pages = None, 0
+    for start in range(0, len(ids) + 2, 2):
+        statements.clear()
+        page = (await post(client, _SNAPSHOTS_PAGE, after=after))["data"]["snapshots"]
+        assert page["totalCount"] == len(ids)
+        assert [node["id"] for node in page["nodes"]] == ids[start : start + 2]
+        # Past the end no row carries the count, which then has its own statement.
+        assert len(statements) == (1 if page["nodes"] else 2), statements
+        after = page["pageInfo"]["endCursor"] or after
+        empty_pages += not page["nodes"]
+    assert empty_pages >= 1
+    statements.clear()
+    nodes_only = await post(client, "{ snapshots(first: 2) { nodes { id } } }")
+    assert nodes_only["data"]["snapshots"]["nodes"] == [{"id": i} for i in ids[:2]]
+    assert "count(*)" not in statements[0]
