@@ -86,11 +86,15 @@ WHERE m.machine_id = ANY(%(machine_ids)s::text[])
 # One machine's summary with its newest snapshot, in one statement where both are asked
 # (machine { latestSnapshot }): the snapshot's columns named latest_<column>, None without one.
 LATEST_PREFIX = "latest_"
+SNAPSHOT_NAMES = tuple(name.strip('"') for name in _SNAPSHOT_NAMES)
 MACHINE_WITH_LATEST_SNAPSHOT = (
     "SELECT "
     + ", ".join(f"m.{name}" for name in _MACHINE_FIELDS.split(", "))
     + ", "
-    + ", ".join(f'c.{name} AS "{LATEST_PREFIX}{name.strip(chr(34))}"' for name in _SNAPSHOT_NAMES)
+    + ", ".join(
+        f'c.{quoted} AS "{LATEST_PREFIX}{name}"'
+        for quoted, name in zip(_SNAPSHOT_NAMES, SNAPSHOT_NAMES, strict=True)
+    )
     + """
 FROM machines AS m
 LEFT JOIN commands AS c ON c.machine_id = m.machine_id AND c."timestamp" = m.last_seen
@@ -98,7 +102,6 @@ LEFT JOIN commands AS c ON c.machine_id = m.machine_id AND c."timestamp" = m.las
 WHERE m.machine_id = %(machine_id)s
 """
 )
-SNAPSHOT_NAMES = tuple(name.strip('"') for name in _SNAPSHOT_NAMES)
 
 # The MACHINES summary of some machines only.
 MACHINES_BY_IDS = (
